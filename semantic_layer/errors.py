@@ -1,0 +1,165 @@
+"""User-facing failures: one root error, one subclass per phase, every message in zh and en.
+
+A user's mistake (unknown metric, impossible breakdown, malformed YAML) is reported as a value
+with a clear message and suggestions; a bug in our code stays an ordinary exception. Messages
+live in one catalog so a test can check that every kind has both languages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from rapidfuzz import process
+
+# code -> (zh template, en template). Placeholders are filled with str.format(**params).
+MESSAGES: dict[str, tuple[str, str]] = {
+    # --- model loading and validation ---
+    "yaml_syntax": ("YAML 语法错误：{detail}", "YAML syntax error: {detail}"),
+    "file_missing": ("找不到模型文件：{path}", "Model file not found: {path}"),
+    "schema": ("字段 {field} 有误：{detail}", "Field {field} is invalid: {detail}"),
+    "duplicate_name": (
+        "{kind}名称重复：{name}（首次定义在第 {first_line} 行）",
+        "Duplicate {kind_en} name: {name} (first defined at line {first_line})",
+    ),
+    "unknown_table": ("未知的表：{name}", "Unknown table: {name}"),
+    "unknown_column": ("表 {table} 中没有列 {name}", "Table {table} has no column {name}"),
+    "unknown_metric_ref": (
+        "指标 {metric} 的表达式引用了未知指标：{name}",
+        "Metric {metric} refers to an unknown metric: {name}",
+    ),
+    "unknown_dimension_ref": (
+        "{owner} 引用了未知维度：{name}",
+        "{owner} refers to an unknown dimension: {name}",
+    ),
+    "unknown_metric_in": (
+        "{owner} 引用了未知指标：{name}",
+        "{owner} refers to an unknown metric: {name}",
+    ),
+    "metric_cycle": ("派生指标存在循环引用：{path}", "Derived metrics form a cycle: {path}"),
+    "synonym_collision": (
+        "同义词「{word}」同时指向 {first} 和 {second}，提问时会产生歧义",
+        "Synonym '{word}' points to both {first} and {second}; questions would be ambiguous",
+    ),
+    "join_disconnected": (
+        "关联 {from_table} → {to} 无法连接：{detail}",
+        "Join {from_table} → {to} does not connect: {detail}",
+    ),
+    "table_unreachable": (
+        "表 {table} 与指标所在的表之间没有关联路径：{owner} 无法使用",
+        "Table {table} has no join path from the metric's table: {owner} cannot be used",
+    ),
+    "bad_expression": (
+        "{owner} 的表达式无法解析：{detail}",
+        "The expression of {owner} cannot be parsed: {detail}",
+    ),
+    "check_failed": (
+        "指标 {metric} 在数据库上执行失败：{detail}",
+        "Metric {metric} failed on the database: {detail}",
+    ),
+    "model_invalid": (
+        "语义模型有 {count} 个问题，无法加载",
+        "The semantic model has {count} problem(s) and cannot be loaded",
+    ),
+    # --- queries ---
+    "unknown_metric": ("未知指标：{name}", "Unknown metric: {name}"),
+    "unknown_dimension": ("未知维度：{name}", "Unknown dimension: {name}"),
+    "unreachable_dimension": (
+        "指标「{metric_label}」无法按「{dimension_label}」分析：两者之间没有业务关联。"
+        "该指标可用的维度：{allowed}",
+        "Metric '{metric_label_en}' cannot be broken down by '{dimension_label_en}': they are "
+        "not related in the data. Dimensions it can use: {allowed_en}",
+    ),
+    "bad_grain": (
+        "维度「{dimension}」不是时间维度，不能按 {grain} 汇总",
+        "Dimension '{dimension}' is not a time dimension and has no {grain} grain",
+    ),
+    "bad_filter_value": (
+        "维度「{dimension}」的筛选值无效：{value}",
+        "Invalid filter value for dimension '{dimension}': {value}",
+    ),
+    "unknown_order_field": (
+        "无法按「{name}」排序：它不在查询结果中",
+        "Cannot sort by '{name}': it is not a column of the result",
+    ),
+    "no_budget": (
+        "指标「{metric_label}」没有对应的预算，无法做预算对比",
+        "Metric '{metric_label_en}' has no budget to compare against",
+    ),
+    "needs_period": (
+        "指标「{metric_label}」需要一个明确的期间（时间范围或时间粒度）才能计算",
+        "Metric '{metric_label_en}' needs a period (a time range or a time grain) to compute",
+    ),
+    "invalid_query": ("查询无效：{detail}", "Invalid query: {detail}"),
+    # --- execution ---
+    "database_missing": ("找不到数据库文件：{path}", "Database file not found: {path}"),
+    "database_error": ("数据库执行出错：{detail}", "The database reported an error: {detail}"),
+}
+
+
+def render(code: str, lang: str, params: dict[str, object]) -> str:
+    """Fill the catalog template for `code` in `lang` ("zh" or "en")."""
+    zh, en = MESSAGES[code]
+    return (zh if lang == "zh" else en).format(**params)
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One problem found in a model, with where it is and what to do about it."""
+
+    code: str
+    params: dict[str, object] = field(default_factory=dict)
+    file: str | None = None
+    line: int | None = None
+    suggestions: tuple[str, ...] = ()
+    severity: str = "error"
+
+    def message(self, lang: str = "zh") -> str:
+        where = f"{self.file or '<model>'}:{self.line}: " if self.line else ""
+        text = where + render(self.code, lang, self.params)
+        if self.suggestions and lang == "zh":
+            text += "（你是不是想用：" + "、".join(self.suggestions) + "）"
+        elif self.suggestions:
+            text += " (did you mean: " + ", ".join(self.suggestions) + ")"
+        return text
+
+
+class CockpitError(Exception):
+    """Root of every error a user can cause. `message(lang)` is what the user sees."""
+
+    def __init__(
+        self,
+        code: str,
+        suggestions: Sequence[str] = (),
+        issues: Sequence[Issue] = (),
+        **params: object,
+    ) -> None:
+        self.code = code
+        self.params = params
+        self.suggestions = tuple(suggestions)
+        self.issues = tuple(issues)
+        super().__init__(self.message("en"))
+
+    def message(self, lang: str = "zh") -> str:
+        head = Issue(self.code, self.params, suggestions=self.suggestions).message(lang)
+        if not self.issues:
+            return head
+        return "\n".join([head, *(f"  - {i.message(lang)}" for i in self.issues)])
+
+
+class ModelError(CockpitError):
+    """The semantic model cannot be loaded; `issues` lists every problem found."""
+
+
+class QueryError(CockpitError):
+    """A SemanticQuery cannot be answered exactly by this model."""
+
+
+class ExecutionError(CockpitError):
+    """The database could not run a statement."""
+
+
+def closest(word: str, choices: Iterable[str], limit: int = 3, cutoff: float = 60) -> list[str]:
+    """The few names a user most likely meant, for "did you mean" suggestions."""
+    found = process.extract(word, list(choices), limit=limit, score_cutoff=cutoff)
+    return [name for name, _score, _index in found]

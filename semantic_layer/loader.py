@@ -1,0 +1,178 @@
+"""Load a semantic model from YAML (one file, or a folder of files), reporting every problem.
+
+A model author fixes problems in a loop; reporting one error per run wastes their time. So we
+validate item by item, keep going past broken items, and tag every problem with file:line.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from semantic_layer.errors import Issue, ModelError
+from semantic_layer.model import Alert, Dimension, Join, Metric, Role, SemanticModel, Table
+
+SECTIONS: dict[str, type[BaseModel]] = {
+    "tables": Table,
+    "joins": Join,
+    "dimensions": Dimension,
+    "metrics": Metric,
+    "roles": Role,
+    "alerts": Alert,
+}
+SCALARS = ("name", "label", "as_of", "currency")
+
+DEMO_MODEL = Path(__file__).parent / "demo" / "model.yaml"
+
+Path_ = tuple[str | int, ...]
+
+
+class Locations:
+    """Maps a path inside the merged model (("metrics", 3, "expr")) to the file and line."""
+
+    def __init__(self) -> None:
+        self._where: dict[Path_, tuple[str, int]] = {}
+        # For each section, the position in the YAML of each item that passed the schema,
+        # so that checks on the loaded model can point back at the right lines.
+        self.kept: dict[str, list[int]] = {}
+
+    def original_index(self, section: str, index: int) -> int:
+        kept = self.kept.get(section)
+        return kept[index] if kept is not None and index < len(kept) else index
+
+    def entries(self) -> list[tuple[Path_, tuple[str, int]]]:
+        return list(self._where.items())
+
+    def add(self, path: Path_, file: str, line: int) -> None:
+        self._where.setdefault(path, (file, line))
+
+    def find(self, path: Path_) -> tuple[str | None, int | None]:
+        """The most specific known location at or above `path`."""
+        for cut in range(len(path), -1, -1):
+            if path[:cut] in self._where:
+                return self._where[path[:cut]]
+        return None, None
+
+    def issue(self, code: str, path: Path_, suggestions: list[str] | None = None, **params: Any):
+        file, line = self.find(path)
+        return Issue(code, params, file=file, line=line, suggestions=tuple(suggestions or ()))
+
+
+def _walk(node: yaml.Node, path: Path_, file: str, out: Locations) -> None:
+    out.add(path, file, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            out.add((*path, key.value), file, key.start_mark.line + 1)
+            _walk(value, (*path, key.value), file, out)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _walk(item, (*path, index), file, out)
+
+
+def _read_file(path: Path, issues: list[Issue]) -> tuple[dict[str, Any], Locations] | None:
+    """Parse one YAML file into data plus its node locations, or record why it cannot be."""
+    text = path.read_text(encoding="utf-8")
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        detail = getattr(err, "problem", None) or str(err)
+        line = mark.line + 1 if mark else None
+        issues.append(Issue("yaml_syntax", {"detail": detail}, file=str(path), line=line))
+        return None
+    if not isinstance(data, dict):
+        issues.append(
+            Issue("schema", {"field": "<root>", "detail": "expected a mapping"}, file=str(path))
+        )
+        return None
+    locations = Locations()
+    _walk(node, (), str(path), locations)
+    return data, locations
+
+
+def _files(source: Path) -> list[Path]:
+    if source.is_dir():
+        return sorted([*source.glob("*.yaml"), *source.glob("*.yml")])
+    return [source]
+
+
+def read_model(source: str | Path | None = None) -> tuple[SemanticModel | None, list[Issue]]:
+    """Load and validate a model; return it (None if unusable) with every issue found."""
+    from semantic_layer.validate import validate_model
+
+    source = Path(source) if source is not None else DEMO_MODEL
+    if not source.exists():
+        return None, [Issue("file_missing", {"path": str(source)})]
+    issues: list[Issue] = []
+    merged: dict[str, Any] = {section: [] for section in SECTIONS}
+    locations = Locations()
+    for file in _files(source):
+        parsed = _read_file(file, issues)
+        if parsed is None:
+            continue
+        data, file_locations = parsed
+        for key, value in data.items():
+            if key in SECTIONS:
+                if not isinstance(value, list):
+                    issues.append(file_locations.issue(
+                        "schema", (key,), field=key, detail="expected a list"
+                    ))
+                    continue
+                offset = len(merged[key])
+                for index, item in enumerate(value):
+                    merged[key].append(item)
+                    for path, where in file_locations.entries():
+                        if path[:2] == (key, index):
+                            locations.add((key, offset + index, *path[2:]), *where)
+            elif key in SCALARS:
+                merged.setdefault(key, value)
+                locations.add((key,), *file_locations.find((key,)))
+            else:
+                issues.append(file_locations.issue(
+                    "schema", (key,), field=key, detail="unknown section",
+                ))
+    if issues and all(i.code == "yaml_syntax" for i in issues) and not any(merged.values()):
+        return None, issues
+
+    sections: dict[str, list[Any]] = {}
+    for section, kind in SECTIONS.items():
+        adapter = TypeAdapter(kind)
+        good = []
+        for index, item in enumerate(merged[section]):
+            try:
+                good.append(adapter.validate_python(item))
+                locations.kept.setdefault(section, []).append(index)
+            except ValidationError as err:
+                issues.extend(_schema_issues(err, (section, index), locations))
+        sections[section] = good
+    scalars = {k: merged[k] for k in SCALARS if k in merged}
+    scalars.setdefault("name", "model")
+    try:
+        model = SemanticModel(**scalars, **sections)
+    except ValidationError as err:
+        issues.extend(_schema_issues(err, (), locations))
+        return None, issues
+    issues.extend(validate_model(model, locations))
+    return model, issues
+
+
+def _schema_issues(err: ValidationError, prefix: Path_, locations: Locations) -> list[Issue]:
+    out = []
+    for problem in err.errors():
+        path = (*prefix, *problem["loc"])
+        field = ".".join(str(p) for p in path)
+        out.append(locations.issue("schema", path, field=field, detail=problem["msg"]))
+    return out
+
+
+def load_model(source: str | Path | None = None) -> SemanticModel:
+    """Load a model, raising `ModelError` that lists every problem if it is not valid."""
+    model, issues = read_model(source)
+    errors = [i for i in issues if i.severity == "error"]
+    if model is None or errors:
+        raise ModelError("model_invalid", issues=errors, count=len(errors))
+    return model

@@ -1,0 +1,247 @@
+"""Types of the semantic layer (指标中心): tables, joins, dimensions, metrics, roles, alerts.
+
+These are the shapes a model YAML file is validated into. They are frozen pydantic models so
+that a loaded model can be shared by the compiler, the parser and the UI without anyone
+changing it behind their backs. Cross-references (a join naming a table, a derived metric
+naming other metrics) are checked by `validate.py`, which reports every problem at once.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+from functools import cached_property
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+IDENT = r"^[A-Za-z_][A-Za-z0-9_]*$"
+
+
+class Frozen(BaseModel):
+    """Base for every model type: immutable, and unknown keys are errors (typos surface)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Grain(StrEnum):
+    """Time grains a time dimension can be truncated to; weeks are ISO weeks (Monday first)."""
+
+    day = "day"
+    week = "week"
+    month = "month"
+    quarter = "quarter"
+    year = "year"
+
+
+GRAIN_ORDER = [Grain.day, Grain.week, Grain.month, Grain.quarter, Grain.year]
+
+
+class Label(Frozen):
+    """A name in both languages the product speaks."""
+
+    zh: str
+    en: str
+
+    def get(self, lang: str) -> str:
+        return self.zh if lang == "zh" else self.en
+
+
+class Table(Frozen):
+    """A physical table. `time_column` is its natural date, used when none is said."""
+
+    name: str = Field(pattern=IDENT)
+    primary_key: list[str] = Field(default_factory=list)
+    time_column: str | None = None
+    label: Label | None = None
+    description: str | None = None
+
+
+class Join(Frozen):
+    """A many-to-one relationship: each row of `from_table` matches at most one row of `to`.
+
+    The compiler only ever walks joins in this direction, which is what rules out fan-out.
+    """
+
+    from_table: str = Field(alias="from")
+    to: str
+    on: list[tuple[str, str]]
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _yaml_on(cls, data: object) -> object:
+        # YAML 1.1 reads the bare key `on` as the boolean True; accept it as meant.
+        if isinstance(data, dict) and True in data:
+            data = {("on" if k is True else k): v for k, v in data.items()}
+        return data
+
+    @field_validator("on", mode="before")
+    @classmethod
+    def _keys(cls, value: object) -> object:
+        # `on: customer_id` is shorthand for `on: [[customer_id, customer_id]]`.
+        if isinstance(value, str):
+            return [(value, value)]
+        if isinstance(value, list):
+            return [(v, v) if isinstance(v, str) else v for v in value]
+        return value
+
+
+class DimensionSource(Frozen):
+    """Where a conformed dimension lives on one more table (e.g. product_line on budgets)."""
+
+    table: str
+    expr: str
+
+
+class Dimension(Frozen):
+    """Something to group or filter by: a column or expression on a table."""
+
+    name: str = Field(pattern=IDENT)
+    label: Label
+    type: Literal["category", "time", "number"] = "category"
+    table: str | None = None
+    expr: str | None = None
+    sources: list[DimensionSource] = Field(default_factory=list)
+    synonyms: list[str] = Field(default_factory=list)
+    description: str | None = None
+    parent: str | None = None
+    # English names of the values, for questions asked in English: a column of the same
+    # table (regions.region_name_en) and/or a fixed map for values without one (渠道).
+    value_label_en: str | None = None
+    value_labels: dict[str, str] = Field(default_factory=dict)
+    grains: list[Grain] = Field(default_factory=lambda: list(GRAIN_ORDER))
+    # True for `metric_time`: the dimension that means "each metric's own date".
+    metric_time: bool = False
+
+    @model_validator(mode="after")
+    def _source(self) -> Dimension:
+        if not self.metric_time and (self.table is None or self.expr is None):
+            raise ValueError("a dimension needs `table` and `expr` (or `metric_time: true`)")
+        return self
+
+    @cached_property
+    def all_sources(self) -> list[DimensionSource]:
+        """The main table/expression first, then the extra conformed sources."""
+        if self.table is None or self.expr is None:
+            return list(self.sources)
+        return [DimensionSource(table=self.table, expr=self.expr), *self.sources]
+
+
+class MetricKind(StrEnum):
+    simple = "simple"
+    derived = "derived"
+
+
+class Agg(StrEnum):
+    sum = "sum"
+    count = "count"
+    count_distinct = "count_distinct"
+    avg = "avg"
+    min = "min"
+    max = "max"
+
+
+class Metric(Frozen):
+    """A governed metric with one agreed definition (口径).
+
+    simple:  `agg` over `expr` on `table`, optionally restricted by a fixed `filter`, dated by
+             `time` (a column of `table` or of a table it joins to). `semi_additive: true` makes
+             it a balance: the value at the last snapshot inside each period, never a sum over time.
+    derived: `expr` over other metric names (and `period_days`); division is made safe.
+    """
+
+    name: str = Field(pattern=IDENT)
+    label: Label
+    kind: MetricKind = MetricKind.simple
+    synonyms: list[str] = Field(default_factory=list)
+    description: Label | None = None
+    unit: Literal["yuan", "percent", "count", "days", "units", "ratio"] = "yuan"
+    format: str | None = None
+    table: str | None = None
+    agg: Agg | None = None
+    expr: str
+    filter: str | None = None
+    time: str | None = None
+    semi_additive: bool = False
+    # Whether a rise is good news (revenue) or bad (expenses); used by charts and alerts.
+    higher_is_better: bool = True
+    budget: str | None = None
+
+    @model_validator(mode="after")
+    def _shape(self) -> Metric:
+        if self.kind is MetricKind.simple:
+            missing = [f for f in ("table", "agg", "time") if getattr(self, f) is None]
+            if missing:
+                raise ValueError(f"a simple metric needs {', '.join(missing)}")
+        else:
+            extra = [f for f in ("table", "agg", "filter", "time") if getattr(self, f) is not None]
+            if extra or self.semi_additive:
+                raise ValueError(
+                    f"a derived metric takes only `expr`; remove {', '.join(extra) or 'semi_additive'}"
+                )
+        return self
+
+
+class RowFilter(Frozen):
+    """A role's row-level restriction: the dimension must take one of the values."""
+
+    dimension: str
+    values: list[str | int | float]
+
+
+class Role(Frozen):
+    """Who may see what: row filters and masked dimensions (filled in by the guardrails work)."""
+
+    name: str = Field(pattern=IDENT)
+    label: Label | None = None
+    row_filters: list[RowFilter] = Field(default_factory=list)
+    masked_dimensions: list[str] = Field(default_factory=list)
+    denied_metrics: list[str] = Field(default_factory=list)
+
+
+class Alert(Frozen):
+    """A threshold rule on a metric (智能预警)."""
+
+    name: str = Field(pattern=IDENT)
+    label: Label | None = None
+    metric: str
+    op: Literal[">", ">=", "<", "<=", "="]
+    value: float
+    grain: Grain = Grain.month
+    dimensions: list[str] = Field(default_factory=list)
+    severity: Literal["info", "warning", "critical"] = "warning"
+
+
+class SemanticModel(Frozen):
+    """A whole model: what the compiler, the parser and the UI all read."""
+
+    name: str = Field(pattern=IDENT)
+    label: Label | None = None
+    as_of: date | None = None
+    currency: str = "CNY"
+    tables: list[Table] = Field(default_factory=list)
+    joins: list[Join] = Field(default_factory=list)
+    dimensions: list[Dimension] = Field(default_factory=list)
+    metrics: list[Metric] = Field(default_factory=list)
+    roles: list[Role] = Field(default_factory=list)
+    alerts: list[Alert] = Field(default_factory=list)
+
+    @cached_property
+    def table_map(self) -> dict[str, Table]:
+        return {t.name: t for t in self.tables}
+
+    @cached_property
+    def dimension_map(self) -> dict[str, Dimension]:
+        return {d.name: d for d in self.dimensions}
+
+    @cached_property
+    def metric_map(self) -> dict[str, Metric]:
+        return {m.name: m for m in self.metrics}
+
+    def metric(self, name: str) -> Metric:
+        return self.metric_map[name]
+
+    def dimension(self, name: str) -> Dimension:
+        return self.dimension_map[name]

@@ -1,0 +1,141 @@
+"""`SemanticQuery`: the one contract between understanding a question and computing its answer.
+
+The rule parser and the LLM parser only ever produce this; the compiler only ever consumes
+it. It is JSON-serialisable and shown to the user as the interpretation of their question.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from semantic_layer.model import Grain
+
+FilterOp = Literal["=", "!=", "in", "not_in", ">", ">=", "<", "<=", "between", "contains"]
+HavingOp = Literal["=", "!=", ">", ">=", "<", "<="]
+Value = str | int | float | date
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Compare(StrEnum):
+    none = "none"
+    yoy = "yoy"
+    mom = "mom"
+    qoq = "qoq"
+    previous_period = "previous_period"
+    budget = "budget"
+
+
+class Intent(StrEnum):
+    lookup = "lookup"
+    trend = "trend"
+    breakdown = "breakdown"
+    rank = "rank"
+    compare = "compare"
+    share = "share"
+    explain = "explain"
+    summary = "summary"
+
+
+class DimensionRef(Frozen):
+    """A dimension with an optional time grain, written `name` or `name:grain`."""
+
+    name: str
+    grain: Grain | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> DimensionRef:
+        name, _, grain = text.partition(":")
+        return cls(name=name.strip(), grain=Grain(grain.strip()) if grain else None)
+
+    @property
+    def key(self) -> str:
+        """The result column name: `region`, `metric_time__month`."""
+        return f"{self.name}__{self.grain.value}" if self.grain else self.name
+
+    def __str__(self) -> str:
+        return f"{self.name}:{self.grain.value}" if self.grain else self.name
+
+
+class Filter(Frozen):
+    """A condition on a dimension; values are always bound as SQL literals, never spliced."""
+
+    dimension: str
+    op: FilterOp = "="
+    values: list[Value]
+
+    @field_validator("values", mode="before")
+    @classmethod
+    def _listify(cls, value: object) -> object:
+        return value if isinstance(value, list | tuple) else [value]
+
+    @model_validator(mode="after")
+    def _arity(self) -> Filter:
+        if not self.values:
+            raise ValueError("a filter needs at least one value")
+        if self.op == "between" and len(self.values) != 2:
+            raise ValueError("`between` takes exactly two values")
+        if self.op not in ("in", "not_in", "between") and len(self.values) != 1:
+            raise ValueError(f"`{self.op}` takes exactly one value")
+        return self
+
+
+class Having(Frozen):
+    """A condition on a metric's value after aggregation, e.g. gross_margin < 0.2."""
+
+    metric: str
+    op: HavingOp
+    value: float
+
+
+class TimeRange(Frozen):
+    """Absolute dates, `end` exclusive; `label` keeps the user's words (e.g. "去年")."""
+
+    start: date
+    end: date
+    label: str | None = None
+
+    @model_validator(mode="after")
+    def _order(self) -> TimeRange:
+        if self.end <= self.start:
+            raise ValueError("time_range.end must be after start (end is exclusive)")
+        return self
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days
+
+
+class OrderBy(Frozen):
+    """Sort by a metric, a comparison column (`revenue__change_pct`) or a dimension key."""
+
+    field: str
+    desc: bool = True
+
+
+class SemanticQuery(Frozen):
+    """What to compute: metrics by dimensions, filtered, in a period, maybe compared."""
+
+    metrics: list[str] = Field(min_length=1)
+    dimensions: list[DimensionRef] = Field(default_factory=list)
+    filters: list[Filter] = Field(default_factory=list)
+    having: list[Having] = Field(default_factory=list)
+    time_range: TimeRange | None = None
+    compare: Compare = Compare.none
+    order_by: list[OrderBy] = Field(default_factory=list)
+    limit: int | None = Field(default=None, ge=1)
+    intent: Intent = Intent.lookup
+
+    @field_validator("dimensions", mode="before")
+    @classmethod
+    def _dims(cls, value: object) -> object:
+        # Accept the compact string form used in YAML, JSON and tests: "metric_time:month".
+        if isinstance(value, list):
+            return [DimensionRef.parse(v) if isinstance(v, str) else v for v in value]
+        return value
