@@ -1,0 +1,606 @@
+"""`compile_query`: a SemanticQuery becomes one SQL statement, built as a sqlglot AST.
+
+How numbers stay correct by construction:
+- each fact table is aggregated on its own (one CTE per fact and date column), walking joins
+  only from the many side to the one side, so no join can multiply rows (no fan-out);
+- facts are then combined on the shared dimension keys, never joined row to row;
+- derived metrics are computed from aggregates, with every division guarded against zero;
+- balances (semi-additive metrics) take the last snapshot inside each period, never a sum;
+- comparisons aggregate the same facts over the shifted period and join on shifted keys;
+- user values enter the AST only as literals.
+"""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from sqlglot import exp
+
+from semantic_layer.catalog import Catalog, Leaf, catalog
+from semantic_layer.errors import QueryError, closest
+from semantic_layer.expressions import PERIOD_DAYS
+from semantic_layer.model import Agg, Grain, Label, SemanticModel
+from semantic_layer.query import (
+    Compare,
+    DimensionRef,
+    Filter,
+    Intent,
+    SemanticQuery,
+    TimeRange,
+)
+
+COMPARE_LABELS = {
+    Compare.yoy: Label(zh="去年同期", en="same period last year"),
+    Compare.mom: Label(zh="上月", en="previous month"),
+    Compare.qoq: Label(zh="上季度", en="previous quarter"),
+    Compare.previous_period: Label(zh="上期", en="previous period"),
+    Compare.budget: Label(zh="预算", en="budget"),
+}
+SHARE_UNITS = {"yuan", "count", "units"}
+
+
+@dataclass(frozen=True)
+class Shift:
+    """How far back the comparison period lies: whole months (exact) or days."""
+
+    amount: int
+    unit: str  # "month" or "day"
+
+    def back(self, day: date) -> date:
+        if self.unit == "day":
+            return day - timedelta(days=self.amount)
+        return add_months(day, -self.amount)
+
+    def forward_sql(self, node: exp.Expression) -> exp.Expression:
+        return exp.DateAdd(
+            this=node.copy(), expression=exp.Literal.number(self.amount), unit=exp.var(self.unit)
+        )
+
+
+def add_months(day: date, months: int) -> date:
+    """Calendar month arithmetic that clamps to the month's last day, like SQL intervals."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    last = calendar.monthrange(year, month + 1)[1]
+    return date(year, month + 1, min(day.day, last))
+
+
+GRAIN_SHIFT = {
+    Grain.day: Shift(1, "day"),
+    Grain.week: Shift(7, "day"),
+    Grain.month: Shift(1, "month"),
+    Grain.quarter: Shift(3, "month"),
+    Grain.year: Shift(12, "month"),
+}
+
+
+@dataclass(frozen=True)
+class OutputColumn:
+    """A column of the result and what it means, so charts and narratives need no guessing."""
+
+    name: str
+    kind: str  # dimension | metric | compare | change | change_pct | share
+    source: str  # the metric or dimension it belongs to
+    label: Label
+    unit: str | None = None
+    grain: Grain | None = None
+
+
+@dataclass(frozen=True)
+class CompiledQuery:
+    """The compiled statement with everything needed to run, explain and present it."""
+
+    query: SemanticQuery
+    ast: exp.Select
+    columns: tuple[OutputColumn, ...]
+    comparison_range: TimeRange | None = None
+    dialect: str = "duckdb"
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def sql(self) -> str:
+        return self.ast.sql(dialect=self.dialect, pretty=True)
+
+    def to_sql(self, dialect: str, pretty: bool = True) -> str:
+        """The same statement in another SQL dialect (trino, spark, snowflake, postgres…)."""
+        return self.ast.sql(dialect=dialect, pretty=pretty)
+
+
+def compile_query(
+    model: SemanticModel, query: SemanticQuery, dialect: str = "duckdb"
+) -> CompiledQuery:
+    """Compile `query` against `model`; raises `QueryError` when it cannot be answered exactly."""
+    return _Compiler(model, query, dialect).compile()
+
+
+def _date(day: date) -> exp.Expression:
+    return exp.cast(exp.Literal.string(day.isoformat()), exp.DataType.Type.DATE)
+
+
+def _trunc(node: exp.Expression, grain: Grain | None) -> exp.Expression:
+    if grain is None:
+        return exp.cast(node, exp.DataType.Type.DATE)
+    truncated = exp.DateTrunc(this=node, unit=exp.Literal.string(grain.value))
+    return exp.cast(truncated, exp.DataType.Type.DATE)
+
+
+def _literal(value: object, kind: str) -> exp.Expression:
+    """A user value as a typed SQL literal (never spliced into SQL text)."""
+    if kind == "time":
+        return _date(value if isinstance(value, date) else date.fromisoformat(str(value)))
+    if kind == "number" or isinstance(value, bool):
+        return exp.Literal.number(float(value) if not isinstance(value, int) else value)
+    if isinstance(value, int | float):
+        return exp.Literal.string(str(value))
+    return exp.Literal.string(str(value))
+
+
+def _wrap(node: exp.Expression) -> exp.Expression:
+    """Parenthesise a compound expression before it becomes an operand of another."""
+    atomic = (exp.Column, exp.Literal, exp.Func, exp.Paren, exp.Cast, exp.Window)
+    return node if isinstance(node, atomic) else exp.paren(node)
+
+
+def _safe_division(node: exp.Expression) -> exp.Expression:
+    """a / b → CAST(a AS DOUBLE) / NULLIF(b, 0): no divide-by-zero, no integer division."""
+
+    def fix(n: exp.Expression) -> exp.Expression:
+        if isinstance(n, exp.Div):
+            numerator = exp.cast(_wrap(n.this.copy()), exp.DataType.Type.DOUBLE)
+            denominator = exp.Nullif(this=n.expression.copy(), expression=exp.Literal.number(0))
+            return exp.Div(this=numerator, expression=denominator)
+        return n
+
+    return node.transform(fix)
+
+
+def _and(conditions: list[exp.Expression]) -> exp.Expression | None:
+    return exp.and_(*conditions) if conditions else None
+
+
+@dataclass
+class _Group:
+    """Leaves aggregated together: same fact table, same date column, same additivity."""
+
+    leaves: list[Leaf]
+
+    @property
+    def base(self) -> str:
+        return self.leaves[0].table
+
+    @property
+    def time(self) -> exp.Expression:
+        return self.leaves[0].time
+
+    @property
+    def semi_additive(self) -> bool:
+        return self.leaves[0].metric.semi_additive
+
+
+class _Compiler:
+    def __init__(self, model: SemanticModel, query: SemanticQuery, dialect: str) -> None:
+        self.model = model
+        self.query = query
+        self.dialect = dialect
+        self.cat: Catalog = catalog(model)
+        self.metrics = list(dict.fromkeys([*query.metrics, *(h.metric for h in query.having)]))
+        self.dims = list(query.dimensions)
+        self.time_ref = next(
+            (d for d in self.dims if d.name in model.dimension_map
+             and model.dimension(d.name).metric_time), None,
+        )
+        self.shift: Shift | None = None
+        self._shifting = False
+        self.compare_range: TimeRange | None = None
+
+    # --- checks ---------------------------------------------------------------------------
+    def check(self) -> None:
+        names = list(self.model.metric_map)
+        for name in self.metrics:
+            if name not in self.model.metric_map:
+                raise QueryError("unknown_metric", closest(name, names), name=name)
+        dim_names = list(self.model.dimension_map)
+        refs = [*self.dims, *(DimensionRef(name=f.dimension) for f in self.query.filters)]
+        for ref in refs:
+            if ref.name not in self.model.dimension_map:
+                raise QueryError("unknown_dimension", closest(ref.name, dim_names), name=ref.name)
+            dim = self.model.dimension(ref.name)
+            if ref.grain is not None and dim.type != "time":
+                raise QueryError("bad_grain", dimension=ref.name, grain=ref.grain.value)
+        for metric in self.metrics:
+            for ref in refs:
+                if not self.cat.reaches(metric, ref.name):
+                    self._unreachable(metric, ref.name)
+        q = self.query
+        needs_period = any(self.cat.uses_period_days(m) for m in self.metrics)
+        has_period = q.time_range is not None or (
+            self.time_ref is not None and self.time_ref.grain is not None
+        )
+        if needs_period and not has_period:
+            metric = next(m for m in self.metrics if self.cat.uses_period_days(m))
+            label = self.model.metric(metric).label
+            raise QueryError("needs_period", metric_label=label.zh, metric_label_en=label.en)
+        if q.compare is Compare.budget:
+            if not any(m in self.cat.budget_of for m in self.metrics):
+                label = self.model.metric(self.metrics[0]).label
+                raise QueryError("no_budget", metric_label=label.zh, metric_label_en=label.en)
+        elif q.compare is not Compare.none:
+            if q.time_range is None and (self.time_ref is None or self.time_ref.grain is None):
+                label = self.model.metric(self.metrics[0]).label
+                raise QueryError("needs_period", metric_label=label.zh, metric_label_en=label.en)
+            self.shift = self._shift()
+            if q.time_range is not None:
+                self.compare_range = TimeRange(
+                    start=self.shift.back(q.time_range.start),
+                    end=self.shift.back(q.time_range.end),
+                    label=COMPARE_LABELS[q.compare].zh,
+                )
+
+    def _unreachable(self, metric: str, dimension: str) -> None:
+        m = self.model.metric(metric)
+        d = self.model.dimension(dimension)
+        allowed = [self.model.dimension(n) for n in self.cat.allowed_dimensions(metric)]
+        raise QueryError(
+            "unreachable_dimension",
+            [a.name for a in allowed][:3],
+            metric_label=m.label.zh, metric_label_en=m.label.en,
+            dimension_label=d.label.zh, dimension_label_en=d.label.en,
+            allowed="、".join(a.label.zh for a in allowed),
+            allowed_en=", ".join(a.label.en for a in allowed),
+        )
+
+    def _shift(self) -> Shift:
+        compare = self.query.compare
+        if compare is Compare.yoy:
+            return Shift(12, "month")
+        if compare is Compare.mom:
+            return Shift(1, "month")
+        if compare is Compare.qoq:
+            return Shift(3, "month")
+        if self.time_ref is not None and self.time_ref.grain is not None:
+            return GRAIN_SHIFT[self.time_ref.grain]
+        window = self.query.time_range
+        assert window is not None
+        if window.start.day == 1:
+            months = (window.end.year - window.start.year) * 12 + window.end.month - window.start.month
+            return Shift(months + (1 if window.end.day != 1 else 0), "month")
+        return Shift(window.days, "day")
+
+    # --- fact groups ----------------------------------------------------------------------
+    def groups(self) -> list[_Group]:
+        leaves: dict[str, None] = {}
+        for metric in self.metrics:
+            leaves.update(dict.fromkeys(self.cat.leaves(metric)))
+            budget = self.cat.budget_of.get(metric)
+            if self.query.compare is Compare.budget and budget:
+                leaves.update(dict.fromkeys(self.cat.leaves(budget)))
+        grouped: dict[tuple[str, str, bool], _Group] = {}
+        for name in leaves:
+            leaf = self.cat.leaf(name)
+            grouped.setdefault(leaf.source_key, _Group([])).leaves.append(leaf)
+        return list(grouped.values())
+
+    def _dimension_expr(self, ref: DimensionRef, group: _Group, time: exp.Expression):
+        """The key expression of a dimension in one fact group, and the table it needs."""
+        dim = self.model.dimension(ref.name)
+        if dim.metric_time:
+            return _trunc(time, ref.grain if ref.grain else None), None
+        use = self.cat.dimension_use(ref.name, group.base)
+        assert use is not None  # reachability was checked
+        node = use.expr
+        if dim.type == "time":
+            node = self.shift.forward_sql(node) if self._shifting else node
+            return _trunc(node, ref.grain), use.table
+        return node.copy(), use.table
+
+    def _filter_expr(self, flt: Filter, key: exp.Expression) -> exp.Expression:
+        kind = self.model.dimension(flt.dimension).type
+        values = [_literal(v, kind) for v in flt.values]
+        key = key.copy()
+        match flt.op:
+            case "=":
+                return exp.EQ(this=key, expression=values[0])
+            case "!=":
+                return exp.NEQ(this=key, expression=values[0])
+            case ">":
+                return exp.GT(this=key, expression=values[0])
+            case ">=":
+                return exp.GTE(this=key, expression=values[0])
+            case "<":
+                return exp.LT(this=key, expression=values[0])
+            case "<=":
+                return exp.LTE(this=key, expression=values[0])
+            case "in":
+                return exp.In(this=key, expressions=values)
+            case "not_in":
+                return exp.Not(this=exp.In(this=key, expressions=values))
+            case "between":
+                return exp.Between(this=key, low=values[0], high=values[1])
+            case "contains":
+                position = exp.StrPosition(
+                    this=exp.cast(key, exp.DataType.Type.VARCHAR),
+                    substr=exp.Literal.string(str(flt.values[0])),
+                )
+                return exp.GT(this=position, expression=exp.Literal.number(0))
+        raise AssertionError(flt.op)
+
+    def _window(self, compare: bool) -> TimeRange | None:
+        return self.compare_range if compare else self.query.time_range
+
+    def fact_select(self, group: _Group, compare: bool) -> exp.Select:
+        """One aggregate over one fact table: dimension keys and the group's leaf metrics."""
+        self._shifting = compare and self.shift is not None
+        raw_time = group.time
+        time = self.shift.forward_sql(raw_time) if self._shifting else raw_time
+        tables: set[str] = set()
+        keys: list[tuple[str, exp.Expression]] = []
+        for ref in self.dims:
+            node, table = self._dimension_expr(ref, group, time)
+            keys.append((ref.key, node))
+            if table:
+                tables.add(table)
+        where: list[exp.Expression] = []
+        for flt in self.query.filters:
+            node, table = self._dimension_expr(DimensionRef(name=flt.dimension), group, time)
+            where.append(self._filter_expr(flt, node))
+            if table:
+                tables.add(table)
+        window = self._window(compare)
+        if window is not None:
+            where.append(exp.GTE(this=raw_time.copy(), expression=_date(window.start)))
+            where.append(exp.LT(this=raw_time.copy(), expression=_date(window.end)))
+        filters = {leaf.filter.sql() if leaf.filter else None for leaf in group.leaves}
+        common = group.leaves[0].filter if len(filters) == 1 else None
+        if common is not None:
+            where.append(common.copy())
+        aggregates = []
+        for leaf in group.leaves:
+            tables |= leaf.tables
+            aggregates.append(exp.alias_(self._aggregate(leaf, common is None), leaf.name))
+        if group.semi_additive:
+            where.append(self._last_snapshot(group, window, time, raw_time))
+        select = exp.select(*(exp.alias_(node, key) for key, node in keys), *aggregates)
+        select = select.from_(group.base)
+        for join in self._joins(group.base, tables):
+            condition = _and([
+                exp.EQ(
+                    this=exp.column(left, table=join.from_table),
+                    expression=exp.column(right, table=join.to),
+                )
+                for left, right in join.on
+            ])
+            select = select.join(join.to, on=condition, join_type="left")
+        condition = _and(where)
+        if condition is not None:
+            select = select.where(condition)
+        if keys:
+            select = select.group_by(*(node.copy() for _key, node in keys))
+        return select
+
+    def _aggregate(self, leaf: Leaf, own_filter: bool) -> exp.Expression:
+        value = leaf.expr.copy()
+        if own_filter and leaf.filter is not None:
+            value = exp.Case(ifs=[exp.If(this=leaf.filter.copy(), true=value)])
+        agg = leaf.metric.agg
+        if agg is Agg.count_distinct:
+            return exp.Count(this=exp.Distinct(expressions=[value]))
+        return {
+            Agg.sum: exp.Sum, Agg.count: exp.Count, Agg.avg: exp.Avg,
+            Agg.min: exp.Min, Agg.max: exp.Max,
+        }[agg](this=value)
+
+    def _last_snapshot(
+        self, group: _Group, window: TimeRange | None, time: exp.Expression, raw: exp.Expression
+    ) -> exp.Expression:
+        """raw_time IN (the last snapshot date inside each period of the window)."""
+        sub = exp.select(exp.Max(this=raw.copy())).from_(group.base)
+        conditions = []
+        if window is not None:
+            conditions.append(exp.GTE(this=raw.copy(), expression=_date(window.start)))
+            conditions.append(exp.LT(this=raw.copy(), expression=_date(window.end)))
+        if conditions:
+            sub = sub.where(_and(conditions))
+        if self.time_ref is not None and self.time_ref.grain is not None:
+            sub = sub.group_by(_trunc(time.copy(), self.time_ref.grain))
+        return raw.copy().isin(query=sub)
+
+    def _joins(self, base: str, tables: set[str]):
+        paths = self.cat.graph.paths_from(base)
+        joins: dict[tuple[str, str], object] = {}
+        for table in sorted(tables - {base}, key=lambda t: (len(paths[t].joins), t)):
+            for join in paths[table].joins:
+                joins.setdefault((join.from_table, join.to), join)
+        return list(joins.values())
+
+    # --- the final statement --------------------------------------------------------------
+    def compile(self) -> CompiledQuery:
+        self.check()
+        groups = self.groups()
+        q = self.query
+        ctes: list[tuple[str, exp.Select]] = []
+        where_leaf: dict[tuple[str, bool], str] = {}
+        for index, group in enumerate(groups):
+            name = f"f{index}"
+            ctes.append((name, self.fact_select(group, compare=False)))
+            for leaf in group.leaves:
+                where_leaf[(leaf.name, False)] = name
+            if self.shift is not None:
+                ctes.append((f"{name}_cmp", self.fact_select(group, compare=True)))
+                for leaf in group.leaves:
+                    where_leaf[(leaf.name, True)] = f"{name}_cmp"
+        current = [name for name, _ in ctes if not name.endswith("_cmp")]
+        keys = [ref.key for ref in self.dims]
+        if keys and len(current) > 1:
+            union: exp.Expression = exp.select(*keys).from_(current[0])
+            for name in current[1:]:
+                union = exp.union(union, exp.select(*keys).from_(name), distinct=True)
+            ctes.append(("dim_keys", union))
+            driver = "dim_keys"
+        else:
+            driver = current[0]
+        self.driver = driver
+        self.where_leaf = where_leaf
+
+        columns: list[OutputColumn] = []
+        projections: list[exp.Expression] = []
+        for ref in self.dims:
+            dim = self.model.dimension(ref.name)
+            projections.append(exp.alias_(exp.column(ref.key, table=driver), ref.key))
+            columns.append(OutputColumn(ref.key, "dimension", ref.name, dim.label, grain=ref.grain))
+        share_partition = [
+            exp.column(ref.key, table=driver)
+            for ref in self.dims
+            if self.model.dimension(ref.name).type == "time"
+        ]
+        for name in self.metrics:
+            metric = self.model.metric(name)
+            current_value = self.metric_expr(name, compare=False)
+            projections.append(exp.alias_(current_value, name))
+            columns.append(OutputColumn(name, "metric", name, metric.label, metric.unit))
+            compare_value = None
+            if self.shift is not None:
+                compare_value = self.metric_expr(name, compare=True)
+            elif q.compare is Compare.budget and name in self.cat.budget_of:
+                compare_value = self.metric_expr(self.cat.budget_of[name], compare=False)
+            if compare_value is not None:
+                tag = COMPARE_LABELS[q.compare]
+                projections.append(exp.alias_(compare_value, f"{name}__compare"))
+                columns += [
+                    OutputColumn(f"{name}__compare", "compare", name,
+                                 Label(zh=f"{metric.label.zh}（{tag.zh}）",
+                                       en=f"{metric.label.en} ({tag.en})"), metric.unit),
+                    OutputColumn(f"{name}__change", "change", name,
+                                 Label(zh=f"{metric.label.zh}增减", en=f"{metric.label.en} change"),
+                                 metric.unit),
+                    OutputColumn(f"{name}__change_pct", "change_pct", name,
+                                 Label(zh=f"{metric.label.zh}变化率",
+                                       en=f"{metric.label.en} change %"), "percent"),
+                ]
+            if q.intent is Intent.share and metric.unit in SHARE_UNITS and self.dims:
+                total = exp.Window(
+                    this=exp.Sum(this=current_value.copy()),
+                    partition_by=[p.copy() for p in share_partition] or None,
+                )
+                share = _safe_division(exp.Div(this=current_value.copy(), expression=total))
+                projections.append(exp.alias_(share, f"{name}__share"))
+                columns.append(OutputColumn(
+                    f"{name}__share", "share", name,
+                    Label(zh=f"{metric.label.zh}占比", en=f"{metric.label.en} share"), "percent",
+                ))
+
+        result = exp.select(*projections).from_(driver)
+        joined = {driver}
+        for name, _ in ctes:
+            if name in joined or name == "dim_keys":
+                continue
+            joined.add(name)
+            if keys:
+                on = _and([
+                    exp.NullSafeEQ(this=exp.column(k, table=driver), expression=exp.column(k, table=name))
+                    for k in keys
+                ])
+                result = result.join(name, on=on, join_type="left")
+            else:
+                result = result.join(name, join_type="cross")
+        ctes.append(("result", result))
+
+        outer = exp.select(*(self._outer_column(c) for c in columns)).from_("result")
+        having = [
+            self._having(h.metric, h.op, h.value) for h in q.having
+        ]
+        if having:
+            outer = outer.where(_and(having))
+        outer = outer.order_by(*self._order(columns))
+        if q.limit is not None:
+            outer = outer.limit(q.limit)
+        for name, select in ctes:
+            outer = outer.with_(name, as_=select)
+        return CompiledQuery(
+            query=q, ast=outer, columns=tuple(columns), comparison_range=self.compare_range,
+            dialect=self.dialect,
+        )
+
+    @staticmethod
+    def _outer_column(column: OutputColumn) -> exp.Expression:
+        """Change columns are derived from the current and comparison values by name."""
+        if column.kind not in ("change", "change_pct"):
+            return exp.column(column.name)
+        current = exp.column(column.source)
+        previous = exp.column(f"{column.source}__compare")
+        change = exp.Sub(this=current, expression=previous)
+        if column.kind == "change":
+            return exp.alias_(change, column.name)
+        pct = _safe_division(exp.Div(this=exp.paren(change), expression=exp.Abs(this=previous)))
+        return exp.alias_(pct, column.name)
+
+    def metric_expr(self, name: str, compare: bool) -> exp.Expression:
+        """The value of a metric from the joined aggregates; derived metrics expand inline."""
+        metric = self.model.metric(name)
+        if metric.kind == "simple":
+            return exp.column(name, table=self.where_leaf[(name, compare)])
+
+        def substitute(node: exp.Expression) -> exp.Expression:
+            if isinstance(node, exp.Column):
+                if node.name == PERIOD_DAYS:
+                    return self.period_days(compare)
+                return _wrap(self.metric_expr(node.name, compare))
+            return node
+
+        return _safe_division(self.cat.derived_expr(name).transform(substitute))
+
+    def period_days(self, compare: bool) -> exp.Expression:
+        """Days in the period each row reports on (for DSO/DIO): grain ∩ time range."""
+        window = self._window(compare)
+        if self.time_ref is not None and self.time_ref.grain is not None:
+            start: exp.Expression = exp.column(self.time_ref.key, table=self.driver)
+            if compare and self.shift is not None:
+                start = exp.DateSub(
+                    this=start, expression=exp.Literal.number(self.shift.amount),
+                    unit=exp.var(self.shift.unit),
+                )
+            step = GRAIN_SHIFT[self.time_ref.grain]
+            end: exp.Expression = step.forward_sql(start)
+            if window is not None:
+                start = exp.Greatest(this=start, expressions=[_date(window.start)])
+                end = exp.Least(this=end, expressions=[_date(window.end)])
+            return exp.DateDiff(this=end, expression=start, unit=exp.var("DAY"))
+        assert window is not None
+        return exp.Literal.number(window.days)
+
+    def _having(self, metric: str, op: str, value: float) -> exp.Expression:
+        ops = {"=": exp.EQ, "!=": exp.NEQ, ">": exp.GT, ">=": exp.GTE, "<": exp.LT, "<=": exp.LTE}
+        return ops[op](this=exp.column(metric), expression=exp.Literal.number(value))
+
+    def _order(self, columns: list[OutputColumn]) -> list[exp.Ordered]:
+        names = {c.name for c in columns}
+        by_dimension = {ref.name: ref.key for ref in self.dims}
+        order: list[exp.Ordered] = []
+        for item in self.query.order_by:
+            name = by_dimension.get(item.field, item.field)
+            if name not in names:
+                raise QueryError("unknown_order_field", closest(name, names), name=item.field)
+            order.append(exp.Ordered(this=exp.column(name), desc=item.desc, nulls_first=False))
+        if not order:
+            order = self._default_order()
+        used = {o.this.name for o in order}
+        order += [
+            exp.Ordered(this=exp.column(ref.key), nulls_first=False)
+            for ref in self.dims if ref.key not in used
+        ]
+        return order
+
+    def _default_order(self) -> list[exp.Ordered]:
+        """Time ascending for trends; otherwise biggest first, which is what rankings expect."""
+        q = self.query
+        time_keys = [r.key for r in self.dims if self.model.dimension(r.name).type == "time"]
+        order = [exp.Ordered(this=exp.column(k), nulls_first=False) for k in time_keys]
+        has_categories = len(time_keys) < len(self.dims)
+        if has_categories or not self.dims or q.limit is not None or q.intent is Intent.rank:
+            order.append(exp.Ordered(this=exp.column(self.metrics[0]), desc=True, nulls_first=False))
+        if q.limit is not None and time_keys and not has_categories:
+            # "top 3 months": rank by the metric, not by date.
+            order = order[len(time_keys):]
+        return order
+

@@ -1,0 +1,116 @@
+"""Run SQL on DuckDB, opened read-only with external access disabled.
+
+The engine is the last stage of the pipeline: it receives a statement that was compiled (or,
+later, guarded) and returns typed columns and rows. It can never change the data: the
+database file is opened read-only, and DuckDB is told not to touch files or the network.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import duckdb
+from sqlglot import exp
+
+from semantic_layer.errors import ExecutionError
+
+
+@dataclass(frozen=True)
+class ResultColumn:
+    name: str
+    type: str
+
+
+@dataclass(frozen=True)
+class Result:
+    """Rows of a query with their column names and database types."""
+
+    columns: tuple[ResultColumn, ...]
+    rows: list[tuple[Any, ...]]
+    sql: str
+
+    @property
+    def names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    def records(self) -> list[dict[str, Any]]:
+        names = self.names
+        return [dict(zip(names, row, strict=True)) for row in self.rows]
+
+    def column(self, name: str) -> list[Any]:
+        index = self.names.index(name)
+        return [row[index] for row in self.rows]
+
+    def scalar(self) -> Any:
+        """The single value of a one-row, one-column result (or of the first metric column)."""
+        return self.rows[0][0] if self.rows else None
+
+    def to_pandas(self):  # pandas is optional at this layer; imported only when asked for
+        import pandas as pd
+
+        return pd.DataFrame(self.rows, columns=self.names)
+
+
+class Engine(Protocol):
+    """What the pipeline needs of a database: run one statement, describe the tables."""
+
+    dialect: str
+
+    def execute(self, sql: str | exp.Expression) -> Result: ...
+
+    def schema(self) -> dict[str, dict[str, str]]: ...
+
+
+class DuckDBEngine:
+    """A read-only DuckDB database file."""
+
+    dialect = "duckdb"
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        if not self.path.exists():
+            raise ExecutionError("database_missing", path=str(self.path))
+        self._connection = duckdb.connect(
+            str(self.path), read_only=True, config={"enable_external_access": False}
+        )
+        self._lock = threading.Lock()
+
+    def execute(self, sql: str | exp.Expression) -> Result:
+        text = sql.sql(dialect=self.dialect) if isinstance(sql, exp.Expression) else sql
+        # A cursor per call: DuckDB connections are not safe to share across threads
+        # (Streamlit reruns scripts on worker threads).
+        with self._lock:
+            cursor = self._connection.cursor()
+        try:
+            cursor.execute(text)
+            description = cursor.description or []
+            rows = cursor.fetchall()
+        except duckdb.Error as err:
+            raise ExecutionError("database_error", detail=str(err).splitlines()[0]) from err
+        finally:
+            cursor.close()
+        columns = tuple(ResultColumn(d[0], str(d[1])) for d in description)
+        return Result(columns=columns, rows=rows, sql=text)
+
+    def schema(self) -> dict[str, dict[str, str]]:
+        """{table: {column: type}} for every table in the main schema."""
+        result = self.execute(
+            "SELECT table_name, column_name, data_type FROM information_schema.columns "
+            "WHERE table_schema = 'main' ORDER BY table_name, ordinal_position"
+        )
+        tables: dict[str, dict[str, str]] = {}
+        for table, column, kind in result.rows:
+            tables.setdefault(table, {})[column] = kind
+        return tables
+
+    def close(self) -> None:
+        self._connection.close()
+
+    def __enter__(self) -> DuckDBEngine:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
