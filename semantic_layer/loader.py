@@ -102,14 +102,22 @@ def _files(source: Path) -> list[Path]:
 
 def read_model(source: str | Path | None = None) -> tuple[SemanticModel | None, list[Issue]]:
     """Load and validate a model; return it (None if unusable) with every issue found."""
+    model, issues, _locations = read_model_located(source)
+    return model, issues
+
+
+def read_model_located(
+    source: str | Path | None = None,
+) -> tuple[SemanticModel | None, list[Issue], Locations]:
+    """`read_model`, plus where each part of the model was written (for later checks)."""
     from semantic_layer.validate import validate_model
 
     source = Path(source) if source is not None else DEMO_MODEL
+    locations = Locations()
     if not source.exists():
-        return None, [Issue("file_missing", {"path": str(source)})]
+        return None, [Issue("file_missing", {"path": str(source)})], locations
     issues: list[Issue] = []
     merged: dict[str, Any] = {section: [] for section in SECTIONS}
-    locations = Locations()
     for file in _files(source):
         parsed = _read_file(file, issues)
         if parsed is None:
@@ -136,7 +144,7 @@ def read_model(source: str | Path | None = None) -> tuple[SemanticModel | None, 
                     "schema", (key,), field=key, detail="unknown section",
                 ))
     if issues and all(i.code == "yaml_syntax" for i in issues) and not any(merged.values()):
-        return None, issues
+        return None, issues, locations
 
     sections: dict[str, list[Any]] = {}
     for section, kind in SECTIONS.items():
@@ -155,9 +163,9 @@ def read_model(source: str | Path | None = None) -> tuple[SemanticModel | None, 
         model = SemanticModel(**scalars, **sections)
     except ValidationError as err:
         issues.extend(_schema_issues(err, (), locations))
-        return None, issues
+        return None, issues, locations
     issues.extend(validate_model(model, locations))
-    return model, issues
+    return model, issues, locations
 
 
 def _schema_issues(err: ValidationError, prefix: Path_, locations: Locations) -> list[Issue]:

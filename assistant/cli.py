@@ -1,0 +1,251 @@
+"""The `cockpit` command: build the demo, check a model, list metrics, run semantic queries.
+
+Every user mistake ends as a clear message in the chosen language and exit code 1 — never a
+traceback.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+
+from assistant.formatting import format_value
+from assistant.settings import Settings
+from semantic_layer.compiler import compile_query
+from semantic_layer.engine import DuckDBEngine
+from semantic_layer.errors import CockpitError
+from semantic_layer.loader import load_model
+from semantic_layer.query import SemanticQuery
+
+app = typer.Typer(
+    help="Cockpit — ask your business and finance data (指标中心 + 自然语言分析).",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+Lang = Annotated[str | None, typer.Option("--lang", help="zh or en (default: COCKPIT_LANG or zh)")]
+ModelOpt = Annotated[
+    Path | None, typer.Option("--model", help="semantic model YAML file or folder")
+]
+DbOpt = Annotated[Path | None, typer.Option("--db", help="DuckDB database file")]
+
+
+def _fail(err: CockpitError, lang: str) -> None:
+    typer.echo(err.message(lang), err=True)
+    raise typer.Exit(1)
+
+
+def _settings(**overrides: object) -> Settings:
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})
+
+
+@app.command()
+def demo(
+    out: Annotated[Path, typer.Option("--out", help="where to write the DuckDB file")],
+    scale: Annotated[int, typer.Option(min=1, help="multiplies customers, reps and orders")] = 1,
+    seed: Annotated[int, typer.Option(help="random seed: same seed, same data")] = 42,
+) -> None:
+    """Generate the demo company 华锐科技 (2023–2025) into a DuckDB file."""
+    from semantic_layer.demo.generate import generate
+
+    started = time.perf_counter()
+    generate(out, scale=scale, seed=seed)
+    typer.echo(f"{out} (scale {scale}, seed {seed}) in {time.perf_counter() - started:.1f}s")
+
+
+@app.command()
+def check(
+    model: Annotated[Path | None, typer.Argument(help="model YAML file or folder")] = None,
+    db: DbOpt = None,
+    lang: Lang = None,
+) -> None:
+    """Validate a semantic model; with --db, also check it against the database and run it."""
+    from semantic_layer.check import check_model
+    from semantic_layer.loader import read_model
+
+    settings = _settings(model=model, database=db, lang=lang)
+    lang = settings.lang
+    source = settings.model
+    try:
+        if db is not None or settings.database is not None or source is None:
+            with DuckDBEngine(settings.database_path()) as engine:
+                _, issues = check_model(source, engine)
+        else:
+            _, issues = read_model(source)
+    except CockpitError as err:
+        _fail(err, lang)
+    errors = [i for i in issues if i.severity == "error"]
+    for issue in issues:
+        prefix = "警告" if issue.severity == "warning" and lang == "zh" else (
+            "warning" if issue.severity == "warning" else ("错误" if lang == "zh" else "error")
+        )
+        typer.echo(f"{prefix}: {issue.message(lang)}", err=True)
+    if errors:
+        summary = f"发现 {len(errors)} 个错误" if lang == "zh" else f"{len(errors)} error(s)"
+        typer.echo(summary, err=True)
+        raise typer.Exit(1)
+    typer.echo("模型检查通过" if lang == "zh" else "Model OK")
+
+
+@app.command()
+def metrics(model: ModelOpt = None, lang: Lang = None) -> None:
+    """List the governed metrics with their definitions (口径)."""
+    settings = _settings(model=model, lang=lang)
+    try:
+        semantic_model = load_model(settings.model)
+    except CockpitError as err:
+        _fail(err, settings.lang)
+    for metric in semantic_model.metrics:
+        label = metric.label.get(settings.lang)
+        description = metric.description.get(settings.lang) if metric.description else ""
+        typer.echo(f"{metric.name:<22} {label:<14} {description}")
+
+
+_FILTER = re.compile(r"^\s*(\w+)\s*(!=|>=|<=|=|>|<|~)\s*(.+?)\s*$")
+
+
+def _parse_filter(text: str) -> dict[str, object]:
+    """`region=华东`, `region=华东,华南` (in), `channel!=电商`, `customer~重工` (contains)."""
+    match = _FILTER.match(text)
+    if not match:
+        raise typer.BadParameter(f"cannot read filter {text!r}; try region=华东")
+    dimension, op, value = match.groups()
+    values = [v.strip() for v in value.split(",")]
+    if op == "=" and len(values) > 1:
+        return {"dimension": dimension, "op": "in", "values": values}
+    if op == "!=" and len(values) > 1:
+        return {"dimension": dimension, "op": "not_in", "values": values}
+    return {"dimension": dimension, "op": "contains" if op == "~" else op, "values": values[:1]}
+
+
+def _parse_having(text: str) -> dict[str, object]:
+    match = _FILTER.match(text)
+    if not match or match.group(2) == "~":
+        raise typer.BadParameter(f"cannot read condition {text!r}; try gross_margin<0.2")
+    metric, op, value = match.groups()
+    try:
+        number = float(value)
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not a number") from None
+    return {"metric": metric, "op": op, "value": number}
+
+
+@app.command()
+def query(
+    metric: Annotated[list[str] | None, typer.Option("--metric", "-m", help="metric name")] = None,
+    by: Annotated[
+        list[str] | None, typer.Option("--by", "-b", help="dimension, e.g. region or metric_time:month")
+    ] = None,
+    where: Annotated[list[str] | None, typer.Option("--where", "-w", help="e.g. region=华东")] = None,
+    having: Annotated[list[str] | None, typer.Option(help="e.g. gross_margin<0.2")] = None,
+    start: Annotated[str | None, typer.Option("--from", help="first day, YYYY-MM-DD")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="day after the last, YYYY-MM-DD")] = None,
+    compare: Annotated[str, typer.Option(help="none|yoy|mom|qoq|previous_period|budget")] = "none",
+    share: Annotated[bool, typer.Option("--share", help="add each row's share of the total")] = False,
+    order: Annotated[list[str] | None, typer.Option(help="field, or -field for descending")] = None,
+    limit: Annotated[int | None, typer.Option(min=1)] = None,
+    json_query: Annotated[str | None, typer.Option("--json", help="a SemanticQuery as JSON")] = None,
+    sql_only: Annotated[bool, typer.Option("--sql", help="print the SQL, do not run it")] = False,
+    dialect: Annotated[str, typer.Option(help="SQL dialect for --sql")] = "duckdb",
+    output: Annotated[str, typer.Option("--format", help="table|csv|json")] = "table",
+    model: ModelOpt = None,
+    db: DbOpt = None,
+    lang: Lang = None,
+) -> None:
+    """Run a semantic query: metrics by dimensions, filtered, in a period, maybe compared."""
+    settings = _settings(model=model, database=db, lang=lang)
+    lang = settings.lang
+    try:
+        if json_query:
+            semantic_query = SemanticQuery.model_validate_json(json_query)
+        else:
+            time_range = None
+            if start or end:
+                if not (start and end):
+                    raise typer.BadParameter("give both --from and --to")
+                time_range = {"start": start, "end": end}
+            semantic_query = SemanticQuery(
+                metrics=metric or [],
+                dimensions=by or [],
+                filters=[_parse_filter(f) for f in where or []],
+                having=[_parse_having(h) for h in having or []],
+                time_range=time_range,
+                compare=compare,
+                order_by=[{"field": o.lstrip("-"), "desc": o.startswith("-")} for o in order or []],
+                limit=limit,
+                intent="share" if share else "lookup",
+            )
+    except ValidationError as err:
+        first = err.errors()[0]
+        where_ = ".".join(str(p) for p in first["loc"])
+        message = f"查询无效（{where_}）：{first['msg']}" if lang == "zh" else (
+            f"Invalid query ({where_}): {first['msg']}"
+        )
+        typer.echo(message, err=True)
+        raise typer.Exit(1) from None
+    try:
+        semantic_model = load_model(settings.model)
+        compiled = compile_query(semantic_model, semantic_query)
+        if sql_only:
+            typer.echo(compiled.to_sql(dialect))
+            return
+        with DuckDBEngine(settings.database_path()) as engine:
+            result = engine.execute(compiled.ast)
+    except CockpitError as err:
+        _fail(err, lang)
+    units = {c.name: c.unit for c in compiled.columns}
+    labels = [c.label.get(lang) for c in compiled.columns]
+    if output == "json":
+        typer.echo(json.dumps(result.records(), ensure_ascii=False, default=str, indent=2))
+    elif output == "csv":
+        writer = csv.writer(sys.stdout)
+        writer.writerow(result.names)
+        writer.writerows(result.rows)
+    else:
+        rows = [[format_value(v, units.get(n), lang) for n, v in zip(result.names, row, strict=True)]
+                for row in result.rows]
+        _print_table(labels, rows)
+
+
+def _print_table(header: list[str], rows: list[list[str]]) -> None:
+    def width(text: str) -> int:  # CJK characters take two columns in a terminal
+        return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+
+    widths = [max([width(h), *(width(r[i]) for r in rows)]) for i, h in enumerate(header)]
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(c + " " * (w - width(c)) for c, w in zip(cells, widths, strict=True))
+
+    typer.echo(line(header).rstrip())
+    typer.echo("  ".join("-" * w for w in widths))
+    for row in rows:
+        typer.echo(line(row).rstrip())
+
+
+@app.command(name="app")
+def run_app(port: Annotated[int, typer.Option(help="port to serve on")] = 8501) -> None:
+    """Start the Streamlit app on the demo data (or on COCKPIT_DATABASE)."""
+    script = Path(__file__).resolve().parent.parent / "app.py"
+    command = [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port)]
+    raise typer.Exit(subprocess.call(command))
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+if __name__ == "__main__":
+    main()
+
+
+

@@ -1,0 +1,75 @@
+"""One settings object for the CLI, the app and the Python API.
+
+Read from arguments first, then environment variables, then a config file, then defaults,
+so the same database, model and as-of date apply wherever a question is asked.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from pathlib import Path
+
+import platformdirs
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+
+def config_file() -> Path:
+    """`COCKPIT_CONFIG`, else ./cockpit.toml if present, else the user config directory's."""
+    explicit = os.environ.get("COCKPIT_CONFIG")
+    if explicit:
+        return Path(explicit)
+    local = Path("cockpit.toml")
+    if local.exists():
+        return local
+    return platformdirs.user_config_path("cockpit") / "config.toml"
+
+
+class Settings(BaseSettings):
+    """Where the data and the model are, what "today" is, and the optional LLM endpoint."""
+
+    model_config = SettingsConfigDict(env_prefix="COCKPIT_", extra="ignore", populate_by_name=True)
+
+    database: Path | None = Field(None, description="DuckDB file; default: the demo database")
+    model: Path | None = Field(None, description="semantic model YAML file or folder")
+    as_of: date | None = Field(None, description="the 'today' relative dates resolve against")
+    cache_dir: Path = Field(default_factory=lambda: platformdirs.user_cache_path("cockpit"))
+    lang: str = Field("zh", pattern="^(zh|en)$")
+    demo_scale: int = Field(1, ge=1)
+    llm_model: str | None = None
+    openai_api_key: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("openai_api_key", "OPENAI_API_KEY")
+    )
+    openai_base_url: str | None = Field(
+        None, validation_alias=AliasChoices("openai_base_url", "OPENAI_BASE_URL")
+    )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml = TomlConfigSettingsSource(settings_cls, toml_file=config_file())
+        return init_settings, env_settings, toml
+
+    def database_path(self) -> Path:
+        """The database to query: the configured one, or the demo (built once, then reused)."""
+        if self.database is not None:
+            return self.database
+        from semantic_layer.demo import demo_database
+
+        return demo_database(self.cache_dir, scale=self.demo_scale)
+
+    def resolved_as_of(self, model_as_of: date | None) -> date:
+        """Configured as-of, else the model's (the demo's 2025-12-31), else today."""
+        return self.as_of or model_as_of or date.today()
