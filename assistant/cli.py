@@ -85,8 +85,12 @@ def check(
         _fail(err, lang)
     errors = [i for i in issues if i.severity == "error"]
     for issue in issues:
-        prefix = "警告" if issue.severity == "warning" and lang == "zh" else (
-            "warning" if issue.severity == "warning" else ("错误" if lang == "zh" else "error")
+        prefix = (
+            "警告"
+            if issue.severity == "warning" and lang == "zh"
+            else (
+                "warning" if issue.severity == "warning" else ("错误" if lang == "zh" else "error")
+            )
         )
         typer.echo(f"{prefix}: {issue.message(lang)}", err=True)
     if errors:
@@ -143,17 +147,24 @@ def _parse_having(text: str) -> dict[str, object]:
 def query(
     metric: Annotated[list[str] | None, typer.Option("--metric", "-m", help="metric name")] = None,
     by: Annotated[
-        list[str] | None, typer.Option("--by", "-b", help="dimension, e.g. region or metric_time:month")
+        list[str] | None,
+        typer.Option("--by", "-b", help="dimension, e.g. region or metric_time:month"),
     ] = None,
-    where: Annotated[list[str] | None, typer.Option("--where", "-w", help="e.g. region=华东")] = None,
+    where: Annotated[
+        list[str] | None, typer.Option("--where", "-w", help="e.g. region=华东")
+    ] = None,
     having: Annotated[list[str] | None, typer.Option(help="e.g. gross_margin<0.2")] = None,
     start: Annotated[str | None, typer.Option("--from", help="first day, YYYY-MM-DD")] = None,
     end: Annotated[str | None, typer.Option("--to", help="day after the last, YYYY-MM-DD")] = None,
     compare: Annotated[str, typer.Option(help="none|yoy|mom|qoq|previous_period|budget")] = "none",
-    share: Annotated[bool, typer.Option("--share", help="add each row's share of the total")] = False,
+    share: Annotated[
+        bool, typer.Option("--share", help="add each row's share of the total")
+    ] = False,
     order: Annotated[list[str] | None, typer.Option(help="field, or -field for descending")] = None,
     limit: Annotated[int | None, typer.Option(min=1)] = None,
-    json_query: Annotated[str | None, typer.Option("--json", help="a SemanticQuery as JSON")] = None,
+    json_query: Annotated[
+        str | None, typer.Option("--json", help="a SemanticQuery as JSON")
+    ] = None,
     sql_only: Annotated[bool, typer.Option("--sql", help="print the SQL, do not run it")] = False,
     dialect: Annotated[str, typer.Option(help="SQL dialect for --sql")] = "duckdb",
     output: Annotated[str, typer.Option("--format", help="table|csv|json")] = "table",
@@ -187,8 +198,10 @@ def query(
     except ValidationError as err:
         first = err.errors()[0]
         where_ = ".".join(str(p) for p in first["loc"])
-        message = f"查询无效（{where_}）：{first['msg']}" if lang == "zh" else (
-            f"Invalid query ({where_}): {first['msg']}"
+        message = (
+            f"查询无效（{where_}）：{first['msg']}"
+            if lang == "zh"
+            else (f"Invalid query ({where_}): {first['msg']}")
         )
         typer.echo(message, err=True)
         raise typer.Exit(1) from None
@@ -211,8 +224,10 @@ def query(
         writer.writerow(result.names)
         writer.writerows(result.rows)
     else:
-        rows = [[format_value(v, units.get(n), lang) for n, v in zip(result.names, row, strict=True)]
-                for row in result.rows]
+        rows = [
+            [format_value(v, units.get(n), lang) for n, v in zip(result.names, row, strict=True)]
+            for row in result.rows
+        ]
         _print_table(labels, rows)
 
 
@@ -246,6 +261,3 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
-
-
-

@@ -6,7 +6,9 @@ from datetime import date, datetime
 from decimal import Decimal
 
 
-def format_value(value: object, unit: str | None = None, lang: str = "zh", compact: bool = False) -> str:
+def format_value(
+    value: object, unit: str | None = None, lang: str = "zh", compact: bool = False
+) -> str:
     """Render one cell. `compact` uses 万/亿 (zh) or K/M/B (en) for large amounts."""
     if value is None:
         return "—"

@@ -100,7 +100,9 @@ class Catalog:
         for source in dim.all_sources:
             distance = self.graph.distance(base, source.table)
             if distance is not None and (best is None or distance < best[0]):
-                use = DimensionUse(dim, qualify(parse_expr(source.expr), source.table), source.table)
+                use = DimensionUse(
+                    dim, qualify(parse_expr(source.expr), source.table), source.table
+                )
                 best = (distance, use)
         return best[1] if best else None
 

@@ -42,9 +42,15 @@ def check_against_database(
         if table not in schema:
             issues.append(where.issue("unknown_table", path, closest(table, schema), name=table))
         elif column is not None and column not in schema[table]:
-            issues.append(where.issue(
-                "unknown_column", path, closest(column, schema[table]), table=table, name=column,
-            ))
+            issues.append(
+                where.issue(
+                    "unknown_column",
+                    path,
+                    closest(column, schema[table]),
+                    table=table,
+                    name=column,
+                )
+            )
 
     def need_expr(text: str, table: str, path: tuple) -> None:
         for column in columns_of(qualify(parse_expr(text), table)):
@@ -81,7 +87,9 @@ def check_against_database(
         try:
             engine.execute(compile_query(model, query, dialect=engine.dialect).ast)
         except CockpitError as err:
-            issues.append(where.issue(
-                "check_failed", ("metrics", index), metric=metric.name, detail=err.message("en")
-            ))
+            issues.append(
+                where.issue(
+                    "check_failed", ("metrics", index), metric=metric.name, detail=err.message("en")
+                )
+            )
     return issues

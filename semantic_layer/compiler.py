@@ -157,7 +157,20 @@ def _safe_division(node: exp.Expression) -> exp.Expression:
 
 
 def _and(conditions: list[exp.Expression]) -> exp.Expression | None:
-    return exp.and_(*conditions) if conditions else None
+    return exp.and_(*conditions, copy=False) if conditions else None
+
+
+# Builders below pass ASTs (never strings) and copy=False: sqlglot's string builders re-parse
+# and deep-copy on every call, which made compiling a query cost milliseconds.
+def _select(*projections: exp.Expression, source: str) -> exp.Select:
+    return exp.Select(expressions=list(projections)).from_(exp.to_table(source), copy=False)
+
+
+def _join(select: exp.Select, table: str, on: exp.Expression | None) -> None:
+    if on is None:
+        select.append("joins", exp.Join(this=exp.to_table(table), kind="CROSS"))
+    else:
+        select.append("joins", exp.Join(this=exp.to_table(table), on=on, side="LEFT"))
 
 
 @dataclass
@@ -188,8 +201,12 @@ class _Compiler:
         self.metrics = list(dict.fromkeys([*query.metrics, *(h.metric for h in query.having)]))
         self.dims = list(query.dimensions)
         self.time_ref = next(
-            (d for d in self.dims if d.name in model.dimension_map
-             and model.dimension(d.name).metric_time), None,
+            (
+                d
+                for d in self.dims
+                if d.name in model.dimension_map and model.dimension(d.name).metric_time
+            ),
+            None,
         )
         self.shift: Shift | None = None
         self._shifting = False
@@ -242,11 +259,22 @@ class _Compiler:
         m = self.model.metric(metric)
         d = self.model.dimension(dimension)
         allowed = [self.model.dimension(n) for n in self.cat.allowed_dimensions(metric)]
+        # The useful suggestion is a metric that *can* be split this way (费用 by 部门).
+        related = [
+            other.name
+            for other in self.model.metrics
+            if other.name != metric and self.cat.reaches(other.name, dimension)
+        ]
+        labels = [self.model.metric(n).label for n in related[:3]]
         raise QueryError(
             "unreachable_dimension",
-            [a.name for a in allowed][:3],
-            metric_label=m.label.zh, metric_label_en=m.label.en,
-            dimension_label=d.label.zh, dimension_label_en=d.label.en,
+            related_metrics=related[:3],
+            related="、".join(x.zh for x in labels) or "无",
+            related_en=", ".join(x.en for x in labels) or "none",
+            metric_label=m.label.zh,
+            metric_label_en=m.label.en,
+            dimension_label=d.label.zh,
+            dimension_label_en=d.label.en,
             allowed="、".join(a.label.zh for a in allowed),
             allowed_en=", ".join(a.label.en for a in allowed),
         )
@@ -264,7 +292,9 @@ class _Compiler:
         window = self.query.time_range
         assert window is not None
         if window.start.day == 1:
-            months = (window.end.year - window.start.year) * 12 + window.end.month - window.start.month
+            months = (
+                (window.end.year - window.start.year) * 12 + window.end.month - window.start.month
+            )
             return Shift(months + (1 if window.end.day != 1 else 0), "month")
         return Shift(window.days, "day")
 
@@ -358,25 +388,32 @@ class _Compiler:
         aggregates = []
         for leaf in group.leaves:
             tables |= leaf.tables
-            aggregates.append(exp.alias_(self._aggregate(leaf, common is None), leaf.name))
+            aggregates.append(
+                exp.alias_(self._aggregate(leaf, common is None), leaf.name, copy=False)
+            )
         if group.semi_additive:
             where.append(self._last_snapshot(group, window, time, raw_time))
-        select = exp.select(*(exp.alias_(node, key) for key, node in keys), *aggregates)
-        select = select.from_(group.base)
+        select = _select(
+            *(exp.alias_(node, key, copy=False) for key, node in keys),
+            *aggregates,
+            source=group.base,
+        )
         for join in self._joins(group.base, tables):
-            condition = _and([
-                exp.EQ(
-                    this=exp.column(left, table=join.from_table),
-                    expression=exp.column(right, table=join.to),
-                )
-                for left, right in join.on
-            ])
-            select = select.join(join.to, on=condition, join_type="left")
+            condition = _and(
+                [
+                    exp.EQ(
+                        this=exp.column(left, table=join.from_table),
+                        expression=exp.column(right, table=join.to),
+                    )
+                    for left, right in join.on
+                ]
+            )
+            _join(select, join.to, condition)
         condition = _and(where)
         if condition is not None:
-            select = select.where(condition)
+            select.where(condition, copy=False)
         if keys:
-            select = select.group_by(*(node.copy() for _key, node in keys))
+            select.group_by(*(node.copy() for _key, node in keys), copy=False)
         return select
 
     def _aggregate(self, leaf: Leaf, own_filter: bool) -> exp.Expression:
@@ -387,23 +424,26 @@ class _Compiler:
         if agg is Agg.count_distinct:
             return exp.Count(this=exp.Distinct(expressions=[value]))
         return {
-            Agg.sum: exp.Sum, Agg.count: exp.Count, Agg.avg: exp.Avg,
-            Agg.min: exp.Min, Agg.max: exp.Max,
+            Agg.sum: exp.Sum,
+            Agg.count: exp.Count,
+            Agg.avg: exp.Avg,
+            Agg.min: exp.Min,
+            Agg.max: exp.Max,
         }[agg](this=value)
 
     def _last_snapshot(
         self, group: _Group, window: TimeRange | None, time: exp.Expression, raw: exp.Expression
     ) -> exp.Expression:
         """raw_time IN (the last snapshot date inside each period of the window)."""
-        sub = exp.select(exp.Max(this=raw.copy())).from_(group.base)
+        sub = _select(exp.Max(this=raw.copy()), source=group.base)
         conditions = []
         if window is not None:
             conditions.append(exp.GTE(this=raw.copy(), expression=_date(window.start)))
             conditions.append(exp.LT(this=raw.copy(), expression=_date(window.end)))
         if conditions:
-            sub = sub.where(_and(conditions))
+            sub.where(_and(conditions), copy=False)
         if self.time_ref is not None and self.time_ref.grain is not None:
-            sub = sub.group_by(_trunc(time.copy(), self.time_ref.grain))
+            sub.group_by(_trunc(time.copy(), self.time_ref.grain), copy=False)
         return raw.copy().isin(query=sub)
 
     def _joins(self, base: str, tables: set[str]):
@@ -433,9 +473,11 @@ class _Compiler:
         current = [name for name, _ in ctes if not name.endswith("_cmp")]
         keys = [ref.key for ref in self.dims]
         if keys and len(current) > 1:
-            union: exp.Expression = exp.select(*keys).from_(current[0])
+            union: exp.Expression = _select(*map(exp.column, keys), source=current[0])
             for name in current[1:]:
-                union = exp.union(union, exp.select(*keys).from_(name), distinct=True)
+                union = exp.union(
+                    union, _select(*map(exp.column, keys), source=name), distinct=True, copy=False
+                )
             ctes.append(("dim_keys", union))
             driver = "dim_keys"
         else:
@@ -447,7 +489,7 @@ class _Compiler:
         projections: list[exp.Expression] = []
         for ref in self.dims:
             dim = self.model.dimension(ref.name)
-            projections.append(exp.alias_(exp.column(ref.key, table=driver), ref.key))
+            projections.append(exp.alias_(exp.column(ref.key, table=driver), ref.key, copy=False))
             columns.append(OutputColumn(ref.key, "dimension", ref.name, dim.label, grain=ref.grain))
         share_partition = [
             exp.column(ref.key, table=driver)
@@ -457,7 +499,7 @@ class _Compiler:
         for name in self.metrics:
             metric = self.model.metric(name)
             current_value = self.metric_expr(name, compare=False)
-            projections.append(exp.alias_(current_value, name))
+            projections.append(exp.alias_(current_value, name, copy=False))
             columns.append(OutputColumn(name, "metric", name, metric.label, metric.unit))
             compare_value = None
             if self.shift is not None:
@@ -466,17 +508,31 @@ class _Compiler:
                 compare_value = self.metric_expr(self.cat.budget_of[name], compare=False)
             if compare_value is not None:
                 tag = COMPARE_LABELS[q.compare]
-                projections.append(exp.alias_(compare_value, f"{name}__compare"))
+                projections.append(exp.alias_(compare_value, f"{name}__compare", copy=False))
                 columns += [
-                    OutputColumn(f"{name}__compare", "compare", name,
-                                 Label(zh=f"{metric.label.zh}（{tag.zh}）",
-                                       en=f"{metric.label.en} ({tag.en})"), metric.unit),
-                    OutputColumn(f"{name}__change", "change", name,
-                                 Label(zh=f"{metric.label.zh}增减", en=f"{metric.label.en} change"),
-                                 metric.unit),
-                    OutputColumn(f"{name}__change_pct", "change_pct", name,
-                                 Label(zh=f"{metric.label.zh}变化率",
-                                       en=f"{metric.label.en} change %"), "percent"),
+                    OutputColumn(
+                        f"{name}__compare",
+                        "compare",
+                        name,
+                        Label(
+                            zh=f"{metric.label.zh}（{tag.zh}）", en=f"{metric.label.en} ({tag.en})"
+                        ),
+                        metric.unit,
+                    ),
+                    OutputColumn(
+                        f"{name}__change",
+                        "change",
+                        name,
+                        Label(zh=f"{metric.label.zh}增减", en=f"{metric.label.en} change"),
+                        metric.unit,
+                    ),
+                    OutputColumn(
+                        f"{name}__change_pct",
+                        "change_pct",
+                        name,
+                        Label(zh=f"{metric.label.zh}变化率", en=f"{metric.label.en} change %"),
+                        "percent",
+                    ),
                 ]
             if q.intent is Intent.share and metric.unit in SHARE_UNITS and self.dims:
                 total = exp.Window(
@@ -484,41 +540,51 @@ class _Compiler:
                     partition_by=[p.copy() for p in share_partition] or None,
                 )
                 share = _safe_division(exp.Div(this=current_value.copy(), expression=total))
-                projections.append(exp.alias_(share, f"{name}__share"))
-                columns.append(OutputColumn(
-                    f"{name}__share", "share", name,
-                    Label(zh=f"{metric.label.zh}占比", en=f"{metric.label.en} share"), "percent",
-                ))
+                projections.append(exp.alias_(share, f"{name}__share", copy=False))
+                columns.append(
+                    OutputColumn(
+                        f"{name}__share",
+                        "share",
+                        name,
+                        Label(zh=f"{metric.label.zh}占比", en=f"{metric.label.en} share"),
+                        "percent",
+                    )
+                )
 
-        result = exp.select(*projections).from_(driver)
+        result = _select(*projections, source=driver)
         joined = {driver}
         for name, _ in ctes:
             if name in joined or name == "dim_keys":
                 continue
             joined.add(name)
             if keys:
-                on = _and([
-                    exp.NullSafeEQ(this=exp.column(k, table=driver), expression=exp.column(k, table=name))
-                    for k in keys
-                ])
-                result = result.join(name, on=on, join_type="left")
+                on = _and(
+                    [
+                        exp.NullSafeEQ(
+                            this=exp.column(k, table=driver), expression=exp.column(k, table=name)
+                        )
+                        for k in keys
+                    ]
+                )
+                _join(result, name, on)
             else:
-                result = result.join(name, join_type="cross")
+                _join(result, name, None)
         ctes.append(("result", result))
 
-        outer = exp.select(*(self._outer_column(c) for c in columns)).from_("result")
-        having = [
-            self._having(h.metric, h.op, h.value) for h in q.having
-        ]
+        outer = _select(*(self._outer_column(c) for c in columns), source="result")
+        having = [self._having(h.metric, h.op, h.value) for h in q.having]
         if having:
-            outer = outer.where(_and(having))
-        outer = outer.order_by(*self._order(columns))
+            outer.where(_and(having), copy=False)
+        outer.order_by(*self._order(columns), copy=False)
         if q.limit is not None:
-            outer = outer.limit(q.limit)
+            outer.limit(q.limit, copy=False)
         for name, select in ctes:
-            outer = outer.with_(name, as_=select)
+            outer.with_(name, as_=select, copy=False)
         return CompiledQuery(
-            query=q, ast=outer, columns=tuple(columns), comparison_range=self.compare_range,
+            query=q,
+            ast=outer,
+            columns=tuple(columns),
+            comparison_range=self.compare_range,
             dialect=self.dialect,
         )
 
@@ -531,9 +597,9 @@ class _Compiler:
         previous = exp.column(f"{column.source}__compare")
         change = exp.Sub(this=current, expression=previous)
         if column.kind == "change":
-            return exp.alias_(change, column.name)
+            return exp.alias_(change, column.name, copy=False)
         pct = _safe_division(exp.Div(this=exp.paren(change), expression=exp.Abs(this=previous)))
-        return exp.alias_(pct, column.name)
+        return exp.alias_(pct, column.name, copy=False)
 
     def metric_expr(self, name: str, compare: bool) -> exp.Expression:
         """The value of a metric from the joined aggregates; derived metrics expand inline."""
@@ -557,7 +623,8 @@ class _Compiler:
             start: exp.Expression = exp.column(self.time_ref.key, table=self.driver)
             if compare and self.shift is not None:
                 start = exp.DateSub(
-                    this=start, expression=exp.Literal.number(self.shift.amount),
+                    this=start,
+                    expression=exp.Literal.number(self.shift.amount),
                     unit=exp.var(self.shift.unit),
                 )
             step = GRAIN_SHIFT[self.time_ref.grain]
@@ -587,7 +654,8 @@ class _Compiler:
         used = {o.this.name for o in order}
         order += [
             exp.Ordered(this=exp.column(ref.key), nulls_first=False)
-            for ref in self.dims if ref.key not in used
+            for ref in self.dims
+            if ref.key not in used
         ]
         return order
 
@@ -598,9 +666,10 @@ class _Compiler:
         order = [exp.Ordered(this=exp.column(k), nulls_first=False) for k in time_keys]
         has_categories = len(time_keys) < len(self.dims)
         if has_categories or not self.dims or q.limit is not None or q.intent is Intent.rank:
-            order.append(exp.Ordered(this=exp.column(self.metrics[0]), desc=True, nulls_first=False))
+            order.append(
+                exp.Ordered(this=exp.column(self.metrics[0]), desc=True, nulls_first=False)
+            )
         if q.limit is not None and time_keys and not has_categories:
             # "top 3 months": rank by the metric, not by date.
-            order = order[len(time_keys):]
+            order = order[len(time_keys) :]
         return order
-

@@ -36,7 +36,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{owner} 引用了未知指标：{name}",
         "{owner} refers to an unknown metric: {name}",
     ),
-    "metric_cycle": ("派生指标存在循环引用：{path}", "Derived metrics form a cycle: {path}"),
+    "metric_cycle": ("派生指标存在循环引用：{chain}", "Derived metrics form a cycle: {chain}"),
     "synonym_collision": (
         "同义词「{word}」同时指向 {first} 和 {second}，提问时会产生歧义",
         "Synonym '{word}' points to both {first} and {second}; questions would be ambiguous",
@@ -66,9 +66,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "unknown_dimension": ("未知维度：{name}", "Unknown dimension: {name}"),
     "unreachable_dimension": (
         "指标「{metric_label}」无法按「{dimension_label}」分析：两者之间没有业务关联。"
-        "该指标可用的维度：{allowed}",
+        "该指标可用的维度：{allowed}。可以按「{dimension_label}」分析的指标：{related}",
         "Metric '{metric_label_en}' cannot be broken down by '{dimension_label_en}': they are "
-        "not related in the data. Dimensions it can use: {allowed_en}",
+        "not related in the data. Dimensions it can use: {allowed_en}. Metrics that can be "
+        "broken down by '{dimension_label_en}': {related_en}",
     ),
     "bad_grain": (
         "维度「{dimension}」不是时间维度，不能按 {grain} 汇总",

@@ -126,9 +126,9 @@ def read_model_located(
         for key, value in data.items():
             if key in SECTIONS:
                 if not isinstance(value, list):
-                    issues.append(file_locations.issue(
-                        "schema", (key,), field=key, detail="expected a list"
-                    ))
+                    issues.append(
+                        file_locations.issue("schema", (key,), field=key, detail="expected a list")
+                    )
                     continue
                 offset = len(merged[key])
                 for index, item in enumerate(value):
@@ -140,9 +140,14 @@ def read_model_located(
                 merged.setdefault(key, value)
                 locations.add((key,), *file_locations.find((key,)))
             else:
-                issues.append(file_locations.issue(
-                    "schema", (key,), field=key, detail="unknown section",
-                ))
+                issues.append(
+                    file_locations.issue(
+                        "schema",
+                        (key,),
+                        field=key,
+                        detail="unknown section",
+                    )
+                )
     if issues and all(i.code == "yaml_syntax" for i in issues) and not any(merged.values()):
         return None, issues, locations
 

@@ -178,9 +178,8 @@ class Metric(Frozen):
         else:
             extra = [f for f in ("table", "agg", "filter", "time") if getattr(self, f) is not None]
             if extra or self.semi_additive:
-                raise ValueError(
-                    f"a derived metric takes only `expr`; remove {', '.join(extra) or 'semi_additive'}"
-                )
+                remove = ", ".join(extra) or "semi_additive"
+                raise ValueError(f"a derived metric takes only `expr`; remove {remove}")
         return self
 
 

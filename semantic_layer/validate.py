@@ -69,16 +69,24 @@ class _Checker:
                 if item.name in seen:
                     _file, first_line = self.where.find(self.path(section, seen[item.name]))
                     self.add(
-                        "duplicate_name", path, kind=kind_zh, kind_en=kind_en,
-                        name=item.name, first_line=first_line,
+                        "duplicate_name",
+                        path,
+                        kind=kind_zh,
+                        kind_en=kind_en,
+                        name=item.name,
+                        first_line=first_line,
                     )
                 else:
                     seen[item.name] = index
         for index, dim in enumerate(self.model.dimensions):
             if dim.name in self.metrics:
                 self.add(
-                    "duplicate_name", self.path("dimensions", index, "name"),
-                    kind="维度与指标", kind_en="dimension/metric", name=dim.name, first_line="?",
+                    "duplicate_name",
+                    self.path("dimensions", index, "name"),
+                    kind="维度与指标",
+                    kind_en="dimension/metric",
+                    name=dim.name,
+                    first_line="?",
                 )
 
     def joins(self) -> None:
@@ -87,13 +95,19 @@ class _Checker:
             ok_to = self.table(join.to, self.path("joins", index, "to"))
             if ok_from and ok_to and join.from_table == join.to:
                 self.add(
-                    "join_disconnected", self.path("joins", index), from_table=join.from_table,
-                    to=join.to, detail="a table cannot join to itself",
+                    "join_disconnected",
+                    self.path("joins", index),
+                    from_table=join.from_table,
+                    to=join.to,
+                    detail="a table cannot join to itself",
                 )
             if not join.on:
                 self.add(
-                    "join_disconnected", self.path("joins", index, "on"),
-                    from_table=join.from_table, to=join.to, detail="no join keys given",
+                    "join_disconnected",
+                    self.path("joins", index, "on"),
+                    from_table=join.from_table,
+                    to=join.to,
+                    detail="no join keys given",
                 )
         joined = {j.from_table for j in self.model.joins} | {j.to for j in self.model.joins}
         facts = {m.table for m in self.model.metrics}
@@ -101,8 +115,10 @@ class _Checker:
             for index, table in enumerate(self.model.tables):
                 if table.name not in joined and table.name not in facts:
                     self.warn(
-                        "join_disconnected", self.path("tables", index, "name"),
-                        from_table=table.name, to="*",
+                        "join_disconnected",
+                        self.path("tables", index, "name"),
+                        from_table=table.name,
+                        to="*",
                         detail="no join connects this table to any other",
                     )
 
@@ -118,8 +134,11 @@ class _Checker:
         for index, dim in enumerate(self.model.dimensions):
             if dim.parent is not None and dim.parent not in self.dimensions:
                 self.add(
-                    "unknown_dimension_ref", self.path("dimensions", index, "parent"),
-                    closest(dim.parent, self.dimensions), owner=dim.name, name=dim.parent,
+                    "unknown_dimension_ref",
+                    self.path("dimensions", index, "parent"),
+                    closest(dim.parent, self.dimensions),
+                    owner=dim.name,
+                    name=dim.parent,
                 )
             reached = False
             for s_index, source in enumerate(dim.all_sources):
@@ -132,14 +151,17 @@ class _Checker:
                 if node is not None:
                     for table in tables_of(node) - {source.table}:
                         self.add(
-                            "unknown_table", self.path("dimensions", index, "expr"),
+                            "unknown_table",
+                            self.path("dimensions", index, "expr"),
                             name=f"{table} (a dimension reads only its own table {source.table})",
                         )
                 reached |= any(self.graph.reachable(f, source.table) for f in fact_tables)
             if not dim.metric_time and not reached and fact_tables:
                 self.add(
-                    "table_unreachable", self.path("dimensions", index, "table"),
-                    table=dim.table, owner=f"dimension {dim.name}",
+                    "table_unreachable",
+                    self.path("dimensions", index, "table"),
+                    table=dim.table,
+                    owner=f"dimension {dim.name}",
                 )
 
     def metrics_(self) -> None:
@@ -147,16 +169,21 @@ class _Checker:
             owner = f"metric {metric.name}"
             if metric.budget is not None and metric.budget not in self.metrics:
                 self.add(
-                    "unknown_metric_in", self.path("metrics", index, "budget"),
-                    closest(metric.budget, self.metrics), owner=owner, name=metric.budget,
+                    "unknown_metric_in",
+                    self.path("metrics", index, "budget"),
+                    closest(metric.budget, self.metrics),
+                    owner=owner,
+                    name=metric.budget,
                 )
             if metric.kind is MetricKind.derived:
                 node = self.expression(metric.expr, owner, self.path("metrics", index, "expr"))
                 for column in columns_of(node) if node is not None else []:
                     if column.name not in self.metrics and column.name != PERIOD_DAYS:
                         self.add(
-                            "unknown_metric_ref", self.path("metrics", index, "expr"),
-                            closest(column.name, self.metrics), metric=metric.name,
+                            "unknown_metric_ref",
+                            self.path("metrics", index, "expr"),
+                            closest(column.name, self.metrics),
+                            metric=metric.name,
                             name=column.name,
                         )
                 continue
@@ -164,8 +191,11 @@ class _Checker:
             if not self.table(metric.table, self.path("metrics", index, "table")):
                 continue
             used: set[str] = set()
-            for field, text in (("expr", metric.expr), ("filter", metric.filter),
-                                ("time", metric.time)):
+            for field, text in (
+                ("expr", metric.expr),
+                ("filter", metric.filter),
+                ("time", metric.time),
+            ):
                 if text is None:
                     continue
                 node = self.expression(text, owner, self.path("metrics", index, field))
@@ -174,12 +204,16 @@ class _Checker:
             for table in sorted(used):
                 if table not in self.tables:
                     self.add(
-                        "unknown_table", self.path("metrics", index, "expr"),
-                        closest(table, self.tables), name=table,
+                        "unknown_table",
+                        self.path("metrics", index, "expr"),
+                        closest(table, self.tables),
+                        name=table,
                     )
                 elif not self.graph.reachable(metric.table, table):
                     self.add(
-                        "table_unreachable", self.path("metrics", index), table=table,
+                        "table_unreachable",
+                        self.path("metrics", index),
+                        table=table,
                         owner=owner,
                     )
 
@@ -196,12 +230,15 @@ class _Checker:
             state[name] = 1
             for dep in sorted(deps.get(name, ())):
                 if state.get(dep) == 1:
-                    loop = [*stack[stack.index(dep):], dep]
+                    loop = [*stack[stack.index(dep) :], dep]
                     if frozenset(loop) not in reported:
                         reported.add(frozenset(loop))
                         index = [m.name for m in self.model.metrics].index(dep)
-                        self.add("metric_cycle", self.path("metrics", index, "expr"),
-                                 path=" → ".join(loop))
+                        self.add(
+                            "metric_cycle",
+                            self.path("metrics", index, "expr"),
+                            chain=" → ".join(loop),
+                        )
                 elif state.get(dep) is None:
                     visit(dep, [*stack, dep])
             state[name] = 2
@@ -228,8 +265,11 @@ class _Checker:
                     first = owners.setdefault(word, owner)
                     if first != owner:
                         self.add(
-                            "synonym_collision", self.path(section, index, "synonyms"),
-                            word=word, first=first, second=owner,
+                            "synonym_collision",
+                            self.path(section, index, "synonyms"),
+                            word=word,
+                            first=first,
+                            second=owner,
                         )
 
     def roles_and_alerts(self) -> None:
@@ -238,27 +278,38 @@ class _Checker:
             for name in names:
                 if name not in self.dimensions:
                     self.add(
-                        "unknown_dimension_ref", self.path("roles", index),
-                        closest(name, self.dimensions), owner=f"role {role.name}", name=name,
+                        "unknown_dimension_ref",
+                        self.path("roles", index),
+                        closest(name, self.dimensions),
+                        owner=f"role {role.name}",
+                        name=name,
                     )
             for name in role.denied_metrics:
                 if name not in self.metrics:
                     self.add(
-                        "unknown_metric_in", self.path("roles", index, "denied_metrics"),
-                        closest(name, self.metrics), owner=f"role {role.name}", name=name,
+                        "unknown_metric_in",
+                        self.path("roles", index, "denied_metrics"),
+                        closest(name, self.metrics),
+                        owner=f"role {role.name}",
+                        name=name,
                     )
         for index, alert in enumerate(self.model.alerts):
             if alert.metric not in self.metrics:
                 self.add(
-                    "unknown_metric_in", self.path("alerts", index, "metric"),
-                    closest(alert.metric, self.metrics), owner=f"alert {alert.name}",
+                    "unknown_metric_in",
+                    self.path("alerts", index, "metric"),
+                    closest(alert.metric, self.metrics),
+                    owner=f"alert {alert.name}",
                     name=alert.metric,
                 )
             for name in alert.dimensions:
                 if name not in self.dimensions:
                     self.add(
-                        "unknown_dimension_ref", self.path("alerts", index, "dimensions"),
-                        closest(name, self.dimensions), owner=f"alert {alert.name}", name=name,
+                        "unknown_dimension_ref",
+                        self.path("alerts", index, "dimensions"),
+                        closest(name, self.dimensions),
+                        owner=f"alert {alert.name}",
+                        name=name,
                     )
 
 
