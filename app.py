@@ -96,19 +96,21 @@ if not dimensions and result.rows:
         )
 elif result.rows:
     frame = result.to_pandas()
+    for column in compiled.columns[1:]:
+        frame[column.name] = frame[column.name].astype(float)  # DECIMAL → float, for Vega-Lite
     key = compiled.columns[0].name
     first = metric_names[0]
     mark = alt.Chart(frame).mark_line(point=True) if grain else alt.Chart(frame).mark_bar()
     x = alt.X(f"{key}:{'T' if grain else 'N'}", title=titles[key], sort=None if grain else "-y")
     st.altair_chart(
         mark.encode(x=x, y=alt.Y(f"{first}:Q", title=titles[first]), tooltip=list(frame.columns)),
-        use_container_width=True,
+        width="stretch",
     )
 table = result.to_pandas()
 for name in table.columns:
     if name in units:
         table[name] = [format_value(v, units[name], lang) for v in table[name]]
-st.dataframe(table.rename(columns=titles), use_container_width=True, hide_index=True)
+st.dataframe(table.rename(columns=titles), width="stretch", hide_index=True)
 
 with st.expander("口径与 SQL · Definitions and SQL"):
     for name in metric_names:
