@@ -214,10 +214,9 @@ class _Compiler:
 
     # --- checks ---------------------------------------------------------------------------
     def check(self) -> None:
-        names = list(self.model.metric_map)
         for name in self.metrics:
             if name not in self.model.metric_map:
-                raise QueryError("unknown_metric", closest(name, names), name=name)
+                raise QueryError("unknown_metric", self._metric_suggestions(name), name=name)
         dim_names = list(self.model.dimension_map)
         refs = [*self.dims, *(DimensionRef(name=f.dimension) for f in self.query.filters)]
         for ref in refs:
@@ -254,6 +253,15 @@ class _Compiler:
                     end=self.shift.back(q.time_range.end),
                     label=COMPARE_LABELS[q.compare].zh,
                 )
+
+    def _metric_suggestions(self, word: str) -> list[str]:
+        """Metric names for a word that may be a name, label or synonym (毛利率 → gross_margin)."""
+        words: dict[str, str] = {}
+        for metric in self.model.metrics:
+            for alias in (metric.name, metric.label.zh, metric.label.en, *metric.synonyms):
+                words.setdefault(alias.lower(), metric.name)
+        found = [words[w] for w in closest(word.lower(), words)]
+        return list(dict.fromkeys(found))
 
     def _unreachable(self, metric: str, dimension: str) -> None:
         m = self.model.metric(metric)
