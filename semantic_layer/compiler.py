@@ -335,7 +335,12 @@ class _Compiler:
 
     def _filter_expr(self, flt: Filter, key: exp.Expression) -> exp.Expression:
         kind = self.model.dimension(flt.dimension).type
-        values = [_literal(v, kind) for v in flt.values]
+        try:
+            values = [_literal(v, kind) for v in flt.values]
+        except (TypeError, ValueError):
+            raise QueryError(
+                "bad_filter_value", dimension=flt.dimension, value=", ".join(map(str, flt.values))
+            ) from None
         key = key.copy()
         match flt.op:
             case "=":
