@@ -1,0 +1,22 @@
+"""Shared pytest fixtures."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from semantic_layer.demo.generate import generate
+
+
+@pytest.fixture(scope="session")
+def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The scale-1 demo database, generated once per test session.
+
+    Set COCKPIT_TEST_DB to an existing file to reuse it and skip generation while iterating.
+    """
+    reuse = os.environ.get("COCKPIT_TEST_DB")
+    if reuse and Path(reuse).is_file():
+        return Path(reuse)
+    return generate(tmp_path_factory.mktemp("demo") / "demo.duckdb", scale=1)
