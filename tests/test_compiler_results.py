@@ -1656,7 +1656,7 @@ def test_cases_cover_every_comparison_grain_and_filter_op() -> None:
     assert any(q.intent.value == "share" for q in queries)
 
 
-# --- refusals (no database needed) -------------------------------------------------------------
+# --- refusals (no database needed); user values stay literals (runs on the DB) ---------
 
 
 def test_revenue_by_department_is_refused_with_the_allowed_dimensions(model) -> None:
