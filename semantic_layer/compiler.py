@@ -225,7 +225,11 @@ class _Compiler:
             dim = self.model.dimension(ref.name)
             if ref.grain is not None and dim.type != "time":
                 raise QueryError("bad_grain", dimension=ref.name, grain=ref.grain.value)
-        for metric in self.metrics:
+        checked = list(self.metrics)
+        if self.query.compare is Compare.budget:
+            # The budget is compared row by row, so it must reach the same breakdown and filters.
+            checked += [self.cat.budget_of[m] for m in self.metrics if m in self.cat.budget_of]
+        for metric in checked:
             for ref in refs:
                 if not self.cat.reaches(metric, ref.name):
                     self._unreachable(metric, ref.name)
@@ -329,7 +333,10 @@ class _Compiler:
         assert use is not None  # reachability was checked
         node = use.expr
         if dim.type == "time":
-            node = self.shift.forward_sql(node) if self._shifting else node
+            # Only the metric's own date moves with a comparison; other dates (when a customer
+            # was created) describe who is counted and must stay the same in both periods.
+            if self._shifting and node == group.time:
+                node = self.shift.forward_sql(node)
             return _trunc(node, ref.grain), use.table
         return node.copy(), use.table
 

@@ -1504,6 +1504,8 @@ case(
         ["customer_created_date__year"],
         ["revenue"],
     ),
+    # Customers created in 2025 bought nothing in 2024: their comparison is rightly NULL.
+    allow_null=True,
 )
 
 case(
