@@ -116,6 +116,8 @@ CHANNEL_P = np.array(
         [0.47, 0.40, 0.13],
     ]
 )
+LINES_P = np.array([0.25, 0.30, 0.20, 0.15, 0.10])  # 1-5 lines per order, mean 2.55
+LINES_MEAN = float(LINES_P @ np.arange(1, 6))
 STATUSES = ("已完成", "已取消", "已退货")
 STATUS_P = np.array([0.90, 0.06, 0.04])
 
@@ -129,7 +131,7 @@ LINE_MIX = np.array(
         [0.60, 0.05, 0.02, 0.33],
     ]
 )
-SOFTWARE_MIX_GROWTH = 1.30  # per year, relative to the other lines
+SOFTWARE_MIX_GROWTH = 1.28  # per year, relative to the other lines
 # Unit price relative to list price, in permille, by channel (distributors buy cheaper).
 CHANNEL_PRICE = np.array([990, 945, 1000])
 # Yearly price erosion of hardware, permille per year, by product line.
@@ -213,6 +215,11 @@ BEICHEN_QTY_FACTOR = 2
 PROMO_MONTH = 26  # 2025-03
 CAMPAIGN_MONTH = 22  # 2024-11
 PROMO_DISCOUNT_BP = 3000
+# Extra clearance orders add this multiple of the slice's own expected lines (so the slice's
+# volume roughly doubles); they have 1-3 lines, all 智能终端.
+PROMO_EXTRA_VOLUME = 1.2
+PROMO_LINES_P = np.array([0.4, 0.4, 0.2])
+PROMO_LINES_MEAN = float(PROMO_LINES_P @ np.arange(1, 4))
 
 # Monthly expense plan per (department, category) in yuan at scale 1 in early 2023, with the
 # yearly growth. Not every department has every category (e.g. 研发投入 only in 研发部).
@@ -261,8 +268,8 @@ EXPENSE_PLAN: tuple[tuple[str, str, float, float], ...] = (
     ("行政部", "租赁费", 180_000, 1.04),
     ("行政部", "折旧摊销", 60_000, 1.03),
 )
-# The plan above is scaled to land period expenses at roughly 22% of revenue.
-EXPENSE_LEVEL = 0.9
+# The plan above is scaled to land period expenses at roughly 20% of revenue.
+EXPENSE_LEVEL = 0.8
 # Month-of-year factors per expense category (travel dips at Spring Festival, marketing peaks
 # around mid-year and Q4 promotions).
 EXPENSE_SEASON = {
@@ -381,6 +388,14 @@ def _decimal(cents: np.ndarray, scale: int = 2, precision: int = 18) -> pa.Array
 def _dates(day_index: np.ndarray) -> pa.Array:
     """Day offsets from 2023-01-01 → arrow date32."""
     return pa.array(START + np.asarray(day_index, dtype=np.int64))
+
+
+def _labels(vocabulary: tuple[str, ...], codes: np.ndarray) -> pa.Array:
+    """Decode integer codes into a string column through an arrow dictionary (no object arrays)."""
+    indices = pa.array(np.asarray(codes, dtype=np.int32))
+    return pa.DictionaryArray.from_arrays(indices, pa.array(vocabulary, pa.string())).cast(
+        pa.string()
+    )
 
 
 def _ids(values: np.ndarray) -> pa.Array:
@@ -622,8 +637,9 @@ def _orders(rng: np.random.Generator, scale: int, cust: _Customers, reps: _Reps)
     # Event 1: clearance promotion adds e-commerce 智能终端 orders for 华南 in 2025-03, about as
     # many 智能终端 lines as the slice has anyway, i.e. roughly doubling its volume.
     in_slice = (DAY_MONTH[day] == PROMO_MONTH) & (region == R_SOUTH) & (channel == CH_ECOM)
-    expected_lines = in_slice.sum() * 2.55 * LINE_MIX[CH_ECOM, PL_DEVICE] * 0.93
-    n_extra = int(round(1.15 * expected_lines / 1.8))
+    device_share = _line_mix(np.array([CH_ECOM]), np.array([MONTH_FIRST[PROMO_MONTH] / 365.25]))
+    own_lines = in_slice.sum() * LINES_MEAN * device_share[0, PL_DEVICE]
+    n_extra = int(round(PROMO_EXTRA_VOLUME * own_lines / PROMO_LINES_MEAN))
     promo_days = np.arange(MONTH_FIRST[PROMO_MONTH], MONTH_LAST[PROMO_MONTH] + 1)
     extra_day = np.sort(rng.choice(promo_days, size=n_extra))
     extra_cust = _pick_customers(rng, cust, extra_day, cust.region == R_SOUTH)
@@ -651,12 +667,19 @@ def _orders(rng: np.random.Generator, scale: int, cust: _Customers, reps: _Reps)
     )
 
 
+def _line_mix(channel: np.ndarray, years: np.ndarray) -> np.ndarray:
+    """P(product line) per order line, (n, 4): the channel's mix with software growing."""
+    mix = LINE_MIX[channel].copy()
+    mix[:, PL_SOFTWARE] *= SOFTWARE_MIX_GROWTH**years
+    return mix / mix.sum(axis=1, keepdims=True)
+
+
 def _lines(rng: np.random.Generator, orders: _Orders, cust: _Customers, prod: _Products) -> _Lines:
     n_orders = len(orders.day)
     n_lines = np.where(
         orders.promo_extra,
-        rng.choice([1, 2, 3], size=n_orders, p=[0.4, 0.4, 0.2]),
-        rng.choice([1, 2, 3, 4, 5], size=n_orders, p=[0.25, 0.30, 0.20, 0.15, 0.10]),
+        rng.choice(np.arange(1, 4), size=n_orders, p=PROMO_LINES_P),
+        rng.choice(np.arange(1, 6), size=n_orders, p=LINES_P),
     )
     order = np.repeat(np.arange(n_orders), n_lines)
     line_no = _within_group_position(order) + 1
@@ -665,10 +688,7 @@ def _lines(rng: np.random.Generator, orders: _Orders, cust: _Customers, prod: _P
     day = orders.day[order]
     channel = orders.channel[order]
     years = day / 365.25
-    mix = LINE_MIX[channel].copy()
-    mix[:, PL_SOFTWARE] *= SOFTWARE_MIX_GROWTH**years
-    mix /= mix.sum(axis=1, keepdims=True)
-    pline = _sample_rows(np.cumsum(mix, axis=1), rng.random(n))
+    pline = _sample_rows(np.cumsum(_line_mix(channel, years), axis=1), rng.random(n))
     pline[orders.promo_extra[order]] = PL_DEVICE
     product = pline * N_PER_LINE + _sample_rows(prod.popularity[pline], rng.random(n))
 
@@ -1006,7 +1026,7 @@ def _cash_flows(
         DAY_MONTH[exp.day[payroll]], weights=exp.amount_cents[payroll], minlength=N_MONTHS
     ).astype(np.int64)
     month_revenue = cube.sum(axis=(1, 2))
-    month_tax = np.rint(month_revenue * 0.03).astype(np.int64)
+    month_tax = np.rint(month_revenue * 0.025).astype(np.int64)
     prior_payroll = np.r_[month_payroll[0], month_payroll[:-1]]
     prior_tax = np.r_[month_tax[0], month_tax[:-1]]
     parts.append((MONTH_FIRST + 9, "流出", "经营活动", "工资薪酬", prior_payroll))
@@ -1032,9 +1052,13 @@ def _cash_flows(
     cents = np.concatenate([p[4] for p in parts])
     source = np.concatenate([np.full(len(p[0]), i) for i, p in enumerate(parts)])
     seq = np.concatenate([np.arange(len(p[0])) for p in parts])
-    direction = np.concatenate([np.full(len(p[0]), p[1], dtype=object) for p in parts])
-    activity = np.concatenate([np.full(len(p[0]), p[2], dtype=object) for p in parts])
-    category = np.concatenate([np.full(len(p[0]), p[3], dtype=object) for p in parts])
+    # Each part has one (direction, activity, category); give every distinct label a code in
+    # order of first appearance and decode the codes column-wise.
+    vocab = [tuple(dict.fromkeys(p[field] for p in parts)) for field in (1, 2, 3)]
+    codes = [
+        np.concatenate([np.full(len(p[0]), vocab[f].index(p[f + 1])) for p in parts])
+        for f in range(3)
+    ]
     keep = (day <= LAST_DAY) & (cents > 0)
     sort = np.lexsort((seq[keep], source[keep], day[keep]))
     idx = np.flatnonzero(keep)[sort]
@@ -1042,9 +1066,9 @@ def _cash_flows(
         {
             "txn_id": _ids(np.arange(1, len(idx) + 1)),
             "txn_date": _dates(day[idx]),
-            "direction": pa.array(direction[idx], pa.string()),
-            "activity": pa.array(activity[idx], pa.string()),
-            "category": pa.array(category[idx], pa.string()),
+            "direction": _labels(vocab[0], codes[0][idx]),
+            "activity": _labels(vocab[1], codes[1][idx]),
+            "category": _labels(vocab[2], codes[2][idx]),
             "amount": _decimal(cents[idx]),
         }
     )
@@ -1192,8 +1216,6 @@ def _build_tables(scale: int, seed: int) -> dict[str, pa.Table]:
     inv_month = np.tile(np.arange(N_MONTHS), len(physical) * n_wh)
     inv_sort = np.lexsort((inv_wh, inv_prod, inv_month))
     inv_prod, inv_wh, inv_month = inv_prod[inv_sort], inv_wh[inv_sort], inv_month[inv_sort]
-    cat = np.array(EXPENSE_CATEGORIES, dtype=object)
-    pl_names = np.array(PRODUCT_LINES, dtype=object)
 
     def strings(values: np.ndarray) -> pa.Array:
         return pa.array(values, pa.string())
@@ -1217,7 +1239,7 @@ def _build_tables(scale: int, seed: int) -> dict[str, pa.Table]:
             {
                 "product_id": _ids(np.arange(1, N_PRODUCTS + 1)),
                 "product_name": strings(prod.name),
-                "product_line": strings(pl_names[prod.line]),
+                "product_line": _labels(PRODUCT_LINES, prod.line),
                 "unit_cost": _decimal(prod.cost_cents),
                 "list_price": _decimal(prod.list_cents),
             }
@@ -1226,9 +1248,9 @@ def _build_tables(scale: int, seed: int) -> dict[str, pa.Table]:
             {
                 "customer_id": _ids(np.arange(1, len(cust.name) + 1)),
                 "customer_name": strings(cust.name),
-                "industry": strings(np.array(INDUSTRIES, dtype=object)[cust.industry]),
+                "industry": _labels(INDUSTRIES, cust.industry),
                 "region_id": _ids(cust.region + 1),
-                "credit_rating": strings(np.array(RATINGS, dtype=object)[cust.rating]),
+                "credit_rating": _labels(RATINGS, cust.rating),
                 "created_date": _dates(cust.created_day),
             }
         ),
@@ -1246,8 +1268,8 @@ def _build_tables(scale: int, seed: int) -> dict[str, pa.Table]:
                 "customer_id": _ids(orders.customer + 1),
                 "rep_id": _ids(orders.rep + 1),
                 "region_id": _ids(orders.region + 1),
-                "channel": strings(np.array(CHANNELS, dtype=object)[orders.channel]),
-                "status": strings(np.array(STATUSES, dtype=object)[orders.status]),
+                "channel": _labels(CHANNELS, orders.channel),
+                "status": _labels(STATUSES, orders.status),
             }
         ),
         "order_lines": pa.table(
@@ -1286,7 +1308,7 @@ def _build_tables(scale: int, seed: int) -> dict[str, pa.Table]:
                 "expense_id": _ids(np.arange(1, len(exp.day) + 1)),
                 "expense_date": _dates(exp.day),
                 "dept_id": _ids(exp.dept + 1),
-                "category": strings(cat[exp.category]),
+                "category": _labels(EXPENSE_CATEGORIES, exp.category),
                 "amount": _decimal(exp.amount_cents),
             }
         ),
@@ -1294,7 +1316,7 @@ def _build_tables(scale: int, seed: int) -> dict[str, pa.Table]:
             {
                 "month": _dates(month_first[rb_month]),
                 "region_id": _ids(np.tile(np.repeat(np.arange(1, n_reg + 1), n_pl), N_MONTHS)),
-                "product_line": strings(np.tile(pl_names, N_MONTHS * n_reg)),
+                "product_line": _labels(PRODUCT_LINES, np.tile(np.arange(n_pl), N_MONTHS * n_reg)),
                 "amount": _decimal(budget.ravel()),
             }
         ),
@@ -1302,7 +1324,7 @@ def _build_tables(scale: int, seed: int) -> dict[str, pa.Table]:
             {
                 "month": _dates(month_first[eb_month]),
                 "dept_id": _ids(np.tile(exp.pair_dept + 1, N_MONTHS)),
-                "category": strings(np.tile(cat[exp.pair_category], N_MONTHS)),
+                "category": _labels(EXPENSE_CATEGORIES, np.tile(exp.pair_category, N_MONTHS)),
                 "amount": _decimal(exp.budget_cents.ravel()),
             }
         ),
@@ -1310,7 +1332,7 @@ def _build_tables(scale: int, seed: int) -> dict[str, pa.Table]:
             {
                 "supplier_id": _ids(np.arange(1, len(sup.name) + 1)),
                 "supplier_name": strings(sup.name),
-                "supplier_type": strings(np.array(SUPPLIER_TYPES, dtype=object)[sup.type]),
+                "supplier_type": _labels(SUPPLIER_TYPES, sup.type),
             }
         ),
         "purchases": pa.table(
@@ -1327,7 +1349,7 @@ def _build_tables(scale: int, seed: int) -> dict[str, pa.Table]:
             {
                 "snapshot_date": _dates(MONTH_LAST[inv_month]),
                 "product_id": _ids(inv_prod + 1),
-                "warehouse": strings(np.array(WAREHOUSES, dtype=object)[inv_wh]),
+                "warehouse": _labels(WAREHOUSES, inv_wh),
                 "quantity": _ids(stock[inv_prod, inv_wh, inv_month]),
                 "value": _decimal(np.zeros(len(inv_prod), dtype=np.int64)),  # set in SQL
             }
@@ -1357,7 +1379,7 @@ def generate(path: str | Path, scale: int = 1, seed: int = 42) -> Path:
             for name, columns in SCHEMA.items():
                 con.execute(f"CREATE TABLE {name} ({columns})")
                 if name in tables:
-                    con.register("_src", tables[name])
+                    con.register("_src", tables.pop(name))  # pop: free memory as we go
                     con.execute(f"INSERT INTO {name} SELECT * FROM _src")
                     con.unregister("_src")
             con.execute(INVENTORY_VALUE_SQL)
