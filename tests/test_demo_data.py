@@ -432,6 +432,15 @@ def test_line_amounts(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
+def test_amounts_positive(con: duckdb.DuckDBPyConnection) -> None:
+    for table in (
+        "order_lines", "invoices", "receipts", "expenses", "purchases", "cash_flows",
+        "revenue_budget", "expense_budget",
+    ):  # fmt: skip
+        assert scalar(con, f"SELECT COUNT(*) FROM {table} WHERE NOT amount > 0") == 0, table
+    assert scalar(con, "SELECT COUNT(*) FROM order_lines WHERE NOT cost_amount > 0") == 0
+
+
 def test_one_invoice_per_completed_order(con: duckdb.DuckDBPyConnection) -> None:
     per_order = rows(
         con,

@@ -18,6 +18,8 @@ Modelling choices worth knowing when you read the data:
   after each purchase; 费用支付 on the expense's own date for cash expenses (折旧摊销 is
   non-cash and has no cash flow); 工资薪酬 paid on the 10th of the following month; 税费 on the
   15th of the following month; plus a handful of investing and financing flows.
+- The company starts 2023 with no open receivables (no pre-2023 invoices), so collections and
+  operating cash flow are lower in the first months of 2023.
 
 Planted events (ground truth for "why" questions; see the contract):
 
@@ -123,7 +125,7 @@ STATUS_P = np.array([0.90, 0.06, 0.04])
 
 PRODUCT_LINES = ("智能终端", "工业传感器", "软件服务", "配件耗材")
 PL_DEVICE, PL_SOFTWARE = 0, 2
-# P(product line | channel) of an order line in 2023; software grows on top (see _lines).
+# P(product line | channel) of an order line in 2023; software grows on top (_line_mix).
 LINE_MIX = np.array(
     [
         [0.33, 0.30, 0.09, 0.28],
@@ -399,6 +401,7 @@ def _labels(vocabulary: tuple[str, ...], codes: np.ndarray) -> pa.Array:
 
 
 def _ids(values: np.ndarray) -> pa.Array:
+    """Integer ids → arrow int32 (DuckDB INTEGER)."""
     return pa.array(np.asarray(values, dtype=np.int32))
 
 
@@ -457,6 +460,8 @@ class _Customers:
 
 @dataclass(frozen=True)
 class _Reps:
+    """Sales reps grouped by region; position ``i`` has rep_id ``i + 1``."""
+
     name: np.ndarray
     region: np.ndarray
     offset: np.ndarray  # first rep index per region
@@ -464,6 +469,7 @@ class _Reps:
 
 
 def _unique_people(rng: np.random.Generator, n: int) -> np.ndarray:
+    """``n`` distinct Chinese personal names (surname + given name)."""
     combos = np.array([s + g for s, g in itertools.product(SURNAMES, GIVEN_NAMES)])
     if n > len(combos):
         raise ValueError(f"cannot make {n} unique rep names (max {len(combos)})")
@@ -471,6 +477,7 @@ def _unique_people(rng: np.random.Generator, n: int) -> np.ndarray:
 
 
 def _reps(rng: np.random.Generator, scale: int) -> _Reps:
+    """40 x scale reps, each serving one region, in proportion to the regions' business."""
     count = REPS_PER_REGION * scale
     region = np.repeat(np.arange(len(REGIONS)), count)
     offset = np.r_[0, np.cumsum(count)[:-1]]
@@ -506,6 +513,7 @@ def _name_pool(region: int, industry: int) -> list[str]:
 
 
 def _customers(rng: np.random.Generator, scale: int, reps: _Reps) -> _Customers:
+    """800 x scale customers with skewed (lognormal) order weights; 北辰重工 is the largest."""
     n = 800 * scale
     region = rng.choice(len(REGIONS), size=n, p=REGION_P)
     industry = rng.choice(len(INDUSTRIES), size=n, p=INDUSTRY_P)
@@ -552,6 +560,8 @@ def _customers(rng: np.random.Generator, scale: int, reps: _Reps) -> _Customers:
 
 @dataclass(frozen=True)
 class _Products:
+    """The 48-product catalogue; position ``i`` has product_id ``i + 1``."""
+
     name: np.ndarray
     line: np.ndarray
     list_cents: np.ndarray
@@ -562,6 +572,7 @@ class _Products:
 
 
 def _products(rng: np.random.Generator) -> _Products:
+    """The fixed catalogue with random but seeded popularity within each product line."""
     rows = [p for line in PRODUCTS for p in line]
     list_cents = np.array([round(r[1] * 100) for r in rows], dtype=np.int64)
     cost_cents = _round_div(list_cents * np.array([r[2] for r in rows]), 1000)
@@ -598,6 +609,8 @@ class _Orders:
 
 @dataclass(frozen=True)
 class _Lines:
+    """Order lines with money in integer cents and discounts in basis points."""
+
     order: np.ndarray  # order position (order_id - 1); lines are sorted by order, line_no
     line_no: np.ndarray
     product: np.ndarray  # product position (product_id - 1)
@@ -625,6 +638,7 @@ def _pick_customers(
 
 
 def _orders(rng: np.random.Generator, scale: int, cust: _Customers, reps: _Reps) -> _Orders:
+    """Daily order counts follow growth x season x weekday; plus the event-1 clearance orders."""
     days = np.arange(N_DAYS)
     intensity = ORDER_GROWTH ** (days / 365.25) * SEASON[DAY_MONTH % 12] * DOW[DAY_DOW]
     intensity *= 118_800 * scale / intensity.sum()
@@ -675,6 +689,7 @@ def _line_mix(channel: np.ndarray, years: np.ndarray) -> np.ndarray:
 
 
 def _lines(rng: np.random.Generator, orders: _Orders, cust: _Customers, prod: _Products) -> _Lines:
+    """1-5 lines per order; product mix by channel; prices, discounts and amounts in cents."""
     n_orders = len(orders.day)
     n_lines = np.where(
         orders.promo_extra,
@@ -743,6 +758,8 @@ class _Invoices:
 
 @dataclass(frozen=True)
 class _Receipts:
+    """Receipts sorted by date; ``invoice`` is the invoice position (invoice_id - 1)."""
+
     invoice: np.ndarray
     day: np.ndarray
     amount_cents: np.ndarray
@@ -751,6 +768,7 @@ class _Receipts:
 def _invoices(
     rng: np.random.Generator, orders: _Orders, lines: _Lines, cust: _Customers
 ) -> _Invoices:
+    """One invoice per completed order, 0-5 days after it, for the order's line total."""
     order_total = np.bincount(
         lines.order, weights=lines.amount_cents, minlength=len(orders.day)
     ).astype(np.int64)  # exact: totals stay far below 2**53 cents
@@ -769,6 +787,10 @@ def _invoices(
 
 
 def _receipts(rng: np.random.Generator, inv: _Invoices, cust: _Customers) -> _Receipts:
+    """Payments around the due date by rating; some split, some very late, a few never paid.
+
+    Payments that would fall after the as-of date are simply not there yet.
+    """
     n = len(inv.day)
     rating = cust.rating[inv.customer]
     is_beichen = inv.customer == cust.beichen
@@ -803,6 +825,8 @@ def _receipts(rng: np.random.Generator, inv: _Invoices, cust: _Customers) -> _Re
 
 @dataclass(frozen=True)
 class _Expenses:
+    """Expense vouchers plus the budget per (month, plan cell) they are measured against."""
+
     day: np.ndarray
     dept: np.ndarray
     category: np.ndarray
@@ -813,6 +837,11 @@ class _Expenses:
 
 
 def _expenses(rng: np.random.Generator, scale: int) -> _Expenses:
+    """Monthly plan per (dept, category) with growth and noise, booked as several vouchers.
+
+    The budget is the plan itself with a little noise, so usage is ~100% except for the
+    event-3 campaign, which triples the spend of one cell but not its budget.
+    """
     dept_index = {name: i for i, (name, _) in enumerate(DEPARTMENTS)}
     cat_index = {name: i for i, name in enumerate(EXPENSE_CATEGORIES)}
     pair_dept = np.array([dept_index[d] for d, _, _, _ in EXPENSE_PLAN])
@@ -892,12 +921,16 @@ def _revenue_budget(rng: np.random.Generator, cube: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class _Suppliers:
+    """Suppliers grouped by type; position ``i`` has supplier_id ``i + 1``."""
+
     name: np.ndarray
     type: np.ndarray
 
 
 @dataclass(frozen=True)
 class _Purchases:
+    """Purchase orders sorted by date."""
+
     day: np.ndarray
     supplier: np.ndarray
     product: np.ndarray
@@ -906,6 +939,7 @@ class _Purchases:
 
 
 def _suppliers(rng: np.random.Generator) -> _Suppliers:
+    """40 suppliers with unique names; name cores differ by supplier type."""
     names: list[np.ndarray] = []
     for t, count in enumerate(SUPPLIER_COUNTS):  # 4 supplier types
         cores = SUPPLIER_CORES[t]
