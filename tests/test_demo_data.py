@@ -124,7 +124,15 @@ GROUP BY 1
 
 @pytest.fixture(scope="module")
 def con(demo_db: Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    connection = duckdb.connect(str(demo_db), read_only=True)
+    """A read-only view of the demo database.
+
+    ATTACH from a private in-memory instance rather than ``duckdb.connect(path)``: DuckDB
+    refuses a second connection to a file that is already open in this process with another
+    configuration (other test modules keep engines open on the same file).
+    """
+    connection = duckdb.connect()
+    connection.execute(f"ATTACH '{demo_db}' AS demo (READ_ONLY)")
+    connection.execute("USE demo")
     yield connection
     connection.close()
 
@@ -143,15 +151,20 @@ def scalar(con: duckdb.DuckDBPyConnection, sql: str) -> Any:
 
 
 def test_tables_and_columns_match_contract(con: duckdb.DuckDBPyConnection) -> None:
-    tables = {r[0] for r in rows(con, "SELECT table_name FROM information_schema.tables")}
+    tables = {
+        r[0]
+        for r in rows(
+            con, "SELECT table_name FROM information_schema.tables WHERE table_catalog = 'demo'"
+        )
+    }
     assert tables == set(CONTRACT_COLUMNS)
     for table, columns in CONTRACT_COLUMNS.items():
         actual = [
             r[0]
             for r in rows(
                 con,
-                "SELECT column_name FROM information_schema.columns "
-                f"WHERE table_name = '{table}' ORDER BY ordinal_position",
+                "SELECT column_name FROM information_schema.columns WHERE table_catalog = "
+                f"'demo' AND table_name = '{table}' ORDER BY ordinal_position",
             )
         ]
         assert actual == columns, table
@@ -161,7 +174,9 @@ def test_column_types(con: duckdb.DuckDBPyConnection) -> None:
     types = {
         (t, c): d
         for t, c, d in rows(
-            con, "SELECT table_name, column_name, data_type FROM information_schema.columns"
+            con,
+            "SELECT table_name, column_name, data_type FROM information_schema.columns "
+            "WHERE table_catalog = 'demo'",
         )
     }
     for (table, column), dtype in types.items():
