@@ -44,7 +44,7 @@ def test_query_prints_a_table_with_labels_and_values(demo_db):
     )
     assert result.exit_code == 0, result.output
     rows = json.loads(result.output)
-    with duckdb.connect(str(demo_db), read_only=True) as con:
+    with DuckDBEngine(demo_db) as con:  # same settings as any other open handle on the file
         expected = dict(
             con.execute(
                 "SELECT r.region_name, SUM(l.amount)"
@@ -52,7 +52,7 @@ def test_query_prints_a_table_with_labels_and_values(demo_db):
                 " JOIN regions r ON r.region_id = o.region_id WHERE o.status = '已完成'"
                 " AND o.order_date >= DATE '2025-01-01' AND o.order_date < DATE '2026-01-01'"
                 " GROUP BY 1"
-            ).fetchall()
+            ).rows
         )
     assert {r["region"]: float(r["revenue"]) for r in rows} == pytest.approx(
         {k: float(v) for k, v in expected.items()}
