@@ -12,15 +12,11 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from semantic_layer.model import Grain
+from semantic_layer.model import Frozen, Grain
 
 FilterOp = Literal["=", "!=", "in", "not_in", ">", ">=", "<", "<=", "between", "contains"]
 HavingOp = Literal["=", "!=", ">", ">=", "<", "<="]
 Value = str | int | float | date
-
-
-class Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
 
 class Compare(StrEnum):

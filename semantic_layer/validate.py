@@ -132,14 +132,9 @@ class _Checker:
     def dimensions_(self) -> None:
         fact_tables = {m.table for m in self.model.metrics if m.table}
         for index, dim in enumerate(self.model.dimensions):
-            if dim.parent is not None and dim.parent not in self.dimensions:
-                self.add(
-                    "unknown_dimension_ref",
-                    self.path("dimensions", index, "parent"),
-                    closest(dim.parent, self.dimensions),
-                    owner=dim.name,
-                    name=dim.parent,
-                )
+            if dim.parent is not None:
+                path = self.path("dimensions", index, "parent")
+                self.known_dimension(dim.parent, path, f"dimension {dim.name}")
             reached = False
             for s_index, source in enumerate(dim.all_sources):
                 field = ("table",) if s_index == 0 else ("sources", s_index - 1, "table")
@@ -167,14 +162,8 @@ class _Checker:
     def metrics_(self) -> None:
         for index, metric in enumerate(self.model.metrics):
             owner = f"metric {metric.name}"
-            if metric.budget is not None and metric.budget not in self.metrics:
-                self.add(
-                    "unknown_metric_in",
-                    self.path("metrics", index, "budget"),
-                    closest(metric.budget, self.metrics),
-                    owner=owner,
-                    name=metric.budget,
-                )
+            if metric.budget is not None:
+                self.known_metric(metric.budget, self.path("metrics", index, "budget"), owner)
             if metric.kind is MetricKind.derived:
                 node = self.expression(metric.expr, owner, self.path("metrics", index, "expr"))
                 for column in columns_of(node) if node is not None else []:
@@ -272,45 +261,32 @@ class _Checker:
                             second=owner,
                         )
 
+    def known_dimension(self, name: str, path: tuple, owner: str) -> None:
+        if name not in self.dimensions:
+            self.add(
+                "unknown_dimension_ref",
+                path,
+                closest(name, self.dimensions),
+                owner=owner,
+                name=name,
+            )
+
+    def known_metric(self, name: str, path: tuple, owner: str) -> None:
+        if name not in self.metrics:
+            self.add("unknown_metric_in", path, closest(name, self.metrics), owner=owner, name=name)
+
     def roles_and_alerts(self) -> None:
         for index, role in enumerate(self.model.roles):
-            names = [f.dimension for f in role.row_filters] + role.masked_dimensions
-            for name in names:
-                if name not in self.dimensions:
-                    self.add(
-                        "unknown_dimension_ref",
-                        self.path("roles", index),
-                        closest(name, self.dimensions),
-                        owner=f"role {role.name}",
-                        name=name,
-                    )
+            owner = f"role {role.name}"
+            for name in [f.dimension for f in role.row_filters] + role.masked_dimensions:
+                self.known_dimension(name, self.path("roles", index), owner)
             for name in role.denied_metrics:
-                if name not in self.metrics:
-                    self.add(
-                        "unknown_metric_in",
-                        self.path("roles", index, "denied_metrics"),
-                        closest(name, self.metrics),
-                        owner=f"role {role.name}",
-                        name=name,
-                    )
+                self.known_metric(name, self.path("roles", index, "denied_metrics"), owner)
         for index, alert in enumerate(self.model.alerts):
-            if alert.metric not in self.metrics:
-                self.add(
-                    "unknown_metric_in",
-                    self.path("alerts", index, "metric"),
-                    closest(alert.metric, self.metrics),
-                    owner=f"alert {alert.name}",
-                    name=alert.metric,
-                )
+            owner = f"alert {alert.name}"
+            self.known_metric(alert.metric, self.path("alerts", index, "metric"), owner)
             for name in alert.dimensions:
-                if name not in self.dimensions:
-                    self.add(
-                        "unknown_dimension_ref",
-                        self.path("alerts", index, "dimensions"),
-                        closest(name, self.dimensions),
-                        owner=f"alert {alert.name}",
-                        name=name,
-                    )
+                self.known_dimension(name, self.path("alerts", index, "dimensions"), owner)
 
 
 def validate_model(model: SemanticModel, where: Locations) -> list[Issue]:
