@@ -215,7 +215,7 @@ def query(
             result = engine.execute(compiled.ast)
     except CockpitError as err:
         _fail(err, lang)
-    units = {c.name: c.unit for c in compiled.columns}
+    meta = {c.name: c for c in compiled.columns}
     labels = [c.label.get(lang) for c in compiled.columns]
     if output == "json":
         typer.echo(json.dumps(result.records(), ensure_ascii=False, default=str, indent=2))
@@ -225,7 +225,10 @@ def query(
         writer.writerows(result.rows)
     else:
         rows = [
-            [format_value(v, units.get(n), lang) for n, v in zip(result.names, row, strict=True)]
+            [
+                format_value(v, meta[n].unit, lang, spec=meta[n].format)
+                for n, v in zip(result.names, row, strict=True)
+            ]
             for row in result.rows
         ]
         _print_table(labels, rows)

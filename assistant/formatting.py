@@ -7,9 +7,14 @@ from decimal import Decimal
 
 
 def format_value(
-    value: object, unit: str | None = None, lang: str = "zh", compact: bool = False
+    value: object,
+    unit: str | None = None,
+    lang: str = "zh",
+    compact: bool = False,
+    spec: str | None = None,
 ) -> str:
-    """Render one cell. `compact` uses 万/亿 (zh) or K/M/B (en) for large amounts."""
+    """Render one cell. `compact` uses 万/亿 (zh) or K/M/B (en) for large amounts; `spec` is
+    the metric's own display format (e.g. ",.2f") and wins for full-precision display."""
     if value is None:
         return "—"
     if isinstance(value, datetime | date):
@@ -17,6 +22,8 @@ def format_value(
     if not isinstance(value, int | float | Decimal):
         return str(value)
     number = float(value)
+    if spec and not compact:
+        return format(number, spec)
     if unit in ("percent", "ratio"):
         return f"{number * 100:.1f}%" if unit == "percent" else f"{number:.2f}"
     if unit == "days":

@@ -86,6 +86,7 @@ class OutputColumn:
     label: Label
     unit: str | None = None
     grain: Grain | None = None
+    format: str | None = None  # the metric's display format, for full-precision display
 
 
 @dataclass(frozen=True)
@@ -520,7 +521,9 @@ class _Compiler:
             metric = self.model.metric(name)
             current_value = self.metric_expr(name, compare=False)
             projections.append(exp.alias_(current_value, name, copy=False))
-            columns.append(OutputColumn(name, "metric", name, metric.label, metric.unit))
+            columns.append(
+                OutputColumn(name, "metric", name, metric.label, metric.unit, format=metric.format)
+            )
             compare_value = None
             if self.shift is not None:
                 compare_value = self.metric_expr(name, compare=True)
@@ -538,6 +541,7 @@ class _Compiler:
                             zh=f"{metric.label.zh}（{tag.zh}）", en=f"{metric.label.en} ({tag.en})"
                         ),
                         metric.unit,
+                        format=metric.format,
                     ),
                     OutputColumn(
                         f"{name}__change",
@@ -545,6 +549,7 @@ class _Compiler:
                         name,
                         Label(zh=f"{metric.label.zh}增减", en=f"{metric.label.en} change"),
                         metric.unit,
+                        format=metric.format,
                     ),
                     OutputColumn(
                         f"{name}__change_pct",
@@ -552,6 +557,7 @@ class _Compiler:
                         name,
                         Label(zh=f"{metric.label.zh}变化率", en=f"{metric.label.en} change %"),
                         "percent",
+                        format=".1%",
                     ),
                 ]
             if q.intent is Intent.share and metric.unit in SHARE_UNITS and self.dims:
@@ -568,6 +574,7 @@ class _Compiler:
                         name,
                         Label(zh=f"{metric.label.zh}占比", en=f"{metric.label.en} share"),
                         "percent",
+                        format=".1%",
                     )
                 )
 

@@ -158,6 +158,8 @@ class Metric(Frozen):
     synonyms: list[str] = Field(default_factory=list)
     description: Label | None = None
     unit: Literal["yuan", "percent", "count", "days", "units", "ratio"] = "yuan"
+    # A Python format spec for full-precision display (",.2f", ".1%"); compact displays use
+    # 万/亿 whatever it says.
     format: str | None = None
     table: str | None = None
     agg: Agg | None = None
@@ -168,6 +170,16 @@ class Metric(Frozen):
     # Whether a rise is good news (revenue) or bad (expenses); used by charts and alerts.
     higher_is_better: bool = True
     budget: str | None = None
+
+    @field_validator("format")
+    @classmethod
+    def _format(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                format(1234.5, value)
+            except ValueError as err:
+                raise ValueError(f"not a number format: {value!r} ({err})") from None
+        return value
 
     @model_validator(mode="after")
     def _shape(self) -> Metric:

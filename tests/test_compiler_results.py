@@ -732,6 +732,27 @@ case(
 )
 
 case(
+    "aging_buckets_by_region_by_quarter_2025",
+    {
+        "metrics": ["ar_current", "overdue_1_30", "overdue_31_60", "overdue_61_90"],
+        "dimensions": ["metric_time:quarter", "region"],
+        "time_range": Y2025,
+    },
+    f"""
+    WITH last AS ({
+        last_snapshots("ar_aging_monthly", quarter_of("snapshot_date"), "2025-01-01", "2026-01-01")
+    })
+    SELECT last.k AS metric_time__quarter, r.region_name AS region,
+           SUM(a.current_amount) AS ar_current, SUM(a.overdue_1_30) AS overdue_1_30,
+           SUM(a.overdue_31_60) AS overdue_31_60, SUM(a.overdue_61_90) AS overdue_61_90
+    FROM ar_aging_monthly AS a JOIN last ON a.snapshot_date = last.d
+    JOIN customers AS c ON c.customer_id = a.customer_id
+    JOIN regions AS r ON r.region_id = c.region_id
+    GROUP BY 1, 2
+    """,
+)
+
+case(
     "ar_balance_by_quarter_2024_2025",
     {
         "metrics": ["ar_balance"],
