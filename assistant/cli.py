@@ -249,6 +249,98 @@ def _print_table(header: list[str], rows: list[list[str]]) -> None:
         typer.echo(line(row).rstrip())
 
 
+def _assistant(model: Path | None, db: Path | None, as_of: str | None):
+    from datetime import date
+
+    from assistant.api import Assistant
+
+    return Assistant.open(
+        model=model, database=db, as_of=date.fromisoformat(as_of) if as_of else None
+    )
+
+
+def _print_answer(answer, as_json: bool, show_sql: bool) -> None:
+    if as_json:
+        typer.echo(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2, default=str))
+        return
+    if answer.status != "ok":
+        typer.echo(answer.message)
+        if answer.suggestions:
+            hint = "可以这样问：" if answer.lang == "zh" else "You could ask:"
+            typer.echo(hint)
+            for suggestion in answer.suggestions:
+                typer.echo(f"  · {suggestion.text}")
+        return
+    typer.echo(answer.narrative)
+    typer.echo("")
+    header = [c.label.get(answer.lang) for c in answer.columns]
+    rows = [
+        [
+            format_value(v, c.unit, answer.lang, spec=c.format)
+            for v, c in zip(row, answer.columns, strict=True)
+        ]
+        for row in answer.rows[:50]
+    ]
+    _print_table(header, rows)
+    if len(answer.rows) > 50:
+        typer.echo(f"… {len(answer.rows) - 50} more rows")
+    typer.echo("")
+    typer.echo(answer.interpretation)
+    if show_sql:
+        typer.echo("")
+        typer.echo(answer.sql or "")
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="a question in Chinese or English")],
+    as_json: Annotated[bool, typer.Option("--json", help="print the whole Answer as JSON")] = False,
+    show_sql: Annotated[bool, typer.Option("--sql", help="also print the SQL")] = False,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="the 'today', YYYY-MM-DD")] = None,
+    model: ModelOpt = None,
+    db: DbOpt = None,
+) -> None:
+    """Ask one question: 「2025年各区域的毛利率」, "revenue by month last year"."""
+    try:
+        assistant = _assistant(model, db, as_of)
+    except CockpitError as err:
+        _fail(err, _settings().lang)
+    answer = assistant.ask(question)
+    _print_answer(answer, as_json, show_sql)
+    if answer.status == "error":
+        raise typer.Exit(1)
+
+
+@app.command()
+def chat(
+    as_of: Annotated[str | None, typer.Option("--as-of", help="the 'today', YYYY-MM-DD")] = None,
+    show_sql: Annotated[bool, typer.Option("--sql", help="also print the SQL")] = False,
+    model: ModelOpt = None,
+    db: DbOpt = None,
+) -> None:
+    """An interactive conversation: follow-ups like 「华南呢?」 or "by month" edit the last answer."""
+    try:
+        assistant = _assistant(model, db, as_of)
+    except CockpitError as err:
+        _fail(err, _settings().lang)
+    conversation = assistant.conversation()
+    typer.echo(
+        "Cockpit — 输入问题，空行或 exit 退出。Type a question; an empty line or 'exit' quits."
+    )
+    while True:
+        try:
+            question = input("> ").strip()
+        except (EOFError, KeyboardInterrupt):
+            break
+        if not question or question.lower() in ("exit", "quit", "退出"):
+            break
+        if question.lower() in ("reset", "重新开始"):
+            conversation.reset()
+            continue
+        _print_answer(conversation.ask(question), False, show_sql)
+        typer.echo("")
+
+
 @app.command(name="app")
 def run_app(port: Annotated[int, typer.Option(help="port to serve on")] = 8501) -> None:
     """Start the Streamlit app on the demo data (or on COCKPIT_DATABASE)."""

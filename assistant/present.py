@@ -1,0 +1,280 @@
+"""Presentation: the interpretation (what we understood, with 口径 and dates), the narrative
+(the answer in words, with readable numbers), and a Vega-Lite chart grounded in the columns.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from assistant.formatting import format_value
+from semantic_layer.compiler import CompiledQuery, OutputColumn
+from semantic_layer.model import SemanticModel
+from semantic_layer.query import Compare, Filter, SemanticQuery, TimeRange
+
+COMPARE_WORDS = {
+    Compare.yoy: ("同比", "year over year"),
+    Compare.mom: ("环比上月", "vs the previous month"),
+    Compare.qoq: ("环比上季度", "vs the previous quarter"),
+    Compare.previous_period: ("环比上期", "vs the previous period"),
+    Compare.budget: ("对比预算", "vs budget"),
+}
+OPS = {
+    "=": "=",
+    "!=": "≠",
+    "in": "∈",
+    "not_in": "∉",
+    ">": ">",
+    ">=": "≥",
+    "<": "<",
+    "<=": "≤",
+    "between": "between",
+    "contains": "∋",
+}
+
+
+def describe_range(window: TimeRange | None, lang: str) -> str:
+    if window is None:
+        return "全部期间" if lang == "zh" else "all periods"
+    last = window.end - timedelta(days=1)
+    if window.start <= date(1901, 1, 1):
+        return f"截至 {last}" if lang == "zh" else f"as of {last}"
+    span = f"{window.start} – {last}"
+    return (
+        f"{window.label}（{span}）"
+        if window.label and lang == "zh"
+        else (f"{window.label} ({span})" if window.label else span)
+    )
+
+
+def _filter_text(f: Filter, model: SemanticModel, lang: str) -> str:
+    label = model.dimension(f.dimension).label.get(lang)
+    values = "、".join(map(str, f.values)) if lang == "zh" else ", ".join(map(str, f.values))
+    return f"{label} {OPS[f.op]} {values}"
+
+
+def interpretation(
+    query: SemanticQuery,
+    model: SemanticModel,
+    compiled: CompiledQuery | None,
+    lang: str,
+    notes: list[str],
+) -> str:
+    """Restate what was computed: metrics and their 口径, breakdown, filters, dates, comparison."""
+    zh = lang == "zh"
+    lines = []
+    for name in query.metrics:
+        metric = model.metric(name)
+        definition = metric.description.get(lang) if metric.description else ""
+        lines.append(f"{'指标' if zh else 'Metric'}: {metric.label.get(lang)} — {definition}")
+    if query.dimensions:
+        dims = []
+        for ref in query.dimensions:
+            label = model.dimension(ref.name).label.get(lang)
+            dims.append(
+                f"{label}（{ref.grain.value}）"
+                if ref.grain and zh
+                else f"{label} ({ref.grain.value})"
+                if ref.grain
+                else label
+            )
+        lines.append(("按: " if zh else "By: ") + ("、".join(dims) if zh else ", ".join(dims)))
+    if query.filters:
+        joined = "；".join if zh else "; ".join
+        lines.append(
+            ("筛选: " if zh else "Filter: ")
+            + joined(_filter_text(f, model, lang) for f in query.filters)
+        )
+    lines.append(("期间: " if zh else "Period: ") + describe_range(query.time_range, lang))
+    if query.compare is not Compare.none:
+        words = COMPARE_WORDS[query.compare][0 if zh else 1]
+        if compiled is not None and compiled.comparison_range is not None:
+            words += " — " + describe_range(compiled.comparison_range, lang).split("（")[-1].split(
+                " ("
+            )[-1].rstrip("）)")
+        lines.append(("对比: " if zh else "Compared: ") + words)
+    if query.having:
+        conditions = ", ".join(
+            f"{model.metric(h.metric).label.get(lang)} {h.op} {h.value:g}" for h in query.having
+        )
+        lines.append(("条件: " if zh else "Condition: ") + conditions)
+    if query.limit:
+        order = query.order_by[0] if query.order_by else None
+        direction = (
+            ("从高到低" if order is None or order.desc else "从低到高")
+            if zh
+            else ("highest first" if order is None or order.desc else "lowest first")
+        )
+        lines.append(
+            f"取前 {query.limit} 名（{direction}）" if zh else f"Top {query.limit} ({direction})"
+        )
+    lines += notes
+    return "\n".join(lines)
+
+
+def _fmt(value: Any, column: OutputColumn, lang: str) -> str:
+    return format_value(value, column.unit, lang, compact=True)
+
+
+def narrative(
+    query: SemanticQuery,
+    model: SemanticModel,
+    columns: tuple[OutputColumn, ...],
+    rows: list[tuple],
+    lang: str,
+) -> str:
+    """The answer in one or two sentences, in the question's language."""
+    zh = lang == "zh"
+    if not rows:
+        return "没有符合条件的数据。" if zh else "No data matches the question."
+    names = [c.name for c in columns]
+    dims = [c for c in columns if c.kind == "dimension"]
+    metrics = [c for c in columns if c.kind == "metric"]
+    period = describe_range(query.time_range, lang).split("（")[0].split(" (")[0]
+
+    def cell(row: tuple, name: str) -> Any:
+        return row[names.index(name)]
+
+    if not dims:
+        row = rows[0]
+        parts = []
+        for metric in metrics:
+            text = f"{metric.label.get(lang)}{'为' if zh else ': '}{_fmt(cell(row, metric.name), metric, lang)}"
+            if f"{metric.name}__change_pct" in names:
+                text += _change_text(row, names, metric, query.compare, lang)
+            parts.append(text)
+        joined = "，".join(parts) if zh else "; ".join(parts)
+        return f"{period}{'，' if zh else ': '}{joined}{'。' if zh else '.'}"
+
+    metric = metrics[0]
+    key = dims[0]
+    values = [(cell(r, key.name), cell(r, metric.name)) for r in rows]
+    present = [(k, v) for k, v in values if v is not None]
+    if not present:
+        return "没有符合条件的数据。" if zh else "No data matches the question."
+    label = metric.label.get(lang)
+    if key.grain is not None and len(dims) == 1:
+        first, last = present[0], present[-1]
+        peak = max(present, key=lambda kv: kv[1])
+        if zh:
+            return (
+                f"{_key(first[0])} 至 {_key(last[0])}，{label}从 {_fmt(first[1], metric, lang)}"
+                f" 变为 {_fmt(last[1], metric, lang)}；最高在 {_key(peak[0])}"
+                f"（{_fmt(peak[1], metric, lang)}）。"
+            )
+        return (
+            f"From {_key(first[0])} to {_key(last[0])}, {label} went from "
+            f"{_fmt(first[1], metric, lang)} to {_fmt(last[1], metric, lang)}; the peak was "
+            f"{_key(peak[0])} ({_fmt(peak[1], metric, lang)})."
+        )
+    ordered = sorted(present, key=lambda kv: kv[1], reverse=True)
+    top, bottom = ordered[0], ordered[-1]
+    count = len(present)
+    if query.limit and query.order_by:
+        listed = [
+            f"{_key(k)}（{_fmt(v, metric, lang)}）"
+            if zh
+            else f"{_key(k)} ({_fmt(v, metric, lang)})"
+            for k, v in values
+            if v is not None
+        ]
+        return (
+            (f"{period}{label}排名：" + "、".join(listed) + "。")
+            if zh
+            else (f"{label}, {period}: " + ", ".join(listed) + ".")
+        )
+    text = (
+        f"{period}共 {count} 个{key.label.get(lang)}，{label}最高的是 {_key(top[0])}"
+        f"（{_fmt(top[1], metric, lang)}），最低的是 {_key(bottom[0])}（{_fmt(bottom[1], metric, lang)}）"
+        if zh
+        else f"{period}: {count} {key.label.get(lang).lower()} values; the highest {label} is "
+        f"{_key(top[0])} ({_fmt(top[1], metric, lang)}), the lowest {_key(bottom[0])} "
+        f"({_fmt(bottom[1], metric, lang)})"
+    )
+    share = f"{metric.name}__share"
+    if share in names:
+        top_share = next(cell(r, share) for r in rows if cell(r, key.name) == top[0])
+        text += (
+            f"，占比 {format_value(top_share, 'percent', lang)}"
+            if zh
+            else f", {format_value(top_share, 'percent', lang)} of the total"
+        )
+    return text + ("。" if zh else ".")
+
+
+def _change_text(row, names, metric: OutputColumn, compare: Compare, lang: str) -> str:
+    zh = lang == "zh"
+    pct = row[names.index(f"{metric.name}__change_pct")]
+    change = row[names.index(f"{metric.name}__change")]
+    prev = row[names.index(f"{metric.name}__compare")]
+    if pct is None and change is None:
+        return "（无对比期数据）" if zh else " (no comparison data)"
+    words = COMPARE_WORDS[compare][0 if zh else 1]
+    if compare is Compare.budget:
+        attained = None if not prev else float(row[names.index(metric.name)]) / float(prev)
+        return (
+            f"，预算 {_fmt(prev, metric, lang)}，完成 {format_value(attained, 'percent', lang)}"
+            if zh
+            else f" (budget {_fmt(prev, metric, lang)}, "
+            f"{format_value(attained, 'percent', lang)} attained)"
+        )
+    if metric.unit == "percent":
+        points = float(change) * 100
+        return (
+            f"，{words}{'上升' if points >= 0 else '下降'} {abs(points):.1f} 个百分点"
+            if zh
+            else f", {'up' if points >= 0 else 'down'} {abs(points):.1f} pts {words}"
+        )
+    up = pct is not None and pct >= 0
+    return (
+        f"，{words}{'增长' if up else '下降'} {format_value(abs(pct or 0), 'percent', lang)}"
+        f"（对比期 {_fmt(prev, metric, lang)}）"
+        if zh
+        else f", {'up' if up else 'down'} {format_value(abs(pct or 0), 'percent', lang)} {words}"
+        f" (from {_fmt(prev, metric, lang)})"
+    )
+
+
+def _key(value: Any) -> str:
+    return value.isoformat()[:10] if isinstance(value, date) else str(value)
+
+
+def chart(columns: tuple[OutputColumn, ...], rows: list[tuple], lang: str) -> dict | None:
+    """A Vega-Lite spec: a line over time, bars by category; none for a single value."""
+    dims = [c for c in columns if c.kind == "dimension"]
+    metrics = [c for c in columns if c.kind == "metric"]
+    if not dims or not metrics or not rows:
+        return None
+    names = [c.name for c in columns]
+    key, metric = dims[0], metrics[0]
+    data = [
+        {
+            key.name: _key(r[names.index(key.name)]),
+            metric.name: None
+            if r[names.index(metric.name)] is None
+            else float(r[names.index(metric.name)]),
+        }
+        for r in rows
+    ]
+    temporal = key.grain is not None
+    spec: dict[str, Any] = {
+        "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
+        "data": {"values": data},
+        "mark": {"type": "line", "point": True} if temporal else {"type": "bar"},
+        "encoding": {
+            "x": {
+                "field": key.name,
+                "type": "temporal" if temporal else "nominal",
+                "title": key.label.get(lang),
+                **({} if temporal else {"sort": "-y"}),
+            },
+            "y": {
+                "field": metric.name,
+                "type": "quantitative",
+                "title": metric.label.get(lang),
+                **({"axis": {"format": "%"}} if metric.unit == "percent" else {}),
+            },
+            "tooltip": [{"field": key.name}, {"field": metric.name, "type": "quantitative"}],
+        },
+    }
+    return spec

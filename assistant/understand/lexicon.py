@@ -1,0 +1,217 @@
+"""The lexicon: every word a question can use for a metric, a dimension or a dimension value.
+
+Built from the semantic layer (names, zh/en labels, synonyms) and from the data itself (the
+distinct values of each category dimension, with their English names), so a model author who
+adds a synonym or a region teaches the parser without touching code. Matching is longest-first
+over the raw text, which works for Chinese (no spaces) and English (word boundaries) alike.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Literal
+
+from rapidfuzz import fuzz, process
+
+from semantic_layer.engine import Engine
+from semantic_layer.model import SemanticModel
+
+Kind = Literal["metric", "dimension", "value"]
+KIND_RANK = {"metric": 0, "dimension": 1, "value": 2}
+
+# Suffixes people drop when naming companies and regions: 北辰重工有限公司 → 北辰重工.
+COMPANY_SUFFIX = re.compile(r"(股份有限公司|有限责任公司|有限公司|集团公司|集团|公司)$")
+# Dimensions whose values are too many to list in a prompt but fine to match (customers…).
+MAX_VALUES = 20_000
+LATIN = re.compile(r"[a-z0-9]")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """What a surface form means: a metric, a dimension, or one value of a dimension."""
+
+    kind: Kind
+    name: str  # metric or dimension name
+    value: str | None = None  # the value as stored in the database
+
+
+@dataclass(frozen=True)
+class Match:
+    start: int
+    end: int
+    text: str
+    entries: tuple[Entry, ...]
+    fuzzy: bool = False
+
+
+def normalize(text: str) -> str:
+    """Full-width → half-width, lower case, one space between words: how we compare text."""
+    text = unicodedata.normalize("NFKC", text).lower()
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def _plural(word: str) -> list[str]:
+    if not re.fullmatch(r"[a-z][a-z &\-]*[a-z]", word):
+        return []
+    if word.endswith("y") and not word.endswith(("ay", "ey", "oy")):
+        return [word[:-1] + "ies"]
+    if word.endswith(("s", "x", "ch", "sh")):
+        return [word + "es"]
+    return [word + "s"]
+
+
+class Lexicon:
+    """Surface forms → meanings, with longest-match and fuzzy look-up."""
+
+    def __init__(self) -> None:
+        self.surfaces: dict[str, list[Entry]] = {}
+        self.values: dict[str, list[str]] = {}  # dimension → its values (for suggestions)
+        self.max_length = 1
+
+    def add(self, surface: str, entry: Entry) -> None:
+        key = normalize(surface)
+        if not key:
+            return
+        entries = self.surfaces.setdefault(key, [])
+        if entry not in entries:
+            entries.append(entry)
+            entries.sort(key=lambda e: KIND_RANK[e.kind])
+        self.max_length = max(self.max_length, len(key))
+
+    @classmethod
+    def build(cls, model: SemanticModel, engine: Engine | None = None) -> Lexicon:
+        """Terms from the model, plus dimension values read from the database when given."""
+        lexicon = cls()
+        for metric in model.metrics:
+            entry = Entry("metric", metric.name)
+            words = [metric.name, metric.name.replace("_", " "), metric.label.zh, metric.label.en]
+            for word in [*words, *metric.synonyms]:
+                lexicon.add(word, entry)
+                for plural in _plural(normalize(word)):
+                    lexicon.add(plural, entry)
+        for dim in model.dimensions:
+            entry = Entry("dimension", dim.name)
+            words = [dim.name, dim.name.replace("_", " "), dim.label.zh, dim.label.en]
+            for word in [*words, *dim.synonyms]:
+                lexicon.add(word, entry)
+                for plural in _plural(normalize(word)):
+                    lexicon.add(plural, entry)
+        if engine is not None:
+            lexicon._add_values(model, engine)
+        return lexicon
+
+    def _add_values(self, model: SemanticModel, engine: Engine) -> None:
+        from sqlglot import exp
+
+        from semantic_layer.expressions import parse_expr, qualify
+
+        for dim in model.dimensions:
+            if dim.type != "category" or dim.table is None or dim.expr is None:
+                continue
+            value = qualify(parse_expr(dim.expr), dim.table)
+            columns = [value]
+            if dim.value_label_en:
+                columns.append(qualify(parse_expr(dim.value_label_en), dim.table))
+            select = (
+                exp.select(*columns)
+                .distinct()
+                .from_(dim.table)
+                .where(exp.Not(this=exp.Is(this=value.copy(), expression=exp.Null())))
+                .limit(MAX_VALUES)
+            )
+            rows = engine.execute(select).rows
+            self.values[dim.name] = sorted(str(r[0]) for r in rows)
+            for row in rows:
+                stored = str(row[0])
+                entry = Entry("value", dim.name, stored)
+                for alias in self._aliases(stored, dim.name):
+                    self.add(alias, entry)
+                english = [row[1]] if len(row) > 1 and row[1] else []
+                english += [dim.value_labels[stored]] if stored in dim.value_labels else []
+                for word in english:
+                    self.add(str(word), entry)
+
+    @staticmethod
+    def _aliases(value: str, dimension: str) -> list[str]:
+        aliases = [value, value.replace(" ", "")]
+        short = COMPANY_SUFFIX.sub("", value)
+        if short != value and len(short) >= 2:
+            aliases.append(short)
+        if dimension == "region" and len(value) == 2:
+            # 华东 → 华东区, 华东地区, 华东大区, 华东片区
+            aliases += [value + suffix for suffix in ("区", "地区", "大区", "片区", "区域")]
+        if value.endswith("仓") and len(value) > 2:
+            aliases += [value[:-1] + "仓库"]
+        return aliases
+
+    # --- matching -------------------------------------------------------------------------
+    def scan(self, text: str, taken: Iterable[tuple[int, int]] = ()) -> list[Match]:
+        """Longest matches left to right in normalised `text`, skipping spans already used."""
+        blocked = [False] * (len(text) + 1)
+        for start, end in taken:
+            for i in range(max(start, 0), min(end, len(text))):
+                blocked[i] = True
+        matches: list[Match] = []
+        i = 0
+        while i < len(text):
+            if blocked[i] or text[i] == " ":
+                i += 1
+                continue
+            found = None
+            for length in range(min(self.max_length, len(text) - i), 0, -1):
+                end = i + length
+                if any(blocked[i:end]):
+                    continue
+                piece = text[i:end]
+                entries = self.surfaces.get(piece)
+                if entries and self._bounded(text, i, end):
+                    found = Match(i, end, piece, tuple(entries))
+                    break
+            if found:
+                matches.append(found)
+                i = found.end
+            else:
+                i += 1
+        return matches
+
+    @staticmethod
+    def _bounded(text: str, start: int, end: int) -> bool:
+        """English words match whole words only ("rev" must not match inside "revenue")."""
+        if LATIN.match(text[start]) and start > 0 and LATIN.match(text[start - 1]):
+            return False
+        return not (LATIN.match(text[end - 1]) and end < len(text) and LATIN.match(text[end]))
+
+    def fuzzy(self, chunk: str) -> Match | None:
+        """A near-miss (typo) for a leftover chunk: 毛利律 → 毛利率, revnue → revenue."""
+        chunk = chunk.strip()
+        if len(chunk) < 3:
+            return None
+        cjk = not LATIN.search(chunk)
+        if cjk:
+            # Same length, one character different: a wrong character typed by pinyin input.
+            for surface, entries in self.surfaces.items():
+                if (
+                    len(surface) == len(chunk)
+                    and sum(a != b for a, b in zip(surface, chunk, strict=True)) == 1
+                    and (entries[0].kind != "value" or len(chunk) >= 4)
+                ):
+                    return Match(0, len(chunk), surface, tuple(entries), fuzzy=True)
+            return None
+        if len(chunk) < 5:
+            return None
+        choices = [s for s in self.surfaces if LATIN.match(s)]
+        best = process.extractOne(chunk, choices, scorer=fuzz.ratio, score_cutoff=85)
+        if best is None:
+            return None
+        return Match(0, len(chunk), best[0], tuple(self.surfaces[best[0]]), fuzzy=True)
+
+    def containing(self, chunk: str, kind: Kind = "metric") -> list[str]:
+        """Names whose surface forms contain `chunk` (a vague word: 预算 → two budgets)."""
+        names: dict[str, None] = {}
+        for surface, entries in self.surfaces.items():
+            if chunk in surface:
+                names.update({e.name: None for e in entries if e.kind == kind})
+        return list(names)

@@ -1,0 +1,532 @@
+"""From the slots of a parse to a `SemanticQuery` — or to a targeted clarification.
+
+Here live the conventions a person would otherwise have to guess (DESIGN.md, "Time
+conventions"): no period means this year for flows and the latest snapshot for balances; a
+follow-up edits the previous query; a word we could not place stops the answer rather than
+being ignored. Every default applied is recorded as a note and shown in the interpretation.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from assistant.understand.lexicon import Lexicon
+from assistant.understand.rules import Parse, parse
+from semantic_layer.catalog import Catalog
+from semantic_layer.compiler import add_months
+from semantic_layer.model import Grain, SemanticModel
+from semantic_layer.query import (
+    Compare,
+    DimensionRef,
+    Filter,
+    Having,
+    Intent,
+    OrderBy,
+    SemanticQuery,
+    TimeRange,
+)
+
+SUMMARY_METRICS = [
+    "revenue",
+    "gross_margin",
+    "expenses",
+    "operating_profit",
+    "collections",
+    "ar_balance",
+]
+EPOCH = date(1900, 1, 1)
+REPLACE = re.compile(r"换成|改成|改为|换为|instead")
+VERSUS = re.compile(r"对比|比较|相比|和.{0,12}比|vs|versus|compare|against")
+
+
+@dataclass(frozen=True)
+class Context:
+    """What understanding needs besides the question."""
+
+    model: SemanticModel
+    catalog: Catalog
+    lexicon: Lexicon
+    as_of: date
+    coverage: dict[str, tuple[date, date]] = field(default_factory=dict)  # metric → data span
+
+
+@dataclass
+class Understanding:
+    """The outcome of understanding one question."""
+
+    status: str  # ok | clarify | refused
+    query: SemanticQuery | None = None
+    message: dict[str, str] = field(default_factory=dict)  # lang → text
+    suggestions: list[dict[str, str]] = field(default_factory=list)  # lang → question
+    notes: list[dict[str, str]] = field(default_factory=list)  # lang → text
+    parse: Parse | None = None
+
+
+def language(text: str) -> str:
+    """zh if the question has any Chinese character, else en."""
+    return "zh" if any("\u4e00" <= ch <= "\u9fff" for ch in text) else "en"
+
+
+def understand(question: str, ctx: Context, previous: SemanticQuery | None = None) -> Understanding:
+    """Understand a question, as a follow-up of `previous` when it reads like one."""
+    p = parse(question, ctx.lexicon, ctx.as_of)
+    if previous is not None and (not p.metrics or p.followup) and not _is_new(p):
+        return _Resolver(ctx, p).followup(previous)
+    return _Resolver(ctx, p).fresh()
+
+
+def _is_new(p: Parse) -> bool:
+    # A question that names a metric and a period without follow-up words stands on its own.
+    return bool(p.metrics and p.times and not p.followup)
+
+
+class _Resolver:
+    def __init__(self, ctx: Context, p: Parse) -> None:
+        self.ctx = ctx
+        self.p = p
+        self.model = ctx.model
+        self.notes: list[dict[str, str]] = []
+
+    # --- outcomes ----------------------------------------------------------------------------
+    def clarify(
+        self,
+        zh: str,
+        en: str,
+        suggestions: list[dict[str, str]] | None = None,
+        status: str = "clarify",
+    ) -> Understanding:
+        return Understanding(
+            status, None, {"zh": zh, "en": en}, suggestions or [], self.notes, self.p
+        )
+
+    def note(self, zh: str, en: str) -> None:
+        self.notes.append({"zh": zh, "en": en})
+
+    def label(self, name: str, lang: str = "zh") -> str:
+        if name in self.model.metric_map:
+            return self.model.metric(name).label.get(lang)
+        return self.model.dimension(name).label.get(lang)
+
+    def example(
+        self, metric: str, dimension: str | None = None, value: str | None = None
+    ) -> dict[str, str]:
+        """A question the system can answer, in both languages."""
+        zh, en = self.label(metric, "zh"), self.label(metric, "en")
+        if value is not None:
+            return {"zh": f"{value}的{zh}", "en": f"{en} of {value}"}
+        if dimension is not None:
+            return {
+                "zh": f"各{self.label(dimension, 'zh')}的{zh}",
+                "en": f"{en} by {self.label(dimension, 'en').lower()}",
+            }
+        return {"zh": f"今年的{zh}", "en": f"{en} this year"}
+
+    # --- fresh questions ---------------------------------------------------------------------
+    def fresh(self) -> Understanding:
+        p = self.p
+        if p.ambiguous and not p.metrics:
+            word, names = p.ambiguous[0]
+            options_zh = "、".join(self.label(n) for n in names[:4])
+            options_en = ", ".join(self.label(n, "en") for n in names[:4])
+            return self.clarify(
+                f"「{word}」可以指多个指标：{options_zh}。请说明是哪一个。",
+                f"'{word}' can mean several metrics: {options_en}. Which one do you mean?",
+                [self.example(n) for n in names[:3]],
+            )
+        if p.unknown:
+            return self._unknown_words()
+        metrics = list(p.metrics)
+        if not metrics and p.intent is Intent.summary:
+            metrics = [m for m in SUMMARY_METRICS if m in self.model.metric_map]
+            self.note(
+                "经营概况包含：" + "、".join(self.label(m) for m in metrics),
+                "The overview shows: " + ", ".join(self.label(m, "en") for m in metrics),
+            )
+        if not metrics:
+            return self._no_metric()
+        return self.build(metrics, [], [], None, None)
+
+    def _unknown_words(self) -> Understanding:
+        words = "、".join(f"「{w}」" for w in self.p.unknown)
+        words_en = ", ".join(f"'{w}'" for w in self.p.unknown)
+        metric = self.p.metrics[0] if self.p.metrics else "revenue"
+        suggestions = []
+        if self.p.metrics:
+            suggestions.append(self.example(metric))
+            for dim in ("region", "customer", "product"):
+                if dim in self.model.dimension_map and self.ctx.catalog.reaches(metric, dim):
+                    suggestions.append(self.example(metric, dim))
+                    break
+        else:
+            suggestions += [
+                self.example(m) for m in ("revenue", "gross_margin") if m in self.model.metric_map
+            ]
+        return self.clarify(
+            f"没有理解问题中的{words}：它不是已知的指标、维度或取值。请换个说法，或去掉这个词再问。",
+            f"I did not understand {words_en}: it is not a known metric, dimension or value. "
+            "Please rephrase, or ask without it.",
+            suggestions[:3],
+        )
+
+    def _no_metric(self) -> Understanding:
+        p = self.p
+        dims = [*p.dimensions, *p.values]
+        candidates = [
+            m.name
+            for m in self.model.metrics
+            if all(self.ctx.catalog.reaches(m.name, d) for d in dims)
+        ][:3]
+        value = next((v[0] for v in p.values.values()), None)
+        dim = p.dimensions[0] if p.dimensions else None
+        if p.empty and p.intent is None:
+            return self.clarify(
+                "没能理解这个问题。可以问指标、时间和维度，例如「2025年各区域的营业收入」。",
+                "I could not understand the question. Ask about a metric, a period and a "
+                "breakdown, e.g. 'revenue by region in 2025'.",
+                [
+                    self.example("revenue", "region"),
+                    self.example("gross_margin"),
+                    self.example("ar_balance"),
+                ],
+            )
+        return self.clarify(
+            "请说明想看哪个指标（例如营业收入、毛利率、回款额）。",
+            "Which metric do you want to see (e.g. revenue, gross margin, collections)?",
+            [self.example(m, dim, value) for m in candidates],
+        )
+
+    # --- follow-ups -------------------------------------------------------------------------
+    def followup(self, previous: SemanticQuery) -> Understanding:
+        p = self.p
+        if p.unknown:
+            return self._unknown_words()
+        metrics = p.metrics or list(previous.metrics)
+        dims = [d for d in previous.dimensions]
+        filters = list(previous.filters)
+        replace_dims = bool(p.dimensions) and bool(REPLACE.search(p.text.lower()))
+        if replace_dims:
+            dims = [d for d in dims if self._is_time(d.name)]
+        for dim in p.dimensions:
+            if dim in p.values or dim in p.excluded:
+                continue
+            if all(d.name != dim for d in dims):
+                dims.append(DimensionRef(name=dim))
+        for dim, values in p.values.items():
+            filters = [f for f in filters if f.dimension != dim]
+            filters.append(
+                Filter(dimension=dim, op="in" if len(values) > 1 else "=", values=values)
+            )
+            if p.drill:
+                child = self._child(dim)
+                dims = [d for d in dims if d.name != dim]
+                if child and all(d.name != child for d in dims):
+                    dims.append(DimensionRef(name=child))
+            elif len(values) == 1:
+                dims = [d for d in dims if d.name != dim]
+        for dim, values in p.excluded.items():
+            filters = [f for f in filters if f.dimension != dim]
+            filters.append(
+                Filter(dimension=dim, op="not_in" if len(values) > 1 else "!=", values=values)
+            )
+        if p.drill and not p.values:
+            for ref in list(dims):
+                child = self._child(ref.name)
+                if child:
+                    dims[dims.index(ref)] = DimensionRef(name=child)
+                    break
+        time_range = previous.time_range
+        compare = p.compare or (None if p.times else previous.compare)
+        if compare is Compare.none:
+            compare = None
+        limit = p.limit if p.limit is not None else previous.limit
+        order = previous.order_by
+        if p.limit is not None:
+            order = []
+        return self.build(
+            metrics,
+            dims,
+            filters,
+            time_range if not p.times else None,
+            compare,
+            limit=limit,
+            order=order,
+            previous=previous,
+        )
+
+    def _child(self, dimension: str) -> str | None:
+        return next((d.name for d in self.model.dimensions if d.parent == dimension), None)
+
+    def _is_time(self, name: str) -> bool:
+        dim = self.model.dimension_map.get(name)
+        return dim is not None and dim.type == "time"
+
+    # --- building the query -----------------------------------------------------------------
+    def build(
+        self,
+        metrics: list[str],
+        dims: list[DimensionRef],
+        filters: list[Filter],
+        time_range: TimeRange | None,
+        compare: Compare | None,
+        limit: int | None = None,
+        order: list[OrderBy] | None = None,
+        previous: SemanticQuery | None = None,
+    ) -> Understanding:
+        p = self.p
+        cat = self.ctx.catalog
+        dims = list(dims)
+        filters = list(filters)
+        if previous is None:
+            for dim, values in p.values.items():
+                op = "in" if len(values) > 1 else "="
+                filters.append(Filter(dimension=dim, op=op, values=values))
+                if len(values) > 1 or (p.share and dim not in p.dimensions):
+                    dims.append(DimensionRef(name=dim))  # 华东和华南的收入 → one row each
+            for dim, values in p.excluded.items():
+                op = "not_in" if len(values) > 1 else "!="
+                filters.append(Filter(dimension=dim, op=op, values=values))
+            for dim in p.dimensions:
+                described = dim in p.values and len(p.values[dim]) == 1 and not p.drill
+                if not described and all(d.name != dim for d in dims):
+                    dims.append(DimensionRef(name=dim))
+            if p.drill:
+                for dim, values in p.values.items():
+                    child = self._child(dim)
+                    if len(values) == 1 and child and all(d.name != child for d in dims):
+                        dims = [d for d in dims if d.name != dim] + [DimensionRef(name=child)]
+            if p.share:
+                # "电商渠道收入占比" = the share of 电商 among channels: show all channels.
+                for dim in list(p.values):
+                    if any(d.name == dim for d in dims):
+                        filters = [f for f in filters if f.dimension != dim]
+
+        # Time: the period, the grain, the comparison.
+        lang_range = self._time_range(metrics, time_range, previous)
+        if isinstance(lang_range, Understanding):
+            return lang_range
+        time_range, compare_from_times = lang_range
+        compare = compare or compare_from_times
+        grain = p.grain
+        if grain is None and p.trend:
+            grain = Grain.day if time_range.days <= 31 else Grain.month
+        if grain is not None:
+            dims = [d for d in dims if not self._is_metric_time(d)]
+            dims.insert(0, DimensionRef(name="metric_time", grain=grain))
+        elif len(p.times) >= 2 and compare is None:
+            hint = p.times[0].grain_hint or Grain.month
+            dims.insert(0, DimensionRef(name="metric_time", grain=hint))
+
+        # The comparison "环比" is with the previous period of the same grain.
+        if compare is Compare.previous_period and grain is None:
+            span = time_range.days
+            if 28 <= span <= 31 and time_range.start.day == 1:
+                compare = Compare.mom
+            elif 89 <= span <= 92 and time_range.start.day == 1:
+                compare = Compare.qoq
+
+        # Ranking and top-N.
+        order_by = list(order or [])
+        if p.ascending is not None or p.ranking:
+            category_dims = [d for d in dims if not self._is_time(d.name)]
+            if not category_dims and not any(self._is_metric_time(d) for d in dims):
+                return self._rank_needs_dimension(metrics[0])
+            field_name = metrics[0]
+            if compare is not None and compare is not Compare.budget:
+                field_name = f"{metrics[0]}__change_pct"
+            order_by = [OrderBy(field=field_name, desc=not p.ascending)]
+            limit = p.limit if p.limit is not None else limit
+
+        having = []
+        for op, value, percent in p.conditions:
+            metric = metrics[0]
+            unit = self.model.metric(metric).unit
+            if unit == "percent" and not percent and value > 1:
+                value = value / 100  # "毛利率低于30" means 30%
+            having.append(Having(metric=metric, op=op, value=value))
+            if not any(not self._is_time(d.name) for d in dims):
+                return self._condition_needs_dimension(metric)
+
+        intent = self._intent(dims, compare, order_by, limit)
+        # Refuse what cannot be answered exactly, with what can be asked instead.
+        for metric in metrics:
+            for name in [d.name for d in dims] + [f.dimension for f in filters]:
+                if not cat.reaches(metric, name):
+                    return self._unreachable(metric, name)
+        if compare is Compare.budget and not any(m in cat.budget_of for m in metrics):
+            return self._no_budget(metrics[0])
+        coverage = self._coverage_problem(metrics, time_range)
+        if coverage is not None:
+            return coverage
+        query = SemanticQuery(
+            metrics=metrics,
+            dimensions=dims,
+            filters=filters,
+            having=having,
+            time_range=time_range,
+            compare=compare or Compare.none,
+            order_by=order_by,
+            limit=limit,
+            intent=intent,
+        )
+        return Understanding("ok", query, {}, [], self.notes, p)
+
+    def _is_metric_time(self, ref: DimensionRef) -> bool:
+        dim = self.model.dimension_map.get(ref.name)
+        return dim is not None and dim.metric_time
+
+    def _intent(self, dims, compare, order_by, limit) -> Intent:
+        p = self.p
+        if p.intent is not None:
+            return p.intent
+        if p.share:
+            return Intent.share
+        if order_by or limit:
+            return Intent.rank
+        if compare is not None:
+            return Intent.compare
+        if any(self._is_metric_time(d) for d in dims):
+            return Intent.trend
+        if dims:
+            return Intent.breakdown
+        return Intent.lookup
+
+    def _time_range(self, metrics, keep: TimeRange | None, previous: SemanticQuery | None):
+        """The period asked for, or the convention when none was said."""
+        p, as_of = self.p, self.ctx.as_of
+        tomorrow = as_of + timedelta(days=1)
+        times = sorted(p.times, key=lambda t: t.range.start)
+        if len(times) >= 2:
+            first, last = times[0].range, times[-1].range
+            shift = _month_shift(first, last)
+            same_length = first.days == last.days or shift in (1, 3, 12)
+            if same_length and (p.compare is not None or _vs(p.text)):
+                compare = {12: Compare.yoy, 1: Compare.mom, 3: Compare.qoq}.get(
+                    shift or 0, Compare.previous_period
+                )
+                return last, compare
+            label = f"{times[0].range.label}–{times[-1].range.label}"
+            return TimeRange(start=first.start, end=last.end, label=label), None
+        if times:
+            return times[0].range, None
+        if keep is not None:
+            return keep, None
+        balances = all(self.model.metric(m).semi_additive for m in self._leaves(metrics))
+        if balances:
+            self.note(
+                f"未指定时间：取截至 {as_of} 的最新余额",
+                f"No period given: the latest balance as of {as_of}",
+            )
+            return TimeRange(start=EPOCH, end=tomorrow, label=f"截至{as_of}"), None
+        start = date(as_of.year, 1, 1)
+        self.note(
+            f"未指定时间：默认今年（{start} 至 {as_of}）",
+            f"No period given: this year ({start} to {as_of})",
+        )
+        return TimeRange(start=start, end=tomorrow, label="今年"), None
+
+    def _leaves(self, metrics: list[str]) -> list[str]:
+        out: list[str] = []
+        for metric in metrics:
+            out += self.ctx.catalog.leaves(metric)
+        return out
+
+    def _coverage_problem(self, metrics: list[str], window: TimeRange) -> Understanding | None:
+        spans = [self.ctx.coverage[m] for m in self._leaves(metrics) if m in self.ctx.coverage]
+        if not spans:
+            return None
+        first = min(s[0] for s in spans)
+        last = max(s[1] for s in spans)
+        if window.end > first and window.start <= last:
+            return None
+        metric = metrics[0]
+        return self.clarify(
+            f"{window.label or ''}（{window.start} 至 {window.end - timedelta(days=1)}）没有数据："
+            f"数据覆盖 {first} 至 {last}。",
+            f"There is no data for {window.label or 'that period'} ({window.start} to "
+            f"{window.end - timedelta(days=1)}): the data covers {first} to {last}.",
+            [
+                {
+                    "zh": f"{last.year}年的{self.label(metric)}",
+                    "en": f"{self.label(metric, 'en')} in {last.year}",
+                },
+                {
+                    "zh": f"近12个月每月的{self.label(metric)}",
+                    "en": f"{self.label(metric, 'en')} by month, last 12 months",
+                },
+            ],
+            status="refused",
+        )
+
+    def _unreachable(self, metric: str, dimension: str) -> Understanding:
+        cat = self.ctx.catalog
+        allowed = [d for d in cat.allowed_dimensions(metric) if not self._is_time(d)]
+        related = [
+            m.name
+            for m in self.model.metrics
+            if m.name != metric and cat.reaches(m.name, dimension)
+        ][:2]
+        suggestions = [self.example(m, dimension) for m in related]
+        suggestions += [self.example(metric, d) for d in allowed[:1]]
+        return self.clarify(
+            f"「{self.label(metric)}」无法按「{self.label(dimension)}」分析：两者在数据中没有关联，"
+            f"给出数字会是错的。{self.label(metric)}可以按"
+            + "、".join(self.label(d) for d in allowed[:6])
+            + "分析。",
+            f"'{self.label(metric, 'en')}' cannot be broken down by "
+            f"'{self.label(dimension, 'en')}': they are not related in the data, so any number "
+            f"would be wrong. It can be broken down by "
+            + ", ".join(self.label(d, "en").lower() for d in allowed[:6])
+            + ".",
+            suggestions[:3],
+            status="refused",
+        )
+
+    def _no_budget(self, metric: str) -> Understanding:
+        with_budget = list(self.ctx.catalog.budget_of)
+        return self.clarify(
+            f"「{self.label(metric)}」没有编制预算，无法做预算对比。有预算的指标："
+            + "、".join(self.label(m) for m in with_budget),
+            f"'{self.label(metric, 'en')}' has no budget to compare with. Metrics with a "
+            "budget: " + ", ".join(self.label(m, "en") for m in with_budget),
+            [
+                {"zh": f"{self.label(m)}预算完成情况", "en": f"{self.label(m, 'en')} vs budget"}
+                for m in with_budget[:2]
+            ],
+            status="refused",
+        )
+
+    def _rank_needs_dimension(self, metric: str) -> Understanding:
+        dims = [d for d in self.ctx.catalog.allowed_dimensions(metric) if not self._is_time(d)]
+        return self.clarify(
+            "请说明按什么排名，例如按" + "、".join(self.label(d) for d in dims[:3]) + "。",
+            "Rank by what? For example by "
+            + ", ".join(self.label(d, "en").lower() for d in dims[:3])
+            + ".",
+            [self.example(metric, d) for d in dims[:3]],
+        )
+
+    def _condition_needs_dimension(self, metric: str) -> Understanding:
+        dims = [d for d in self.ctx.catalog.allowed_dimensions(metric) if not self._is_time(d)]
+        return self.clarify(
+            "条件要作用在哪一类对象上？例如哪些"
+            + "、".join(self.label(d) for d in dims[:3])
+            + "。",
+            "Which items should meet the condition? For example which "
+            + ", ".join(self.label(d, "en").lower() for d in dims[:3])
+            + ".",
+            [self.example(metric, d) for d in dims[:3]],
+        )
+
+
+def _month_shift(first: TimeRange, last: TimeRange) -> int | None:
+    """Whole months between two periods' starts, when both start on the 1st."""
+    if first.start.day != 1 or last.start.day != 1:
+        return None
+    months = (last.start.year - first.start.year) * 12 + last.start.month - first.start.month
+    return months if add_months(first.start, months) == last.start else None
+
+
+def _vs(text: str) -> bool:
+    return bool(VERSUS.search(text.lower()))

@@ -1,0 +1,365 @@
+"""Rule-based understanding: a question in Chinese or English → the slots of a query.
+
+The parser reads a question in passes, each removing what it understood from the text, so a
+word is never read twice: comparisons that contain time words (比去年), then time expressions,
+grains, ranking phrases, the lexicon (metrics, dimensions, values), numbers (conditions), and
+intent words. What is left over is checked for words we did not understand; a question is
+never answered while silently ignoring a word that could have changed the number.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+
+from assistant.understand.numbers import NumberMatch, find_numbers, parse_chinese_numeral
+from assistant.understand.time_words import TimeMatch, find_grains, find_times
+
+from assistant.understand.lexicon import Entry, Lexicon, Match, normalize
+from semantic_layer.model import Grain
+from semantic_layer.query import Compare, Intent
+
+CN_NUM = r"(?:\d+|[一二两三四五六七八九十百]+)"
+
+# Comparisons whose words contain time words; they must be removed before time parsing.
+# e.g. "收入同比增长多少" → yoy; "和上月比" → mom; "环比" → the previous period of the same length.
+COMPARE_PATTERNS: list[tuple[Compare, re.Pattern[str]]] = [
+    (
+        Compare.yoy,
+        re.compile(
+            r"同比(?:增长|增速|增幅|变化|下降|下滑)?|(?:比|较|和|跟|与|相比|对比)去年同期(?:比|相比)?"
+            r"|去年同期|(?:比|较|和|跟|与|相比|对比)去年(?:比|相比)?|year[- ]over[- ]year|year[- ]on[- ]year"
+            r"|\byoy\b|(?:vs\.?|versus|compared (?:with|to)|than|against) (?:the )?(?:same period )?last year"
+            r"|same period last year"
+        ),
+    ),
+    (
+        Compare.mom,
+        re.compile(
+            r"(?:比|较|和|跟|与|相比|对比)上个?月(?:比|相比)?|month[- ]over[- ]month|month[- ]on[- ]month"
+            r"|\bmom\b|(?:vs\.?|versus|compared (?:with|to)|than|against) (?:the )?(?:last|previous|prior) month"
+        ),
+    ),
+    (
+        Compare.qoq,
+        re.compile(
+            r"(?:比|较|和|跟|与|相比|对比)上个?季度?(?:比|相比)?|quarter[- ]over[- ]quarter|quarter[- ]on[- ]quarter"
+            r"|\bqoq\b|(?:vs\.?|versus|compared (?:with|to)|than|against) (?:the )?(?:last|previous|prior) quarter"
+        ),
+    ),
+    (
+        Compare.previous_period,
+        re.compile(
+            r"环比(?:增长|增速|增幅|变化|下降|下滑)?|(?:比|较|和|跟|与|相比|对比)上期(?:比|相比)?"
+            r"|period[- ]over[- ]period|(?:vs\.?|versus|compared (?:with|to)|than) (?:the )?previous period"
+            r"|sequential(?:ly)?"
+        ),
+    ),
+]
+# e.g. "费用预算执行情况", "收入和预算比", "revenue vs budget"
+BUDGET = re.compile(
+    r"(?:预算完成|预算达成|预算执行|完成预算|达成预算)(?:情况|进度|度)?(?!率)|(?:对比|和|跟|与|比|相对|相比)预算(?:比|相比)?"
+    r"|超预算|超出预算|超支|vs\.? ?(?:the )?budget|versus (?:the )?budget|against (?:the )?budget"
+    r"|compared (?:with|to) (?:the )?budget|budget vs\.? actual|actual vs\.? budget|than budget|over budget"
+)
+# "增长多少" / "growth" without a named comparison means year over year in Chinese business talk.
+GROWTH = re.compile(
+    r"增长率|增速|增幅|增长了?多少|涨了?多少|下降了?多少|growth|grew|increase|decline"
+)
+
+TOP = re.compile(
+    rf"(?:排名|排行)?(?:前|top ?|头)({CN_NUM})(?:个|名|位|家|大|款|种|条)?"
+    rf"|(?:最高|最大|最多|最好|最赚钱)的?({CN_NUM})(?:个|名|位|家|款|种)"
+    rf"|(?:highest|largest|biggest|best|top) ({CN_NUM})\b"
+)
+BOTTOM = re.compile(
+    rf"(?:排名)?(?:后|倒数(?:前)?|bottom ?)({CN_NUM})(?:个|名|位|家|款|种|条)?"
+    rf"|(?:最低|最小|最少|最差)的?({CN_NUM})(?:个|名|位|家|款|种)"
+    rf"|(?:lowest|smallest|worst|bottom) ({CN_NUM})\b"
+)
+BEST = re.compile(
+    r"最高|最多|最大|最好|最强|最赚钱|最猛|第一名|排第一|\bhighest\b|\bmost\b|\blargest\b"
+    r"|\bbiggest\b|\bbest\b|\btop\b|\bleading\b"
+)
+WORST = re.compile(r"最低|最少|最小|最差|最弱|垫底|\blowest\b|\bleast\b|\bsmallest\b|\bworst\b")
+RANKING = re.compile(r"排名|排行|排序|\brank(?:ing|ed)?\b|\bsorted\b|\bleaderboard\b")
+SHARE = re.compile(
+    r"占比|比例|比重|构成|结构|份额|分布|占多少|\bshare\b|\bmix\b|\bproportions?\b"
+    r"|\bpercentage of\b|\bsplit\b(?! by)|\bcomposition\b"
+)
+TREND = re.compile(r"趋势|走势|变化情况|变化|波动|历年|\btrends?\b|\bover time\b|\btrajectory\b")
+EXPLAIN = re.compile(
+    r"为什么|为啥|为何|什么原因|原因|怎么回事|归因|驱动因素|\bwhy\b|what caused"
+    r"|what drove|\bdrivers?\b|explain"
+)
+SUMMARY = re.compile(
+    r"经营概况|经营情况|经营状况|整体情况|总体情况|概况|简报|总结|汇总一下|体检"
+    r"|\boverview\b|\bsummary\b|how are we doing|how is business|how's business"
+)
+DRILL = re.compile(r"下钻|钻取|展开|细分|拆开|拆分|\bdrill (?:down )?(?:into|in)\b|\bbreak ?down\b")
+EXCLUDE = re.compile(
+    r"(?:除了|除去|不含|不包括|剔除|排除|去掉|不算|非|excluding|except|without|other than|not) ?$"
+)
+ONLY = re.compile(r"只看|仅看|只要|仅限|only|just")
+FOLLOWUP = re.compile(
+    r"^(?:那|那么|那个|换成|改成|换为|再看|再|还有|then|and|what about|how about|now)"
+    r"|呢$|呢\?$|\bwhat about\b|\bhow about\b|换成|改成|改为|换为|instead"
+)
+
+# Comparison operators next to a number: "超过1000万", "低于30%", "1000万以上", "more than 5 million".
+GREATER_BEFORE = re.compile(
+    r"(?:超过|大于|高于|多于|不低于|不少于|至少|>=|>|more than|greater than|over|above"
+    r"|exceeding|exceeds|at least|higher than)\s*$"
+)
+LESS_BEFORE = re.compile(
+    r"(?:低于|小于|少于|不到|不足|不超过|至多|<=|<|less than|fewer than|below|under"
+    r"|at most|lower than)\s*$"
+)
+GREATER_AFTER = re.compile(r"^\s*(?:以上|之上|多|\+|or more|and above|plus)")
+LESS_AFTER = re.compile(r"^\s*(?:以下|之下|以内|or less|and below)")
+
+# Words that carry no meaning for the query (filler, question words, glue).
+STOPWORDS = sorted(
+    """的 了 吗 呢 啊 吧 呀 嘛 么 是 有 多少 几 几个 什么 怎么样 怎样 怎么 如何 咋样 咋 情况 表现
+    一下 看看 看下 看一看 看 瞧瞧 帮我 给我 我想 我要 想知道 知道 告诉我 请问 请 麻烦 查询 查一下 查 显示 列出 列一下 统计
+    分析 数据 报表 报告 明细 各个 各自 分别 各 每一个 每个 每家 每 个 按照 按 分 在 和 与 及 以及 跟 同 对 把 为
+    是否 还是 还有 期间 总共 一共 合计 总计 总额 总量 共 总 整体 全部 所有 全 公司 我们 咱们 我司 目前 现在 当前 截至
+    截止 到 从 至 之间 哪个 哪些 哪家 哪一个 哪 多大 多高 怎么算 算 做了 做到 卖了 达到 达成 实现 完成 大概 大约 左右
+    一共是 总体 总的 整个 里 中 内 上 下 这 那 之 其 给 让 用 被 就 都 也 又 还 才 已经 能 会 要 需要 可以 么样 多 少
+    高 低 好 差 大 小 以上 以下 以来 开始 至今 为止 最近 最新 本 该 家 名 位 款 种 条 元 块 万元 亿元 金额 数 额 量 值 率
+    对比 比较 相比 比 较 vs 增长 下降 变化 同期 期 年 月 日 季度 季 周 度 累计 情形 状况 水平 幅度 多少钱 钱
+    what's whats what is was were are the a an of in for by per on at to from our we my me show tell give list
+    how much many did do does have has had get got make made much total overall across each every which who
+    please can could would you i it its this that these those and or with than vs versus compared compare
+    between during as be been being so far now currently current up down value values amount number numbers
+    figure figures level levels data report breakdown look see view split our company firm business""".split(),
+    key=len,
+    reverse=True,
+)
+_STOP = re.compile(
+    "|".join(re.escape(w) if not w.isascii() else rf"\b{re.escape(w)}\b" for w in STOPWORDS)
+)
+CJK_RUN = re.compile(r"[\u4e00-\u9fff]{2,}")
+CAPITALISED = re.compile(r"\b[A-Z][a-zA-Z]{2,}\b")
+
+
+@dataclass
+class Parse:
+    """What a question said, slot by slot, before defaults are applied."""
+
+    text: str
+    metrics: list[str] = field(default_factory=list)
+    dimensions: list[str] = field(default_factory=list)
+    values: dict[str, list[str]] = field(default_factory=dict)  # dimension → values to keep
+    excluded: dict[str, list[str]] = field(default_factory=dict)  # dimension → values to drop
+    times: list[TimeMatch] = field(default_factory=list)
+    grain: Grain | None = None
+    compare: Compare | None = None
+    limit: int | None = None
+    ascending: bool | None = None  # None: no ranking asked
+    ranking: bool = False
+    share: bool = False
+    trend: bool = False
+    intent: Intent | None = None
+    conditions: list[tuple[str, float, bool]] = field(default_factory=list)  # op, value, percent
+    drill: bool = False
+    only: bool = False
+    followup: bool = False
+    unknown: list[str] = field(default_factory=list)
+    ambiguous: list[tuple[str, list[str]]] = field(default_factory=list)
+    fuzzy: list[tuple[str, str]] = field(default_factory=list)  # (typed, understood as)
+
+    @property
+    def empty(self) -> bool:
+        return not (
+            self.metrics
+            or self.dimensions
+            or self.values
+            or self.excluded
+            or self.times
+            or self.grain
+            or self.compare
+            or self.limit
+            or self.share
+            or self.drill
+        )
+
+
+class _Text:
+    """The normalised question with the spans already understood blanked out."""
+
+    def __init__(self, text: str) -> None:
+        self.original = text
+        self.text = normalize(text)
+        self.used = [False] * len(self.text)
+
+    def free(self) -> str:
+        """The text with used characters replaced by spaces (positions preserved)."""
+        return "".join(" " if u else c for c, u in zip(self.text, self.used, strict=True))
+
+    def take(self, start: int, end: int) -> None:
+        for i in range(start, end):
+            self.used[i] = True
+
+    def spans(self) -> list[tuple[int, int]]:
+        out, start = [], None
+        for i, used in enumerate([*self.used, False]):
+            if used and start is None:
+                start = i
+            elif not used and start is not None:
+                out.append((start, i))
+                start = None
+        return out
+
+    def find(self, pattern: re.Pattern[str]) -> list[re.Match[str]]:
+        """Matches of `pattern` in the free text, taken as they are found."""
+        found = list(pattern.finditer(self.free()))
+        for m in found:
+            if m.end() > m.start():
+                self.take(m.start(), m.end())
+        return found
+
+
+def _count(text: str) -> int | None:
+    if text.isdigit():
+        return int(text)
+    return parse_chinese_numeral(text)
+
+
+def parse(question: str, lexicon: Lexicon, as_of: date) -> Parse:
+    """Read a question into slots. Pure: no database access, no defaults applied."""
+    t = _Text(question)
+    p = Parse(text=question)
+    stripped = t.text.strip(" ?？!！。.")
+    p.followup = bool(FOLLOWUP.search(stripped))
+
+    for compare, pattern in COMPARE_PATTERNS:
+        if t.find(pattern) and p.compare is None:
+            p.compare = compare
+    p.times = find_times(t.free(), as_of)
+    for match in p.times:
+        t.take(match.start, match.end)
+    for grain in find_grains(t.free()):
+        t.take(grain.start, grain.end)
+        p.grain = p.grain or grain.grain
+
+    for pattern, ascending in ((TOP, False), (BOTTOM, True)):
+        for m in t.find(pattern):
+            number = next((g for g in m.groups() if g), None)
+            if number and (count := _count(number)):
+                p.limit, p.ascending = count, ascending
+    _read_lexicon(t, p, lexicon)
+    _read_conditions(t, p)
+
+    if t.find(BUDGET) and p.compare is None:
+        p.compare = Compare.budget
+    if p.compare is None and t.find(GROWTH):
+        p.compare = Compare.yoy
+    if p.ascending is None:
+        if t.find(BEST):
+            p.limit, p.ascending = 1, False
+        elif t.find(WORST):
+            p.limit, p.ascending = 1, True
+    p.ranking = bool(t.find(RANKING)) or p.ascending is not None
+    p.share = bool(t.find(SHARE))
+    p.trend = bool(t.find(TREND))
+    p.drill = bool(t.find(DRILL))
+    p.only = bool(t.find(ONLY))
+    if t.find(EXPLAIN):
+        p.intent = Intent.explain
+    elif t.find(SUMMARY):
+        p.intent = Intent.summary
+    _leftovers(t, p, lexicon)
+    return p
+
+
+def _read_lexicon(t: _Text, p: Parse, lexicon: Lexicon) -> None:
+    for match in lexicon.scan(t.free()):
+        t.take(match.start, match.end)
+        _use(match, p, t)
+
+
+def _use(match: Match, p: Parse, t: _Text) -> None:
+    entry: Entry = match.entries[0]
+    if entry.kind == "metric":
+        if entry.name not in p.metrics:
+            p.metrics.append(entry.name)
+    elif entry.kind == "dimension":
+        if entry.name not in p.dimensions:
+            p.dimensions.append(entry.name)
+    else:
+        before = t.text[max(0, match.start - 12) : match.start]
+        bucket = p.excluded if EXCLUDE.search(before) else p.values
+        if EXCLUDE.search(before):
+            # the word that excluded it is understood too ("除了电商" / "excluding e-commerce")
+            m = EXCLUDE.search(before)
+            assert m is not None
+            t.take(match.start - (len(before) - m.start()), match.start)
+        values = bucket.setdefault(entry.name, [])
+        if entry.value not in values:
+            values.append(entry.value or match.text)
+
+
+def _read_conditions(t: _Text, p: Parse) -> None:
+    for number in find_numbers(t.free()):
+        if _condition(t, p, number):
+            continue
+
+
+def _condition(t: _Text, p: Parse, number: NumberMatch) -> bool:
+    free = t.free()
+    before, after = free[: number.start], free[number.end :]
+    op = None
+    if m := GREATER_BEFORE.search(before):
+        op, start, end = ">", m.start(), number.end
+    elif m := LESS_BEFORE.search(before):
+        op, start, end = "<", m.start(), number.end
+    elif m := GREATER_AFTER.search(after):
+        op, start, end = ">", number.start, number.end + m.end()
+    elif m := LESS_AFTER.search(after):
+        op, start, end = "<", number.start, number.end + m.end()
+    if op is None:
+        return False
+    p.conditions.append((op, number.value, number.percent))
+    t.take(start, end)
+    return True
+
+
+def _leftovers(t: _Text, p: Parse, lexicon: Lexicon) -> None:
+    """Words nobody understood: try a typo match, a vague word, else report them."""
+    free = t.free()
+    rest = _STOP.sub(" ", free)
+    for run in CJK_RUN.findall(rest):
+        _leftover_word(run, p, lexicon)
+    for word in re.findall(r"[a-z][a-z&\-]{4,}", rest):
+        match = lexicon.fuzzy(word)
+        if match is not None:
+            p.fuzzy.append((word, match.text))
+            _use(match, p, t)
+    for word in CAPITALISED.findall(t.original):
+        if normalize(word) in rest.split():
+            p.unknown.append(word)
+
+
+def _leftover_word(run: str, p: Parse, lexicon: Lexicon) -> None:
+    match = lexicon.fuzzy(run)
+    if match is not None:
+        p.fuzzy.append((run, match.text))
+        entry = match.entries[0]
+        target = {"metric": p.metrics, "dimension": p.dimensions}.get(entry.kind)
+        if target is not None:
+            if entry.name not in target:
+                target.append(entry.name)
+        else:
+            p.values.setdefault(entry.name, []).append(entry.value or match.text)
+        return
+    vague = lexicon.containing(run)
+    if len(vague) >= 2 and not p.metrics:
+        p.ambiguous.append((run, vague))
+        return
+    if len(vague) == 1 and not p.metrics:
+        p.metrics.append(vague[0])
+        p.fuzzy.append((run, vague[0]))
+        return
+    p.unknown.append(run)
