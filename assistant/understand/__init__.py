@@ -1,0 +1,1 @@
+"""Understanding questions: offline rules (and, when configured, an LLM) → SemanticQuery."""
