@@ -451,8 +451,8 @@ def _fiscal_year(m: re.Match[str], as_of: date) -> _Piece | None:
     return _piece(m, _year(year), Grain.year, year=year)
 
 
-# "2024 revenue", "in 2024": a bare year; not "2000万", "超过2000", "1,2024"
-@_rule(r"(?<![\d.,，])(?P<y>199\d|20\d\d|2100)(?!\d)")
+# "2024 revenue", "in 2024": a bare year; not "2000万", "超过2000", "1,2024", "1990s", "1990年代"
+@_rule(r"(?<![\d.,，])(?P<y>199\d|20\d\d|2100)(?!\d|s(?![A-Za-z])|\s*年代)")
 def _bare_year(m: re.Match[str], as_of: date) -> _Piece | None:
     if not looks_like_year(m.string, m.start(), m.end()):
         return None
@@ -473,6 +473,14 @@ _DAY = r"3[01]|[12]\d|0?[1-9]|三十一?|二?十[一二三四五六七八九]?|[
 def _numeric_day(m: re.Match[str], as_of: date) -> _Piece | None:
     year, month, day = (int(m[g] or m[g + "2"]) for g in ("y", "m", "d"))
     span = _day(year, month, day)
+    return _piece(m, span, Grain.day) if span else None
+
+
+# 12/31/2024, 3/15/2025 (month first, as in English); 15/3/2025 when only that reading is a date
+@_rule(r"(?<![\d/.])(?P<a>\d{1,2})/(?P<b>\d{1,2})/(?P<y>(?:19|20)\d\d)(?!\d)")
+def _slash_day(m: re.Match[str], as_of: date) -> _Piece | None:
+    year, a, b = int(m["y"]), int(m["a"]), int(m["b"])
+    span = (_day(year, a, b) if a <= 12 else None) or (_day(year, b, a) if b <= 12 else None)
     return _piece(m, span, Grain.day) if span else None
 
 
@@ -729,6 +737,9 @@ def _with_years(pieces: list[_Piece], text: str) -> list[_Piece]:
             gap = text[a.end : b.start]
             if a.year is not None and b.with_year and _YEAR_THEN_PERIOD.fullmatch(gap):
                 merged = _merged_with_year(a.start, b.end, b, a.year)
+                if merged is None:  # 2023年2月29日: no such day; leave the words unread
+                    i += 2
+                    continue
             elif (
                 b.year is not None
                 and b.span is not None
@@ -736,6 +747,9 @@ def _with_years(pieces: list[_Piece], text: str) -> list[_Piece]:
                 and _PERIOD_THEN_YEAR.fullmatch(gap)
             ):
                 merged = _merged_with_year(a.start, b.end, a, b.year)
+                if merged is None:
+                    i += 2
+                    continue
         if merged is not None:
             out.append(merged)
             i += 2
