@@ -288,7 +288,9 @@ class _Resolver:
                 op = "not_in" if len(values) > 1 else "!="
                 filters.append(Filter(dimension=dim, op=op, values=values))
             for dim in p.dimensions:
-                described = dim in p.values and len(p.values[dim]) == 1 and not p.drill
+                described = (
+                    dim in p.values and len(p.values[dim]) == 1 and not p.drill and not p.share
+                )
                 if not described and all(d.name != dim for d in dims):
                     dims.append(DimensionRef(name=dim))
             if p.drill:
@@ -307,7 +309,7 @@ class _Resolver:
         if isinstance(lang_range, Understanding):
             return lang_range
         time_range, compare_from_times = lang_range
-        compare = compare or compare_from_times
+        compare = compare or p.compare or compare_from_times
         grain = p.grain
         if grain is None and p.trend:
             grain = Grain.day if time_range.days <= 31 else Grain.month

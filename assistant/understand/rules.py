@@ -126,7 +126,7 @@ STOPWORDS = sorted(
     分析 数据 报表 报告 明细 各个 各自 分别 各 每一个 每个 每家 每 个 按照 按 分 在 和 与 及 以及 跟 同 对 把 为
     是否 还是 还有 期间 总共 一共 合计 总计 总额 总量 共 总 整体 全部 所有 全 公司 我们 咱们 我司 目前 现在 当前 截至
     截止 到 从 至 之间 哪个 哪些 哪家 哪一个 哪 多大 多高 怎么算 算 做了 做到 卖了 达到 达成 实现 完成 大概 大约 左右
-    一共是 总体 总的 整个 里 中 内 上 下 这 那 之 其 给 让 用 被 就 都 也 又 还 才 已经 能 会 要 需要 可以 么样 多 少
+    一共是 一份 一个 一张 一些 一点 份 张 总体 总的 整个 里 中 内 上 下 这 那 之 其 给 让 用 被 就 都 也 又 还 才 已经 能 会 要 需要 可以 么样 多 少
     高 低 好 差 大 小 以上 以下 以来 开始 至今 为止 最近 最新 本 该 家 名 位 款 种 条 元 块 万元 亿元 金额 数 额 量 值 率
     对比 比较 相比 比 较 vs 增长 下降 变化 同期 期 年 月 日 季度 季 周 度 累计 情形 状况 水平 幅度 多少钱 钱
     what's whats what is was were are the a an of in for by per on at to from our we my me show tell give list
@@ -140,6 +140,10 @@ STOPWORDS = sorted(
 _STOP = re.compile(
     "|".join(re.escape(w) if not w.isascii() else rf"\b{re.escape(w)}\b" for w in STOPWORDS)
 )
+_CJK_STOP = [w for w in STOPWORDS if not w.isascii()]
+# Single characters that end or start real words (预算, 销量, 增速) are never trimmed.
+SINGLE_STOP = {w for w in _CJK_STOP if len(w) == 1} - set("算额量值率数度期季周高低大小多少好差")
+_MULTI_STOP = re.compile("|".join(re.escape(w) for w in _CJK_STOP if len(w) > 1))
 CJK_RUN = re.compile(r"[\u4e00-\u9fff]{2,}")
 CAPITALISED = re.compile(r"\b[A-Z][a-zA-Z]{2,}\b")
 
@@ -326,11 +330,28 @@ def _condition(t: _Text, p: Parse, number: NumberMatch) -> bool:
     return True
 
 
+def _content_words(free: str) -> list[str]:
+    """Runs of Chinese characters left after removing filler words.
+
+    Multi-character filler words split a run wherever they stand (各区域的 → 区域); single
+    characters are only trimmed from the edges, so they never cut a word in two (预算 stays).
+    """
+    words = []
+    for run in CJK_RUN.findall(_MULTI_STOP.sub(" ", free)):
+        while run and run[0] in SINGLE_STOP:
+            run = run[1:]
+        while run and run[-1] in SINGLE_STOP:
+            run = run[:-1]
+        if len(run) >= 2:
+            words.append(run)
+    return words
+
+
 def _leftovers(t: _Text, p: Parse, lexicon: Lexicon) -> None:
     """Words nobody understood: try a typo match, a vague word, else report them."""
     free = t.free()
     rest = _STOP.sub(" ", free)
-    for run in CJK_RUN.findall(rest):
+    for run in _content_words(free):
         _leftover_word(run, p, lexicon)
     for word in re.findall(r"[a-z][a-z&\-]{4,}", rest):
         match = lexicon.fuzzy(word)
