@@ -6,7 +6,7 @@
 Choices a caller should know about:
 
 - Dates are not quantities. A number directly followed by 年 / 月 / 日 / 号 / 季 / 季度 / 月份,
-  or preceded by Q / FY / H (Q3, FY2024, H1), or inside a date (2025-03, 2025/3/15, 3/2025,
+  or preceded by Q / FY / H / W (Q3, FY2024, H1, W10), or inside a date (2025-03, 2025/3/15, 3/2025,
   1-3月) is skipped; so is a bare 4-digit number between 1990 and 2100 ("2024 revenue") unless a
   unit, a measure word or a comparison says it is an amount ("2000万", "2000个", "超过2000").
 - Durations are quantities: "3个月", "30天", "近6个月" all yield their number. The rule parser
@@ -255,8 +255,8 @@ _DATE_SPAN = re.compile(
 )
 # 2025年, 3月, 15日, 15号, 三季度, 2024财年: the number is part of a date
 _DATE_AFTER = re.compile(r"\s*(?:年|月|日|号|季|财年)")
-# Q3, FY2024, FY 24, H1: a period name, not a quantity
-_PERIOD_BEFORE = re.compile(r"(?:(?<![A-Za-z])(?:q|fy|h)\s?)$", re.IGNORECASE)
+# Q3, FY2024, FY 24, H1, W10: a period name, not a quantity
+_PERIOD_BEFORE = re.compile(r"(?:(?<![A-Za-z])(?:q|fy|h|w)\s?)$", re.IGNORECASE)
 # 周一, 星期三, 礼拜五: weekdays
 _WEEKDAY_BEFORE = re.compile(r"(?:周|星期|礼拜)$")
 # Chinese words that contain a numeral but are not quantities: 看一下, 业财一体化, 十分重要

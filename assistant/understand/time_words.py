@@ -22,9 +22,13 @@ Comparison words are not this module's business: in "同比去年" or "环比上
 calls `find_times`. Grain words (按月, 月度, 每季度, 年度, 月份, monthly…) are never times;
 `find_grains` finds them.
 
+Period ends (去年底, 上月末, 6月底, 三季度末) are the whole period: a balance is read at the
+last snapshot inside it. 去年底 / 2024年末 are December of that year.
+
 Not supported, on purpose: future-relative counts ("未来3个月", "next 3 months"), "N months
 ago" / "3个月前", fiscal years that do not start in January, half-months and 上旬/中旬/下旬,
-a day range without a repeated month ("3月1日至15日"), and weekday names.
+"end of …" in English (the words "end of" are left to the caller), a bare 年末 / 年底 without
+a year, and weekday names.
 """
 
 from __future__ import annotations
@@ -412,16 +416,19 @@ for _i, (_phrases, *_) in enumerate(_FIXED):
 _YEAR_END = r"(?:年?[底末]|年终)"
 
 
-# 本月, 上个月, last quarter, YTD, 去年, 去年底 (→ December), 前年末
+# 本月, 上个月, last quarter, YTD, 去年; 去年底 / 前年末 (→ December); 上月末, 本季度末 (→ the period)
 @_rule(rf"(?P<w>{_words('|'.join(p for p, *_ in _FIXED))})(?P<yend>{_YEAR_END})?", re.IGNORECASE)
 def _fixed(m: re.Match[str], as_of: date) -> _Piece | None:
-    _, meaning, grain, year_offset = _FIXED[_FIXED_INDEX[re.sub(r"[\s-]+", " ", m["w"].lower())]]
+    words = m["w"]
+    _, meaning, grain, year_offset = _FIXED[_FIXED_INDEX[re.sub(r"[\s-]+", " ", words.lower())]]
     if m["yend"]:
-        if year_offset is None or m["w"][-1] not in "年度":
-            return None
-        return _piece(m, _months(as_of.year + year_offset, 12), Grain.month)
+        if year_offset is not None and words[-1] in "年度":
+            return _piece(m, _months(as_of.year + year_offset, 12), Grain.month)
+        if m["yend"] in ("底", "末") and grain in (Grain.month, Grain.quarter):
+            # a balance "at the end of last month" is read at the last snapshot of that month
+            return _piece(m, meaning(as_of), grain)
     year = None if year_offset is None else as_of.year + year_offset
-    return _piece(m, meaning(as_of), grain, year=year)
+    return _Piece(m.start(), m.end("w"), meaning(as_of), grain, year=year)
 
 
 _DURATION_AFTER = set("前后内间期以")
@@ -503,6 +510,23 @@ def _month_day(m: re.Match[str], as_of: date) -> _Piece | None:
     return _undated(m, as_of, lambda y: _day(y, month, day), Grain.day)
 
 
+# 12月1号到15号, 3月1日至7日, 12月1-7日 (the year comes from a neighbour or from D)
+@_rule(
+    rf"""(?<![\d一二三四五六七八九十])(?P<m>{_MONTH})\s*月\s*(?P<a>{_DAY})\s*[日号]?
+    \s*(?:到|至|-|~|—|–)\s*(?P<b>{_DAY})\s*[日号]"""
+)
+def _day_range(m: re.Match[str], as_of: date) -> _Piece | None:
+    month, first, last = _number(m["m"]), _number(m["a"]), _number(m["b"])
+    if month is None or first is None or last is None or last < first:
+        return None
+
+    def with_year(year: int) -> Span | None:
+        start, end = _day(year, month, first), _day(year, month, last)
+        return None if start is None or end is None else (start[0], end[1])
+
+    return _undated(m, as_of, with_year, Grain.day)
+
+
 # 3月, 03月, 3月份, 三月, 十二月, 3月底; not 月度, not 统一月份
 @_rule(rf"(?<![\d一二三四五六七八九十统唯同单])(?P<m>{_MONTH})\s*月(?:份|初|底|末)?(?!度)")
 def _month_cn(m: re.Match[str], as_of: date) -> _Piece | None:
@@ -535,10 +559,10 @@ def _quarter_range_cn(m: re.Match[str], as_of: date) -> _Piece | None:
     return _undated(m, as_of, lambda y: _quarter(y, first, last - first + 1), Grain.quarter)
 
 
-# 第三季度, 第3季度, 第三季, 三季度, 3季度, 一季度; Q3, q3, 2025Q3; third quarter, 3rd quarter
+# 第三季度, 第3季度, 第三季, 三季度, 3季度, 一季度, 三季度末; Q3, q3, 2025Q3; third quarter, 3rd quarter
 @_rule(
-    r"""第\s*(?P<q>[1-4一二三四])\s*季度?
-    | (?<![\d一二三四五六七八九十两个])(?P<q2>[1-4一二三四])\s*季度
+    r"""第\s*(?P<q>[1-4一二三四])\s*季度?[末底]?
+    | (?<![\d一二三四五六七八九十两个])(?P<q2>[1-4一二三四])\s*季度[末底]?
     | (?<![A-Za-z])[Qq](?P<q3>[1-4])(?!\d)
     | (?<![A-Za-z])(?P<q4>first|second|third|fourth|1st|2nd|3rd|4th)\s+quarter(?![A-Za-z])""",
     re.IGNORECASE,
@@ -654,20 +678,22 @@ def _recent_cn(m: re.Match[str], as_of: date) -> _Piece | None:
     return _piece(m, span, unit, with_year=first_n)
 
 
-# last 3 months, past 12 months, trailing 12 months, last three years, past 30 days; TTM, LTM
+# last 3 months, past 12 months, trailing 12 months, last three years, past 30 days, the past
+# year (N = 1: D's year up to D); TTM, LTM
 @_rule(
     rf"""(?<![A-Za-z])(?:last|past|trailing|previous|prior|rolling|recent)\s+
     (?P<n>\d+|{_EN_NUM})\s+(?P<u>month|quarter|year|week|day)s?(?![A-Za-z])
+    | (?<![A-Za-z])past\s+(?P<u1>month|quarter|year|week)(?![A-Za-z])
     | (?<![A-Za-z])(?P<ttm>ttm|ltm|l12m|r12m)(?![A-Za-z])""",
     re.IGNORECASE,
 )
 def _recent_en(m: re.Match[str], as_of: date) -> _Piece | None:
     if m["ttm"]:
         return _piece(m, _last_n(Grain.month, 12, as_of), Grain.month)
-    n = _number(m["n"])
+    n = _number(m["n"]) if m["n"] else 1  # "the past year", like 最近一年: N = 1
     if n is None or n < 1:
         return None
-    unit = _UNITS[m["u"].lower()]
+    unit = _UNITS[(m["u"] or m["u1"]).lower()]
     return _piece(m, _last_n(unit, n, as_of), unit)
 
 
@@ -713,6 +739,11 @@ _SINCE_AFTER = re.compile(
 # "since 2023", "自2023年以来", "从2023年开始", "from 2023 onwards"
 _SINCE_BEFORE = re.compile(r"(?<![A-Za-z])since\s*$", re.IGNORECASE)
 _SINCE_PREFIX = re.compile(r"(?:自从|自|从|(?<![A-Za-z])from)\s*$", re.IGNORECASE)
+# "截至6月底", "截止到2025年6月", "as of June 30, 2025", "up to Q3": the year so far, to its end
+_UNTIL_BEFORE = re.compile(
+    r"(?:截至|截止(?:到|至)?|(?<![A-Za-z])(?:as\s+of|up\s+to|through|until|till))\s*$",
+    re.IGNORECASE,
+)
 
 
 def _choose(pieces: list[_Piece]) -> list[_Piece]:
@@ -822,24 +853,31 @@ def _finer(a: Grain | None, b: Grain | None) -> Grain | None:
 
 
 def _since(pieces: list[_Piece], text: str, as_of: date) -> list[_Piece]:
-    """ "2023年以来", "since March 2024": from the period's start up to D."""
+    """ "2023年以来", "since March 2024": from the period's start up to D;
+    "截至6月", "as of June 30": from 1 January of that year to the period's end."""
     out: list[_Piece] = []
     for p in pieces:
         if out and p.start < out[-1].end:
             continue  # swallowed by the previous one's 以来 / 至今 ("今年年初至今")
-        if p.span is not None and p.span[0] <= as_of:
-            after = _SINCE_AFTER.match(text, p.end)
-            before = text[max(0, p.start - 10) : p.start]
-            since = _SINCE_BEFORE.search(before)
-            if after is not None or since is not None:
-                start = p.start
-                prefix = since or (_SINCE_PREFIX.search(before) if after else None)
-                if prefix is not None:
-                    start -= len(prefix.group())
-                end = after.end() if after is not None else p.end
-                p = _Piece(start, end, _up_to(p.span[0], as_of), p.grain)
+        if p.span is not None:
+            p = _since_one(p, p.span, text, as_of)
         out.append(p)
     return out
+
+
+def _since_one(p: _Piece, span: Span, text: str, as_of: date) -> _Piece:
+    before = text[max(0, p.start - 10) : p.start]
+    after = _SINCE_AFTER.match(text, p.end)
+    since = _SINCE_BEFORE.search(before)
+    if (after is not None or since is not None) and span[0] <= as_of:
+        prefix = since or (_SINCE_PREFIX.search(before) if after else None)
+        start = p.start - (len(prefix.group()) if prefix else 0)
+        end = after.end() if after is not None else p.end
+        return _Piece(start, end, _up_to(span[0], as_of), p.grain)
+    if until := _UNTIL_BEFORE.search(before):
+        year_start = date(span[0].year, 1, 1)
+        return _Piece(p.start - len(until.group()), p.end, (year_start, span[1]), p.grain)
+    return p
 
 
 # A cheap test that lets questions without any time-ish character skip the patterns.
