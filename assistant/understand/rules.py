@@ -13,10 +13,9 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
+from assistant.understand.lexicon import Entry, Lexicon, Match, normalize
 from assistant.understand.numbers import NumberMatch, find_numbers, parse_chinese_numeral
 from assistant.understand.time_words import TimeMatch, find_grains, find_times
-
-from assistant.understand.lexicon import Entry, Lexicon, Match, normalize
 from semantic_layer.model import Grain
 from semantic_layer.query import Compare, Intent
 
