@@ -15,7 +15,8 @@ longest leftmost ones win, then neighbours are combined:
 2. two periods joined by 到 / 至 / - / ~ / to / through (/ and, after between): a range from the
    start of the first to the end of the second, a missing year taken from the other side
    ("2024年1月至6月", "Jan-Mar 2025", "Q1-Q2");
-3. a period and 以来 / 至今 / 起 / 开始 / onwards, or "since" before it: from its start up to D.
+3. a period and 以来 / 至今 / 起 / 开始 / onwards, or "since" before it: from its start up to D;
+   截至 / 截止到 / as of / until before it: from 1 January of its year to its end ("截至6月底").
 
 Comparison words are not this module's business: in "同比去年" or "环比上月" it still returns
 去年 / 上月. The rule parser masks comparison phrases (比去年, vs last year, 环比…) before it
@@ -202,14 +203,14 @@ _EN_NUMBERS = {
     "fifteen": 15,
     "eighteen": 18,
     "twenty": 20,
-    "twenty-four": 24,
     "twenty four": 24,
     "thirty": 30,
-    "thirty-six": 36,
+    "thirty six": 36,
     "sixty": 60,
     "ninety": 90,
 }
-_EN_NUM = "|".join(sorted((w.replace(" ", r"\s+") for w in _EN_NUMBERS), key=len, reverse=True))
+# twelve, twenty four, twenty-four
+_EN_NUM = "|".join(w.replace(" ", r"[\s-]+") for w in sorted(_EN_NUMBERS, key=len, reverse=True))
 _ORDINALS = {
     "first": 1,
     "second": 2,
@@ -270,16 +271,18 @@ def _number(token: str) -> int | None:
     token = token.strip().lower()
     if token.isdigit():
         return int(token)
-    if token in _EN_NUMBERS:
-        return _EN_NUMBERS[token]
-    if re.sub(r"\s+", " ", token) in _EN_NUMBERS:
-        return _EN_NUMBERS[re.sub(r"\s+", " ", token)]
+    words = re.sub(r"[\s-]+", " ", token)
+    if words in _EN_NUMBERS:
+        return _EN_NUMBERS[words]
     return parse_chinese_numeral(token)
 
 
 def _two_digit_year(token: str) -> int:
+    """'2024' → 2024, '24' → 2024, '99' → 1999."""
     value = int(token)
-    return value if len(token) == 4 else 2000 + value if value < 70 else 1900 + value
+    if len(token) == 4:
+        return value
+    return 2000 + value if value < 70 else 1900 + value
 
 
 # ---------------------------------------------------------------------------- piece rules
@@ -298,8 +301,15 @@ def _rule(pattern: str, flags: int = 0) -> Callable[[Handler], Handler]:
     return register
 
 
-def _piece(m: re.Match[str], span: Span | None, grain: Grain | None, **kw: object) -> _Piece:
-    return _Piece(m.start(), m.end(), span, grain, **kw)  # type: ignore[arg-type]
+def _piece(
+    m: re.Match[str],
+    span: Span | None,
+    grain: Grain | None,
+    year: int | None = None,
+    with_year: WithYear | None = None,
+) -> _Piece:
+    """A piece spanning the whole match."""
+    return _Piece(m.start(), m.end(), span, grain, year, with_year)
 
 
 def _undated(
