@@ -244,6 +244,10 @@ CASES: list[tuple[date, str, list[Expected]]] = [
     (YE, "weekly order count in November", [("November", "2025-11-01", "2025-12-01", M)]),
     (YE, "in may", [("may", "2025-05-01", "2025-06-01", M)]),
     (YE, "2025-W10", [("2025-W10", "2025-03-03", "2025-03-10", W)]),
+    (YE, "rev Q2 last yr", [("Q2 last yr", "2024-04-01", "2024-07-01", Q)]),
+    (YE, "last 3 mos", [("last 3 mos", "2025-10-01", "2026-01-01", M)]),
+    (YE, "last 6 wks", [("last 6 wks", "2025-11-24", "2026-01-01", W)]),
+    (YE, "this qtr", [("this qtr", "2025-10-01", "2026-01-01", Q)]),
     (YE, "明年一季度的收入预算", [("明年一季度", "2026-01-01", "2026-04-01", Q)]),
     (LEAP, "去年2月29日", []),  # no such day: the words are left for the caller to report
     # --- inside full questions, mixed languages

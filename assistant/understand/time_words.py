@@ -263,7 +263,14 @@ _UNITS = {
     "year": Grain.year,
     "week": Grain.week,
     "day": Grain.day,
+    "mth": Grain.month,
+    "mo": Grain.month,
+    "qtr": Grain.quarter,
+    "yr": Grain.year,
+    "wk": Grain.week,
 }
+# months, mths, mos, quarters, qtrs, years, yrs, weeks, wks, days
+_EN_UNIT = r"(?:month|mth|mo|quarter|qtr|year|yr|week|wk|day)"
 
 
 def _number(token: str) -> int | None:
@@ -340,7 +347,8 @@ def _words(phrases: str) -> str:
 # (phrases, what they mean, the year they can lend to a period: 去年3月 → D.year - 1)
 _FIXED: list[tuple[str, Callable[[date], Span], Grain, int | None]] = [
     (
-        "本月|这个月|这月|当月|本月份|this month|current month|month to date|mtd|月初至今|月初以来"
+        "本月|这个月|这月|当月|本月份|this month|this mth|current month|month to date|mtd|月初至今"
+        "|月初以来"
         "|本月累计|月累计",
         lambda d: _current(Grain.month, d),
         Grain.month,
@@ -348,13 +356,13 @@ _FIXED: list[tuple[str, Callable[[date], Span], Grain, int | None]] = [
     ),
     (
         "本季度|这个季度|这季度|这一季度|本季|当季|当季度|当前季度|this quarter|current quarter"
-        "|quarter to date|qtd|季初至今|本季累计|本季度累计|季累计",
+        "|this qtr|quarter to date|qtd|季初至今|本季累计|本季度累计|季累计",
         lambda d: _current(Grain.quarter, d),
         Grain.quarter,
         None,
     ),
     (
-        "今年|本年|本年度|今年全年|这一年|当年|this year|current year|this fiscal year",
+        "今年|本年|本年度|今年全年|这一年|当年|this year|this yr|current year|this fiscal year",
         lambda d: _current(Grain.year, d),
         Grain.year,
         0,
@@ -376,7 +384,8 @@ _FIXED: list[tuple[str, Callable[[date], Span], Grain, int | None]] = [
     ("前天|day before yesterday", lambda d: _previous(Grain.day, 2, d), Grain.day, None),
     ("明天|明日|tomorrow", lambda d: _previous(Grain.day, -1, d), Grain.day, None),
     (
-        "上月|上个月|上一个月|上一月|上月份|last month|previous month|prior month",
+        "上月|上个月|上一个月|上一月|上月份|last month|previous month|prior month|prev month"
+        "|last mth",
         lambda d: _previous(Grain.month, 1, d),
         Grain.month,
         None,
@@ -384,7 +393,8 @@ _FIXED: list[tuple[str, Callable[[date], Span], Grain, int | None]] = [
     ("上上月|上上个月", lambda d: _previous(Grain.month, 2, d), Grain.month, None),
     ("下月|下个月|下一个月|next month", lambda d: _previous(Grain.month, -1, d), Grain.month, None),
     (
-        "上季度|上个季度|上一季度|上一个季度|上季|last quarter|previous quarter|prior quarter",
+        "上季度|上个季度|上一季度|上一个季度|上季|last quarter|previous quarter|prior quarter"
+        "|prev quarter|last qtr|prev qtr",
         lambda d: _previous(Grain.quarter, 1, d),
         Grain.quarter,
         None,
@@ -398,7 +408,7 @@ _FIXED: list[tuple[str, Callable[[date], Span], Grain, int | None]] = [
     ),
     (
         "去年|上年|上一年|上年度|上一年度|去年全年|last year|previous year|prior year"
-        "|last fiscal year",
+        "|last fiscal year|last yr|prev year|prev yr",
         lambda d: _previous(Grain.year, 1, d),
         Grain.year,
         -1,
@@ -692,7 +702,7 @@ def _recent_cn(m: re.Match[str], as_of: date) -> _Piece | None:
 # year (N = 1: D's year up to D); TTM, LTM
 @_rule(
     rf"""(?<![A-Za-z])(?:last|past|trailing|previous|prior|rolling|recent)\s+
-    (?P<n>\d+|{_EN_NUM})\s+(?P<u>month|quarter|year|week|day)s?(?![A-Za-z])
+    (?P<n>\d+|{_EN_NUM})\s+(?P<u>{_EN_UNIT})s?(?![A-Za-z])
     | (?<![A-Za-z])past\s+(?P<u1>month|quarter|year|week)(?![A-Za-z])
     | (?<![A-Za-z])(?P<ttm>ttm|ltm|l12m|r12m)(?![A-Za-z])""",
     re.IGNORECASE,
@@ -709,15 +719,16 @@ def _recent_en(m: re.Match[str], as_of: date) -> _Piece | None:
 
 # first 3 months (of 2025), first two quarters (of last year)
 @_rule(
-    rf"(?<![A-Za-z])first\s+(?P<n>\d+|{_EN_NUM})\s+(?P<u>month|quarter)s?(?![A-Za-z])",
+    rf"(?<![A-Za-z])first\s+(?P<n>\d+|{_EN_NUM})\s+(?P<u>month|mth|mo|quarter|qtr)s?(?![A-Za-z])",
     re.IGNORECASE,
 )
 def _first_n_en(m: re.Match[str], as_of: date) -> _Piece | None:
     n = _number(m["n"])
-    size = None if n is None else n if m["u"].lower() == "month" else 3 * n
+    unit = _UNITS[m["u"].lower()]
+    size = None if n is None else n if unit is Grain.month else 3 * n
     if size is None or not 1 <= size <= 12:
         return None
-    return _undated(m, as_of, lambda y: _months(y, 1, size), _UNITS[m["u"].lower()])
+    return _undated(m, as_of, lambda y: _months(y, 1, size), unit)
 
 
 # "last March", "this Q3", "next H1": a year for the period that follows, nothing alone
