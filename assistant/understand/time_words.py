@@ -273,12 +273,15 @@ _UNITS = {
 _EN_UNIT = r"(?:month|mth|mo|quarter|qtr|year|yr|week|wk|day)"
 
 
+_SEPARATORS = re.compile(r"[\s-]+")  # "twenty-four" / "month to date" → one spelling
+
+
 def _number(token: str) -> int | None:
     """'12', '十二', 'twelve' → 12."""
     token = token.strip().lower()
     if token.isdigit():
         return int(token)
-    words = re.sub(r"[\s-]+", " ", token)
+    words = _SEPARATORS.sub(" ", token)
     if words in _EN_NUMBERS:
         return _EN_NUMBERS[words]
     return parse_chinese_numeral(token)
@@ -432,7 +435,7 @@ _FIXED: list[tuple[str, Callable[[date], Span], Grain, int | None]] = [
 _FIXED_INDEX: dict[str, int] = {}
 for _i, (_phrases, *_) in enumerate(_FIXED):
     for _phrase in _phrases.split("|"):
-        _FIXED_INDEX[re.sub(r"[\s-]+", " ", _phrase)] = _i
+        _FIXED_INDEX[_SEPARATORS.sub(" ", _phrase)] = _i
 _YEAR_END = r"(?:年?[底末]|年终)"
 
 
@@ -440,7 +443,7 @@ _YEAR_END = r"(?:年?[底末]|年终)"
 @_rule(rf"(?P<w>{_words('|'.join(p for p, *_ in _FIXED))})(?P<yend>{_YEAR_END})?", re.IGNORECASE)
 def _fixed(m: re.Match[str], as_of: date) -> _Piece | None:
     words = m["w"]
-    _, meaning, grain, year_offset = _FIXED[_FIXED_INDEX[re.sub(r"[\s-]+", " ", words.lower())]]
+    _, meaning, grain, year_offset = _FIXED[_FIXED_INDEX[_SEPARATORS.sub(" ", words.lower())]]
     if m["yend"]:
         if year_offset is not None and words[-1] in "年度":
             return _piece(m, _months(as_of.year + year_offset, 12), Grain.month)
@@ -625,10 +628,17 @@ def _month_name(m: re.Match[str], as_of: date) -> _Piece | None:
     return _undated(m, as_of, lambda y: _months(y, month), Grain.month)
 
 
+# "May I", "may we": the verb
+_MAY_VERB = re.compile(r"\s+(?:i|we|you)(?![A-Za-z])", re.IGNORECASE)
+# "in may", "since may", "last may"
 _MAY_BEFORE = re.compile(
-    r"(?:in|since|from|to|until|till|through|last|this|next|of|during|and|for)\s+$"
+    r"(?<![A-Za-z])(?:in|since|from|to|until|till|through|last|this|next|of|during|and|for)\s+$",
+    re.IGNORECASE,
 )
-_MAY_AFTER = re.compile(r"\s*(?:\d|,\s*\d|-|to\b|and\b)|\s+(?:last|this|next)\s+year")
+# "may 2025", "may 15", "may-june", "may to july", "may last year"
+_MAY_AFTER = re.compile(
+    r"\s*(?:\d|,\s*\d|-|to\b|and\b)|\s+(?:last|this|next)\s+(?:year|yr)", re.IGNORECASE
+)
 
 
 def _may_is_month(m: re.Match[str]) -> bool:
@@ -638,7 +648,7 @@ def _may_is_month(m: re.Match[str]) -> bool:
         return True
     if _MAY_BEFORE.search(text[max(0, m.start() - 10) : m.start()]):
         return True
-    return m["name"] == "May" and not re.match(r"\s+(?:i|we|you)\b", text[m.end() :], re.I)
+    return m["name"] == "May" and not _MAY_VERB.match(text, m.end())
 
 
 # 15 March, 15th of March (the year comes from a neighbour or from D)
