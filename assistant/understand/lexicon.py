@@ -27,6 +27,7 @@ COMPANY_SUFFIX = re.compile(r"(股份有限公司|有限责任公司|有限公�
 # Dimensions whose values are too many to list in a prompt but fine to match (customers…).
 MAX_VALUES = 20_000
 LATIN = re.compile(r"[a-z0-9]")
+GENERIC_DIMENSION_WORDS = ("类别", "类型", "category", "type")
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,11 @@ class Lexicon:
     """Surface forms → meanings, with longest-match and fuzzy look-up."""
 
     def __init__(self) -> None:
+        # (b, a) when dimension b is an entity that has attribute a: (customer, industry),
+        # (customer, region). "制造业客户" then means customers in manufacturing, not a split.
+        self.attribute_of: set[tuple[str, str]] = set()
         self.surfaces: dict[str, list[Entry]] = {}
+        self.metric_names: set[str] = set()
         self.values: dict[str, list[str]] = {}  # dimension → its values (for suggestions)
         self.max_length = 1
 
@@ -85,6 +90,7 @@ class Lexicon:
     def build(cls, model: SemanticModel, engine: Engine | None = None) -> Lexicon:
         """Terms from the model, plus dimension values read from the database when given."""
         lexicon = cls()
+        lexicon.metric_names = set(model.metric_map)
         for metric in model.metrics:
             entry = Entry("metric", metric.name)
             words = [metric.name, metric.name.replace("_", " "), metric.label.zh, metric.label.en]
@@ -99,6 +105,20 @@ class Lexicon:
                 lexicon.add(word, entry)
                 for plural in _plural(normalize(word)):
                     lexicon.add(plural, entry)
+        from semantic_layer.graph import JoinGraph
+
+        graph = JoinGraph(model)
+        tables = [(d.name, d.table) for d in model.dimensions if d.table]
+        for b, b_table in tables:
+            for a, a_table in tables:
+                if a != b and graph.reachable(b_table, a_table):
+                    lexicon.attribute_of.add((b, a))
+        # Generic words ("类别", "type") name whichever dimension the metric can reach.
+        for dim in model.dimensions:
+            zh, en = dim.label.zh, normalize(dim.label.en)
+            for generic in GENERIC_DIMENSION_WORDS:
+                if zh.endswith(generic) or en.endswith(generic):
+                    lexicon.add(generic, Entry("dimension", dim.name))
         if engine is not None:
             lexicon._add_values(model, engine)
         return lexicon
@@ -132,10 +152,19 @@ class Lexicon:
                 english = [row[1]] if len(row) > 1 and row[1] else []
                 english += [dim.value_labels[stored]] if stored in dim.value_labels else []
                 for word in english:
-                    self.add(str(word), entry)
+                    for alias in self._english_aliases(normalize(str(word)), dim.name):
+                        self.add(alias, entry)
 
     @staticmethod
     def _aliases(value: str, dimension: str) -> list[str]:
+        """How people write a stored value: 北辰重工有限公司 → 北辰重工, 华东 → 华东区, A → A级."""
+        if len(value) == 1 and value.isascii():
+            # A bare letter would match the English article "a": only qualified forms count.
+            return (
+                [f"{value}{s}" for s in ("级", "类", "等级", "级别")]
+                + [f"{p} {value}" for p in ("rating", "grade", "class", "tier")]
+                + [f"{value}-rated", f"{value} rated", f"{value}-grade", f"{value}-class"]
+            )
         aliases = [value, value.replace(" ", "")]
         short = COMPANY_SUFFIX.sub("", value)
         if short != value and len(short) >= 2:
@@ -143,8 +172,20 @@ class Lexicon:
         if dimension == "region" and len(value) == 2:
             # 华东 → 华东区, 华东地区, 华东大区, 华东片区
             aliases += [value + suffix for suffix in ("区", "地区", "大区", "片区", "区域")]
-        if value.endswith("仓") and len(value) > 2:
-            aliases += [value[:-1] + "仓库"]
+        if value.endswith("活动") and len(value) > 3:
+            aliases.append(value[:-2])  # 经营活动 → 经营
+        if dimension == "expense_category" and not value.endswith("费"):
+            aliases.append(value + "费")  # 市场推广 → 市场推广费
+        return aliases
+
+    @staticmethod
+    def _english_aliases(word: str, dimension: str) -> list[str]:
+        """South → South China / southern region; Sales → sales dept / sales team."""
+        aliases = [word]
+        if dimension == "region":
+            aliases += [f"{word} china", f"{word} region", f"{word}ern region", f"{word}ern china"]
+        if dimension == "department":
+            aliases += [f"{word} {s}" for s in ("dept", "department", "team")]
         return aliases
 
     # --- matching -------------------------------------------------------------------------

@@ -37,8 +37,14 @@ SUMMARY_METRICS = [
     "ar_balance",
 ]
 EPOCH = date(1900, 1, 1)
+# "drop table orders;", "select * from x", "1; delete from y --": commands, not questions.
+SQL_LIKE = re.compile(
+    r"(?i)\b(?:drop|delete|truncate|insert|update|alter|create|grant|attach|copy|pragma|install)"
+    r"\s+(?:table|from|into|database|schema|index|view|or|user|extension|\w+\s+set)\b"
+    r"|\bselect\b.+\bfrom\b|;\s*(?:--|$)|--\s*$|\bunion\s+select\b"
+)
 REPLACE = re.compile(r"换成|改成|改为|换为|instead")
-VERSUS = re.compile(r"对比|比较|相比|和.{0,12}比|vs|versus|compare|against")
+VERSUS = re.compile(r"比|vs|versus|compare|against")
 
 
 @dataclass(frozen=True)
@@ -71,6 +77,20 @@ def language(text: str) -> str:
 
 def understand(question: str, ctx: Context, previous: SemanticQuery | None = None) -> Understanding:
     """Understand a question, as a follow-up of `previous` when it reads like one."""
+    if SQL_LIKE.search(question):
+        return Understanding(
+            "refused",
+            None,
+            {
+                "zh": "这看起来是一条 SQL 语句或指令。Cockpit 只回答业务问题，不执行输入的 SQL，数据不会被修改。",
+                "en": "This looks like an SQL statement or command. Cockpit answers business "
+                "questions and never runs SQL it is given; no data is changed.",
+            },
+            [
+                {"zh": "今年的营业收入", "en": "revenue this year"},
+                {"zh": "各区域的毛利率", "en": "gross margin by region"},
+            ],
+        )
     p = parse(question, ctx.lexicon, ctx.as_of)
     if previous is not None and (not p.metrics or p.followup) and not _is_new(p):
         return _Resolver(ctx, p).followup(previous)
@@ -144,9 +164,68 @@ class _Resolver:
                 "经营概况包含：" + "、".join(self.label(m) for m in metrics),
                 "The overview shows: " + ", ".join(self.label(m, "en") for m in metrics),
             )
+        if not metrics and p.implied:
+            metrics = self._implied_metric()
+        if not metrics and (p.values or p.dimensions) and (p.ranking or p.compare or p.conditions):
+            metrics = self._default_metric()
         if not metrics:
             return self._no_metric()
-        return self.build(metrics, [], [], None, None)
+        return self.build(self._budget_use(metrics), [], [], None, None)
+
+    def _implied_metric(self) -> list[str]:
+        """The metric a verb implies (卖了多少 → revenue), fitted to what was named with it."""
+        named = [*self.p.dimensions, *self.p.values]
+        for metric in self.p.implied:
+            if metric == "revenue" and any(
+                self.ctx.catalog.reaches("purchase_amount", d)
+                and not self.ctx.catalog.reaches(metric, d)
+                for d in named
+            ):
+                metric = "purchase_amount"  # 从供应商买了多少 → purchases
+            if all(self.ctx.catalog.reaches(metric, d) for d in named):
+                self._note_metric(metric)
+                return [metric]
+        return []
+
+    def _default_metric(self) -> list[str]:
+        """For "前5的客户" / "哪个仓库最多": the first metric that reaches what was named."""
+        named = [*self.p.dimensions, *self.p.values]
+        for metric in self.model.metrics:
+            if all(self.ctx.catalog.reaches(metric.name, d) for d in named):
+                self._note_metric(metric.name)
+                return [metric.name]
+        return []
+
+    def _note_metric(self, metric: str) -> None:
+        self.note(
+            f"未指定指标：按{self.label(metric)}",
+            f"No metric named: using {self.label(metric, 'en')}",
+        )
+
+    def _budget_use(self, metrics: list[str]) -> list[str]:
+        """ "收入预算完成了多少" asks for attainment, not for the budget itself."""
+        if not self.p.budget_use:
+            return metrics
+        out = []
+        for metric in metrics:
+            ratio = self._attainment_of(metric)
+            out.append(ratio or metric)
+        return list(dict.fromkeys(out))
+
+    def _attainment_of(self, metric: str) -> str | None:
+        cat = self.ctx.catalog
+        budget_to_actual = {b: m for m, b in cat.budget_of.items()}
+        actual = budget_to_actual.get(metric)
+        if actual is None:
+            return None
+        for candidate in self.model.metrics:
+            if (
+                candidate.kind.value == "derived"
+                and set(cat.leaves(candidate.name)) == {actual, metric}
+                and "/" in candidate.expr
+            ):
+                return candidate.name
+        return None
 
     def _unknown_words(self) -> Understanding:
         words = "、".join(f"「{w}」" for w in self.p.unknown)
@@ -202,7 +281,7 @@ class _Resolver:
         p = self.p
         if p.unknown:
             return self._unknown_words()
-        metrics = p.metrics or list(previous.metrics)
+        metrics = self._budget_use(p.metrics or self._implied_metric() or list(previous.metrics))
         dims = [d for d in previous.dimensions]
         filters = list(previous.filters)
         replace_dims = bool(p.dimensions) and bool(REPLACE.search(p.text.lower()))
@@ -278,11 +357,16 @@ class _Resolver:
         cat = self.ctx.catalog
         dims = list(dims)
         filters = list(filters)
+        for options in p.dimension_options:
+            reachable = [d for d in options if all(cat.reaches(m, d) for m in metrics)]
+            chosen = reachable[0] if reachable else options[0]
+            if all(d.name != chosen for d in dims):
+                dims.append(DimensionRef(name=chosen))
         if previous is None:
             for dim, values in p.values.items():
                 op = "in" if len(values) > 1 else "="
                 filters.append(Filter(dimension=dim, op=op, values=values))
-                if len(values) > 1 or (p.share and dim not in p.dimensions):
+                if (len(values) > 1 and not p.combine) or (p.share and dim not in p.dimensions):
                     dims.append(DimensionRef(name=dim))  # 华东和华南的收入 → one row each
             for dim, values in p.excluded.items():
                 op = "not_in" if len(values) > 1 else "!="

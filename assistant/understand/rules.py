@@ -21,12 +21,23 @@ from semantic_layer.query import Compare, Intent
 
 CN_NUM = r"(?:\d+|[一二两三四五六七八九十百]+)"
 
+
+def _rx(pattern: str) -> re.Pattern[str]:
+    """Compile with English word boundaries that also hold next to Chinese ("Q4毛利率yoy").
+
+    Python's \\b treats 率 as a word character, so \\byoy\\b would not match "率yoy".
+    """
+    pattern = re.sub(r"\\b(?=[a-z(\\[])", r"(?<![a-z0-9])", pattern)
+    pattern = re.sub(r"(?<=[a-z)?\]])\\b", r"(?![a-z0-9])", pattern)
+    return re.compile(pattern)
+
+
 # Comparisons whose words contain time words; they must be removed before time parsing.
 # e.g. "收入同比增长多少" → yoy; "和上月比" → mom; "环比" → the previous period of the same length.
 COMPARE_PATTERNS: list[tuple[Compare, re.Pattern[str]]] = [
     (
         Compare.yoy,
-        re.compile(
+        _rx(
             r"同比(?:增长|增速|增幅|变化|下降|下滑)?|(?:比|较|和|跟|与|相比|对比)去年同期(?:比|相比)?"
             r"|去年同期|(?:比|较|和|跟|与|相比|对比)去年(?:比|相比)?|year[- ]over[- ]year|year[- ]on[- ]year"
             r"|\byoy\b|(?:vs\.?|versus|compared (?:with|to)|than|against) (?:the )?(?:same period )?last year"
@@ -35,21 +46,21 @@ COMPARE_PATTERNS: list[tuple[Compare, re.Pattern[str]]] = [
     ),
     (
         Compare.mom,
-        re.compile(
+        _rx(
             r"(?:比|较|和|跟|与|相比|对比)上个?月(?:比|相比)?|month[- ]over[- ]month|month[- ]on[- ]month"
             r"|\bmom\b|(?:vs\.?|versus|compared (?:with|to)|than|against) (?:the )?(?:last|previous|prior) month"
         ),
     ),
     (
         Compare.qoq,
-        re.compile(
+        _rx(
             r"(?:比|较|和|跟|与|相比|对比)上个?季度?(?:比|相比)?|quarter[- ]over[- ]quarter|quarter[- ]on[- ]quarter"
             r"|\bqoq\b|(?:vs\.?|versus|compared (?:with|to)|than|against) (?:the )?(?:last|previous|prior) quarter"
         ),
     ),
     (
         Compare.previous_period,
-        re.compile(
+        _rx(
             r"环比(?:增长|增速|增幅|变化|下降|下滑)?|(?:比|较|和|跟|与|相比|对比)上期(?:比|相比)?"
             r"|period[- ]over[- ]period|(?:vs\.?|versus|compared (?:with|to)|than) (?:the )?previous period"
             r"|sequential(?:ly)?"
@@ -57,66 +68,110 @@ COMPARE_PATTERNS: list[tuple[Compare, re.Pattern[str]]] = [
     ),
 ]
 # e.g. "费用预算执行情况", "收入和预算比", "revenue vs budget"
-BUDGET = re.compile(
+BUDGET = _rx(
     r"(?:预算完成|预算达成|预算执行|完成预算|达成预算)(?:情况|进度|度)?(?!率)|(?:对比|和|跟|与|比|相对|相比)预算(?:比|相比)?"
     r"|超预算|超出预算|超支|vs\.? ?(?:the )?budget|versus (?:the )?budget|against (?:the )?budget"
     r"|compared (?:with|to) (?:the )?budget|budget vs\.? actual|actual vs\.? budget|than budget|over budget"
 )
 # "增长多少" / "growth" without a named comparison means year over year in Chinese business talk.
-GROWTH = re.compile(
-    r"增长率|增速|增幅|增长了?多少|涨了?多少|下降了?多少|growth|grew|increase|decline"
-)
+GROWTH = _rx(r"增长率|增速|增幅|增长了?多少|涨了?多少|下降了?多少|growth|grew|increase|decline")
 
-TOP = re.compile(
+TOP = _rx(
     rf"(?:排名|排行)?(?:前|top ?|头)({CN_NUM})(?:个|名|位|家|大|款|种|条)?"
     rf"|(?:最高|最大|最多|最好|最赚钱)的?({CN_NUM})(?:个|名|位|家|款|种)"
     rf"|(?:highest|largest|biggest|best|top) ({CN_NUM})\b"
 )
-BOTTOM = re.compile(
+BOTTOM = _rx(
     rf"(?:排名)?(?:后|倒数(?:前)?|bottom ?)({CN_NUM})(?:个|名|位|家|款|种|条)?"
     rf"|(?:最低|最小|最少|最差)的?({CN_NUM})(?:个|名|位|家|款|种)"
     rf"|(?:lowest|smallest|worst|bottom) ({CN_NUM})\b"
 )
-BEST = re.compile(
+BEST = _rx(
     r"最高|最多|最大|最好|最强|最赚钱|最猛|第一名|排第一|\bhighest\b|\bmost\b|\blargest\b"
     r"|\bbiggest\b|\bbest\b|\btop\b|\bleading\b"
 )
-WORST = re.compile(r"最低|最少|最小|最差|最弱|垫底|\blowest\b|\bleast\b|\bsmallest\b|\bworst\b")
-RANKING = re.compile(r"排名|排行|排序|\brank(?:ing|ed)?\b|\bsorted\b|\bleaderboard\b")
-SHARE = re.compile(
+WORST = _rx(r"最低|最少|最小|最差|最弱|垫底|\blowest\b|\bleast\b|\bsmallest\b|\bworst\b")
+RANKING = _rx(r"排名|排行|排序|\brank(?:ing|ed)?\b|\bsorted\b|\bleaderboard\b")
+SHARE = _rx(
     r"占比|比例|比重|构成|结构|份额|分布|占多少|\bshare\b|\bmix\b|\bproportions?\b"
     r"|\bpercentage of\b|\bsplit\b(?! by)|\bcomposition\b"
 )
-TREND = re.compile(r"趋势|走势|变化情况|变化|波动|历年|\btrends?\b|\bover time\b|\btrajectory\b")
-EXPLAIN = re.compile(
+TREND = _rx(r"趋势|走势|变化情况|变化|波动|历年|\btrends?\b|\bover time\b|\btrajectory\b")
+EXPLAIN = _rx(
     r"为什么|为啥|为何|什么原因|原因|怎么回事|归因|驱动因素|\bwhy\b|what caused"
     r"|what drove|\bdrivers?\b|explain"
 )
-SUMMARY = re.compile(
+SUMMARY = _rx(
     r"经营概况|经营情况|经营状况|整体情况|总体情况|概况|简报|总结|汇总一下|体检"
     r"|\boverview\b|\bsummary\b|how are we doing|how is business|how's business"
 )
-DRILL = re.compile(r"下钻|钻取|展开|细分|拆开|拆分|\bdrill (?:down )?(?:into|in)\b|\bbreak ?down\b")
-EXCLUDE = re.compile(
+DRILL = _rx(r"下钻|钻取|展开|细分|拆开|拆分|\bdrill (?:down )?(?:into|in)\b|\bbreak ?down\b")
+EXCLUDE = _rx(
     r"(?:除了|除去|不含|不包括|剔除|排除|去掉|不算|非|excluding|except|without|other than|not) ?$"
 )
-ONLY = re.compile(r"只看|仅看|只要|仅限|only|just")
-FOLLOWUP = re.compile(
+ONLY = _rx(r"只看|仅看|只要|仅限|only|just")
+FOLLOWUP = _rx(
     r"^(?:那|那么|那个|换成|改成|换为|再看|再|还有|then|and|what about|how about|now)"
     r"|呢$|呢\?$|\bwhat about\b|\bhow about\b|换成|改成|改为|换为|instead"
 )
 
+# Verbs that imply a metric when none is named: "卖了多少" → revenue, "花了多少" → expenses.
+IMPLIED: list[tuple[str, re.Pattern[str]]] = [
+    (
+        "units_sold",
+        _rx(
+            r"卖了多少(?:台|件|个|套|只)|卖了几(?:台|件|个|套)|卖出(?:多少|几)(?:台|件|个|套)"
+            r"|\bhow many units\b"
+        ),
+    ),
+    (
+        "revenue",
+        _rx(
+            r"卖了多少钱?|卖了|卖得|卖出|销售了多少|买了|贡献|成交|\bsold\b|\bsell(?:s|ing)?\b"
+            r"|\bbought\b|\bbilled\b"
+        ),
+    ),
+    (
+        "expenses",
+        _rx(
+            r"花了多少钱?|花了|花费|花销|开销|报了多少|报销了?|\bspent\b|\bspend(?:ing)?\b"
+            r"|\bcost us\b"
+        ),
+    ),
+    ("order_count", _rx(r"下了(?:几|多少)单|(?:几|多少)(?:个)?单|\bhow many orders\b")),
+    (
+        "ar_balance",
+        _rx(
+            r"欠(?:我们|我司|公司|咱们)?(?:多少钱?|多少)|欠款|还欠|\bowes?\b|\bowed\b"
+            r"|\boutstanding\b"
+        ),
+    ),
+    ("collections", _rx(r"回了多少款|收了多少钱|收回了?多少|\bcollected\b|\bpaid us\b")),
+    ("gross_profit", _rx(r"赚了多少|挣了多少|最赚钱|赚钱|\bearn(?:ed|s)?\b|\bmade money\b")),
+]
+# The receivables aging table as a whole: "应收账龄分布" → every aging bucket.
+AGING = _rx(r"账龄|\bag(?:e)?ing\b")
+AGING_METRICS = ["ar_current", "overdue_1_30", "overdue_31_60", "overdue_61_90", "overdue_over_90"]
+# "西北和东北加起来" → one number for both, not one row each.
+COMBINE = _rx(
+    r"加起来|加在一起|合起来|合并|合计|一共|总共|总计|\bcombined\b|\btogether\b|\bin total\b"
+)
+# Using a budget: "预算完成了多少", "how much of the budget have we used" → the attainment ratio.
+BUDGET_USE = _rx(r"完成|达成|执行|用了|用掉|使用|消耗|\bused\b|\busage\b|\battain|\bachiev|\bburn")
+# Words between a value and a dimension that keep them one phrase: 制造业客户, A级的客户.
+DESCRIBES = re.compile(r"^[ 类级型的等]{0,2}$")
+
 # Comparison operators next to a number: "超过1000万", "低于30%", "1000万以上", "more than 5 million".
-GREATER_BEFORE = re.compile(
+GREATER_BEFORE = _rx(
     r"(?:超过|大于|高于|多于|不低于|不少于|至少|>=|>|more than|greater than|over|above"
     r"|exceeding|exceeds|at least|higher than)\s*$"
 )
-LESS_BEFORE = re.compile(
+LESS_BEFORE = _rx(
     r"(?:低于|小于|少于|不到|不足|不超过|至多|<=|<|less than|fewer than|below|under"
     r"|at most|lower than)\s*$"
 )
-GREATER_AFTER = re.compile(r"^\s*(?:以上|之上|多|\+|or more|and above|plus)")
-LESS_AFTER = re.compile(r"^\s*(?:以下|之下|以内|or less|and below)")
+GREATER_AFTER = _rx(r"^\s*(?:以上|之上|多|\+|or more|and above|plus)")
+LESS_AFTER = _rx(r"^\s*(?:以下|之下|以内|or less|and below)")
 
 # Words that carry no meaning for the query (filler, question words, glue).
 STOPWORDS = sorted(
@@ -125,7 +180,7 @@ STOPWORDS = sorted(
     分析 数据 报表 报告 明细 各个 各自 分别 各 每一个 每个 每家 每 个 按照 按 分 在 和 与 及 以及 跟 同 对 把 为
     是否 还是 还有 期间 总共 一共 合计 总计 总额 总量 共 总 整体 全部 所有 全 公司 我们 咱们 我司 目前 现在 当前 截至
     截止 到 从 至 之间 哪个 哪些 哪家 哪一个 哪 多大 多高 怎么算 算 做了 做到 卖了 达到 达成 实现 完成 大概 大约 左右
-    一共是 一份 一个 一张 一些 一点 份 张 总体 总的 整个 里 中 内 上 下 这 那 之 其 给 让 用 被 就 都 也 又 还 才 已经 能 会 要 需要 可以 么样 多 少
+    一共是 一份 一个 一张 一些 一点 份 张 总体 总的 以外 之外 除外 其中 当中 换成 改成 改为 换为 拆一下 拆开 拆 分开看 分开 分一下 多还是少 还是 掉了 多花 少了 多了 涨了 跌了 涨 跌 掉 情况如何 怎么样了 现在 还没 有没有 没有 吗 能不能 可不可以 帮忙 一眼 具体 分布 细 看一下 各有 各是 分成 按照 整个 里 中 内 上 下 这 那 之 其 给 让 用 被 就 都 也 又 还 才 已经 能 会 要 需要 可以 么样 多 少
     高 低 好 差 大 小 以上 以下 以来 开始 至今 为止 最近 最新 本 该 家 名 位 款 种 条 元 块 万元 亿元 金额 数 额 量 值 率
     对比 比较 相比 比 较 vs 增长 下降 变化 同期 期 年 月 日 季度 季 周 度 累计 情形 状况 水平 幅度 多少钱 钱
     what's whats what is was were are the a an of in for by per on at to from our we my me show tell give list
@@ -172,6 +227,10 @@ class Parse:
     unknown: list[str] = field(default_factory=list)
     ambiguous: list[tuple[str, list[str]]] = field(default_factory=list)
     fuzzy: list[tuple[str, str]] = field(default_factory=list)  # (typed, understood as)
+    dimension_options: list[list[str]] = field(default_factory=list)  # "类别": several dims
+    implied: list[str] = field(default_factory=list)  # metrics implied by verbs (卖了多少)
+    combine: bool = False
+    budget_use: bool = False
 
     @property
     def empty(self) -> bool:
@@ -252,8 +311,15 @@ def parse(question: str, lexicon: Lexicon, as_of: date) -> Parse:
             number = next((g for g in m.groups() if g), None)
             if number and (count := _count(number)):
                 p.limit, p.ascending = count, ascending
+    if t.find(AGING):
+        p.metrics += [m for m in AGING_METRICS if m in lexicon.metric_names]
     _read_lexicon(t, p, lexicon)
+    for metric, pattern in IMPLIED:
+        if t.find(pattern) and metric not in p.implied:
+            p.implied.append(metric)
     _read_conditions(t, p)
+    p.combine = bool(t.find(COMBINE))
+    p.budget_use = bool(t.find(BUDGET_USE))
 
     if t.find(BUDGET) and p.compare is None:
         p.compare = Compare.budget
@@ -278,9 +344,29 @@ def parse(question: str, lexicon: Lexicon, as_of: date) -> Parse:
 
 
 def _read_lexicon(t: _Text, p: Parse, lexicon: Lexicon) -> None:
+    previous: Match | None = None
     for match in lexicon.scan(t.free()):
         t.take(match.start, match.end)
+        entry = match.entries[0]
+        if (
+            entry.kind == "dimension"
+            and previous is not None
+            and _describes(lexicon, previous, match, t.text)
+        ):
+            previous = match
+            continue  # 制造业客户 = customers in manufacturing: no split by customer
         _use(match, p, t)
+        previous = match
+
+
+def _describes(lexicon: Lexicon, previous: Match, match: Match, text: str) -> bool:
+    """Whether a dimension word just names the entity of the value or dimension before it."""
+    if not DESCRIBES.match(text[previous.end : match.start]):
+        return False
+    before = previous.entries[0]
+    if before.kind not in ("value", "dimension"):
+        return False
+    return any((e.name, before.name) in lexicon.attribute_of for e in match.entries)
 
 
 def _use(match: Match, p: Parse, t: _Text) -> None:
@@ -289,7 +375,10 @@ def _use(match: Match, p: Parse, t: _Text) -> None:
         if entry.name not in p.metrics:
             p.metrics.append(entry.name)
     elif entry.kind == "dimension":
-        if entry.name not in p.dimensions:
+        options = [e.name for e in match.entries if e.kind == "dimension"]
+        if len(options) > 1:
+            p.dimension_options.append(options)  # resolved by what the metric can reach
+        elif entry.name not in p.dimensions:
             p.dimensions.append(entry.name)
     else:
         before = t.text[max(0, match.start - 12) : match.start]
