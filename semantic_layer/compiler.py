@@ -39,6 +39,7 @@ COMPARE_LABELS = {
     Compare.budget: Label(zh="预算", en="budget"),
 }
 SHARE_UNITS = {"yuan", "count", "units"}
+ADDITIVE_AGGS = {Agg.sum, Agg.count, Agg.count_distinct}
 
 
 @dataclass(frozen=True)
@@ -638,7 +639,12 @@ class _Compiler:
             if isinstance(node, exp.Column):
                 if node.name == PERIOD_DAYS:
                     return self.period_days(compare)
-                return _wrap(self.metric_expr(node.name, compare))
+                value = self.metric_expr(node.name, compare)
+                if self.model.metric(node.name).agg in ADDITIVE_AGGS:
+                    # No rows means zero for a sum or a count: net cash flow of a month with
+                    # inflows but no outflows is the inflow, not unknown.
+                    value = exp.Coalesce(this=value, expressions=[exp.Literal.number(0)])
+                return _wrap(value)
             return node
 
         return _safe_division(self.cat.derived_expr(name).transform(substitute))

@@ -111,6 +111,8 @@ class Dimension(Frozen):
     # table (regions.region_name_en) and/or a fixed map for values without one (渠道).
     value_label_en: str | None = None
     value_labels: dict[str, str] = Field(default_factory=dict)
+    # Other words people use for a value: 电商 → 线上, e-comm, online.
+    value_synonyms: dict[str, list[str]] = Field(default_factory=dict)
     grains: list[Grain] = Field(default_factory=lambda: list(GRAIN_ORDER))
     # True for `metric_time`: the dimension that means "each metric's own date".
     metric_time: bool = False

@@ -48,9 +48,22 @@ class Match:
     fuzzy: bool = False
 
 
+# Traditional characters common in business questions → simplified (銷售額 → 销售额).
+TRADITIONAL = str.maketrans(
+    "銷額個戶營業潤應帳賬費數據區華東單價庫齡貨現資產負債統計報務來們這還點總員類別線倉購採與從後會時間"
+    "週動變號張為門場錢實際勞環較長條圖買賣貿選損標準達態況績銀進運輸導團歷嗎麼幾網預算項純",
+    "销额个户营业润应账账费数据区华东单价库龄货现资产负债统计报务来们这还点总员类别线仓购采与从后会时间"
+    "周动变号张为门场钱实际劳环较长条图买卖贸选损标准达态况绩银进运输导团历吗么几网预算项纯",
+)
+# Characters people type by mistake with pinyin input, and what they meant in our words
+# (毛利律 → 毛利率, 应收帐款 → 应收账款, 库纯 → 库存, 消售额 → 销售额). Used only where the
+# corrected pair is part of a known word and the typed pair is not.
+CONFUSABLE = {"律": "率", "帐": "账", "纯": "存", "消": "销"}
+
+
 def normalize(text: str) -> str:
-    """Full-width → half-width, lower case, one space between words: how we compare text."""
-    text = unicodedata.normalize("NFKC", text).lower()
+    """Full-width → half-width, simplified, lower case, single spaces: how we compare text."""
+    text = unicodedata.normalize("NFKC", text).translate(TRADITIONAL).lower()
     return re.sub(r"\s+", " ", text).strip()
 
 
@@ -149,6 +162,8 @@ class Lexicon:
                 entry = Entry("value", dim.name, stored)
                 for alias in self._aliases(stored, dim.name):
                     self.add(alias, entry)
+                for word in dim.value_synonyms.get(stored, []):
+                    self.add(word, entry)
                 english = [row[1]] if len(row) > 1 and row[1] else []
                 english += [dim.value_labels[stored]] if stored in dim.value_labels else []
                 for word in english:
@@ -187,6 +202,24 @@ class Lexicon:
         if dimension == "department":
             aliases += [f"{word} {s}" for s in ("dept", "department", "team")]
         return aliases
+
+    def correct(self, text: str) -> tuple[str, list[tuple[str, str]]]:
+        """Fix one-character input-method slips in place (same length, so spans still fit)."""
+        if not hasattr(self, "_pairs"):
+            self._pairs = {s[i : i + 2] for s in self.surfaces for i in range(len(s) - 1)}
+        chars, fixes = list(text), []
+        for i, char in enumerate(chars):
+            meant = CONFUSABLE.get(char)
+            if meant is None:
+                continue
+            left = chars[i - 1] if i else ""
+            right = chars[i + 1] if i + 1 < len(chars) else ""
+            typed_known = (left + char) in self._pairs or (char + right) in self._pairs
+            meant_known = (left + meant) in self._pairs or (meant + right) in self._pairs
+            if meant_known and not typed_known:
+                chars[i] = meant
+                fixes.append((char, meant))
+        return "".join(chars), fixes
 
     # --- matching -------------------------------------------------------------------------
     def scan(self, text: str, taken: Iterable[tuple[int, int]] = ()) -> list[Match]:

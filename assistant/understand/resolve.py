@@ -43,6 +43,28 @@ SQL_LIKE = re.compile(
     r"\s+(?:table|from|into|database|schema|index|view|or|user|extension|\w+\s+set)\b"
     r"|\bselect\b.+\bfrom\b|;\s*(?:--|$)|--\s*$|\bunion\s+select\b"
 )
+# Requests to change data, in words: never run, never answered with a number.
+CHANGE_DATA = re.compile(
+    r"删掉|删除|删了|清空|清除|修改|篡改|更新数据|插入|写入|改成\d|\b(?:delete|drop|erase|wipe|modify|overwrite)\b"
+)
+# Concepts people ask for that this model does not define: say so, offer the nearest.
+NOT_MODELLED = [
+    (
+        re.compile(
+            r"净利润|净利|税后利润|税后|\bnet (?:profit|income|margin)\b|\bebitda\b|\bebit\b(?!da)"
+        ),
+        "净利润/税后利润/EBITDA",
+        "net profit / EBITDA",
+        ["operating_profit", "gross_profit"],
+    ),
+    (
+        re.compile(r"员工|人数|人均|headcount|employees|per employee"),
+        "员工人数",
+        "headcount",
+        ["expenses"],
+    ),
+    (re.compile(r"市场份额|市占率|market share"), "市场份额", "market share", ["revenue"]),
+]
 REPLACE = re.compile(r"换成|改成|改为|换为|instead")
 VERSUS = re.compile(r"比|vs|versus|compare|against")
 
@@ -91,10 +113,24 @@ def understand(question: str, ctx: Context, previous: SemanticQuery | None = Non
                 {"zh": "各区域的毛利率", "en": "gross margin by region"},
             ],
         )
-    p = parse(question, ctx.lexicon, ctx.as_of)
-    if previous is not None and (not p.metrics or p.followup) and not _is_new(p):
-        return _Resolver(ctx, p).followup(previous)
-    return _Resolver(ctx, p).fresh()
+    if CHANGE_DATA.search(question.lower()):
+        return Understanding(
+            "refused",
+            None,
+            {
+                "zh": "Cockpit 是只读的：不能删除或修改数据，只能回答关于数据的问题。",
+                "en": "Cockpit is read-only: it cannot delete or change data, only answer "
+                "questions about it.",
+            },
+            [{"zh": "2024年的订单数", "en": "order count in 2024"}],
+        )
+    resolver = _Resolver(ctx, parse(question, ctx.lexicon, ctx.as_of))
+    missing = resolver.not_modelled(question)
+    if missing is not None:
+        return missing
+    if previous is not None and not _is_new(resolver.p):
+        return resolver.followup(previous)
+    return resolver.fresh()
 
 
 def _is_new(p: Parse) -> bool:
@@ -142,6 +178,22 @@ class _Resolver:
                 "en": f"{en} by {self.label(dimension, 'en').lower()}",
             }
         return {"zh": f"今年的{zh}", "en": f"{en} this year"}
+
+    def not_modelled(self, question: str) -> Understanding | None:
+        for pattern, zh, en, nearest in NOT_MODELLED:
+            if pattern.search(question.lower()):
+                nearest = [m for m in nearest if m in self.model.metric_map]
+                return self.clarify(
+                    f"指标中心没有定义「{zh}」，无法给出准确数字。最接近的指标："
+                    + "、".join(
+                        f"{self.label(m)}（{self.model.metric(m).description.zh if self.model.metric(m).description else ''}）"
+                        for m in nearest
+                    ),
+                    f"The metric catalogue does not define {en}, so there is no exact number. "
+                    "Closest: " + ", ".join(self.label(m, "en") for m in nearest),
+                    [self.example(m) for m in nearest],
+                )
+        return None
 
     # --- fresh questions ---------------------------------------------------------------------
     def fresh(self) -> Understanding:
@@ -315,8 +367,17 @@ class _Resolver:
                 if child:
                     dims[dims.index(ref)] = DimensionRef(name=child)
                     break
+        reach = self.ctx.catalog.reaches
+        dims = [d for d in dims if all(reach(m, d.name) for m in metrics)]
+        filters = [f for f in filters if all(reach(m, f.dimension) for m in metrics)]
         time_range = previous.time_range
         compare = p.compare or (None if p.times else previous.compare)
+        if len(p.times) == 1 and _vs(p.text) and time_range is not None and compare is None:
+            # "跟前年比呢" after a 2024 answer: keep 2024, compare with the period named.
+            shift = _month_shift(p.times[0].range, time_range)
+            compare = {12: Compare.yoy, 1: Compare.mom, 3: Compare.qoq}.get(shift or 0)
+            if compare is not None:
+                p.times = []
         if compare is Compare.none:
             compare = None
         limit = p.limit if p.limit is not None else previous.limit

@@ -41,7 +41,8 @@ COMPARE_PATTERNS: list[tuple[Compare, re.Pattern[str]]] = [
             r"同比(?:增长|增速|增幅|变化|下降|下滑)?|(?:比|较|和|跟|与|相比|对比)去年同期(?:比|相比)?"
             r"|去年同期|(?:比|较|和|跟|与|相比|对比)去年(?:比|相比)?|year[- ]over[- ]year|year[- ]on[- ]year"
             r"|\byoy\b|(?:vs\.?|versus|compared (?:with|to)|than|against) (?:the )?(?:same period )?last year"
-            r"|same period last year"
+            r"|same period last year|same (?:quarter|month|period|time|week) (?:of |in )?last year"
+            r"|去年同(?:季度|月|期|周)|上年同期"
         ),
     ),
     (
@@ -64,6 +65,8 @@ COMPARE_PATTERNS: list[tuple[Compare, re.Pattern[str]]] = [
             r"环比(?:增长|增速|增幅|变化|下降|下滑)?|(?:比|较|和|跟|与|相比|对比)上期(?:比|相比)?"
             r"|period[- ]over[- ]period|(?:vs\.?|versus|compared (?:with|to)|than) (?:the )?previous period"
             r"|sequential(?:ly)?"
+            r"|(?:vs\.?|versus|compared (?:with|to)|than) (?:the )?(?:quarter|month|year|period|week) before"
+            r"|(?:比|较|和|跟|与|相比|对比)上一个?(?:季度|月|期|周)"
         ),
     ),
 ]
@@ -79,12 +82,14 @@ GROWTH = _rx(r"增长率|增速|增幅|增长了?多少|涨了?多少|下降了?
 TOP = _rx(
     rf"(?:排名|排行)?(?:前|top ?|头)({CN_NUM})(?:个|名|位|家|大|款|种|条)?"
     rf"|(?:最高|最大|最多|最好|最赚钱)的?({CN_NUM})(?:个|名|位|家|款|种)"
-    rf"|(?:highest|largest|biggest|best|top) ({CN_NUM})\b"
+    rf"|(?:highest|largest|biggest|best|top)[ -]?({CN_NUM})\b"
+    rf"|\b({CN_NUM}) (?:best|top|biggest|largest|highest|leading)\b"
 )
 BOTTOM = _rx(
     rf"(?:排名)?(?:后|倒数(?:前)?|bottom ?)({CN_NUM})(?:个|名|位|家|款|种|条)?"
     rf"|(?:最低|最小|最少|最差)的?({CN_NUM})(?:个|名|位|家|款|种)"
-    rf"|(?:lowest|smallest|worst|bottom) ({CN_NUM})\b"
+    rf"|(?:lowest|smallest|worst|bottom)[ -]?({CN_NUM})\b"
+    rf"|\b({CN_NUM}) (?:worst|lowest|smallest|weakest)\b"
 )
 BEST = _rx(
     r"最高|最多|最大|最好|最强|最赚钱|最猛|第一名|排第一|\bhighest\b|\bmost\b|\blargest\b"
@@ -94,7 +99,8 @@ WORST = _rx(r"最低|最少|最小|最差|最弱|垫底|\blowest\b|\bleast\b|\bs
 RANKING = _rx(r"排名|排行|排序|\brank(?:ing|ed)?\b|\bsorted\b|\bleaderboard\b")
 SHARE = _rx(
     r"占比|比例|比重|构成|结构|份额|分布|占多少|\bshare\b|\bmix\b|\bproportions?\b"
-    r"|\bpercentage of\b|\bsplit\b(?! by)|\bcomposition\b"
+    r"|\bpercentage of\b|\bcomposition\b|\baccounts? for\b|% of|what %|\bpercent of\b"
+    r"|\bpercentages?\b|各占|占总"
 )
 TREND = _rx(r"趋势|走势|变化情况|变化|波动|历年|\btrends?\b|\bover time\b|\btrajectory\b")
 EXPLAIN = _rx(
@@ -127,14 +133,14 @@ IMPLIED: list[tuple[str, re.Pattern[str]]] = [
     (
         "revenue",
         _rx(
-            r"卖了多少钱?|卖了|卖得|卖出|销售了多少|买了|贡献|成交|\bsold\b|\bsell(?:s|ing)?\b"
+            r"卖了多少钱?|卖的钱|卖了|卖得|卖出|卖的|销售了多少|买了|贡献|成交|\bsold\b|\bsell(?:s|ing)?\b"
             r"|\bbought\b|\bbilled\b"
         ),
     ),
     (
         "expenses",
         _rx(
-            r"花了多少钱?|花了|花费|花销|开销|报了多少|报销了?|\bspent\b|\bspend(?:ing)?\b"
+            r"花了多少钱?|花了|花得|花的|花费|花销|开销|报了多少|报销了?|\bspent\b|\bspend(?:ing)?\b"
             r"|\bcost us\b"
         ),
     ),
@@ -146,7 +152,7 @@ IMPLIED: list[tuple[str, re.Pattern[str]]] = [
             r"|\boutstanding\b"
         ),
     ),
-    ("collections", _rx(r"回了多少款|收了多少钱|收回了?多少|\bcollected\b|\bpaid us\b")),
+    ("collections", _rx(r"回了多少款|收了多少钱|收回了?多少|\bcollect(?:ed|ing)?\b|\bpaid us\b")),
     ("gross_profit", _rx(r"赚了多少|挣了多少|最赚钱|赚钱|\bearn(?:ed|s)?\b|\bmade money\b")),
 ]
 # The receivables aging table as a whole: "应收账龄分布" → every aging bucket.
@@ -160,6 +166,7 @@ COMBINE = _rx(
 BUDGET_USE = _rx(r"完成|达成|执行|用了|用掉|使用|消耗|\bused\b|\busage\b|\battain|\bachiev|\bburn")
 # Words between a value and a dimension that keep them one phrase: 制造业客户, A级的客户.
 DESCRIBES = re.compile(r"^[ 类级型的等]{0,2}$")
+LINK = re.compile(r"^ ?(?:in|from|of|with|rated|that are|who are|中的|里的|里)? ?$")
 
 # Comparison operators next to a number: "超过1000万", "低于30%", "1000万以上", "more than 5 million".
 GREATER_BEFORE = _rx(
@@ -195,8 +202,11 @@ _STOP = re.compile(
     "|".join(re.escape(w) if not w.isascii() else rf"\b{re.escape(w)}\b" for w in STOPWORDS)
 )
 _CJK_STOP = [w for w in STOPWORDS if not w.isascii()]
-# Single characters that end or start real words (预算, 销量, 增速) are never trimmed.
-SINGLE_STOP = {w for w in _CJK_STOP if len(w) == 1} - set("算额量值率数度期季周高低大小多少好差")
+# Only function characters are trimmed from the edges of a leftover word; any other character
+# may belong to a name (上海, 华为, 张伟) and must be reported, not silently dropped.
+SINGLE_STOP = set(
+    "的了吗呢啊吧呀嘛么是有各每个按在和与及跟同对把到从给让被就都也又还才能会要请看查"
+)
 _MULTI_STOP = re.compile("|".join(re.escape(w) for w in _CJK_STOP if len(w) > 1))
 CJK_RUN = re.compile(r"[\u4e00-\u9fff]{2,}")
 CAPITALISED = re.compile(r"\b[A-Z][a-zA-Z]{2,}\b")
@@ -292,7 +302,9 @@ def _count(text: str) -> int | None:
 def parse(question: str, lexicon: Lexicon, as_of: date) -> Parse:
     """Read a question into slots. Pure: no database access, no defaults applied."""
     t = _Text(question)
+    t.text, fixes = lexicon.correct(t.text)
     p = Parse(text=question)
+    p.fuzzy += fixes
     stripped = t.text.strip(" ?？!！。.")
     p.followup = bool(FOLLOWUP.search(stripped))
 
@@ -325,11 +337,11 @@ def parse(question: str, lexicon: Lexicon, as_of: date) -> Parse:
         p.compare = Compare.budget
     if p.compare is None and t.find(GROWTH):
         p.compare = Compare.yoy
-    if p.ascending is None:
-        if t.find(BEST):
-            p.limit, p.ascending = 1, False
-        elif t.find(WORST):
-            p.limit, p.ascending = 1, True
+    best, worst = t.find(BEST), t.find(WORST)  # always read, so they are never "unknown"
+    if p.ascending is None and best:
+        p.limit, p.ascending = 1, False
+    elif p.ascending is None and worst:
+        p.limit, p.ascending = 1, True
     p.ranking = bool(t.find(RANKING)) or p.ascending is not None
     p.share = bool(t.find(SHARE))
     p.trend = bool(t.find(TREND))
@@ -344,19 +356,24 @@ def parse(question: str, lexicon: Lexicon, as_of: date) -> Parse:
 
 
 def _read_lexicon(t: _Text, p: Parse, lexicon: Lexicon) -> None:
-    previous: Match | None = None
-    for match in lexicon.scan(t.free()):
+    matches = lexicon.scan(t.free())
+    for index, match in enumerate(matches):
         t.take(match.start, match.end)
-        entry = match.entries[0]
-        if (
-            entry.kind == "dimension"
-            and previous is not None
-            and _describes(lexicon, previous, match, t.text)
-        ):
-            previous = match
-            continue  # 制造业客户 = customers in manufacturing: no split by customer
+        if match.entries[0].kind == "dimension":
+            before = matches[index - 1] if index else None
+            after = matches[index + 1] if index + 1 < len(matches) else None
+            if (before is not None and _describes(lexicon, before, match, t.text)) or (
+                after is not None and _described_by(lexicon, match, after, t.text)
+            ):
+                continue  # 制造业客户 / customers rated C: a filter, not a split by customer
         _use(match, p, t)
-        previous = match
+
+
+def _described_by(lexicon: Lexicon, match: Match, after: Match, text: str) -> bool:
+    """ "customers in manufacturing", "customers rated C": an entity followed by its attribute."""
+    if after.entries[0].kind != "value" or not LINK.match(text[match.end : after.start]):
+        return False
+    return any((e.name, after.entries[0].name) in lexicon.attribute_of for e in match.entries)
 
 
 def _describes(lexicon: Lexicon, previous: Match, match: Match, text: str) -> bool:
