@@ -86,6 +86,9 @@ class Lexicon:
         self.attribute_of: set[tuple[str, str]] = set()
         self.surfaces: dict[str, list[Entry]] = {}
         self.metric_names: set[str] = set()
+        # Dimensions on tables that are things (customers, products), not facts: only these
+        # can be "described" (制造业客户) rather than split by.
+        self.entities: set[str] = set()
         self.values: dict[str, list[str]] = {}  # dimension → its values (for suggestions)
         self.max_length = 1
 
@@ -121,6 +124,8 @@ class Lexicon:
         from semantic_layer.graph import JoinGraph
 
         graph = JoinGraph(model)
+        facts = {m.table for m in model.metrics if m.table}
+        lexicon.entities = {d.name for d in model.dimensions if d.table and d.table not in facts}
         tables = [(d.name, d.table) for d in model.dimensions if d.table]
         for b, b_table in tables:
             for a, a_table in tables:
@@ -178,7 +183,13 @@ class Lexicon:
             return (
                 [f"{value}{s}" for s in ("级", "类", "等级", "级别")]
                 + [f"{p} {value}" for p in ("rating", "grade", "class", "tier")]
-                + [f"{value}-rated", f"{value} rated", f"{value}-grade", f"{value}-class"]
+                + [
+                    f"{value}-rated",
+                    f"{value} rated",
+                    f"rated {value}",
+                    f"{value}-grade",
+                    f"{value}-class",
+                ]
             )
         aliases = [value, value.replace(" ", "")]
         short = COMPANY_SUFFIX.sub("", value)

@@ -368,8 +368,15 @@ class _Resolver:
                     dims[dims.index(ref)] = DimensionRef(name=child)
                     break
         reach = self.ctx.catalog.reaches
-        dims = [d for d in dims if all(reach(m, d.name) for m in metrics)]
-        filters = [f for f in filters if all(reach(m, f.dimension) for m in metrics)]
+        inherited = {d.name for d in previous.dimensions} - set(p.dimensions)
+        dims = [
+            d for d in dims if d.name not in inherited or all(reach(m, d.name) for m in metrics)
+        ]
+        filters = [
+            f
+            for f in filters
+            if f.dimension in p.values or all(reach(m, f.dimension) for m in metrics)
+        ]
         time_range = previous.time_range
         compare = p.compare or (None if p.times else previous.compare)
         if len(p.times) == 1 and _vs(p.text) and time_range is not None and compare is None:
@@ -501,6 +508,9 @@ class _Resolver:
             for name in [d.name for d in dims] + [f.dimension for f in filters]:
                 if not cat.reaches(metric, name):
                     return self._unreachable(metric, name)
+        conflict = self._fixed_filter_conflict(metrics, filters)
+        if conflict is not None:
+            return conflict
         if compare is Compare.budget and not any(m in cat.budget_of for m in metrics):
             return self._no_budget(metrics[0])
         coverage = self._coverage_problem(metrics, time_range)
@@ -518,6 +528,40 @@ class _Resolver:
             intent=intent,
         )
         return Understanding("ok", query, {}, [], self.notes, p)
+
+    def _fixed_filter_conflict(
+        self, metrics: list[str], filters: list[Filter]
+    ) -> Understanding | None:
+        """ "取消了多少订单": order count only counts completed orders, so any number is wrong."""
+        from sqlglot import exp
+
+        from semantic_layer.expressions import parse_expr, qualify
+
+        for f in filters:
+            dim = self.model.dimension(f.dimension)
+            if dim.table is None or dim.expr is None:
+                continue
+            column = qualify(parse_expr(dim.expr), dim.table)
+            for leaf in self._leaves(metrics):
+                fixed = self.ctx.catalog.leaf(leaf).filter
+                if fixed is None:
+                    continue
+                for eq in fixed.find_all(exp.EQ):
+                    if eq.this == column and isinstance(eq.expression, exp.Literal):
+                        allowed = eq.expression.this
+                        keeps = f.op in ("=", "in") and allowed in map(str, f.values)
+                        if f.op in ("=", "in") and not keeps:
+                            metric = self.model.metric(leaf)
+                            return self.clarify(
+                                f"「{metric.label.zh}」按口径只统计{dim.label.zh}为「{allowed}」的数据，"
+                                f"无法回答{dim.label.zh}为「{'、'.join(map(str, f.values))}」的问题。"
+                                f"口径：{metric.description.zh if metric.description else ''}",
+                                f"'{metric.label.en}' only counts {dim.label.en.lower()} = {allowed} by "
+                                f"definition, so it cannot answer for {', '.join(map(str, f.values))}.",
+                                [self.example(leaf)],
+                                status="refused",
+                            )
+        return None
 
     def _is_metric_time(self, ref: DimensionRef) -> bool:
         dim = self.model.dimension_map.get(ref.name)

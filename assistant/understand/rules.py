@@ -156,7 +156,7 @@ IMPLIED: list[tuple[str, re.Pattern[str]]] = [
     ("gross_profit", _rx(r"赚了多少|挣了多少|最赚钱|赚钱|\bearn(?:ed|s)?\b|\bmade money\b")),
 ]
 # The receivables aging table as a whole: "应收账龄分布" → every aging bucket.
-AGING = _rx(r"账龄|\bag(?:e)?ing\b")
+AGING = _rx(r"[账帐]龄|\bag(?:e)?ing\b")
 AGING_METRICS = ["ar_current", "overdue_1_30", "overdue_31_60", "overdue_61_90", "overdue_over_90"]
 # "西北和东北加起来" → one number for both, not one row each.
 COMBINE = _rx(
@@ -166,6 +166,10 @@ COMBINE = _rx(
 BUDGET_USE = _rx(r"完成|达成|执行|用了|用掉|使用|消耗|\bused\b|\busage\b|\battain|\bachiev|\bburn")
 # Words between a value and a dimension that keep them one phrase: 制造业客户, A级的客户.
 DESCRIBES = re.compile(r"^[ 类级型的等]{0,2}$")
+MORE_VALUE = re.compile(r"\s*(?:or|and|,|/|、|或|和|及|与)\s*([a-z0-9]+)(?![a-z0-9])")
+BREAKDOWN_START = re.compile(r"^(?:哪|各|每)")
+# "cash collected from customers": the entity in general, not one row per customer.
+GENERIC_ENTITY = re.compile(r"(?:from|to|of|with|among|across all) (?:our |the |all )?$")
 LINK = re.compile(r"^ ?(?:in|from|of|with|rated|that are|who are|中的|里的|里)? ?$")
 
 # Comparison operators next to a number: "超过1000万", "低于30%", "1000万以上", "more than 5 million".
@@ -187,7 +191,7 @@ STOPWORDS = sorted(
     分析 数据 报表 报告 明细 各个 各自 分别 各 每一个 每个 每家 每 个 按照 按 分 在 和 与 及 以及 跟 同 对 把 为
     是否 还是 还有 期间 总共 一共 合计 总计 总额 总量 共 总 整体 全部 所有 全 公司 我们 咱们 我司 目前 现在 当前 截至
     截止 到 从 至 之间 哪个 哪些 哪家 哪一个 哪 多大 多高 怎么算 算 做了 做到 卖了 达到 达成 实现 完成 大概 大约 左右
-    一共是 一份 一个 一张 一些 一点 份 张 总体 总的 以外 之外 除外 其中 当中 换成 改成 改为 换为 拆一下 拆开 拆 分开看 分开 分一下 多还是少 还是 掉了 多花 少了 多了 涨了 跌了 涨 跌 掉 情况如何 怎么样了 现在 还没 有没有 没有 吗 能不能 可不可以 帮忙 一眼 具体 分布 细 看一下 各有 各是 分成 按照 整个 里 中 内 上 下 这 那 之 其 给 让 用 被 就 都 也 又 还 才 已经 能 会 要 需要 可以 么样 多 少
+    哪条 哪款 哪位 哪种 哪一 哪几 一共是 一份 一个 一张 一些 一点 份 张 总体 总的 以外 之外 除外 其中 当中 换成 改成 改为 换为 拆一下 拆开 拆 分开看 分开 分一下 多还是少 还是 掉了 多花 少了 多了 涨了 跌了 涨 跌 掉 情况如何 怎么样了 现在 还没 有没有 没有 吗 能不能 可不可以 帮忙 一眼 具体 分布 细 看一下 各有 各是 分成 按照 整个 里 中 内 上 下 这 那 之 其 给 让 用 被 就 都 也 又 还 才 已经 能 会 要 需要 可以 么样 多 少
     高 低 好 差 大 小 以上 以下 以来 开始 至今 为止 最近 最新 本 该 家 名 位 款 种 条 元 块 万元 亿元 金额 数 额 量 值 率
     对比 比较 相比 比 较 vs 增长 下降 变化 同期 期 年 月 日 季度 季 周 度 累计 情形 状况 水平 幅度 多少钱 钱
     what's whats what is was were are the a an of in for by per on at to from our we my me show tell give list
@@ -360,6 +364,10 @@ def _read_lexicon(t: _Text, p: Parse, lexicon: Lexicon) -> None:
     for index, match in enumerate(matches):
         t.take(match.start, match.end)
         if match.entries[0].kind == "dimension":
+            if match.entries[0].name in lexicon.entities and GENERIC_ENTITY.search(
+                t.text[max(0, match.start - 16) : match.start]
+            ):
+                continue
             before = matches[index - 1] if index else None
             after = matches[index + 1] if index + 1 < len(matches) else None
             if (before is not None and _describes(lexicon, before, match, t.text)) or (
@@ -367,18 +375,40 @@ def _read_lexicon(t: _Text, p: Parse, lexicon: Lexicon) -> None:
             ):
                 continue  # 制造业客户 / customers rated C: a filter, not a split by customer
         _use(match, p, t)
+        if match.entries[0].kind == "value":
+            _more_values(t, p, lexicon, match)
+
+
+def _more_values(t: _Text, p: Parse, lexicon: Lexicon, match: Match) -> None:
+    """ "rated C or D", "A、B类": further raw values of the same dimension after a connector."""
+    dimension = match.entries[0].name
+    known = {v.lower(): v for v in lexicon.values.get(dimension, [])}
+    position = match.end
+    while True:
+        found = MORE_VALUE.match(t.free(), position)
+        if not found or found.group(1) not in known:
+            return
+        values = p.values.setdefault(dimension, [])
+        if known[found.group(1)] not in values:
+            values.append(known[found.group(1)])
+        t.take(found.start(), found.end())
+        position = found.end()
 
 
 def _described_by(lexicon: Lexicon, match: Match, after: Match, text: str) -> bool:
     """ "customers in manufacturing", "customers rated C": an entity followed by its attribute."""
     if after.entries[0].kind != "value" or not LINK.match(text[match.end : after.start]):
         return False
+    if not any(e.name in lexicon.entities for e in match.entries):
+        return False
     return any((e.name, after.entries[0].name) in lexicon.attribute_of for e in match.entries)
 
 
 def _describes(lexicon: Lexicon, previous: Match, match: Match, text: str) -> bool:
     """Whether a dimension word just names the entity of the value or dimension before it."""
-    if not DESCRIBES.match(text[previous.end : match.start]):
+    if not DESCRIBES.match(text[previous.end : match.start]) or BREAKDOWN_START.match(match.text):
+        return False
+    if not any(e.name in lexicon.entities for e in match.entries):
         return False
     before = previous.entries[0]
     if before.kind not in ("value", "dimension"):
