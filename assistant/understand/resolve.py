@@ -660,16 +660,19 @@ class _Resolver:
         ][:2]
         suggestions = [self.example(m, dimension) for m in related]
         suggestions += [self.example(metric, d) for d in allowed[:1]]
+        related_zh = "、".join(self.label(m) for m in related) or "无"
+        related_en = ", ".join(self.label(m, "en") for m in related) or "none"
         return self.clarify(
             f"「{self.label(metric)}」无法按「{self.label(dimension)}」分析：两者在数据中没有关联，"
             f"给出数字会是错的。{self.label(metric)}可以按"
             + "、".join(self.label(d) for d in allowed[:6])
-            + "分析。",
+            + f"分析；可以按「{self.label(dimension)}」分析的指标有：{related_zh}。",
             f"'{self.label(metric, 'en')}' cannot be broken down by "
             f"'{self.label(dimension, 'en')}': they are not related in the data, so any number "
             f"would be wrong. It can be broken down by "
             + ", ".join(self.label(d, "en").lower() for d in allowed[:6])
-            + ".",
+            + f"; metrics that can be broken down by {self.label(dimension, 'en').lower()}: "
+            + f"{related_en}.",
             suggestions[:3],
             status="refused",
         )
