@@ -31,7 +31,9 @@ def format_value(
     if unit in ("count", "units"):
         return f"{number:,.0f}" if not compact else _compact(number, lang, 0)
     if compact:
-        return _compact(number, lang, 2)
+        text = _compact(number, lang, 2)
+        # English readers need the currency said: ¥12.3M; Chinese amounts read as 1.23亿.
+        return text if lang == "zh" else ("-¥" + text[1:] if text.startswith("-") else "¥" + text)
     return f"{number:,.2f}"
 
 

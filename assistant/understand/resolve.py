@@ -462,6 +462,9 @@ class _Resolver:
             return lang_range
         time_range, compare_from_times = lang_range
         compare = compare or p.compare or compare_from_times
+        if compare is None and p.intent is Intent.explain:
+            # "为什么3月毛利率下降了": a change is explained against the period before.
+            compare = Compare.previous_period
         grain = p.grain
         if grain is None and p.trend:
             grain = Grain.day if time_range.days <= 31 else Grain.month

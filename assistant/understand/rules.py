@@ -327,6 +327,11 @@ def parse(question: str, lexicon: Lexicon, as_of: date) -> Parse:
             number = next((g for g in m.groups() if g), None)
             if number and (count := _count(number)):
                 p.limit, p.ascending = count, ascending
+    # Whole-question intents first: "经营概况" must not be read as the value 经营(活动).
+    if t.find(EXPLAIN):
+        p.intent = Intent.explain
+    elif t.find(SUMMARY):
+        p.intent = Intent.summary
     if t.find(AGING):
         p.metrics += [m for m in AGING_METRICS if m in lexicon.metric_names]
     _read_lexicon(t, p, lexicon)
@@ -351,10 +356,6 @@ def parse(question: str, lexicon: Lexicon, as_of: date) -> Parse:
     p.trend = bool(t.find(TREND))
     p.drill = bool(t.find(DRILL))
     p.only = bool(t.find(ONLY))
-    if t.find(EXPLAIN):
-        p.intent = Intent.explain
-    elif t.find(SUMMARY):
-        p.intent = Intent.summary
     _leftovers(t, p, lexicon)
     return p
 
