@@ -17,7 +17,8 @@ from pathlib import Path
 from sqlglot import exp
 
 from assistant.answer import Answer, Suggestion
-from assistant.present import chart, interpretation, narrative
+from assistant.charts import chart
+from assistant.present import interpretation, narrative
 from assistant.settings import Settings
 from assistant.understand.lexicon import Lexicon
 from assistant.understand.resolve import Context, Understanding, language, understand
