@@ -27,6 +27,37 @@ COMPANY_SUFFIX = re.compile(r"(股份有限公司|有限责任公司|有限公�
 # Dimensions whose values are too many to list in a prompt but fine to match (customers…).
 MAX_VALUES = 20_000
 LATIN = re.compile(r"[a-z0-9]")
+# Ordinary English words that must never be "corrected" into catalogue words.
+COMMON_ENGLISH = set(
+    """a about above across actual actually add added after again against ago all almost along
+    already also although always am among amount an and another any anything are around as ask
+    asked at average away back bad based be became because become been before begin beginning
+    behind being below best better between big bigger biggest both bought break breakdown bring
+    brought business but buy by call called can cannot change changed changes chart check
+    clear clearly close closing come comes coming company compare compared comparing
+    comparison could count country current currently daily data day days did do does doing
+    done down drop dropped due during each early earlier either else end ended ending enough
+    especially even ever every everything example far fast fell few figure figures final
+    first fit following for found from full get gets getting give given go goes going gone
+    good got great group grow growing grown grew growth had half happen happened has have
+    having he her here hold holding high higher highest him his hit hold how however i if in include
+    included including increase increased instead into is it its itself just keep kind know
+    known large larger largest last late latest least left less let level levels like
+    likely list little long look looking looks lot low lower lowest made main make makes
+    making many may maybe me mean means might mine month months more most move moved moves
+    moving much must my need needs never new next no not now number numbers of off often
+    on once one only or order other others our ours out over overall own part past per
+    percent perform performance performed performing period perhaps place please point poor
+    plus pretty previous probably put quarter quarters quite rate rather really recent recently
+    report right rise rising rose run running same say second see seem seems set several
+    shall she should show showed shown shows side since sit sits sitting small smaller so some something
+    start started still stuff such sum summary sure take than that the their them then there
+    these they thing things think this those though three through till time times to today
+    together told too top total totals trend trended trending two under until up upon us
+    use used using value values very view want wanted was way we week weeks well went were
+    what whats when where whether which while who whole why will with within without work
+    worse worst would year years yes yesterday yet you your""".split()
+)
 GENERIC_DIMENSION_WORDS = ("类别", "类型", "category", "type")
 
 
@@ -65,6 +96,14 @@ def normalize(text: str) -> str:
     """Full-width → half-width, simplified, lower case, single spaces: how we compare text."""
     text = unicodedata.normalize("NFKC", text).translate(TRADITIONAL).lower()
     return re.sub(r"\s+", " ", text).strip()
+
+
+def _variants(word: str) -> list[str]:
+    """A surface form, its English plural, and "avg" for "average"."""
+    out = [word, *_plural(word)]
+    if word.startswith("average "):
+        out += [_ for w in out for _ in ("avg " + w[len("average ") :],)]
+    return out
 
 
 def _plural(word: str) -> list[str]:
@@ -111,9 +150,8 @@ class Lexicon:
             entry = Entry("metric", metric.name)
             words = [metric.name, metric.name.replace("_", " "), metric.label.zh, metric.label.en]
             for word in [*words, *metric.synonyms]:
-                lexicon.add(word, entry)
-                for plural in _plural(normalize(word)):
-                    lexicon.add(plural, entry)
+                for variant in _variants(normalize(word)):
+                    lexicon.add(variant, entry)
         for dim in model.dimensions:
             entry = Entry("dimension", dim.name)
             words = [dim.name, dim.name.replace("_", " "), dim.label.zh, dim.label.en]
@@ -230,7 +268,31 @@ class Lexicon:
             if meant_known and not typed_known:
                 chars[i] = meant
                 fixes.append((char, meant))
-        return "".join(chars), fixes
+        text = "".join(chars)
+        return self._correct_english(text, fixes), fixes
+
+    def _correct_english(self, text: str, fixes: list[tuple[str, str]]) -> str:
+        """custmers → customers, revnue → revenue: long words one or two letters off."""
+        if not hasattr(self, "_words"):
+            self._words = sorted({w for s in self.surfaces for w in re.findall(r"[a-z]{3,}", s)})
+            self._known = set(self._words)
+
+        def fix(match: re.Match[str]) -> str:
+            word = match.group(0)
+            if word in self._known or word in COMMON_ENGLISH:
+                return word
+            for cut in range(3, len(word) - 2):  # grossmargin → gross margin
+                joined = f"{word[:cut]} {word[cut:]}"
+                if joined in self.surfaces:
+                    fixes.append((word, joined))
+                    return joined
+            best = process.extractOne(word, self._words, scorer=fuzz.ratio, score_cutoff=84)
+            if best is None or abs(len(best[0]) - len(word)) > 2:
+                return word
+            fixes.append((word, best[0]))
+            return best[0]
+
+        return re.sub(r"[a-z]{5,}", fix, text)
 
     # --- matching -------------------------------------------------------------------------
     def scan(self, text: str, taken: Iterable[tuple[int, int]] = ()) -> list[Match]:
@@ -292,6 +354,22 @@ class Lexicon:
         if best is None:
             return None
         return Match(0, len(chunk), best[0], tuple(self.surfaces[best[0]]), fuzzy=True)
+
+    def english_words(self) -> set[str]:
+        """Every English word that is part of some surface form."""
+        if not hasattr(self, "_known"):
+            self._correct_english("", [])
+        return self._known
+
+    def surfaces_of(self, name: str) -> list[str]:
+        """Every surface form of a metric or dimension."""
+        if not hasattr(self, "_by_name"):
+            self._by_name: dict[str, list[str]] = {}
+            for surface, entries in self.surfaces.items():
+                for entry in entries:
+                    if entry.kind != "value":
+                        self._by_name.setdefault(entry.name, []).append(surface)
+        return self._by_name.get(name, [])
 
     def containing(self, chunk: str, kind: Kind = "metric") -> list[str]:
         """Names whose surface forms contain `chunk` (a vague word: 预算 → two budgets)."""

@@ -222,7 +222,26 @@ class _Resolver:
             metrics = self._default_metric()
         if not metrics:
             return self._no_metric()
-        return self.build(self._budget_use(metrics), [], [], None, None)
+        return self.build(self._ratio(self._budget_use(metrics)), [], [], None, None)
+
+    def _ratio(self, metrics: list[str], previous: SemanticQuery | None = None) -> list[str]:
+        """ "逾期占应收多少" / "其中逾期的占多少": the model's ratio of the part to the whole."""
+        if not self.p.share or self.p.dimensions or self.p.values:
+            return metrics
+        pool = list(metrics) + (
+            [m for m in previous.metrics if m not in metrics] if previous else []
+        )
+        for part in metrics:
+            for whole in pool:
+                if whole == part:
+                    continue
+                for candidate in self.model.metrics:
+                    expr = candidate.expr.replace(" ", "")
+                    if candidate.kind.value == "derived" and expr == f"{part}/{whole}":
+                        self.p.share = False  # answered by the ratio itself
+                        rest = [m for m in metrics if m not in (part, whole)]
+                        return [candidate.name, *rest]
+        return metrics
 
     def _implied_metric(self) -> list[str]:
         """The metric a verb implies (卖了多少 → revenue), fitted to what was named with it."""
@@ -333,7 +352,10 @@ class _Resolver:
         p = self.p
         if p.unknown:
             return self._unknown_words()
-        metrics = self._budget_use(p.metrics or self._implied_metric() or list(previous.metrics))
+        metrics = self._ratio(
+            self._budget_use(p.metrics or self._implied_metric() or list(previous.metrics)),
+            previous,
+        )
         dims = [d for d in previous.dimensions]
         filters = list(previous.filters)
         replace_dims = bool(p.dimensions) and bool(REPLACE.search(p.text.lower()))
@@ -482,6 +504,9 @@ class _Resolver:
                 compare = Compare.mom
             elif 89 <= span <= 92 and time_range.start.day == 1:
                 compare = Compare.qoq
+
+        if p.drill and not p.values and not any(not self._is_time(d.name) for d in dims):
+            return self._rank_needs_dimension(metrics[0], split=True)  # "成本 breakdown 一下"
 
         # Ranking and top-N.
         order_by = list(order or [])
@@ -694,11 +719,13 @@ class _Resolver:
             status="refused",
         )
 
-    def _rank_needs_dimension(self, metric: str) -> Understanding:
+    def _rank_needs_dimension(self, metric: str, split: bool = False) -> Understanding:
         dims = [d for d in self.ctx.catalog.allowed_dimensions(metric) if not self._is_time(d)]
         return self.clarify(
-            "请说明按什么排名，例如按" + "、".join(self.label(d) for d in dims[:3]) + "。",
-            "Rank by what? For example by "
+            f"请说明按什么{'拆分' if split else '排名'}，例如按"
+            + "、".join(self.label(d) for d in dims[:3])
+            + "。",
+            f"{'Split' if split else 'Rank'} by what? For example by "
             + ", ".join(self.label(d, "en").lower() for d in dims[:3])
             + ".",
             [self.example(metric, d) for d in dims[:3]],

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
-from assistant.understand.lexicon import Entry, Lexicon, Match, normalize
+from assistant.understand.lexicon import COMMON_ENGLISH, Entry, Lexicon, Match, normalize
 from assistant.understand.numbers import NumberMatch, find_numbers, parse_chinese_numeral
 from assistant.understand.time_words import TimeMatch, find_grains, find_times
 from semantic_layer.model import Grain
@@ -42,6 +42,8 @@ COMPARE_PATTERNS: list[tuple[Compare, re.Pattern[str]]] = [
             r"|去年同期|(?:比|较|和|跟|与|相比|对比)去年(?:比|相比)?|year[- ]over[- ]year|year[- ]on[- ]year"
             r"|\byoy\b|(?:vs\.?|versus|compared (?:with|to)|than|against) (?:the )?(?:same period )?last year"
             r"|same period last year|same (?:quarter|month|period|time|week) (?:of |in )?last year"
+            r"|(?:than|vs\.?|versus|compared (?:with|to)) (?:a|one) year (?:ago|earlier|before)"
+            r"|\ba year ago\b|一年前|去年这个时候"
             r"|去年同(?:季度|月|期|周)|上年同期"
         ),
     ),
@@ -75,6 +77,8 @@ BUDGET = _rx(
     r"(?:预算完成|预算达成|预算执行|完成预算|达成预算)(?:情况|进度|度)?(?!率)|(?:对比|和|跟|与|比|相对|相比)预算(?:比|相比)?"
     r"|超预算|超出预算|超支|vs\.? ?(?:the )?budget|versus (?:the )?budget|against (?:the )?budget"
     r"|compared (?:with|to) (?:the )?budget|budget vs\.? actual|actual vs\.? budget|than budget|over budget"
+    r"|(?:vs\.?|versus|against|compared (?:with|to)|over|above|below|under|than) (?:the )?(?:plan|target)\b"
+    r"|(?:和|跟|与|对比|比)(?:目标|计划)(?:比|相比)?|超计划|完成目标|目标完成情况"
 )
 # "增长多少" / "growth" without a named comparison means year over year in Chinese business talk.
 GROWTH = _rx(r"增长率|增速|增幅|增长了?多少|涨了?多少|下降了?多少|growth|grew|increase|decline")
@@ -96,13 +100,15 @@ BEST = _rx(
     r"|\bbiggest\b|\bbest\b|\btop\b|\bleading\b"
 )
 WORST = _rx(r"最低|最少|最小|最差|最弱|垫底|\blowest\b|\bleast\b|\bsmallest\b|\bworst\b")
-RANKING = _rx(r"排名|排行|排序|\brank(?:ing|ed)?\b|\bsorted\b|\bleaderboard\b")
+RANKING = _rx(r"排名|排行|排序|排个名|排个序|排一下|\brank(?:ing|ed)?\b|\bsorted\b|\bleaderboard\b")
 SHARE = _rx(
     r"占比|比例|比重|构成|结构|份额|分布|占多少|\bshare\b|\bmix\b|\bproportions?\b"
     r"|\bpercentage of\b|\bcomposition\b|\baccounts? for\b|% of|what %|\bpercent of\b"
     r"|\bpercentages?\b|各占|占总"
 )
-TREND = _rx(r"趋势|走势|变化情况|变化|波动|历年|\btrends?\b|\bover time\b|\btrajectory\b")
+TREND = _rx(
+    r"趋势|走势|变化情况|变化|波动|历年|怎么走|走向|\btrend(?:s|ed|ing)?\b|\bover time\b|\btrajectory\b"
+)
 EXPLAIN = _rx(
     r"为什么|为啥|为何|什么原因|原因|怎么回事|归因|驱动因素|\bwhy\b|what caused"
     r"|what drove|\bdrivers?\b|explain"
@@ -111,7 +117,9 @@ SUMMARY = _rx(
     r"经营概况|经营情况|经营状况|整体情况|总体情况|概况|简报|总结|汇总一下|体检"
     r"|\boverview\b|\bsummary\b|how are we doing|how is business|how's business"
 )
-DRILL = _rx(r"下钻|钻取|展开|细分|拆开|拆分|\bdrill (?:down )?(?:into|in)\b|\bbreak ?down\b")
+DRILL = _rx(r"下钻|钻取|往下钻|钻进去|深入看|\bdrill (?:down )?(?:into|in)\b|\bdrill down\b")
+# "拆开看看" / "break it down": a split; by the grain or dimension named, else down the hierarchy.
+SPLIT = _rx(r"展开|细分|拆开|拆分|拆一下|分解|\bbreak(?: it)? ?down\b|\bsplit it\b")
 EXCLUDE = _rx(
     r"(?:除了|除去|不含|不包括|剔除|排除|去掉|不算|非|excluding|except|without|other than|not) ?$"
 )
@@ -152,7 +160,10 @@ IMPLIED: list[tuple[str, re.Pattern[str]]] = [
             r"|\boutstanding\b"
         ),
     ),
-    ("collections", _rx(r"回了多少款|收了多少钱|收回了?多少|\bcollect(?:ed|ing)?\b|\bpaid us\b")),
+    (
+        "collections",
+        _rx(r"回了多少款|收了多少钱|收回来|收回了?多少|回笼|\bcollect(?:ed|ing)?\b|\bpaid us\b"),
+    ),
     ("gross_profit", _rx(r"赚了多少|挣了多少|最赚钱|赚钱|\bearn(?:ed|s)?\b|\bmade money\b")),
 ]
 # The receivables aging table as a whole: "应收账龄分布" → every aging bucket.
@@ -165,7 +176,9 @@ COMBINE = _rx(
 # Using a budget: "预算完成了多少", "how much of the budget have we used" → the attainment ratio.
 BUDGET_USE = _rx(r"完成|达成|执行|用了|用掉|使用|消耗|\bused\b|\busage\b|\battain|\bachiev|\bburn")
 # Words between a value and a dimension that keep them one phrase: 制造业客户, A级的客户.
+THIS_N = re.compile(r"这(\d+|[一二两三四五六七八九十]+|半)(?=个?(?:年|月|季度|周|天))")
 DESCRIBES = re.compile(r"^[ 类级型的等]{0,2}$")
+LETTERS = re.compile(r"\s*((?:[a-z][/、,]?){2,})(?![a-z])")
 MORE_VALUE = re.compile(r"\s*(?:or|and|,|/|、|或|和|及|与)\s*([a-z0-9]+)(?![a-z0-9])")
 BREAKDOWN_START = re.compile(r"^(?:哪|各|每)")
 # "cash collected from customers": the entity in general, not one row per customer.
@@ -191,7 +204,7 @@ STOPWORDS = sorted(
     分析 数据 报表 报告 明细 各个 各自 分别 各 每一个 每个 每家 每 个 按照 按 分 在 和 与 及 以及 跟 同 对 把 为
     是否 还是 还有 期间 总共 一共 合计 总计 总额 总量 共 总 整体 全部 所有 全 公司 我们 咱们 我司 目前 现在 当前 截至
     截止 到 从 至 之间 哪个 哪些 哪家 哪一个 哪 多大 多高 怎么算 算 做了 做到 卖了 达到 达成 实现 完成 大概 大约 左右
-    哪条 哪款 哪位 哪种 哪一 哪几 一共是 一份 一个 一张 一些 一点 份 张 总体 总的 以外 之外 除外 其中 当中 换成 改成 改为 换为 拆一下 拆开 拆 分开看 分开 分一下 多还是少 还是 掉了 多花 少了 多了 涨了 跌了 涨 跌 掉 情况如何 怎么样了 现在 还没 有没有 没有 吗 能不能 可不可以 帮忙 一眼 具体 分布 细 看一下 各有 各是 分成 按照 整个 里 中 内 上 下 这 那 之 其 给 让 用 被 就 都 也 又 还 才 已经 能 会 要 需要 可以 么样 多 少
+    那边 这边 时候 一起 平均下来 分段 区间 各多少 没收回来 还没收回来 没收回 没收 哪条 哪款 哪位 哪种 哪一 哪几 一共是 一份 一个 一张 一些 一点 份 张 总体 总的 以外 之外 除外 其中 当中 换成 改成 改为 换为 拆一下 拆开 拆 分开看 分开 分一下 多还是少 还是 掉了 多花 少了 多了 涨了 跌了 涨 跌 掉 情况如何 怎么样了 现在 还没 有没有 没有 吗 能不能 可不可以 帮忙 一眼 具体 分布 细 看一下 各有 各是 分成 按照 整个 里 中 内 上 下 这 那 之 其 给 让 用 被 就 都 也 又 还 才 已经 能 会 要 需要 可以 么样 多 少
     高 低 好 差 大 小 以上 以下 以来 开始 至今 为止 最近 最新 本 该 家 名 位 款 种 条 元 块 万元 亿元 金额 数 额 量 值 率
     对比 比较 相比 比 较 vs 增长 下降 变化 同期 期 年 月 日 季度 季 周 度 累计 情形 状况 水平 幅度 多少钱 钱
     what's whats what is was were are the a an of in for by per on at to from our we my me show tell give list
@@ -236,6 +249,7 @@ class Parse:
     intent: Intent | None = None
     conditions: list[tuple[str, float, bool]] = field(default_factory=list)  # op, value, percent
     drill: bool = False
+    split: bool = False
     only: bool = False
     followup: bool = False
     unknown: list[str] = field(default_factory=list)
@@ -305,8 +319,10 @@ def _count(text: str) -> int | None:
 
 def parse(question: str, lexicon: Lexicon, as_of: date) -> Parse:
     """Read a question into slots. Pure: no database access, no defaults applied."""
-    t = _Text(question)
-    t.text, fixes = lexicon.correct(t.text)
+    corrected, fixes = lexicon.correct(normalize(question))
+    corrected = THIS_N.sub(lambda m: "近" + m.group(1), corrected)  # 这三年 = 近三年
+    t = _Text(corrected)
+    t.original = question
     p = Parse(text=question)
     p.fuzzy += fixes
     stripped = t.text.strip(" ?？!！。.")
@@ -355,6 +371,9 @@ def parse(question: str, lexicon: Lexicon, as_of: date) -> Parse:
     p.share = bool(t.find(SHARE))
     p.trend = bool(t.find(TREND))
     p.drill = bool(t.find(DRILL))
+    p.split = bool(t.find(SPLIT))
+    if p.split and not (p.grain or p.dimensions or p.dimension_options):
+        p.drill = True  # "华东拆开看看" = down the hierarchy; with nothing named, ask
     p.only = bool(t.find(ONLY))
     _leftovers(t, p, lexicon)
     return p
@@ -378,6 +397,25 @@ def _read_lexicon(t: _Text, p: Parse, lexicon: Lexicon) -> None:
         _use(match, p, t)
         if match.entries[0].kind == "value":
             _more_values(t, p, lexicon, match)
+        elif match.entries[0].kind == "dimension":
+            _letter_values(t, p, lexicon, match)
+
+
+def _letter_values(t: _Text, p: Parse, lexicon: Lexicon, match: Match) -> None:
+    """ "信用等级ABCD各自…": a run of one-letter values right after their dimension."""
+    dimension = match.entries[0].name
+    values = lexicon.values.get(dimension, [])
+    if not values or any(len(v) != 1 for v in values):
+        return
+    found = LETTERS.match(t.free(), match.end)
+    if not found:
+        return
+    letters = found.group(1).upper().replace("/", "").replace("、", "").replace(",", "")
+    if letters and set(letters) <= set(values):
+        p.values.setdefault(dimension, []).extend(
+            v for v in letters if v not in p.values.get(dimension, [])
+        )
+        t.take(found.start(), found.end())
 
 
 def _more_values(t: _Text, p: Parse, lexicon: Lexicon, match: Match) -> None:
@@ -494,12 +532,14 @@ def _leftovers(t: _Text, p: Parse, lexicon: Lexicon) -> None:
         if match is not None:
             p.fuzzy.append((word, match.text))
             _use(match, p, t)
-    for word in CAPITALISED.findall(t.original):
-        if normalize(word) in rest.split():
-            p.unknown.append(word)
+    for word in re.findall(r"[a-z][a-z'\-]{2,}", rest):
+        if word not in COMMON_ENGLISH and word not in lexicon.english_words():
+            p.unknown.append(word)  # "east vs west": "west" is no region; never drop it
 
 
 def _leftover_word(run: str, p: Parse, lexicon: Lexicon) -> None:
+    if any(run in surface for m in p.metrics for surface in lexicon.surfaces_of(m)):
+        return  # "AR余额": 余额 only repeats what the metric already says
     match = lexicon.fuzzy(run)
     if match is not None:
         p.fuzzy.append((run, match.text))
