@@ -44,7 +44,8 @@ class Answer:
     chart: dict[str, Any] | None = None
     suggestions: tuple[Suggestion, ...] = ()
     message: str = ""  # for clarify / refused / error: what exactly was not understood and why
-    path: str = "rules"  # which understanding path answered: "rules" or "llm"
+    path: str = "rules"  # which path answered: "rules", "llm" or "llm_sql" (generated SQL)
+    reason: str = ""  # why that path answered
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
     notes: tuple[str, ...] = ()  # defaults we applied (e.g. "no period given: this year")
 
@@ -82,6 +83,7 @@ class Answer:
             "message": self.message,
             "suggestions": [s.text for s in self.suggestions],
             "path": self.path,
+            "reason": self.reason,
             "timings_ms": {k: round(v * 1000, 3) for k, v in self.timings.items()},
             "notes": list(self.notes),
         }

@@ -9,10 +9,13 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import time
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from sqlglot import exp
 
@@ -31,28 +34,121 @@ from semantic_layer.loader import load_model
 from semantic_layer.model import MetricKind, SemanticModel
 from semantic_layer.query import SemanticQuery
 
+if TYPE_CHECKING:
+    from assistant.llm.backend import LLMBackend
+
 log = logging.getLogger("cockpit")
 
 
 class Assistant:
     """Questions in, answers out, over one semantic model and one database."""
 
-    def __init__(self, model: SemanticModel, engine: Engine, as_of: date | None = None) -> None:
+    def __init__(
+        self,
+        model: SemanticModel,
+        engine: Engine,
+        as_of: date | None = None,
+        llm: Any = None,
+        settings: Settings | None = None,
+    ) -> None:
+        """`llm`: a langchain chat model (tests pass fakes); by default one is built from the
+        settings only if an LLM endpoint is configured — otherwise the rules answer alone."""
         self.model = model
         self.engine = engine
+        self.settings = settings or Settings()
         self.as_of = as_of or model.as_of or date.today()
         self.catalog = catalog(model)
         self.lexicon = Lexicon.build(model, engine)
         self.context = Context(model, self.catalog, self.lexicon, self.as_of, self._coverage())
+        self._llm = llm
+        self._backend: LLMBackend | None = None
+
+    @property
+    def llm_enabled(self) -> bool:
+        return self._llm is not None or self.settings.llm_configured
+
+    def backend(self) -> LLMBackend:
+        """The LLM path, built on first use (nothing is loaded when no LLM is configured)."""
+        if self._backend is None:
+            from assistant.llm.backend import LLMBackend as Backend
+            from assistant.llm.client import chat_model
+
+            chat = self._llm if self._llm is not None else chat_model(self.settings)
+            self._backend = Backend(chat, self.context, self.engine, self._index())
+        return self._backend
+
+    def _index(self):
+        """The retrieval index in the cache directory; None if chromadb cannot open it."""
+        from assistant.llm.backend import examples_from_eval
+        from assistant.llm.client import embedder
+        from assistant.llm.retrieval import (
+            CatalogIndex,
+            catalog_items,
+            example_items,
+            fingerprint,
+            hashed_ngrams,
+        )
+
+        embed = embedder(self.settings) or hashed_ngrams
+        name = self.settings.embedding_model or "hashed-ngrams"
+        try:
+            index = CatalogIndex(
+                self.settings.cache_dir / "chroma",
+                fingerprint(self.model, self.lexicon, name),
+                embed,
+            )
+            if index.empty:
+                root = Path(__file__).resolve().parents[1]
+                items = catalog_items(self.model, self.lexicon)
+                items += example_items(examples_from_eval(root, self.context))
+                items += example_items(self._good_examples())
+                index.add(items)
+        except Exception:  # retrieval is an aid: without it the prompt lists the catalogue
+            log.exception("retrieval index unavailable")
+            return None
+        return index
+
+    def _examples_file(self) -> Path:
+        return self.settings.cache_dir / "good_examples.jsonl"
+
+    def _good_examples(self) -> list[tuple[str, dict]]:
+        path = self._examples_file()
+        if not path.exists():
+            return []
+        pairs = []
+        for line in path.read_text(encoding="utf-8").splitlines():
+            record = json.loads(line)
+            pairs.append((record["question"], record["query"]))
+        return pairs
+
+    def mark_good(self, answer: Answer) -> None:
+        """Keep a question → query pair the user approved, as an example for the LLM."""
+        if answer.status != "ok" or answer.query is None:
+            return
+        record = {
+            "question": answer.question,
+            "query": answer.query.model_dump(mode="json", exclude_defaults=True),
+        }
+        self.settings.cache_dir.mkdir(parents=True, exist_ok=True)
+        with self._examples_file().open("a", encoding="utf-8") as out:
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        if self._backend is not None and self._backend.index is not None:
+            from assistant.llm.retrieval import example_items
+
+            self._backend.index.add(example_items([(record["question"], record["query"])]))
 
     @classmethod
     def demo(
-        cls, database: str | Path | None = None, scale: int = 1, as_of: date | None = None
+        cls,
+        database: str | Path | None = None,
+        scale: int = 1,
+        as_of: date | None = None,
+        settings: Settings | None = None,
     ) -> Assistant:
         """The demo company: an existing demo database file, or the cached one (built once)."""
-        settings = Settings(demo_scale=scale)
+        settings = settings or Settings(demo_scale=scale)
         path = Path(database) if database is not None else settings.database_path()
-        return cls(load_model(), DuckDBEngine(path), as_of or settings.as_of)
+        return cls(load_model(), DuckDBEngine(path), as_of or settings.as_of, settings=settings)
 
     @classmethod
     def open(
@@ -60,13 +156,17 @@ class Assistant:
         model: str | Path | None = None,
         database: str | Path | None = None,
         as_of: date | None = None,
+        settings: Settings | None = None,
     ) -> Assistant:
         """A model and database from arguments, else the environment and config (Settings)."""
         overrides = {"model": model, "database": database, "as_of": as_of}
-        settings = Settings(**{k: v for k, v in overrides.items() if v is not None})
+        overrides = {k: v for k, v in overrides.items() if v is not None}
+        settings = settings.model_copy(update=overrides) if settings else Settings(**overrides)
         semantic_model = load_model(settings.model)
         engine = DuckDBEngine(settings.database_path())
-        return cls(semantic_model, engine, settings.resolved_as_of(semantic_model.as_of))
+        return cls(
+            semantic_model, engine, settings.resolved_as_of(semantic_model.as_of), settings=settings
+        )
 
     def conversation(self) -> Conversation:
         return Conversation(self)
@@ -87,14 +187,22 @@ class Assistant:
             log.exception("understanding failed for %r", question)
             return self._internal_error(question, lang)
         timings = {"understand": time.perf_counter() - started}
+        notice = ""
+        if understood.status == "clarify" and self.llm_enabled:
+            # Rules first; the LLM only for what they could not place, and only if configured.
+            routed = self._ask_llm(question, previous, lang, timings)
+            if isinstance(routed, Answer):
+                return routed
+            notice = routed
         if understood.status != "ok" or understood.query is None:
             return Answer(
                 question=question,
                 status=understood.status,
                 lang=lang,  # type: ignore[arg-type]
-                message=understood.message.get(lang, ""),
+                message=understood.message.get(lang, "") + (f"\n{notice}" if notice else ""),
                 suggestions=tuple(Suggestion(s[lang]) for s in understood.suggestions),
                 timings=timings,
+                reason="rules could not answer exactly" + (f"; {notice}" if notice else ""),
             )
         notes = [n[lang] for n in understood.notes]
         return self.run(understood.query, question, lang, timings, notes)
@@ -146,6 +254,77 @@ class Assistant:
         )
         timings["present"] = time.perf_counter() - started
         return answer
+
+    def _ask_llm(
+        self, question: str, previous: SemanticQuery | None, lang: str, timings: dict[str, float]
+    ) -> Answer | str:
+        """The LLM path: an Answer, or a notice saying why it could not help."""
+        from assistant.llm.backend import LLMUnavailable
+
+        started = time.perf_counter()
+        try:
+            result = self.backend().understand(question, previous)
+        except LLMUnavailable as err:
+            log.warning("LLM unavailable: %s", err)
+            return (
+                "（LLM 暂不可用，已使用离线规则：" + str(err)[:120] + "）"
+                if lang == "zh"
+                else "(The LLM is unavailable; offline rules were used: " + str(err)[:120] + ")"
+            )
+        finally:
+            timings["llm"] = time.perf_counter() - started
+        if result.query is not None:
+            answer = self.run(result.query, question, lang, timings)
+            return replace(answer, path="llm", reason=result.reason)
+        if result.sql is not None:
+            return self._sql_answer(question, lang, result, timings)
+        return (
+            "（LLM 也未能给出可验证的查询：" + result.reason[:160] + "）"
+            if lang == "zh"
+            else "(The LLM could not produce a valid query either: " + result.reason[:160] + ")"
+        )
+
+    def _sql_answer(self, question: str, lang: str, result, timings: dict[str, float]) -> Answer:
+        """Rows from guarded, LLM-written SQL — labelled as not a governed metric."""
+        from semantic_layer.compiler import OutputColumn
+        from semantic_layer.model import Label
+
+        started = time.perf_counter()
+        rows = self.engine.execute(result.sql)
+        timings["execute"] = time.perf_counter() - started
+        columns = tuple(
+            OutputColumn(
+                c.name,
+                "metric"
+                if any(k in c.type for k in ("INT", "DECIMAL", "DOUBLE", "FLOAT"))
+                else "dimension",
+                c.name,
+                Label(zh=c.name, en=c.name),
+            )
+            for c in rows.columns
+        )
+        label = (
+            "生成的 SQL，非治理指标：结果未经指标中心口径校验，请核对 SQL。"
+            if lang == "zh"
+            else "Generated SQL, not a governed metric: check the SQL before relying on it."
+        )
+        narrative = label
+        if self.settings.llm_send_rows:
+            narrative = self.backend().narrate(question, rows.names, rows.rows) + "\n" + label
+        return Answer(
+            question=question,
+            status="ok",
+            lang=lang,
+            sql=result.sql.sql(dialect="duckdb", pretty=True),
+            columns=columns,
+            rows=rows.rows,
+            narrative=narrative,
+            interpretation=label,
+            path="llm_sql",
+            reason=result.reason,
+            timings=timings,
+            notes=(label,),
+        )
 
     @staticmethod
     def _internal_error(question: str, lang: str) -> Answer:

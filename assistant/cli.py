@@ -341,6 +341,29 @@ def chat(
         typer.echo("")
 
 
+@app.command()
+def doctor(model: ModelOpt = None, db: DbOpt = None) -> None:
+    """Show the configuration: data, model, as-of date, cache, and whether the LLM answers."""
+    from assistant.doctor import llm_status
+
+    settings = _settings(model=model, database=db)
+    try:
+        semantic_model = load_model(settings.model)
+        database = settings.database_path()
+    except CockpitError as err:
+        _fail(err, settings.lang)
+    typer.echo(f"database : {database}")
+    typer.echo(
+        f"model    : {settings.model or 'demo'} ({len(semantic_model.metrics)} metrics, "
+        f"{len(semantic_model.dimensions)} dimensions)"
+    )
+    typer.echo(f"as of    : {settings.resolved_as_of(semantic_model.as_of)}")
+    typer.echo(f"cache    : {settings.cache_dir}")
+    typer.echo(f"llm      : {llm_status(settings, check=True).message}")
+    embedding = settings.embedding_model or "hashed character n-grams (offline)"
+    typer.echo(f"embedding: {embedding}")
+
+
 @app.command(name="app")
 def run_app(port: Annotated[int, typer.Option(help="port to serve on")] = 8501) -> None:
     """Start the Streamlit app on the demo data (or on COCKPIT_DATABASE)."""

@@ -42,7 +42,14 @@ class Settings(BaseSettings):
     cache_dir: Path = Field(default_factory=lambda: platformdirs.user_cache_path("cockpit"))
     lang: str = Field("zh", pattern="^(zh|en)$")
     demo_scale: int = Field(1, ge=1)
-    llm_model: str | None = None
+    llm_model: str | None = Field(None, description="chat model name at the endpoint")
+    embedding_model: str | None = Field(
+        None, description="embedding model at the endpoint; default: offline hashed n-grams"
+    )
+    llm_timeout: float = Field(20.0, gt=0, description="seconds before an LLM call gives up")
+    llm_send_rows: bool = Field(
+        False, description="allow sending result rows to the LLM (off: only schema and question)"
+    )
     openai_api_key: SecretStr | None = Field(
         None, validation_alias=AliasChoices("openai_api_key", "OPENAI_API_KEY")
     )
@@ -61,6 +68,11 @@ class Settings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         toml = TomlConfigSettingsSource(settings_cls, toml_file=config_file())
         return init_settings, env_settings, toml
+
+    @property
+    def llm_configured(self) -> bool:
+        """An LLM is used only when a model name and an endpoint or key are configured."""
+        return bool(self.llm_model and (self.openai_api_key or self.openai_base_url))
 
     def database_path(self) -> Path:
         """The database to query: the configured one, or the demo (built once, then reused)."""

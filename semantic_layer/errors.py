@@ -92,6 +92,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Metric '{metric_label_en}' needs a period (a time range or a time grain) to compute",
     ),
     "invalid_query": ("查询无效：{detail}", "Invalid query: {detail}"),
+    "sql_rejected": (
+        "生成的 SQL 未通过安全检查：{reason}",
+        "The generated SQL did not pass the safety check: {reason}",
+    ),
     # --- execution ---
     "database_missing": ("找不到数据库文件：{path}", "Database file not found: {path}"),
     "database_error": ("数据库执行出错：{detail}", "The database reported an error: {detail}"),

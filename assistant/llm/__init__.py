@@ -1,0 +1,1 @@
+"""The optional LLM path: retrieval in chromadb, LLM → SemanticQuery, guarded SQL."""
