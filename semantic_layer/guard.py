@@ -19,17 +19,60 @@ from semantic_layer.errors import CockpitError
 
 # Functions that read or write outside the database, or reveal the system.
 FORBIDDEN_FUNCTIONS = {
-    "read_csv", "read_csv_auto", "read_parquet", "read_json", "read_json_auto",
-    "read_json_objects", "read_ndjson", "read_text", "read_blob", "parquet_scan", "csv_scan",
-    "glob", "sqlite_scan", "sqlite_attach", "postgres_scan", "postgres_attach", "mysql_scan",
-    "iceberg_scan", "delta_scan", "httpfs", "getenv", "current_setting", "duckdb_settings",
-    "duckdb_extensions", "duckdb_secrets", "pragma_database_list", "load_extension", "system",
-    "shell", "read_xlsx", "st_read", "query", "query_table", "duckdb_tables", "duckdb_columns",
+    "read_csv",
+    "read_csv_auto",
+    "read_parquet",
+    "read_json",
+    "read_json_auto",
+    "read_json_objects",
+    "read_ndjson",
+    "read_text",
+    "read_blob",
+    "parquet_scan",
+    "csv_scan",
+    "glob",
+    "sqlite_scan",
+    "sqlite_attach",
+    "postgres_scan",
+    "postgres_attach",
+    "mysql_scan",
+    "iceberg_scan",
+    "delta_scan",
+    "httpfs",
+    "getenv",
+    "current_setting",
+    "duckdb_settings",
+    "duckdb_extensions",
+    "duckdb_secrets",
+    "pragma_database_list",
+    "load_extension",
+    "system",
+    "shell",
+    "read_xlsx",
+    "st_read",
+    "query",
+    "query_table",
+    "duckdb_tables",
+    "duckdb_columns",
 }
 WRITE_NODES = (
-    exp.Insert, exp.Update, exp.Delete, exp.Drop, exp.Create, exp.Alter, exp.Command,
-    exp.Merge, exp.Copy, exp.Set, exp.Pragma, exp.Use, exp.TruncateTable, exp.Attach,
-    exp.Detach, exp.Install, exp.LoadData,
+    exp.Insert,
+    exp.Update,
+    exp.Delete,
+    exp.Drop,
+    exp.Create,
+    exp.Alter,
+    exp.Command,
+    exp.Merge,
+    exp.Copy,
+    exp.Set,
+    exp.Pragma,
+    exp.Use,
+    exp.TruncateTable,
+    exp.Attach,
+    exp.Detach,
+    exp.Install,
+    exp.LoadData,
 )
 
 
@@ -45,7 +88,9 @@ def guard_sql(
     try:
         statements = [s for s in sqlglot.parse(sql, read=dialect) if s is not None]
     except ParseError as err:
-        raise SQLRejected("sql_rejected", reason=f"parse error: {str(err).splitlines()[0]}") from None
+        raise SQLRejected(
+            "sql_rejected", reason=f"parse error: {str(err).splitlines()[0]}"
+        ) from None
     if len(statements) != 1:
         raise SQLRejected("sql_rejected", reason="exactly one statement is allowed")
     query = statements[0]
@@ -61,9 +106,13 @@ def guard_sql(
     ctes = {cte.alias_or_name.lower() for cte in query.find_all(exp.CTE)}
     for table in query.find_all(exp.Table):
         if not isinstance(table.this, exp.Identifier):
-            raise SQLRejected("sql_rejected", reason=f"table expression {table.sql()} is not allowed")
+            raise SQLRejected(
+                "sql_rejected", reason=f"table expression {table.sql()} is not allowed"
+            )
         if table.db or table.catalog:
-            raise SQLRejected("sql_rejected", reason=f"{table.sql()}: other schemas are not allowed")
+            raise SQLRejected(
+                "sql_rejected", reason=f"{table.sql()}: other schemas are not allowed"
+            )
         name = table.name.lower()
         if name not in allowed and name not in ctes:
             raise SQLRejected("sql_rejected", reason=f"table {table.name} is not in the model")
