@@ -44,6 +44,12 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--limit", type=int, default=None, help="at most N items")
     parser.add_argument("--verbose", action="store_true", help="print each failure")
     parser.add_argument("--check", action="store_true", help=f"exit 1 below {THRESHOLD_FILE.name}")
+    parser.add_argument(
+        "--backend",
+        choices=["rules", "llm"],
+        default="rules",
+        help="rules: offline rules only (default); llm: rules then the configured LLM endpoint",
+    )
     return parser.parse_args(argv)
 
 
@@ -56,12 +62,20 @@ def _database(explicit: Path | None) -> Path:
     return demo_database(Settings().cache_dir)
 
 
-def _assistant(database: Path) -> Any:
+def _assistant(database: Path, backend: str = "rules") -> Any:
     from assistant import Assistant
+    from assistant.settings import Settings
 
+    settings = Settings()
+    if backend == "rules":
+        settings = settings.model_copy(update={"llm_model": None})  # never call an endpoint
+    elif not settings.llm_configured:
+        raise RuntimeError(
+            "--backend llm needs OPENAI_API_KEY / OPENAI_BASE_URL and COCKPIT_LLM_MODEL"
+        )
     parameters = inspect.signature(Assistant.demo).parameters
     if "as_of" in parameters:
-        return Assistant.demo(database=database, as_of=DEMO_AS_OF)
+        return Assistant.demo(database=database, as_of=DEMO_AS_OF, settings=settings)
     return Assistant.demo(database=database)
 
 
@@ -89,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"cannot open the database: {err}", file=sys.stderr)
         return 2
     try:
-        assistant = _assistant(database)
+        assistant = _assistant(database, args.backend)
     except Exception as err:
         print(f"cannot start the Assistant: {type(err).__name__}: {err}", file=sys.stderr)
         return 2
