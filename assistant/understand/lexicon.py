@@ -27,6 +27,8 @@ COMPANY_SUFFIX = re.compile(r"(股份有限公司|有限责任公司|有限公�
 # Dimensions whose values are too many to list in a prompt but fine to match (customers…).
 MAX_VALUES = 20_000
 LATIN = re.compile(r"[a-z0-9]")
+# Words the grammar reads (not in the lexicon) that typo correction must also know: 走式 → 走势.
+GRAMMAR_WORDS = ("走势", "趋势", "同比", "环比", "占比", "排名", "预算", "构成", "增长", "下降")
 # Ordinary English words that must never be "corrected" into catalogue words.
 COMMON_ENGLISH = set(
     """a about above across actual actually add added after again against ago all almost along
@@ -50,7 +52,7 @@ COMMON_ENGLISH = set(
     percent perform performance performed performing period perhaps place please point poor
     plus pretty previous probably put quarter quarters quite rate rather really recent recently
     report right rise rising rose run running same say second see seem seems set several
-    shall she should show showed shown shows side since sit sits sitting small smaller so some something
+    shall she should show showed shown shows side since sit sits sitting small stack stacks smaller so some something
     start started still stuff such sum summary sure take than that the their them then there
     these they thing things think this those though three through till time times to today
     together told too top total totals trend trended trending two under until up upon us
@@ -82,14 +84,14 @@ class Match:
 # Traditional characters common in business questions → simplified (銷售額 → 销售额).
 TRADITIONAL = str.maketrans(
     "銷額個戶營業潤應帳賬費數據區華東單價庫齡貨現資產負債統計報務來們這還點總員類別線倉購採與從後會時間"
-    "週動變號張為門場錢實際勞環較長條圖買賣貿選損標準達態況績銀進運輸導團歷嗎麼幾網預算項純",
+    "週動變號張為門場錢實際勞環較長條圖買賣貿選損標準達態況績銀進運輸導團歷嗎麼幾網預算項純餘觀劃",
     "销额个户营业润应账账费数据区华东单价库龄货现资产负债统计报务来们这还点总员类别线仓购采与从后会时间"
-    "周动变号张为门场钱实际劳环较长条图买卖贸选损标准达态况绩银进运输导团历吗么几网预算项纯",
+    "周动变号张为门场钱实际劳环较长条图买卖贸选损标准达态况绩银进运输导团历吗么几网预算项纯余观划",
 )
 # Characters people type by mistake with pinyin input, and what they meant in our words
 # (毛利律 → 毛利率, 应收帐款 → 应收账款, 库纯 → 库存, 消售额 → 销售额). Used only where the
 # corrected pair is part of a known word and the typed pair is not.
-CONFUSABLE = {"律": "率", "帐": "账", "纯": "存", "消": "销"}
+CONFUSABLE = {"律": "率", "绿": "率", "帐": "账", "纯": "存", "消": "销", "汇": "回", "式": "势"}
 
 
 def normalize(text: str) -> str:
@@ -128,6 +130,8 @@ class Lexicon:
         # Dimensions on tables that are things (customers, products), not facts: only these
         # can be "described" (制造业客户) rather than split by.
         self.entities: set[str] = set()
+        # supplier → supplier_type: what "各类供应商" splits by.
+        self.type_of: dict[str, str] = {}
         self.values: dict[str, list[str]] = {}  # dimension → its values (for suggestions)
         self.max_length = 1
 
@@ -164,6 +168,13 @@ class Lexicon:
         graph = JoinGraph(model)
         facts = {m.table for m in model.metrics if m.table}
         lexicon.entities = {d.name for d in model.dimensions if d.table and d.table not in facts}
+        for dim in model.dimensions:
+            parent = model.dimension_map.get(dim.parent) if dim.parent else None
+            if parent is not None and any(
+                w in parent.label.zh + parent.label.en.lower()
+                for w in ("类型", "类别", "type", "category")
+            ):
+                lexicon.type_of[dim.name] = parent.name
         tables = [(d.name, d.table) for d in model.dimensions if d.table]
         for b, b_table in tables:
             for a, a_table in tables:
@@ -255,7 +266,8 @@ class Lexicon:
     def correct(self, text: str) -> tuple[str, list[tuple[str, str]]]:
         """Fix one-character input-method slips in place (same length, so spans still fit)."""
         if not hasattr(self, "_pairs"):
-            self._pairs = {s[i : i + 2] for s in self.surfaces for i in range(len(s) - 1)}
+            words = [*self.surfaces, *GRAMMAR_WORDS]
+            self._pairs = {s[i : i + 2] for s in words for i in range(len(s) - 1)}
         chars, fixes = list(text), []
         for i, char in enumerate(chars):
             meant = CONFUSABLE.get(char)
@@ -296,32 +308,51 @@ class Lexicon:
 
     # --- matching -------------------------------------------------------------------------
     def scan(self, text: str, taken: Iterable[tuple[int, int]] = ()) -> list[Match]:
-        """Longest matches left to right in normalised `text`, skipping spans already used."""
-        blocked = [False] * (len(text) + 1)
+        """The matches that cover the most of `text` (skipping spans already used).
+
+        Chosen by dynamic programming, not greedily: in "仓库存金额" the greedy choice 仓库
+        would leave 存金额 unread, while 仓 + 库存金额 reads the metric. Ties go to fewer,
+        longer matches.
+        """
+        n = len(text)
+        blocked = [False] * (n + 1)
         for start, end in taken:
-            for i in range(max(start, 0), min(end, len(text))):
+            for i in range(max(start, 0), min(end, n)):
                 blocked[i] = True
-        matches: list[Match] = []
-        i = 0
-        while i < len(text):
+        candidates: list[list[Match]] = [[] for _ in range(n)]
+        for i in range(n):
             if blocked[i] or text[i] == " ":
-                i += 1
                 continue
-            found = None
-            for length in range(min(self.max_length, len(text) - i), 0, -1):
+            for length in range(min(self.max_length, n - i), 0, -1):
                 end = i + length
-                if any(blocked[i:end]):
+                if blocked[end - 1]:
                     continue
                 piece = text[i:end]
                 entries = self.surfaces.get(piece)
-                if entries and self._bounded(text, i, end):
-                    found = Match(i, end, piece, tuple(entries))
-                    break
-            if found:
-                matches.append(found)
-                i = found.end
-            else:
+                if entries and not any(blocked[i:end]) and self._bounded(text, i, end):
+                    candidates[i].append(Match(i, end, piece, tuple(entries)))
+        # best[i] = (characters covered from i on, -matches, of them by metric words, match):
+        # fewer, longer words first (费用类别, not 费用|类别); then metric words win.
+        best: list[tuple[int, int, int, Match | None]] = [(0, 0, 0, None)] * (n + 1)
+        for i in range(n - 1, -1, -1):
+            covered, count, metric, _ = best[i + 1]
+            choice = (covered, count, metric, None)
+            for match in candidates[i]:
+                after = best[match.end]
+                length = match.end - match.start
+                is_metric = length if match.entries[0].kind == "metric" else 0
+                option = (after[0] + length, after[1] - 1, after[2] + is_metric, match)
+                if option[:3] > choice[:3]:
+                    choice = option
+            best[i] = choice
+        matches, i = [], 0
+        while i < n:
+            match = best[i][3]
+            if match is None:
                 i += 1
+            else:
+                matches.append(match)
+                i = match.end
         return matches
 
     @staticmethod

@@ -9,7 +9,7 @@ being ignored. Every default applied is recorded as a note and shown in the inte
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 from assistant.understand.lexicon import Lexicon
@@ -218,7 +218,8 @@ class _Resolver:
             )
         if not metrics and p.implied:
             metrics = self._implied_metric()
-        if not metrics and (p.values or p.dimensions) and (p.ranking or p.compare or p.conditions):
+        compare_cue = p.ranking or p.compare or p.conditions or len(p.times) >= 2
+        if not metrics and (p.values or p.dimensions) and compare_cue:
             metrics = self._default_metric()
         if not metrics:
             return self._no_metric()
@@ -410,7 +411,38 @@ class _Resolver:
         if compare is Compare.none:
             compare = None
         limit = p.limit if p.limit is not None else previous.limit
-        order = previous.order_by
+        # Sorting follows the metrics: "same thing but by units sold" re-ranks by units.
+        renamed = dict(zip(previous.metrics, metrics, strict=False))
+        order = [
+            OrderBy(
+                field=f.field.replace(
+                    f.field.split("__")[0], renamed.get(f.field.split("__")[0], metrics[0]), 1
+                )
+                if f.field.split("__")[0] not in metrics
+                else f.field,
+                desc=f.desc,
+            )
+            for f in previous.order_by
+        ]
+        if p.step and time_range is not None and not p.times:
+            time_range = _step(time_range, p.step)
+        if (
+            len(p.times) == 1
+            and time_range is not None
+            and not _has_year(p.times[0].range.label)
+            and time_range.start.year == (time_range.end - timedelta(days=1)).year
+            and p.times[0].range.start.year != time_range.start.year
+            and p.times[0].range.days <= 92
+        ):
+            # "11月那个月" after a 2024 answer means November 2024.
+            p.times = [replace(p.times[0], range=_in_year(p.times[0].range, time_range.start.year))]
+        if len(p.times) == 1 and p.times[0].grain_hint is not None:
+            # "11月那个月按类别拆一下": one period of the grain shown needs no time column.
+            dims = [
+                d
+                for d in dims
+                if not (self._is_metric_time(d) and d.grain == p.times[0].grain_hint)
+            ]
         if p.limit is not None:
             order = []
         return self.build(
@@ -615,7 +647,7 @@ class _Resolver:
         """The period asked for, or the convention when none was said."""
         p, as_of = self.p, self.ctx.as_of
         tomorrow = as_of + timedelta(days=1)
-        times = sorted(p.times, key=lambda t: t.range.start)
+        times = sorted(_same_year(p.times), key=lambda t: t.range.start)
         if len(times) >= 2:
             first, last = times[0].range, times[-1].range
             shift = _month_shift(first, last)
@@ -742,6 +774,51 @@ class _Resolver:
             + ".",
             [self.example(metric, d) for d in dims[:3]],
         )
+
+
+YEAR_WORDS = re.compile(
+    r"\d{2,4}\s*年|(?<!\d)(?:19|20)\d{2}(?!\d)|去年|今年|前年|明年|本年|上年|last year|this year"
+    r"|next year|\bfy|'\d{2}\b"
+)
+
+
+def _has_year(label: str | None) -> bool:
+    return bool(label and YEAR_WORDS.search(label.lower()))
+
+
+def _in_year(window: TimeRange, year: int) -> TimeRange:
+    """The same calendar period moved to `year` (3月 said after 2024年 → 2024-03)."""
+    months = (year - window.start.year) * 12
+    return TimeRange(
+        start=add_months(window.start, months),
+        end=add_months(window.end, months),
+        label=window.label,
+    )
+
+
+def _same_year(times: list) -> list:
+    """ "24年11月比10月": a period named without a year takes the year of the one named with."""
+    with_year = [t for t in times if _has_year(t.range.label)]
+    if len(times) < 2 or not with_year:
+        return times
+    year = with_year[0].range.start.year
+    out = []
+    for t in times:
+        if not _has_year(t.range.label) and t.range.start.year != year:
+            out.append(replace(t, range=_in_year(t.range, year)))
+        else:
+            out.append(t)
+    return out
+
+
+def _step(window: TimeRange, step: int) -> TimeRange:
+    """The same-length period before (step -1) or after (+1): 2025-11 → 2025-10."""
+    months = (window.end.year - window.start.year) * 12 + window.end.month - window.start.month
+    if window.start.day == 1 and window.end.day == 1 and months:
+        start = add_months(window.start, step * months)
+        return TimeRange(start=start, end=add_months(window.end, step * months), label=None)
+    days = timedelta(days=step * window.days)
+    return TimeRange(start=window.start + days, end=window.end + days, label=None)
 
 
 def _month_shift(first: TimeRange, last: TimeRange) -> int | None:

@@ -126,8 +126,14 @@ EXCLUDE = _rx(
 ONLY = _rx(r"只看|仅看|只要|仅限|only|just")
 FOLLOWUP = _rx(
     r"^(?:那|那么|那个|换成|改成|换为|再看|再|还有|then|and|what about|how about|now)"
-    r"|呢$|呢\?$|\bwhat about\b|\bhow about\b|换成|改成|改为|换为|instead"
+    r"|呢$|呢\?$|\bwhat about\b|\bhow about\b|换成|改成|改为|换为|instead|它|其中|该客户|这个客户"
+    r"|\bsame thing\b|\bthe same\b|\bits\b|\bthem\b|\bthose\b"
 )
+# "再往前一个月呢": the previous period moved back (or forward) by one step of its length.
+STEP_BACK = _rx(
+    r"再?往前(?:推)?一个?(?:月|季度|年|期)|再?前一个?(?:月|季度|年|期)|\bthe (?:month|quarter|year) before\b|\bone (?:month|quarter|year) earlier\b"
+)
+STEP_FORWARD = _rx(r"再?往后(?:推)?一个?(?:月|季度|年|期)|\bthe (?:month|quarter|year) after\b")
 
 # Verbs that imply a metric when none is named: "卖了多少" → revenue, "花了多少" → expenses.
 IMPLIED: list[tuple[str, re.Pattern[str]]] = [
@@ -148,7 +154,7 @@ IMPLIED: list[tuple[str, re.Pattern[str]]] = [
     (
         "expenses",
         _rx(
-            r"花了多少钱?|花了|花得|花的|花费|花销|开销|报了多少|报销了?|\bspent\b|\bspend(?:ing)?\b"
+            r"花了多少钱?|花钱|花了|花得|花的|花费|花销|开销|报了多少|报销了?|\bspent\b|\bspend(?:ing)?\b"
             r"|\bcost us\b"
         ),
     ),
@@ -180,6 +186,7 @@ THIS_N = re.compile(r"这(\d+|[一二两三四五六七八九十]+|半)(?=个?(?
 DESCRIBES = re.compile(r"^[ 类级型的等]{0,2}$")
 LETTERS = re.compile(r"\s*((?:[a-z][/、,]?){2,})(?![a-z])")
 MORE_VALUE = re.compile(r"\s*(?:or|and|,|/|、|或|和|及|与)\s*([a-z0-9]+)(?![a-z0-9])")
+KIND_OF = re.compile(r"(?:各|哪|每|不同)一?类的?$|(?:types?|kinds?|categories) of $")
 BREAKDOWN_START = re.compile(r"^(?:哪|各|每)")
 # "cash collected from customers": the entity in general, not one row per customer.
 GENERIC_ENTITY = re.compile(r"(?:from|to|of|with|among|across all) (?:our |the |all )?$")
@@ -204,7 +211,7 @@ STOPWORDS = sorted(
     分析 数据 报表 报告 明细 各个 各自 分别 各 每一个 每个 每家 每 个 按照 按 分 在 和 与 及 以及 跟 同 对 把 为
     是否 还是 还有 期间 总共 一共 合计 总计 总额 总量 共 总 整体 全部 所有 全 公司 我们 咱们 我司 目前 现在 当前 截至
     截止 到 从 至 之间 哪个 哪些 哪家 哪一个 哪 多大 多高 怎么算 算 做了 做到 卖了 达到 达成 实现 完成 大概 大约 左右
-    那边 这边 时候 一起 平均下来 分段 区间 各多少 没收回来 还没收回来 没收回 没收 哪条 哪款 哪位 哪种 哪一 哪几 一共是 一份 一个 一张 一些 一点 份 张 总体 总的 以外 之外 除外 其中 当中 换成 改成 改为 换为 拆一下 拆开 拆 分开看 分开 分一下 多还是少 还是 掉了 多花 少了 多了 涨了 跌了 涨 跌 掉 情况如何 怎么样了 现在 还没 有没有 没有 吗 能不能 可不可以 帮忙 一眼 具体 分布 细 看一下 各有 各是 分成 按照 整个 里 中 内 上 下 这 那 之 其 给 让 用 被 就 都 也 又 还 才 已经 能 会 要 需要 可以 么样 多 少
+    那边 这边 时候 那个月 这个月份 一路 涨上来 上来 差多少 差了多少 比差 多出来 多出 少了多少 一起 平均下来 分段 区间 各多少 没收回来 还没收回来 没收回 没收 哪条 哪款 哪位 哪种 哪一 哪几 一共是 一份 一个 一张 一些 一点 份 张 总体 总的 以外 之外 除外 其中 当中 换成 改成 改为 换为 拆一下 拆开 拆 分开看 分开 分一下 多还是少 还是 掉了 多花 少了 多了 涨了 跌了 涨 跌 掉 情况如何 怎么样了 现在 还没 有没有 没有 吗 能不能 可不可以 帮忙 一眼 具体 分布 细 看一下 各有 各是 分成 按照 整个 里 中 内 上 下 这 那 之 其 给 让 用 被 就 都 也 又 还 才 已经 能 会 要 需要 可以 么样 多 少
     高 低 好 差 大 小 以上 以下 以来 开始 至今 为止 最近 最新 本 该 家 名 位 款 种 条 元 块 万元 亿元 金额 数 额 量 值 率
     对比 比较 相比 比 较 vs 增长 下降 变化 同期 期 年 月 日 季度 季 周 度 累计 情形 状况 水平 幅度 多少钱 钱
     what's whats what is was were are the a an of in for by per on at to from our we my me show tell give list
@@ -250,6 +257,7 @@ class Parse:
     conditions: list[tuple[str, float, bool]] = field(default_factory=list)  # op, value, percent
     drill: bool = False
     split: bool = False
+    step: int = 0  # -1: the period before the previous one; +1: the one after
     only: bool = False
     followup: bool = False
     unknown: list[str] = field(default_factory=list)
@@ -331,6 +339,10 @@ def parse(question: str, lexicon: Lexicon, as_of: date) -> Parse:
     for compare, pattern in COMPARE_PATTERNS:
         if t.find(pattern) and p.compare is None:
             p.compare = compare
+    if t.find(STEP_BACK):  # after comparisons: "vs the quarter before" is a comparison
+        p.step, p.followup = -1, True
+    elif t.find(STEP_FORWARD):
+        p.step, p.followup = 1, True
     p.times = find_times(t.free(), as_of)
     for match in p.times:
         t.take(match.start, match.end)
@@ -384,6 +396,11 @@ def _read_lexicon(t: _Text, p: Parse, lexicon: Lexicon) -> None:
     for index, match in enumerate(matches):
         t.take(match.start, match.end)
         if match.entries[0].kind == "dimension":
+            kind_of = KIND_OF.search(t.text[max(0, match.start - 3) : match.start])
+            parent = lexicon.type_of.get(match.entries[0].name)
+            if kind_of and parent:
+                t.take(match.start - (len(kind_of.group(0))), match.start)
+                match = Match(match.start, match.end, match.text, (Entry("dimension", parent),))
             if match.entries[0].name in lexicon.entities and GENERIC_ENTITY.search(
                 t.text[max(0, match.start - 16) : match.start]
             ):
