@@ -89,15 +89,21 @@ class CatalogIndex:
         count = self.collection.count()
         if not count:
             return []
+        # Each name is indexed once per surface form; keep the best form of each name.
+        wanted = n if kind in ("value", "example") else n * 6
         found = self.collection.query(
-            query_embeddings=self.embed([question]), n_results=min(n, count), where={"kind": kind}
+            query_embeddings=self.embed([question]),
+            n_results=min(wanted, count),
+            where={"kind": kind},
         )
-        hits = []
+        hits: dict[str, Hit] = {}
         for doc, meta, dist in zip(
             found["documents"][0], found["metadatas"][0], found["distances"][0], strict=True
         ):
-            hits.append(Hit(kind, str(meta["name"]), doc, str(meta["payload"]), float(dist)))
-        return hits
+            key = doc if kind in ("value", "example") else str(meta["name"])
+            if key not in hits:
+                hits[key] = Hit(kind, str(meta["name"]), doc, str(meta["payload"]), float(dist))
+        return sorted(hits.values(), key=lambda h: h.distance)[:n]
 
 
 def fingerprint(model: SemanticModel, lexicon: Lexicon, embedder_name: str) -> str:
@@ -112,7 +118,6 @@ def catalog_items(model: SemanticModel, lexicon: Lexicon) -> list[tuple[str, str
     """What the index holds about the model: metrics, dimensions and their values."""
     items = []
     for metric in model.metrics:
-        text = " ".join([metric.name, metric.label.zh, metric.label.en, *metric.synonyms])
         description = (
             metric.description.zh + " / " + metric.description.en if metric.description else ""
         )
@@ -126,10 +131,11 @@ def catalog_items(model: SemanticModel, lexicon: Lexicon) -> list[tuple[str, str
             },
             ensure_ascii=False,
         )
-        # Embed the names people use, not the long definition: it would drown them out.
-        items.append((f"metric:{metric.name}", "metric", metric.name, text, payload))
+        # One entry per name people use (not the long definition, which would drown them out).
+        forms = dict.fromkeys([metric.name, metric.label.zh, metric.label.en, *metric.synonyms])
+        for index, form in enumerate(forms):
+            items.append((f"metric:{metric.name}:{index}", "metric", metric.name, form, payload))
     for dim in model.dimensions:
-        text = " ".join([dim.name, dim.label.zh, dim.label.en, *dim.synonyms])
         payload = json.dumps(
             {
                 "label": dim.label.zh,
@@ -139,7 +145,9 @@ def catalog_items(model: SemanticModel, lexicon: Lexicon) -> list[tuple[str, str
             },
             ensure_ascii=False,
         )
-        items.append((f"dimension:{dim.name}", "dimension", dim.name, text, payload))
+        forms = dict.fromkeys([dim.name, dim.label.zh, dim.label.en, *dim.synonyms])
+        for index, form in enumerate(forms):
+            items.append((f"dimension:{dim.name}:{index}", "dimension", dim.name, form, payload))
         for value in lexicon.values.get(dim.name, []):
             english = dim.value_labels.get(value, "")
             synonyms = " ".join(dim.value_synonyms.get(value, []))
