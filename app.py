@@ -1,121 +1,262 @@
-"""Cockpit's Streamlit app — thin: it picks a semantic query and renders the result.
+"""Cockpit's Streamlit app: a chat that renders `Answer`s — thin, no analytics logic here.
 
-Until the chat (natural-language questions) lands, this is a governed metric explorer: choose
-metrics, a breakdown, a period and a comparison; see the number, a chart, the definition (口径)
-and the SQL. Run with `streamlit run app.py`.
+Each answer shows its narrative, the auto-chart (click a bar or point to drill down), a
+formatted table, CSV/Excel downloads, the interpretation (口径) and SQL, and follow-up
+questions as buttons. The sidebar holds the data source, the as-of date, the role, the
+language, the metric catalog (指标中心) and the LLM status. Run with `streamlit run app.py`.
+What the page shows is computed by `assistant.ui_helpers` (tested without Streamlit).
 """
 
 from __future__ import annotations
 
+import threading
 from datetime import date
+from functools import partial
 
-import altair as alt
 import streamlit as st
 
-from assistant.formatting import format_value
+from assistant import Answer, Assistant
+from assistant.charts import DRILL, chart, drillable
+from assistant.doctor import llm_status
+from assistant.present import describe_range
 from assistant.settings import Settings
-from semantic_layer.catalog import catalog
-from semantic_layer.compiler import compile_query
-from semantic_layer.engine import DuckDBEngine
-from semantic_layer.errors import CockpitError
-from semantic_layer.loader import load_model
-from semantic_layer.query import SemanticQuery
-
-st.set_page_config(page_title="Cockpit 驾驶舱", page_icon="📊", layout="wide")
-
-
-@st.cache_resource(show_spinner="正在准备演示数据… Preparing the demo data…")
-def resources():
-    settings = Settings()
-    model = load_model(settings.model)
-    engine = DuckDBEngine(settings.database_path())
-    return settings, model, engine
-
-
-settings, model, engine = resources()
-lang = st.sidebar.radio("Language / 语言", ["zh", "en"], horizontal=True)
-as_of = settings.resolved_as_of(model.as_of)
-cat = catalog(model)
-
-
-def label(item) -> str:
-    return item.label.get(lang)
-
-
-st.title("Cockpit · " + (model.label.get(lang) if model.label else model.name))
-metric_names = st.sidebar.multiselect(
-    "指标 Metrics",
-    [m.name for m in model.metrics],
-    default=["revenue", "gross_margin"],
-    format_func=lambda n: label(model.metric(n)),
-)
-if not metric_names:
-    st.info("请选择至少一个指标。Choose at least one metric.")
-    st.stop()
-allowed = [d for d in model.dimensions if all(cat.reaches(m, d.name) for m in metric_names)]
-breakdown = st.sidebar.selectbox(
-    "按维度 Breakdown",
-    ["—", *[d.name for d in allowed]],
-    format_func=lambda n: n if n == "—" else label(model.dimension(n)),
-)
-grain = None
-if breakdown != "—" and model.dimension(breakdown).type == "time":
-    grain = st.sidebar.selectbox("粒度 Grain", ["month", "quarter", "year", "week", "day"])
-start = st.sidebar.date_input("开始 From", date(as_of.year, 1, 1))
-end = st.sidebar.date_input("结束 To (inclusive)", as_of)
-compare = st.sidebar.selectbox(
-    "对比 Compare", ["none", "yoy", "mom", "qoq", "previous_period", "budget"]
+from assistant.ui_helpers import (
+    EXAMPLES,
+    HEADLINES,
+    csv_bytes,
+    drill_from_selection,
+    excel_bytes,
+    file_stem,
+    followups,
+    md_escape,
+    metric_catalog,
+    role_options,
+    t,
+    table_frame,
+    timings_text,
 )
 
-dimensions = [] if breakdown == "—" else [f"{breakdown}:{grain}" if grain else breakdown]
-try:
-    query = SemanticQuery(
-        metrics=metric_names,
-        dimensions=dimensions,
-        time_range={"start": start, "end": date.fromordinal(end.toordinal() + 1)},
-        compare=compare,
+st.set_page_config(page_title="Cockpit 经营驾驶舱", page_icon="📊", layout="wide")
+
+
+@st.cache_resource(show_spinner="正在准备数据… Preparing the data…")
+def load_assistant(as_of: date | None) -> Assistant:
+    """One Assistant per as-of date, shared by every session (it is read-only)."""
+    return Assistant.open(as_of=as_of)
+
+
+# --- session state ----------------------------------------------------------------------------
+state = st.session_state
+state.setdefault("turns", [])  # [{"answer": Answer, "as_of": date}]
+state.setdefault("pending", None)  # (question, index of the answer it follows up, or None)
+state.setdefault("lang", Settings().lang)
+
+
+def queue(question: str, base: int | None = None) -> None:
+    """Button and chat callbacks: remember the question; it is asked once the page reruns."""
+    state.pending = (question, base)
+
+
+def queue_from_input() -> None:
+    text = (state.get("question") or "").strip()
+    if text:
+        queue(text)
+
+
+def queue_drill(index: int, key: str, model) -> None:
+    """A click on a chart member: ask the drill-down question for it."""
+    selection = (state.get(key) or {}).get("selection") or {}
+    answer: Answer = state.turns[index]["answer"]
+    question = drill_from_selection(answer, model, selection, state.lang)
+    if question:
+        queue(question, index)
+
+
+def reset() -> None:
+    state.turns = []
+    state.pop("conversation", None)
+
+
+def warm_up() -> None:
+    """Import what the first answer's table needs while the page is still drawing."""
+    import pandas  # noqa: F401
+    import pyarrow  # noqa: F401
+
+
+# The input first: it is pinned to the bottom anyway, and a person can start typing while the
+# data loads.
+st.chat_input(t("input", state.lang), key="question", on_submit=queue_from_input)
+
+
+# --- sidebar ----------------------------------------------------------------------------------
+default = load_assistant(None)
+with st.sidebar:
+    st.radio(
+        "语言 · Language",
+        ["zh", "en"],
+        key="lang",
+        horizontal=True,
+        format_func={"zh": "中文", "en": "English"}.get,
     )
-    compiled = compile_query(model, query)
-    result = engine.execute(compiled.ast)
-except CockpitError as err:
-    st.error(err.message(lang))
-    st.stop()
+lang: str = state.lang
+with st.sidebar:
+    st.header(t("title", lang))
+    st.subheader(t("data_source", lang))
+    if Settings().database is None:
+        st.markdown(t("demo_data", lang))
+    st.caption(f"{t('database', lang)}: `{default.engine.path}`")
+    as_of = st.date_input(
+        t("as_of", lang), value=default.as_of, key="as_of", help=t("as_of_help", lang)
+    )
+    roles = role_options(default.model, lang)
+    st.selectbox(
+        t("role", lang), list(roles), key="role", format_func=roles.get, help=t("role_help", lang)
+    )
+    st.button(t("new_chat", lang), on_click=reset, icon=":material/add_comment:")
 
-units = {c.name: c.unit for c in compiled.columns}
-titles = {c.name: c.label.get(lang) for c in compiled.columns}
-if not dimensions and result.rows:
-    row = result.records()[0]
-    cards = st.columns(len(metric_names))
-    for card, name in zip(cards, metric_names, strict=True):
-        delta = row.get(f"{name}__change_pct")
-        card.metric(
-            titles[name],
-            format_value(row[name], units[name], lang, compact=True),
-            delta=None if delta is None else format_value(delta, "percent", lang),
-            delta_color="normal" if model.metric(name).higher_is_better else "inverse",
+assistant = default if as_of == default.as_of else load_assistant(as_of)
+model = assistant.model
+
+with st.sidebar:
+    with st.expander(t("catalog", lang), icon=":material/menu_book:"):
+        search = st.text_input(
+            t("search", lang), key="catalog_search", placeholder=t("search_placeholder", lang)
         )
-elif result.rows:
-    frame = result.to_pandas()
-    for column in compiled.columns[1:]:
-        frame[column.name] = frame[column.name].astype(float)  # DECIMAL → float, for Vega-Lite
-    key = compiled.columns[0].name
-    first = metric_names[0]
-    mark = alt.Chart(frame).mark_line(point=True) if grain else alt.Chart(frame).mark_bar()
-    x = alt.X(f"{key}:{'T' if grain else 'N'}", title=titles[key], sort=None if grain else "-y")
-    st.altair_chart(
-        mark.encode(x=x, y=alt.Y(f"{first}:Q", title=titles[first]), tooltip=list(frame.columns)),
-        width="stretch",
-    )
-table = result.to_pandas()
-for name in table.columns:
-    if name in units:
-        table[name] = [format_value(v, units[name], lang) for v in table[name]]
-st.dataframe(table.rename(columns=titles), width="stretch", hide_index=True)
+        entries = metric_catalog(model, search, lang)
+        if not entries:
+            st.caption(t("no_match", lang))
+        for entry in entries:
+            direction = t("higher_better" if entry.higher_is_better else "lower_better", lang)
+            st.markdown(
+                f"**{entry.label}** `{entry.name}`  \n"
+                f"{t('definition', lang)}: {md_escape(entry.definition)}  \n"
+                f"{t('unit', lang)}: {entry.unit} · {direction}  \n"
+                f"{t('synonyms', lang)}: {md_escape('、'.join(entry.synonyms) or '—')}"
+            )
+    status = llm_status()
+    st.subheader(t("llm", lang))
+    st.caption(("🟢 " if status.configured else "⚪ ") + status.message)
 
-with st.expander("口径与 SQL · Definitions and SQL"):
-    for name in metric_names:
-        metric = model.metric(name)
-        if metric.description:
-            st.markdown(f"**{label(metric)}**：{metric.description.get(lang)}")
-    st.caption(f"{start} – {end}" + (f" · as of {as_of}"))
-    st.code(compiled.sql, language="sql")
+# --- asking -----------------------------------------------------------------------------------
+conversation = state.get("conversation")
+if conversation is None or conversation.assistant is not assistant:
+    fresh = assistant.conversation()
+    if conversation is not None:  # a new as-of date: keep following the same question
+        fresh.state = conversation.state
+    state.conversation = conversation = fresh
+
+if state.pending is not None:
+    question, base = state.pending
+    state.pending = None
+    if base is not None:  # a follow-up of an earlier answer continues from that answer
+        earlier: Answer = state.turns[base]["answer"]
+        if earlier.status == "ok" and earlier.query is not None:
+            conversation.state = earlier.query
+    state.turns.append({"answer": conversation.ask(question), "as_of": assistant.as_of})
+
+# --- the chat ---------------------------------------------------------------------------------
+label = model.label.get(lang) if model.label else model.name
+st.title(f"Cockpit · {label}")
+st.caption(t("tagline", lang))
+
+
+def show_chart(index: int | str, answer: Answer) -> None:
+    # Drawn here in the page's language, with the model (whether up is good) and the query.
+    spec = chart(answer.columns, answer.rows, lang, model=model, query=answer.query)
+    if not spec:
+        return
+    fixed = any(k in spec for k in ("hconcat", "vconcat", "concat")) or "width" in spec
+    width = "content" if fixed else "stretch"
+    key = f"chart-{index}-{lang}"
+    if drillable(spec) and isinstance(index, int):
+        st.vega_lite_chart(
+            spec,
+            width=width,
+            theme=None,
+            key=key,
+            on_select=partial(queue_drill, index, key, model),
+            selection_mode=DRILL,
+        )
+        st.caption(t("drill_hint", lang))
+    else:
+        st.vega_lite_chart(spec, width=width, theme=None, key=key)
+
+
+if not state.turns:
+    headline = assistant.ask(HEADLINES[lang])
+    if headline.status == "ok":
+        period = describe_range(headline.query.time_range, lang) if headline.query else ""
+        st.markdown(f"**{t('headline', lang, period=period)}**")
+        show_chart("headline", headline)
+    st.markdown(f"**{t('examples', lang)}**")
+    with st.container(horizontal=True):
+        for n, example in enumerate(EXAMPLES[lang]):
+            st.button(example, key=f"example-{n}", on_click=queue, args=(example,))
+    threading.Thread(target=warm_up, daemon=True).start()
+
+
+def show_answer(index: int, answer: Answer) -> None:
+    if answer.status != "ok":
+        notice = {"clarify": st.info, "refused": st.warning}.get(answer.status, st.error)
+        notice(answer.message)
+        if answer.suggestions:
+            st.caption(t("suggestions", lang))
+            with st.container(horizontal=True):
+                for n, suggestion in enumerate(answer.suggestions):
+                    st.button(
+                        suggestion.text,
+                        key=f"suggest-{index}-{n}",
+                        on_click=queue,
+                        args=(suggestion.text,),
+                    )
+        return
+    st.markdown(md_escape(answer.narrative))
+    show_chart(index, answer)
+    frame = table_frame(answer, lang)
+    st.dataframe(frame, hide_index=True, width="stretch", height=min(400, 38 + 35 * len(frame)))
+    stem = file_stem(answer)
+    with st.container(horizontal=True):
+        st.download_button(
+            t("csv", lang),
+            data=partial(csv_bytes, answer, lang),
+            file_name=f"{stem}.csv",
+            mime="text/csv",
+            on_click="ignore",
+            key=f"csv-{index}",
+            icon=":material/download:",
+        )
+        st.download_button(
+            t("excel", lang),
+            data=partial(excel_bytes, answer, lang),
+            file_name=f"{stem}.xlsx",
+            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            on_click="ignore",
+            key=f"xlsx-{index}",
+            icon=":material/table_view:",
+        )
+    with st.expander(t("details", lang), icon=":material/info:"):
+        lines = [line for line in answer.interpretation.splitlines() if line.strip()]
+        st.markdown("\n".join(f"- {md_escape(line)}" for line in lines))
+        if answer.sql:
+            st.code(answer.sql, language="sql")
+        st.caption(timings_text(answer, lang))
+    offers = followups(answer, model)
+    if offers:
+        st.caption(t("followups", lang))
+        with st.container(horizontal=True):
+            for n, offer in enumerate(offers):
+                st.button(
+                    offer.text, key=f"follow-{index}-{n}", on_click=queue, args=(offer.text, index)
+                )
+
+
+previous_as_of = assistant.as_of if not state.turns else state.turns[0]["as_of"]
+for index, turn in enumerate(state.turns):
+    if turn["as_of"] != previous_as_of:
+        st.caption(t("as_of_changed", lang, day=turn["as_of"]))
+        previous_as_of = turn["as_of"]
+    answer = turn["answer"]
+    with st.chat_message("user"):
+        st.markdown(md_escape(answer.question))
+    with st.chat_message("assistant"):
+        show_answer(index, answer)

@@ -1,0 +1,422 @@
+"""What the Streamlit app shows, as pure functions (testable without Streamlit).
+
+The app (`app.py`) only lays these out: the UI strings in both languages, the formatted
+table, the CSV and Excel downloads, the follow-up questions offered under an answer, the
+drill-down question for a clicked member, and the searchable metric catalog (指标中心).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from assistant.answer import Answer
+from assistant.charts import ISO, time_label
+from assistant.formatting import format_value
+from semantic_layer.catalog import catalog
+from semantic_layer.compiler import OutputColumn
+from semantic_layer.model import Grain, SemanticModel
+from semantic_layer.query import Compare
+
+# --- UI strings ------------------------------------------------------------------------------
+UI: dict[str, tuple[str, str]] = {
+    "title": ("经营驾驶舱", "Cockpit"),
+    "tagline": (
+        "用中文或英文提问，答案来自统一口径的指标中心，附图表、口径与 SQL。",
+        "Ask in Chinese or English; every answer comes from the governed metric layer, "
+        "with a chart, its definition and the SQL.",
+    ),
+    "input": (
+        "问一个经营问题，例如：2025年各区域的毛利率",
+        "Ask, e.g. gross margin by region in 2025",
+    ),
+    "language": ("语言", "Language"),
+    "data_source": ("数据源", "Data source"),
+    "demo_data": ("演示数据：华锐科技", "Demo data: Huarui Technology"),
+    "database": ("数据库", "Database"),
+    "as_of": ("数据截至（今天）", "As-of date (today)"),
+    "as_of_help": (
+        "“今年”“上月”等相对时间按这个日期解析。",
+        "Relative periods such as 'this year' or 'last month' resolve against this date.",
+    ),
+    "role": ("角色", "Role"),
+    "all_data": ("全部数据", "All data"),
+    "role_help": (
+        "角色决定能看到的数据范围（行级权限）。",
+        "The role decides which rows you may see (row-level security).",
+    ),
+    "catalog": ("指标中心", "Metric catalog"),
+    "search": ("搜索指标", "Search metrics"),
+    "search_placeholder": ("名称、同义词或口径", "name, synonym or definition"),
+    "no_match": ("没有匹配的指标。", "No metric matches."),
+    "unit": ("单位", "Unit"),
+    "definition": ("口径", "Definition"),
+    "synonyms": ("同义词", "Synonyms"),
+    "higher_better": ("越高越好", "higher is better"),
+    "lower_better": ("越低越好", "lower is better"),
+    "llm": ("LLM 状态", "LLM status"),
+    "new_chat": ("新对话", "New conversation"),
+    "examples": ("试试这些问题", "Try these questions"),
+    "headline": ("核心指标 · {period} · 同比", "Headline numbers · {period} · year over year"),
+    "details": ("口径与 SQL", "Definition and SQL"),
+    "interpretation": ("理解为", "Understood as"),
+    "timings": ("用时", "Time"),
+    "csv": ("下载 CSV", "Download CSV"),
+    "excel": ("下载 Excel", "Download Excel"),
+    "followups": ("接着问", "Follow up"),
+    "suggestions": ("可以这样问", "You could ask"),
+    "drill_hint": (
+        "点击图中的柱或点可下钻到该成员。",
+        "Click a bar or point to drill into that member.",
+    ),
+    "thinking": ("正在计算…", "Working…"),
+    "as_of_changed": ("数据截至日期已改为 {day}", "As-of date changed to {day}"),
+    "rows": ("{n} 行", "{n} rows"),
+}
+
+UNITS = {
+    "yuan": ("元", "¥ (CNY)"),
+    "percent": ("百分比", "percent"),
+    "count": ("个", "count"),
+    "units": ("件", "units"),
+    "days": ("天", "days"),
+    "ratio": ("比值", "ratio"),
+}
+
+EXAMPLES = {
+    "zh": [
+        "2025年各区域的毛利率",
+        "今年收入同比",
+        "近12个月收入趋势",
+        "2025年各区域收入和预算比",
+        "今年各渠道收入占比",
+        "2025年收入前5的客户",
+    ],
+    "en": [
+        "gross margin by region this year",
+        "revenue by month in 2025",
+        "top 5 customers by revenue last year",
+        "revenue by region vs budget in 2025",
+        "this year revenue year over year",
+        "expenses by department this year",
+    ],
+}
+
+
+# The welcome page's KPI cards: this year's headline numbers against last year.
+HEADLINES = {
+    "zh": "今年营业收入、毛利率和费用同比",
+    "en": "this year revenue, gross margin and expenses year over year",
+}
+
+
+def t(key: str, lang: str, **values: Any) -> str:
+    """A UI string in the chosen language."""
+    text = UI[key][0 if lang == "zh" else 1]
+    return text.format(**values) if values else text
+
+
+# --- tables and downloads ----------------------------------------------------------------------
+def _cell(value: Any, column: OutputColumn, lang: str) -> str:
+    if column.kind == "dimension" and column.grain is not None and isinstance(value, date):
+        return time_label(value, column.grain.value, lang)
+    return format_value(value, column.unit, lang, spec=column.format)
+
+
+def table_frame(answer: Answer, lang: str):
+    """The answer as a table for people: headers in `lang`, numbers formatted by unit."""
+    import pandas as pd
+
+    columns = list(answer.columns)
+    data = {
+        _header(c, lang, columns): [_cell(row[i], c, lang) for row in answer.rows]
+        for i, c in enumerate(columns)
+    }
+    return pd.DataFrame(data)
+
+
+def export_frame(answer: Answer, lang: str):
+    """The answer as data (numbers stay numbers) for CSV and Excel, headers in `lang`."""
+    import pandas as pd
+
+    columns = list(answer.columns)
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, Decimal):
+            return float(value)
+        if isinstance(value, date):
+            return value.isoformat()[:10]
+        return value
+
+    data = {
+        _header(c, lang, columns): [plain(row[i]) for row in answer.rows]
+        for i, c in enumerate(columns)
+    }
+    return pd.DataFrame(data)
+
+
+def _header(column: OutputColumn, lang: str, columns: list[OutputColumn]) -> str:
+    label = column.label.get(lang)
+    same = [c for c in columns if c.label.get(lang) == label]
+    return label if len(same) == 1 else f"{label} ({column.name})"
+
+
+def csv_bytes(answer: Answer, lang: str) -> bytes:
+    """UTF-8 with a byte-order mark, so Excel opens the Chinese text correctly."""
+    return export_frame(answer, lang).to_csv(index=False).encode("utf-8-sig")
+
+
+def excel_bytes(answer: Answer, lang: str) -> bytes:
+    """An .xlsx workbook: the data, and a sheet with the question, 口径 and SQL."""
+    import pandas as pd
+
+    about = pd.DataFrame(
+        {
+            "item": [
+                "question" if lang != "zh" else "问题",
+                t("interpretation", lang),
+                "SQL",
+            ],
+            "value": [answer.question, answer.interpretation, answer.sql or ""],
+        }
+    )
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+        export_frame(answer, lang).to_excel(writer, sheet_name="data", index=False)
+        about.to_excel(writer, sheet_name="definition", index=False, header=False)
+    return buffer.getvalue()
+
+
+def file_stem(answer: Answer) -> str:
+    """A safe file name from the question: 2025年各区域的毛利率 → cockpit-2025年各区域的毛利率."""
+    stem = re.sub(r"[^\w\u4e00-\u9fff-]+", "-", answer.question).strip("-")[:40]
+    return f"cockpit-{stem or 'answer'}"
+
+
+# --- follow-ups and drill-down -------------------------------------------------------------------
+@dataclass(frozen=True)
+class FollowUp:
+    """A question offered under an answer: the button's text is the question itself."""
+
+    text: str
+    kind: str  # drill | grain | compare | budget | dimension
+
+
+def child_dimension(model: SemanticModel, dimension: str) -> str | None:
+    """The next level down a hierarchy: region → customer, product_line → product."""
+    return next((d.name for d in model.dimensions if d.parent == dimension), None)
+
+
+def drill_question(
+    answer: Answer, model: SemanticModel, dimension: str, member: str, lang: str | None = None
+) -> str | None:
+    """The question that drills into one member of a result dimension.
+
+    A category with a child level asks "下钻 华东" / "drill into 华东" (→ customers of 华东);
+    a category without one asks for that member's trend ("电商 按月看") or, when the answer is
+    already over time, for that member alone ("只看电商"). A time member goes one grain down:
+    a year by quarter, a quarter by month, a month by day ("2025年Q2按月看").
+    """
+    lang = lang or answer.lang
+    zh = lang == "zh"
+    column = next((c for c in answer.columns if c.name == dimension), None)
+    if column is None or column.kind != "dimension" or not member:
+        return None
+    if column.grain is not None:
+        return _time_drill(member, column.grain, zh)
+    source = column.source
+    metrics = answer.query.metrics if answer.query else []
+    child = child_dimension(model, source)
+    if child is not None and _reaches_all(model, metrics, child):
+        return f"下钻 {member}" if zh else f"drill into {member}"
+    timed = any(c.grain is not None for c in answer.columns if c.kind == "dimension")
+    if timed:
+        return f"只看{member}" if zh else f"only {member}"
+    return f"{member} 按月看" if zh else f"{member} by month"
+
+
+MONTHS = "January February March April May June July August September October November December"
+
+
+def _time_drill(member: str, grain: Grain, zh: bool) -> str | None:
+    """`member` is the member's first day (ISO) or its axis label (2025Q2, 2025-03, 2025)."""
+    match = re.match(r"^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?$", member) or None
+    quarter = re.match(r"^(\d{4})Q([1-4])$", member)
+    if quarter:
+        year, q = int(quarter.group(1)), int(quarter.group(2))
+        month = (q - 1) * 3 + 1
+    elif match:
+        year = int(match.group(1))
+        month = int(match.group(2) or 1)
+        q = (month - 1) // 3 + 1
+    else:
+        return None
+    if grain is Grain.year:
+        return f"{year}年按季度看" if zh else f"by quarter for {year}"
+    if grain is Grain.quarter:
+        return f"{year}年Q{q}按月看" if zh else f"by month for {year} Q{q}"
+    if grain is Grain.month:
+        name = MONTHS.split()[month - 1]
+        return f"{year}年{month}月按天看" if zh else f"by day for {name} {year}"
+    return None
+
+
+def drill_from_selection(
+    answer: Answer, model: SemanticModel, selection: dict[str, Any], lang: str | None = None
+) -> str | None:
+    """The drill question for a chart selection: {"drill": [{"region": "华东"}]}."""
+    points = selection.get("drill") if isinstance(selection, dict) else None
+    if not points or not isinstance(points, list) or not isinstance(points[0], dict):
+        return None
+    point = points[0]
+    for column in answer.columns:
+        if column.kind != "dimension":
+            continue
+        if column.name + ISO in point:
+            return drill_question(answer, model, column.name, str(point[column.name + ISO]), lang)
+        if column.name in point:
+            return drill_question(answer, model, column.name, str(point[column.name]), lang)
+    return None
+
+
+def _reaches_all(model: SemanticModel, metrics: list[str], dimension: str) -> bool:
+    cat = catalog(model)
+    return all(cat.reaches(m, dimension) for m in metrics)
+
+
+def top_member(answer: Answer, dimension: str) -> str | None:
+    """The member with the largest first metric (the natural one to drill into)."""
+    names = answer.names
+    metric = next((c.name for c in answer.columns if c.kind == "metric"), None)
+    if metric is None or dimension not in names:
+        return None
+    i, j = names.index(dimension), names.index(metric)
+    totals: dict[str, float] = {}
+    for row in answer.rows:
+        if row[i] is None or row[j] is None:
+            continue
+        totals[str(row[i])] = totals.get(str(row[i]), 0.0) + float(row[j])
+    return max(totals, key=lambda k: totals[k]) if totals else None
+
+
+def followups(answer: Answer, model: SemanticModel, limit: int = 4) -> list[FollowUp]:
+    """Questions worth asking next, in the answer's language: drill into the top member,
+    a finer time grain, a comparison (同比, budget), another reachable dimension."""
+    query = answer.query
+    if answer.status != "ok" or query is None or not answer.rows:
+        return []
+    zh = answer.lang == "zh"
+    offers: list[FollowUp] = []
+    dims = [c for c in answer.columns if c.kind == "dimension"]
+    cats = [c for c in dims if c.grain is None]
+    times = [c for c in dims if c.grain is not None]
+
+    for column in cats:  # drill into the largest member along the hierarchy
+        child = child_dimension(model, column.source)
+        member = top_member(answer, column.name)
+        if child and member and _reaches_all(model, query.metrics, child):
+            offers.append(FollowUp(f"下钻 {member}" if zh else f"drill into {member}", "drill"))
+            break
+
+    window = query.time_range
+    if not times and window is not None and window.days > 31:
+        offers.append(FollowUp("按月看" if zh else "by month", "grain"))
+    elif times and times[0].grain in (Grain.year, Grain.quarter):
+        finer = "quarter" if times[0].grain is Grain.year else "month"
+        word = {"quarter": "按季度看", "month": "按月看"}[finer]
+        offers.append(FollowUp(word if zh else f"by {finer}", "grain"))
+
+    if query.compare is Compare.none and window is not None:
+        offers.append(FollowUp("同比" if zh else "year over year", "compare"))
+        if any(model.metric(m).budget for m in query.metrics):
+            offers.append(FollowUp("和预算比" if zh else "vs budget", "budget"))
+
+    used = {d.name for d in query.dimensions} | {f.dimension for f in query.filters}
+    for dimension in model.dimensions:
+        if (
+            dimension.type != "category"
+            or dimension.parent is not None
+            or dimension.name in used
+            or not _reaches_all(model, query.metrics, dimension.name)
+        ):
+            continue
+        label = dimension.label.get(answer.lang)
+        if cats:
+            text = f"换成按{label}看" if zh else f"by {label.lower()} instead"
+        else:
+            text = f"按{label}看" if zh else f"by {label.lower()}"
+        offers.append(FollowUp(text, "dimension"))
+        break
+    return offers[:limit]
+
+
+# --- the metric catalog (指标中心) --------------------------------------------------------------
+@dataclass(frozen=True)
+class CatalogEntry:
+    name: str
+    label: str
+    definition: str
+    unit: str
+    synonyms: tuple[str, ...]
+    higher_is_better: bool
+
+
+def metric_catalog(model: SemanticModel, search: str = "", lang: str = "zh") -> list[CatalogEntry]:
+    """The model's metrics matching `search` (name, labels, synonyms or definition)."""
+    needle = search.strip().lower()
+    entries = []
+    for metric in model.metrics:
+        definition = metric.description.get(lang) if metric.description else ""
+        haystack = " ".join(
+            [
+                metric.name,
+                metric.label.zh,
+                metric.label.en,
+                *metric.synonyms,
+                metric.description.zh if metric.description else "",
+                metric.description.en if metric.description else "",
+            ]
+        ).lower()
+        if needle and not all(word in haystack for word in needle.split()):
+            continue
+        entries.append(
+            CatalogEntry(
+                name=metric.name,
+                label=metric.label.get(lang),
+                definition=definition,
+                unit=UNITS.get(metric.unit, (metric.unit, metric.unit))[0 if lang == "zh" else 1],
+                synonyms=tuple(metric.synonyms),
+                higher_is_better=metric.higher_is_better,
+            )
+        )
+    return entries
+
+
+def role_options(model: SemanticModel, lang: str) -> dict[str, str]:
+    """Role name → label; "*" (all data) first. The demo model declares no roles yet."""
+    options = {"*": t("all_data", lang)}
+    for role in model.roles:
+        options[role.name] = role.label.get(lang) if role.label else role.name
+    return options
+
+
+def md_escape(text: str) -> str:
+    """Text shown as Markdown literally ($ would start a formula, * or _ emphasis)."""
+    return re.sub(r"([\\`*_~$#<>\[\]])", r"\\\1", text)
+
+
+def timings_text(answer: Answer, lang: str) -> str:
+    """ "用时 8.1 ms（understand 1.2 · compile 2.0 · execute 4.1 · present 0.8）"."""
+    if not answer.timings:
+        return ""
+    total = sum(answer.timings.values()) * 1000
+    parts = " · ".join(f"{k} {v * 1000:.1f}" for k, v in answer.timings.items())
+    return (
+        f"{t('timings', lang)} {total:.1f} ms（{parts}）"
+        if lang == "zh"
+        else (f"{t('timings', lang)} {total:.1f} ms ({parts})")
+    )

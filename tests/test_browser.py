@@ -1,0 +1,113 @@
+"""A real browser: `streamlit run app.py`, headless Chromium, a Chinese question, its chart.
+
+Saves a screenshot to tests/artifacts/browser_answer.png and prints the cold start (process
+start → first answer rendered with its chart). Needs Debian's `chromium` and the `playwright`
+package (never `playwright install`: the system browser is used); `.ci/run` installs both.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+QUESTION = "2025年各区域的毛利率"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def browser():
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def server(demo_db):
+    """Starts `streamlit run app.py` on a free port; yields (url, start time, process)."""
+    port = _free_port()
+    env = {**os.environ, "COCKPIT_DATABASE": str(demo_db), "COCKPIT_LANG": "zh"}
+    command = [sys.executable, "-m", "streamlit", "run", "app.py"]
+    command += ["--server.port", str(port), "--server.headless", "true"]
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    try:
+        yield f"http://localhost:{port}", started, process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def _wait_for_port(url: str, process: subprocess.Popen, timeout: float = 30) -> None:
+    port = int(url.rsplit(":", 1)[1])
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"streamlit exited early:\n{process.stdout.read()}")
+        try:
+            socket.create_connection(("localhost", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    pytest.fail("streamlit did not start listening in time")
+
+
+def test_chinese_question_in_a_real_browser(server, browser):
+    url, started, process = server
+    page = browser.new_page(viewport={"width": 1280, "height": 1500})
+    _wait_for_port(url, process)
+    page.goto(url)
+    box = page.get_by_test_id("stChatInputTextArea")
+    box.wait_for(timeout=30_000)
+    box.fill(QUESTION)
+    box.press("Enter")
+    answer = page.get_by_test_id("stChatMessage").filter(has_text="毛利率最高的是")
+    answer.wait_for(timeout=30_000)
+    chart = page.locator("[data-testid='stChatMessage'] .vega-embed canvas, "
+                         "[data-testid='stChatMessage'] .vega-embed svg").first
+    chart.wait_for(timeout=30_000)
+    cold_start = time.perf_counter() - started
+    print(f"\ncold start to first answer: {cold_start:.2f} s")
+
+    page.wait_for_timeout(800)  # let the chart finish its first paint before the screenshot
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "browser_answer.png"), full_page=True)
+
+    text = page.inner_text("body")
+    assert QUESTION in text
+    assert "毛利率最高的是 华北" in text
+    assert "华东" in text and "29.1%" in text  # the formatted table
+    box = chart.bounding_box()
+    assert box is not None and box["width"] > 300 and box["height"] > 150
+    assert cold_start < 15  # generous for a loaded CI machine; the README reports the real one
