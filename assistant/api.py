@@ -32,7 +32,7 @@ from semantic_layer.errors import CockpitError
 from semantic_layer.expressions import parse_expr, qualify
 from semantic_layer.loader import load_model
 from semantic_layer.model import MetricKind, SemanticModel
-from semantic_layer.query import SemanticQuery
+from semantic_layer.query import Intent, SemanticQuery
 
 if TYPE_CHECKING:
     from assistant.llm.backend import LLMBackend
@@ -218,6 +218,20 @@ class Assistant:
         """Compile, execute and present a SemanticQuery (the second half of `ask`)."""
         timings = dict(timings or {})
         notes = list(notes or [])
+        if query.intent is Intent.explain and len(query.metrics) == 1 and not query.dimensions:
+            from assistant.insights.answers import explain_answer
+
+            try:
+                return explain_answer(self, query, question, lang, timings)
+            except CockpitError as err:
+                return Answer(
+                    question=question,
+                    status="refused",
+                    lang=lang,
+                    query=query,
+                    message=err.message(lang),
+                    timings=timings,
+                )
         try:
             started = time.perf_counter()
             compiled = compile_query(self.model, query, dialect=self.engine.dialect)

@@ -50,6 +50,8 @@ COMMON_ENGLISH = set(
     moving much must my need needs never new next no not now number numbers of off often
     on once one only or order other others our ours out over overall own part past per
     percent perform performance performed performing period perhaps place please point poor
+    fall falls fell falling drop drops dropped dropping jump jumps jumped spike spiked surge
+    surged decline declined declining rise rises risen climb climbed plunge plunged dip dipped
     plus pretty previous probably put quarter quarters quite rate rather really recent recently
     report right rise rising rose run running same say second see seem seems set several
     shall she should show showed shown shows side since sit sits sitting small stack stacks smaller so some something

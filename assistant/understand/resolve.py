@@ -45,7 +45,9 @@ SQL_LIKE = re.compile(
 )
 # Requests to change data, in words: never run, never answered with a number.
 CHANGE_DATA = re.compile(
-    r"删掉|删除|删了|清空|清除|修改|篡改|更新数据|插入|写入|改成\d|\b(?:delete|drop|erase|wipe|modify|overwrite)\b"
+    r"删掉|删除|删了|清空|清除|篡改|更新数据|修改数据|插入|写入|改成\d"
+    r"|\b(?:delete|drop|erase|wipe|remove|truncate|modify|overwrite|update|insert)\s+(?:the\s+|all\s+|some\s+)?"
+    r"(?:table|tables|data|records?|rows?|orders?|customers?|database|everything|entries)\b"
 )
 # Concepts people ask for that this model does not define: say so, offer the nearest.
 NOT_MODELLED = [
@@ -663,6 +665,13 @@ class _Resolver:
             return times[0].range, None
         if keep is not None:
             return keep, None
+        if p.intent is Intent.explain:
+            start = date(as_of.year, as_of.month, 1)
+            self.note(
+                f"未指定时间：解释本月（{start} 至 {as_of}）相对上月的变化",
+                f"No period given: explaining this month ({start} to {as_of}) vs the last",
+            )
+            return TimeRange(start=start, end=tomorrow, label="本月"), None
         balances = all(self.model.metric(m).semi_additive for m in self._leaves(metrics))
         if balances:
             self.note(

@@ -1,0 +1,288 @@
+"""Insights as `Answer`s: the explanation of a change, and the executive summary."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+from assistant.answer import Answer, Suggestion
+from assistant.formatting import format_value
+from assistant.insights.explain import Driver, Explanation, explain
+from assistant.present import describe_range
+from semantic_layer.compiler import OutputColumn, compile_query
+from semantic_layer.model import Label
+from semantic_layer.query import Compare, SemanticQuery
+
+if TYPE_CHECKING:
+    from assistant.api import Assistant
+
+BASELINE_WORDS = {
+    Compare.mom: ("上月", "the previous month"),
+    Compare.qoq: ("上季度", "the previous quarter"),
+    Compare.yoy: ("去年同期", "the same period last year"),
+    Compare.previous_period: ("上期", "the previous period"),
+}
+
+
+def _amount(value: float | None, unit: str, lang: str, change: bool = False) -> str:
+    """A readable amount; a change of a ratio is said in percentage points."""
+    if value is None:
+        return "—"
+    if unit == "percent" and change:
+        return f"{value * 100:+.1f}{'个百分点' if lang == 'zh' else ' pts'}"
+    text = format_value(value, unit, lang, compact=True)
+    return f"+{text}" if change and value > 0 else text
+
+
+def _member(assistant: Assistant, driver: Driver, lang: str) -> str:
+    label = assistant.model.dimension(driver.dimension).label.get(lang)
+    return f"{label}「{driver.member}」" if lang == "zh" else f"{label} {driver.member}"
+
+
+def explain_answer(
+    assistant: Assistant,
+    query: SemanticQuery,
+    question: str,
+    lang: str,
+    timings: dict[str, float],
+) -> Answer:
+    """Why did a metric move: the change, its top drivers, a waterfall and drill-downs."""
+    started = time.perf_counter()
+    result = explain(assistant.model, assistant.catalog, assistant.engine, query)
+    timings["execute"] = time.perf_counter() - started
+    started = time.perf_counter()
+    metric = assistant.model.metric(result.metric)
+    unit = metric.unit
+    zh = lang == "zh"
+    yoy = _yoy_change(assistant, query) if result.compare is not Compare.yoy else None
+    period = describe_range(result.current_range, lang).split("（")[0].split(" (")[0]
+    words = BASELINE_WORDS.get(result.compare, BASELINE_WORDS[Compare.previous_period])[
+        0 if zh else 1
+    ]
+    change = result.change
+    if change is None or result.kind == "opaque":
+        narrative = (
+            f"{period}{metric.label.zh}为 {_amount(result.current, unit, lang)}，对比{words} "
+            f"{_amount(result.baseline, unit, lang)}。该指标无法按维度拆解变化。"
+            if zh
+            else f"{metric.label.en} was {_amount(result.current, unit, lang)} in {period} vs "
+            f"{_amount(result.baseline, unit, lang)} for {words}; its change cannot be split by dimension."
+        )
+    else:
+        up = change > 0
+        verb = ("上升" if up else "下降") if zh else ("up" if up else "down")
+        lines = [
+            f"{period}{metric.label.zh}为 {_amount(result.current, unit, lang)}，比{words}"
+            f"（{_amount(result.baseline, unit, lang)}）{verb} {_amount(abs(change), unit, lang, True).lstrip('+')}。"
+            if zh
+            else f"{metric.label.en} in {period} was {_amount(result.current, unit, lang)}, {verb} "
+            f"{_amount(abs(change), unit, lang, True).lstrip('+')} from {words} "
+            f"({_amount(result.baseline, unit, lang)})."
+        ]
+        if yoy is not None:
+            lines.append(
+                f"同比变化 {_amount(yoy, unit, lang, True)}。"
+                if zh
+                else f"Year over year: {_amount(yoy, unit, lang, True)}."
+            )
+        dominant = result.dominant
+        if dominant is not None:
+            chain = " × ".join(_member(assistant, d, lang) for d in result.path if d.share >= 0.5)
+            last = [d for d in result.path if d.share >= 0.5][-1]
+            lines.append(
+                f"主要原因：{chain} 贡献了 {_amount(last.contribution, unit, lang, True)}，"
+                f"占变化的 {last.share:.0%}（其在{words}的权重仅 {last.weight:.0%}）。"
+                if zh
+                else f"Main driver: {chain}, contributing {_amount(last.contribution, unit, lang, True)} — "
+                f"{last.share:.0%} of the change, against a weight of {last.weight:.0%}."
+            )
+            if last.rate_effect is not None:
+                lines.append(
+                    f"其中费率（自身比率变化）效应 {_amount(last.rate_effect, unit, lang, True)}，"
+                    f"结构（占比变化）效应 {_amount(last.mix_effect, unit, lang, True)}。"
+                    if zh
+                    else f"Rate effect {_amount(last.rate_effect, unit, lang, True)}, mix effect "
+                    f"{_amount(last.mix_effect, unit, lang, True)}."
+                )
+        elif not result.top_drivers(1):
+            lines.append(
+                "该范围内只有一个成员，无法再按维度拆分。"
+                if zh
+                else "Only one member is in scope, so there is nothing to split by."
+            )
+        else:
+            top = result.top_drivers(3)
+            listed = (
+                "、".join(
+                    f"{_member(assistant, d, lang)}（{_amount(d.contribution, unit, lang, True)}）"
+                    for d in top
+                )
+                if zh
+                else ", ".join(
+                    f"{_member(assistant, d, lang)} ({_amount(d.contribution, unit, lang, True)})"
+                    for d in top
+                )
+            )
+            lines.append(
+                f"变化分布较均匀，没有单一的主导因素；贡献最大的是：{listed}。"
+                if zh
+                else f"The change is spread out with no single dominant driver; the largest parts: {listed}."
+            )
+        narrative = "".join(lines) if zh else " ".join(lines)
+    drivers = result.top_drivers(10)
+    if result.path:
+        drivers = [*result.path, *[d for d in drivers if d not in result.path]][:10]
+    columns = (
+        OutputColumn("dimension", "dimension", "dimension", Label(zh="维度", en="Dimension")),
+        OutputColumn("member", "dimension", "member", Label(zh="成员", en="Member")),
+        OutputColumn("baseline", "compare", result.metric, Label(zh=words, en=words), unit),
+        OutputColumn("current", "metric", result.metric, metric.label, unit),
+        OutputColumn(
+            "contribution", "change", result.metric, Label(zh="贡献", en="Contribution"), unit
+        ),
+        OutputColumn(
+            "share", "share", result.metric, Label(zh="占变化", en="Share of change"), "percent"
+        ),
+    )
+    rows = [
+        (
+            assistant.model.dimension(d.dimension).label.get(lang)
+            + ("（下钻）" if zh and d.filters else " (drill)" if d.filters else ""),
+            d.member,
+            d.baseline,
+            d.current,
+            d.contribution,
+            d.share,
+        )
+        for d in drivers
+    ]
+    suggestions = _drill_suggestions(assistant, result, query, lang)
+    compiled = compile_query(assistant.model, result.queries[0]) if result.queries else None
+    answer = Answer(
+        question=question,
+        status="ok",
+        lang=lang,
+        query=query,
+        sql=compiled.sql if compiled else None,
+        columns=columns,
+        rows=rows,
+        interpretation=_interpretation(assistant, result, lang),
+        narrative=narrative,
+        chart=_waterfall(assistant, result, drivers, lang),
+        suggestions=tuple(Suggestion(s) for s in suggestions),
+        timings=timings,
+    )
+    timings["present"] = time.perf_counter() - started
+    return answer
+
+
+def _yoy_change(assistant: Assistant, query: SemanticQuery) -> float | None:
+    yoy = query.model_copy(update={"compare": Compare.yoy, "dimensions": [], "intent": "lookup"})
+    row = assistant.engine.execute(compile_query(assistant.model, yoy).ast).records()[0]
+    metric = query.metrics[0]
+    return None if row.get(f"{metric}__change") is None else float(row[f"{metric}__change"])
+
+
+def _interpretation(assistant: Assistant, result: Explanation, lang: str) -> str:
+    metric = assistant.model.metric(result.metric)
+    zh = lang == "zh"
+    method = {
+        "ratio": (
+            "比率指标：每个成员的贡献 = 费率效应 + 结构效应，合计等于总变化",
+            "ratio metric: each member's contribution = rate effect + mix effect; they add up to the change",
+        ),
+        "additive": (
+            "可加指标：各成员的变化合计等于总变化",
+            "additive metric: members' changes add up to the total change",
+        ),
+        "opaque": ("该指标不可按维度拆解", "this metric cannot be split by dimension"),
+    }[result.kind][0 if zh else 1]
+    definition = metric.description.get(lang) if metric.description else ""
+    return "\n".join(
+        [
+            f"{'指标' if zh else 'Metric'}: {metric.label.get(lang)} — {definition}",
+            f"{'期间' if zh else 'Period'}: {describe_range(result.current_range, lang)}",
+            f"{'基期' if zh else 'Baseline'}: {describe_range(result.baseline_range, lang)}",
+            f"{'方法' if zh else 'Method'}: {method}",
+        ]
+    )
+
+
+def _drill_suggestions(
+    assistant: Assistant, result: Explanation, query: SemanticQuery, lang: str
+) -> list[str]:
+    metric = assistant.model.metric(result.metric).label.get(lang)
+    label = query.time_range.label if query.time_range and query.time_range.label else ""
+    out = []
+    members = [d for d in result.path if d.share >= 0.5] or result.top_drivers(1)
+    if members:
+        top = members[-1]
+        dims = [d for d in result.ranked_dimensions if d != top.dimension][:2]
+        for dim in dims:
+            dim_label = assistant.model.dimension(dim).label.get(lang)
+            out.append(
+                f"{label}{top.member}各{dim_label}的{metric}"
+                if lang == "zh"
+                else f"{metric} by {dim_label.lower()} for {top.member} {label}".strip()
+            )
+    out.append(f"{label}{metric}同比" if lang == "zh" else f"{metric} {label} year over year")
+    return out[:3]
+
+
+def _waterfall(
+    assistant: Assistant, result: Explanation, drivers: list[Driver], lang: str
+) -> dict[str, Any] | None:
+    """Baseline → the biggest contributions of the best dimension → current."""
+    if result.change is None or not result.ranked_dimensions:
+        return None
+    best = result.ranked_dimensions[0]
+    members = result.by_dimension.get(best, [])[:6]
+    other = result.change - sum(d.contribution for d in members)
+    zh = lang == "zh"
+    steps = [("基期" if zh else "Baseline", result.baseline or 0.0, "total")]
+    steps += [(d.member, d.contribution, "up" if d.contribution >= 0 else "down") for d in members]
+    if abs(other) > 1e-12:
+        steps.append(("其他" if zh else "Other", other, "up" if other >= 0 else "down"))
+    values, running = [], 0.0
+    for name, amount, kind in steps:
+        start = 0.0 if kind == "total" else running
+        end = amount if kind == "total" else running + amount
+        running = end
+        values.append({"step": name, "start": start, "end": end, "kind": kind})
+    values.append(
+        {
+            "step": "本期" if zh else "Current",
+            "start": 0.0,
+            "end": result.current or 0.0,
+            "kind": "total",
+        }
+    )
+    unit = assistant.model.metric(result.metric).unit
+    title = assistant.model.dimension(best).label.get(lang)
+    return {
+        "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
+        "title": f"{assistant.model.metric(result.metric).label.get(lang)}: "
+        + ("按" + title + "拆解" if zh else f"by {title.lower()}"),
+        "data": {"values": values},
+        "mark": {"type": "bar"},
+        "encoding": {
+            "x": {"field": "step", "type": "nominal", "sort": None, "title": None},
+            "y": {
+                "field": "start",
+                "type": "quantitative",
+                "title": None,
+                **({"axis": {"format": "%"}} if unit == "percent" else {}),
+            },
+            "y2": {"field": "end"},
+            "color": {
+                "field": "kind",
+                "type": "nominal",
+                "legend": None,
+                "scale": {
+                    "domain": ["total", "up", "down"],
+                    "range": ["#4c78a8", "#54a24b", "#e45756"],
+                },
+            },
+        },
+        "config": {"font": "Noto Sans CJK SC, PingFang SC, Microsoft YaHei, sans-serif"},
+    }
