@@ -163,7 +163,26 @@ class _Explainer:
         )
         self.queries.append(query)
         compiled = compile_query(self.model, query, dialect=self.engine.dialect)
-        return self.engine.execute(compiled.ast).records()
+        rows = self.engine.execute(compiled.ast).records()
+        if not dims or compiled.comparison_range is None:
+            return rows
+        # The comparison joins onto this period's members; members only in the baseline (a
+        # customer who stopped buying) must count too, or the split would not add up.
+        baseline = query.model_copy(
+            update={"time_range": compiled.comparison_range, "compare": Compare.none}
+        )
+        seen = {tuple(r[d] for d in dims) for r in rows}
+        compiled = compile_query(self.model, baseline, dialect=self.engine.dialect)
+        for row in self.engine.execute(compiled.ast).records():
+            if tuple(row[d] for d in dims) not in seen:
+                rows.append(
+                    {
+                        **{d: row[d] for d in dims},
+                        **{p: None for p in self.parts},
+                        **{f"{p}__compare": row[p] for p in self.parts},
+                    }
+                )
+        return rows
 
     def totals(self) -> tuple[dict[str, float], dict[str, float]]:
         row = self._run([], [])[0]
