@@ -35,6 +35,7 @@ from assistant.ui_helpers import (
     table_frame,
     timings_text,
 )
+from semantic_layer.query import Intent
 
 st.set_page_config(page_title="Cockpit 经营驾驶舱", page_icon="📊", layout="wide")
 
@@ -161,8 +162,10 @@ st.caption(t("tagline", lang))
 
 
 def show_chart(index: int | str, answer: Answer) -> None:
-    # Drawn here in the page's language, with the model (whether up is good) and the query.
-    spec = chart(answer.columns, answer.rows, lang, model=model, query=answer.query)
+    if answer.query is not None and answer.query.intent is Intent.explain:
+        spec = answer.chart  # the explanation draws its own chart (a waterfall)
+    else:  # drawn in the page's language, with the model (is up good?) and the query
+        spec = chart(answer.columns, answer.rows, lang, model=model, query=answer.query)
     if not spec:
         return
     fixed = any(k in spec for k in ("hconcat", "vconcat", "concat")) or "width" in spec
@@ -240,14 +243,13 @@ def show_answer(index: int, answer: Answer) -> None:
         if answer.sql:
             st.code(answer.sql, language="sql")
         st.caption(timings_text(answer, lang))
-    offers = followups(answer, model)
+    offers = [s.text for s in answer.suggestions]  # the answer's own (an explanation's drills)
+    offers += [f.text for f in followups(answer, model) if f.text not in offers]
     if offers:
         st.caption(t("followups", lang))
         with st.container(horizontal=True):
-            for n, offer in enumerate(offers):
-                st.button(
-                    offer.text, key=f"follow-{index}-{n}", on_click=queue, args=(offer.text, index)
-                )
+            for n, offer in enumerate(offers[:6]):
+                st.button(offer, key=f"follow-{index}-{n}", on_click=queue, args=(offer, index))
 
 
 previous_as_of = assistant.as_of if not state.turns else state.turns[0]["as_of"]

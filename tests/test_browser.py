@@ -94,8 +94,10 @@ def test_chinese_question_in_a_real_browser(server, browser):
     box.press("Enter")
     answer = page.get_by_test_id("stChatMessage").filter(has_text="毛利率最高的是")
     answer.wait_for(timeout=30_000)
-    chart = page.locator("[data-testid='stChatMessage'] .vega-embed canvas, "
-                         "[data-testid='stChatMessage'] .vega-embed svg").first
+    chart = page.locator(
+        "[data-testid='stChatMessage'] .vega-embed canvas, "
+        "[data-testid='stChatMessage'] .vega-embed svg"
+    ).first
     chart.wait_for(timeout=30_000)
     cold_start = time.perf_counter() - started
     print(f"\ncold start to first answer: {cold_start:.2f} s")
