@@ -214,11 +214,29 @@ class Assistant:
         lang: str = "zh",
         timings: dict[str, float] | None = None,
         notes: list[str] | None = None,
+        plain: bool = False,
     ) -> Answer:
-        """Compile, execute and present a SemanticQuery (the second half of `ask`)."""
+        """Compile, execute and present a SemanticQuery (the second half of `ask`).
+
+        Explain and summary intents go to the insights unless `plain` asks for the numbers only.
+        """
         timings = dict(timings or {})
         notes = list(notes or [])
-        if query.intent is Intent.explain and len(query.metrics) == 1 and not query.dimensions:
+        if (
+            not plain
+            and query.intent is Intent.summary
+            and not query.dimensions
+            and query.time_range is not None
+        ):
+            from assistant.insights.answers import summary_answer
+
+            return summary_answer(self, query, question, lang, timings, notes)
+        if (
+            not plain
+            and query.intent is Intent.explain
+            and len(query.metrics) == 1
+            and not query.dimensions
+        ):
             from assistant.insights.answers import explain_answer
 
             try:

@@ -342,6 +342,27 @@ def chat(
 
 
 @app.command()
+def report(
+    out: Annotated[Path, typer.Option("--out", help="report.html or report.md")],
+    period: Annotated[str | None, typer.Option(help="2025-12, 2025-Q4, 2025, 上月…")] = None,
+    lang: Lang = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="the 'today', YYYY-MM-DD")] = None,
+    model: ModelOpt = None,
+    db: DbOpt = None,
+) -> None:
+    """Export the executive summary (经营简报) with charts to HTML or Markdown."""
+    from assistant.insights.report import write_report
+
+    settings = _settings(lang=lang)
+    try:
+        assistant = _assistant(model, db, as_of)
+        path = write_report(assistant, period, out, settings.lang)
+    except CockpitError as err:
+        _fail(err, settings.lang)
+    typer.echo(str(path))
+
+
+@app.command()
 def doctor(model: ModelOpt = None, db: DbOpt = None) -> None:
     """Show the configuration: data, model, as-of date, cache, and whether the LLM answers."""
     from assistant.doctor import llm_status

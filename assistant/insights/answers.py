@@ -286,3 +286,51 @@ def _waterfall(
         },
         "config": {"font": "Noto Sans CJK SC, PingFang SC, Microsoft YaHei, sans-serif"},
     }
+
+
+def summary_answer(
+    assistant: Assistant,
+    query: SemanticQuery,
+    question: str,
+    lang: str,
+    timings: dict[str, float],
+    notes: list[str],
+) -> Answer:
+    """The executive summary: the KPI pack as columns, the story as the narrative."""
+    from dataclasses import replace
+
+    from assistant.insights.summary import build_summary
+
+    assert query.time_range is not None
+    started = time.perf_counter()
+    summary = build_summary(assistant, query.time_range)
+    timings["insights"] = time.perf_counter() - started
+    pack = query.model_copy(
+        update={
+            "metrics": [k.metric for k in summary.kpis],
+            "compare": Compare.previous_period,
+        }
+    )
+    answer = assistant.run(pack, question, lang, timings, notes, plain=True)
+    if answer.status != "ok":
+        return answer
+    extra = []
+    for alert in summary.alerts:
+        extra.append(getattr(alert, "message_zh" if lang == "zh" else "message_en", str(alert)))
+    return replace(
+        answer,
+        narrative=summary.narrative(lang),
+        notes=(*answer.notes, *extra),
+        suggestions=tuple(
+            Suggestion(s)
+            for s in (
+                ["为什么收入变化了", "各区域的营业收入", "哪些客户逾期最多"]
+                if lang == "zh"
+                else [
+                    "why did revenue change",
+                    "revenue by region",
+                    "which customers are most overdue",
+                ]
+            )
+        ),
+    )

@@ -34,7 +34,8 @@ SUMMARY_METRICS = [
     "expenses",
     "operating_profit",
     "collections",
-    "ar_balance",
+    "overdue_ar",
+    "operating_cash_flow",
 ]
 EPOCH = date(1900, 1, 1)
 # "drop table orders;", "select * from x", "1; delete from y --": commands, not questions.
