@@ -215,16 +215,49 @@ class Role(Frozen):
 
 
 class Alert(Frozen):
-    """A threshold rule on a metric (智能预警)."""
+    """A rule on a metric (智能预警): a threshold, or a change against the previous period.
+
+    Threshold: `metric op value` (gross_margin < 0.28). Change: with `change: mom|yoy` the rule
+    reads the relative change instead, as a fraction (`change: yoy, op: "<", value: -0.1` fires
+    when the metric fell more than 10% on the same period last year). `filters` narrow the
+    scope (only 市场部); `dimensions` evaluate the rule once per member (per customer), and
+    `grain` is the period it is evaluated over. `owner_role` names the role that should act.
+    """
+
+    class Scope(Frozen):
+        """A scope condition, shaped like a query filter: {dimension, op, values}."""
+
+        dimension: str
+        op: Literal["=", "!=", "in", "not_in", ">", ">=", "<", "<=", "between", "contains"] = "="
+        values: list[str | int | float | date]
+
+        @field_validator("values", mode="before")
+        @classmethod
+        def _listify(cls, value: object) -> object:
+            return value if isinstance(value, list | tuple) else [value]
+
+        @model_validator(mode="after")
+        def _arity(self) -> Alert.Scope:
+            if not self.values:
+                raise ValueError("a filter needs at least one value")
+            if self.op == "between" and len(self.values) != 2:
+                raise ValueError("`between` takes exactly two values")
+            if self.op not in ("in", "not_in", "between") and len(self.values) != 1:
+                raise ValueError(f"`{self.op}` takes exactly one value")
+            return self
 
     name: str = Field(pattern=IDENT)
     label: Label | None = None
+    description: Label | None = None
     metric: str
+    filters: list[Alert.Scope] = Field(default_factory=list)
+    change: Literal["mom", "yoy"] | None = None
     op: Literal[">", ">=", "<", "<=", "="]
     value: float
     grain: Grain = Grain.month
     dimensions: list[str] = Field(default_factory=list)
     severity: Literal["info", "warning", "critical"] = "warning"
+    owner_role: str | None = None
 
 
 class SemanticModel(Frozen):

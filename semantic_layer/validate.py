@@ -282,11 +282,54 @@ class _Checker:
                 self.known_dimension(name, self.path("roles", index), owner)
             for name in role.denied_metrics:
                 self.known_metric(name, self.path("roles", index, "denied_metrics"), owner)
+        from semantic_layer.catalog import Catalog
+        from semantic_layer.model import Grain
+
+        roles = {role.name for role in self.model.roles}
+        reach = Catalog(self.model)
+        # Reachability needs sound metrics and joins; broken ones were reported above.
+        sound = not any(issue.severity == "error" for issue in self.issues)
         for index, alert in enumerate(self.model.alerts):
             owner = f"alert {alert.name}"
             self.known_metric(alert.metric, self.path("alerts", index, "metric"), owner)
-            for name in alert.dimensions:
-                self.known_dimension(name, self.path("alerts", index, "dimensions"), owner)
+            used = [(name, ("dimensions", i)) for i, name in enumerate(alert.dimensions)]
+            used += [
+                (f.dimension, ("filters", i, "dimension")) for i, f in enumerate(alert.filters)
+            ]
+            for name, where in used:
+                path = self.path("alerts", index, *where)
+                if name not in self.dimensions:
+                    self.known_dimension(name, path, owner)
+                elif (
+                    sound and alert.metric in self.metrics and not reach.reaches(alert.metric, name)
+                ):
+                    # The refusal a question would get: expenses cannot be split by customer.
+                    self.add(
+                        "table_unreachable",
+                        path,
+                        closest(name, reach.allowed_dimensions(alert.metric)),
+                        table=self.model.dimension(name).table,
+                        owner=f"{owner} ({alert.metric} × {name})",
+                    )
+            if alert.owner_role is not None and roles and alert.owner_role not in roles:
+                # A warning only: roles come from the security set-up, which may lag the rules.
+                self.warn(
+                    "schema",
+                    self.path("alerts", index, "owner_role"),
+                    field=f"alerts.{alert.name}.owner_role",
+                    detail=f"no role named {alert.owner_role} (roles: {', '.join(sorted(roles))})",
+                )
+            if alert.change is not None and alert.grain not in (
+                Grain.month,
+                Grain.quarter,
+                Grain.year,
+            ):
+                self.add(
+                    "schema",
+                    self.path("alerts", index, "change"),
+                    field=f"alerts.{alert.name}.change",
+                    detail=f"change: {alert.change} needs a month, quarter or year grain",
+                )
 
 
 def validate_model(model: SemanticModel, where: Locations) -> list[Issue]:
