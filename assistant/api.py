@@ -242,14 +242,7 @@ class Assistant:
             try:
                 return explain_answer(self, query, question, lang, timings)
             except CockpitError as err:
-                return Answer(
-                    question=question,
-                    status="refused",
-                    lang=lang,
-                    query=query,
-                    message=err.message(lang),
-                    timings=timings,
-                )
+                return _refused(question, lang, query, err, timings)
         try:
             started = time.perf_counter()
             compiled = compile_query(self.model, query, dialect=self.engine.dialect)
@@ -258,14 +251,7 @@ class Assistant:
             result = self.engine.execute(compiled.ast)
             timings["execute"] = time.perf_counter() - started
         except CockpitError as err:
-            return Answer(
-                question=question,
-                status="refused",
-                lang=lang,
-                query=query,
-                message=err.message(lang),
-                timings=timings,
-            )
+            return _refused(question, lang, query, err, timings)
         except Exception:
             log.exception("running %r failed", question)
             return self._internal_error(question, lang)
@@ -390,6 +376,20 @@ class Assistant:
                 first, last = span
                 spans[metric.name] = (_as_date(first), _as_date(last))
         return spans
+
+
+def _refused(
+    question: str, lang: str, query: SemanticQuery, err: CockpitError, timings: dict[str, float]
+) -> Answer:
+    """A query that cannot be answered exactly: the reason, never a number."""
+    return Answer(
+        question=question,
+        status="refused",
+        lang=lang,
+        query=query,
+        message=err.message(lang),
+        timings=timings,
+    )
 
 
 def _as_date(value: object) -> date:

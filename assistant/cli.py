@@ -250,13 +250,20 @@ def _print_table(header: list[str], rows: list[list[str]]) -> None:
 
 
 def _assistant(model: Path | None, db: Path | None, as_of: str | None):
+    """The Assistant for a command; a bad model, database or date ends with a clear message."""
     from datetime import date
 
     from assistant.api import Assistant
 
-    return Assistant.open(
-        model=model, database=db, as_of=date.fromisoformat(as_of) if as_of else None
-    )
+    try:
+        day = date.fromisoformat(as_of) if as_of else None
+    except ValueError:
+        typer.echo(f"日期格式应为 YYYY-MM-DD / dates are YYYY-MM-DD: {as_of}", err=True)
+        raise typer.Exit(1) from None
+    try:
+        return Assistant.open(model=model, database=db, as_of=day)
+    except CockpitError as err:
+        _fail(err, _settings().lang)
 
 
 def _print_answer(answer, as_json: bool, show_sql: bool) -> None:
@@ -301,10 +308,7 @@ def ask(
     db: DbOpt = None,
 ) -> None:
     """Ask one question: 「2025年各区域的毛利率」, "revenue by month last year"."""
-    try:
-        assistant = _assistant(model, db, as_of)
-    except CockpitError as err:
-        _fail(err, _settings().lang)
+    assistant = _assistant(model, db, as_of)
     answer = assistant.ask(question)
     _print_answer(answer, as_json, show_sql)
     if answer.status == "error":
@@ -319,10 +323,7 @@ def chat(
     db: DbOpt = None,
 ) -> None:
     """An interactive conversation: follow-ups like 「华南呢?」 or "by month" edit the last answer."""
-    try:
-        assistant = _assistant(model, db, as_of)
-    except CockpitError as err:
-        _fail(err, _settings().lang)
+    assistant = _assistant(model, db, as_of)
     conversation = assistant.conversation()
     typer.echo(
         "Cockpit — 输入问题，空行或 exit 退出。Type a question; an empty line or 'exit' quits."
@@ -354,8 +355,8 @@ def report(
     from assistant.insights.report import write_report
 
     settings = _settings(lang=lang)
+    assistant = _assistant(model, db, as_of)
     try:
-        assistant = _assistant(model, db, as_of)
         path = write_report(assistant, period, out, settings.lang)
     except CockpitError as err:
         _fail(err, settings.lang)

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
+from assistant.insights.summary import KPIS
 from assistant.understand.lexicon import Lexicon
 from assistant.understand.rules import Parse, parse
 from semantic_layer.catalog import Catalog
@@ -28,15 +29,8 @@ from semantic_layer.query import (
     TimeRange,
 )
 
-SUMMARY_METRICS = [
-    "revenue",
-    "gross_margin",
-    "expenses",
-    "operating_profit",
-    "collections",
-    "overdue_ar",
-    "operating_cash_flow",
-]
+# The executive summary's KPI pack, when "经营概况" names no metric.
+SUMMARY_METRICS = KPIS
 EPOCH = date(1900, 1, 1)
 # "drop table orders;", "select * from x", "1; delete from y --": commands, not questions.
 SQL_LIKE = re.compile(
