@@ -182,7 +182,7 @@ def _evaluate(
             value = record[column]
             if value is not None and OPS[rule.op](float(value), rule.value):
                 member = tuple(str(record[d]) for d in rule.dimensions)
-                hits.append((_as_date(record[time_key]), member, float(value)))
+                hits.append((as_date(record[time_key]), member, float(value)))
         english = {
             d: english_names(model, engine, d, {h[1][i] for h in hits})
             for i, d in enumerate(rule.dimensions)
@@ -285,7 +285,8 @@ def _signed_percent(fraction: float) -> str:
     return f"{fraction * 100:+.1f}%"
 
 
-def _as_date(value: object) -> date:
+def as_date(value: object) -> date:
+    """A date from what a database returns for one (date, datetime or ISO text)."""
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
