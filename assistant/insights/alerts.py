@@ -84,8 +84,7 @@ def period_bounds(day: date, grain: Grain | str = Grain.month) -> tuple[date, da
         start = day - timedelta(days=day.weekday())
         return start, start + timedelta(days=7)
     months = {Grain.month: 1, Grain.quarter: 3, Grain.year: 12}[grain]
-    first_month = (day.month - 1) // months * months + 1 if grain is not Grain.year else 1
-    start = date(day.year, first_month, 1)
+    start = date(day.year, (day.month - 1) // months * months + 1, 1)
     return start, add_months(start, months)
 
 
