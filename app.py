@@ -28,6 +28,7 @@ from assistant.ui_helpers import (
     excel_bytes,
     file_stem,
     followups,
+    in_language,
     md_escape,
     metric_catalog,
     role_options,
@@ -128,15 +129,16 @@ with st.sidebar:
             st.caption(t("no_match", lang))
         for entry in entries:
             direction = t("higher_better" if entry.higher_is_better else "lower_better", lang)
-            st.markdown(
-                f"**{entry.label}** `{entry.name}`  \n"
+            synonyms = ("、" if lang == "zh" else ", ").join(entry.synonyms[:12]) or "—"
+            st.markdown(f"**{entry.label}** `{entry.name}`")
+            st.caption(
                 f"{t('definition', lang)}: {md_escape(entry.definition)}  \n"
                 f"{t('unit', lang)}: {entry.unit} · {direction}  \n"
-                f"{t('synonyms', lang)}: {md_escape('、'.join(entry.synonyms) or '—')}"
+                f"{t('synonyms', lang)}: {md_escape(synonyms)}"
             )
     status = llm_status()
     st.subheader(t("llm", lang))
-    st.caption(("🟢 " if status.configured else "⚪ ") + status.message)
+    st.caption(("🟢 " if status.configured else "⚪ ") + in_language(status.message, lang))
 
 # --- asking -----------------------------------------------------------------------------------
 conversation = state.get("conversation")
@@ -243,8 +245,8 @@ def show_answer(index: int, answer: Answer) -> None:
         if answer.sql:
             st.code(answer.sql, language="sql")
         st.caption(timings_text(answer, lang))
-    offers = [s.text for s in answer.suggestions]  # the answer's own (an explanation's drills)
-    offers += [f.text for f in followups(answer, model) if f.text not in offers]
+    # The answer's own suggestions (an explanation's drill-downs) come first and suffice.
+    offers = [s.text for s in answer.suggestions] or [f.text for f in followups(answer, model)]
     if offers:
         st.caption(t("followups", lang))
         with st.container(horizontal=True):

@@ -404,6 +404,12 @@ def role_options(model: SemanticModel, lang: str) -> dict[str, str]:
     return options
 
 
+def in_language(text: str, lang: str) -> str:
+    """One side of a bilingual "中文 / English" message."""
+    zh, sep, en = text.partition(" / ")
+    return text if not sep else (zh if lang == "zh" else en)
+
+
 def md_escape(text: str) -> str:
     """Text shown as Markdown literally ($ would start a formula, * or _ emphasis)."""
     return re.sub(r"([\\`*_~$#<>\[\]])", r"\\\1", text)

@@ -22,6 +22,7 @@ from assistant.ui_helpers import (
     excel_bytes,
     file_stem,
     followups,
+    in_language,
     md_escape,
     metric_catalog,
     role_options,
@@ -343,3 +344,6 @@ def test_roles_and_ui_strings(assistant):
     for key, (zh, en) in UI.items():
         assert zh and en, key
     assert md_escape("¥1.2M $3 *x*") == "¥1.2M \\$3 \\*x\\*"
+    assert in_language("未配置 LLM / no LLM", "en") == "no LLM"
+    assert in_language("未配置 LLM / no LLM", "zh") == "未配置 LLM"
+    assert in_language("LLM: qwen", "zh") == "LLM: qwen"
