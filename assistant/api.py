@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from dataclasses import replace
 from datetime import date
@@ -180,6 +181,16 @@ class Assistant:
         if not question or not question.strip():
             message = "请输入一个问题。" if lang == "zh" else "Please type a question."
             return Answer(question=question, status="error", lang=lang, message=message)
+        insight = _insight_question(question)
+        if insight is not None:
+            from assistant.insights import answers
+
+            try:
+                return getattr(answers, f"{insight}_answer")(self, question, lang)
+            except CockpitError as err:
+                return Answer(
+                    question=question, status="refused", lang=lang, message=err.message(lang)
+                )
         started = time.perf_counter()
         try:
             understood = understand(question, self.context, previous)
@@ -376,6 +387,20 @@ class Assistant:
                 first, last = span
                 spans[metric.name] = (_as_date(first), _as_date(last))
         return spans
+
+
+ANOMALY_WORDS = re.compile(r"异常|异动|离群|\banomal|\bunusual\b|\boutliers?\b|\bodd\b")
+ALERT_WORDS = re.compile(r"预警|告警|警报|红灯|\balerts?\b|\bred flags?\b")
+
+
+def _insight_question(question: str) -> str | None:
+    """Questions about anomalies or alerts are answered by the insights, not by one query."""
+    text = question.lower()
+    if ALERT_WORDS.search(text):
+        return "alerts"
+    if ANOMALY_WORDS.search(text):
+        return "anomaly"
+    return None
 
 
 def _refused(

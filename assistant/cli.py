@@ -364,6 +364,30 @@ def report(
 
 
 @app.command()
+def alerts(
+    as_of: Annotated[str | None, typer.Option("--as-of", help="the 'today', YYYY-MM-DD")] = None,
+    lang: Lang = None,
+    model: ModelOpt = None,
+    db: DbOpt = None,
+) -> None:
+    """Evaluate every alert rule (智能预警) for the as-of month; exit 2 if a critical one fires."""
+    from assistant.insights.alerts import evaluate_alerts
+
+    settings = _settings(lang=lang)
+    assistant = _assistant(model, db, as_of)
+    fired = evaluate_alerts(assistant.model, assistant.engine, assistant.as_of)
+    if not fired:
+        typer.echo(
+            f"{assistant.as_of}: " + ("没有触发的预警" if settings.lang == "zh" else "no alerts")
+        )
+        return
+    for alert in fired:
+        typer.echo(f"[{alert.severity}] {alert.message(settings.lang)}")
+    if any(a.severity == "critical" for a in fired):
+        raise typer.Exit(2)
+
+
+@app.command()
 def doctor(model: ModelOpt = None, db: DbOpt = None) -> None:
     """Show the configuration: data, model, as-of date, cache, and whether the LLM answers."""
     from assistant.doctor import llm_status

@@ -334,3 +334,117 @@ def summary_answer(
             )
         ),
     )
+
+
+def anomaly_answer(assistant: Assistant, question: str, lang: str) -> Answer:
+    """ "最近有什么异常?": flagged months with severity and a one-line reason each."""
+    from assistant.insights.anomalies import scan_anomalies
+    from assistant.understand.rules import parse
+
+    started = time.perf_counter()
+    p = parse(question, assistant.lexicon, assistant.as_of)
+    metrics = [m for m in p.metrics if m in assistant.model.metric_map] or None
+    found = scan_anomalies(assistant.model, assistant.engine, assistant.as_of, metrics=metrics)
+    if p.times:
+        window = p.times[0].range
+        found = [a for a in found if window.start <= a.period < window.end]
+    timings = {"execute": time.perf_counter() - started}
+    zh = lang == "zh"
+    columns = (
+        OutputColumn("period", "dimension", "period", Label(zh="月份", en="Month")),
+        OutputColumn("metric", "dimension", "metric", Label(zh="指标", en="Metric")),
+        OutputColumn("member", "dimension", "member", Label(zh="范围", en="Scope")),
+        OutputColumn("severity", "dimension", "severity", Label(zh="严重程度", en="Severity")),
+        OutputColumn("reason", "dimension", "reason", Label(zh="说明", en="Reason")),
+    )
+    rows = [
+        (
+            a.period,
+            a.label.get(lang),
+            a.member or ("全公司" if zh else "company"),
+            a.severity,
+            a.reason_zh if zh else a.reason_en,
+        )
+        for a in found
+    ]
+    if rows:
+        worst = found[0]
+        narrative = (
+            f"发现 {len(rows)} 处异常，最显著的是：{worst.reason_zh}"
+            if zh
+            else f"{len(rows)} anomalies found; the most notable: {worst.reason_en}"
+        )
+    else:
+        narrative = "所选范围内没有发现异常。" if zh else "No anomalies in the period asked about."
+    interpretation = (
+        "方法：逐月与季节性预期值比较（同月历史水平 × 稳健增长率），以中位数/MAD 计算稳健 z 分数，|z| ≥ 3.5 记为异常。"
+        if zh
+        else "Method: each month against its seasonal expectation (same month's level × robust growth); "
+        "robust z-score from median/MAD; |z| ≥ 3.5 is flagged."
+    )
+    return Answer(
+        question=question,
+        status="ok",
+        lang=lang,
+        columns=columns,
+        rows=rows,
+        narrative=narrative,
+        interpretation=interpretation,
+        timings=timings,
+        suggestions=tuple(
+            Suggestion(s)
+            for s in (
+                ["为什么2025年3月毛利率下降了", "有哪些预警"]
+                if zh
+                else ["why did gross margin drop in March 2025", "which alerts fired"]
+            )
+        ),
+    )
+
+
+def alerts_answer(assistant: Assistant, question: str, lang: str) -> Answer:
+    """ "有什么预警?": the alert rules firing for the as-of month, worst first."""
+    from assistant.insights.alerts import evaluate_alerts
+    from assistant.understand.rules import parse
+
+    started = time.perf_counter()
+    p = parse(question, assistant.lexicon, assistant.as_of)
+    from datetime import timedelta
+
+    as_of = (p.times[0].range.end - timedelta(days=1)) if p.times else assistant.as_of
+    fired = evaluate_alerts(assistant.model, assistant.engine, as_of)
+    zh = lang == "zh"
+    columns = (
+        OutputColumn("severity", "dimension", "severity", Label(zh="严重程度", en="Severity")),
+        OutputColumn("rule", "dimension", "rule", Label(zh="预警", en="Alert")),
+        OutputColumn("message", "dimension", "message", Label(zh="说明", en="Message")),
+    )
+    rows = [(a.severity, a.label.get(lang) if a.label else a.rule, a.message(lang)) for a in fired]
+    critical = sum(1 for a in fired if a.severity == "critical")
+    narrative = (
+        (
+            f"截至 {as_of} 共 {len(rows)} 条预警，其中严重 {critical} 条。"
+            if rows
+            else f"截至 {as_of} 没有触发的预警。"
+        )
+        if zh
+        else (
+            f"{len(rows)} alerts as of {as_of}, {critical} critical."
+            if rows
+            else f"No alerts fired as of {as_of}."
+        )
+    )
+    return Answer(
+        question=question,
+        status="ok",
+        lang=lang,
+        columns=columns,
+        rows=rows,
+        narrative=narrative,
+        timings={"execute": time.perf_counter() - started},
+        interpretation=(
+            "预警规则定义在语义模型的 alerts 部分。"
+            if zh
+            else "Alert rules are defined in the semantic model's alerts section."
+        ),
+    )
