@@ -574,7 +574,10 @@ def _trend_by_member(shape: _Shape) -> dict[str, Any]:
 def _breakdown(shape: _Shape) -> dict[str, Any]:
     """Bars sorted by value (ranked with labels for top-N); a panel per unit."""
     key = shape.cats[0]
-    order, note = _capped(shape, key.name, shape.metrics[0].name)
+    if shape.top_n:  # a ranking keeps the order it was asked in (by whichever metric)
+        order, note = list(dict.fromkeys(r[key.name] for r in shape.records)), ""
+    else:
+        order, note = _capped(shape, key.name, shape.metrics[0].name)
     keep = set(order)
     records = [r for r in shape.records if r[key.name] in keep]
     horizontal = shape.top_n or _horizontal(order)
