@@ -51,18 +51,45 @@ class Assistant:
         as_of: date | None = None,
         llm: Any = None,
         settings: Settings | None = None,
+        role: str | None = None,
     ) -> None:
         """`llm`: a langchain chat model (tests pass fakes); by default one is built from the
-        settings only if an LLM endpoint is configured — otherwise the rules answer alone."""
+        settings only if an LLM endpoint is configured — otherwise the rules answer alone.
+        `role`: the model role whose row filters and masks apply to every statement."""
+        from assistant.audit import AuditLog
+        from semantic_layer.security import SecuredEngine
+
         self.model = model
-        self.engine = engine
+        self.raw_engine = engine.engine if isinstance(engine, SecuredEngine) else engine
+        # Every statement — compiled, explained, summarised or LLM-written — is guarded here.
+        self.engine = SecuredEngine(self.raw_engine, model, role, self._max_rows(settings))
+        self.role = role
         self.settings = settings or Settings()
         self.as_of = as_of or model.as_of or date.today()
         self.catalog = catalog(model)
-        self.lexicon = Lexicon.build(model, engine)
+        self.lexicon = Lexicon.build(model, self.raw_engine)
         self.context = Context(model, self.catalog, self.lexicon, self.as_of, self._coverage())
         self._llm = llm
         self._backend: LLMBackend | None = None
+        self._scoped: dict[str | None, Assistant] = {role: self}
+        self.audit = AuditLog(self.settings.cache_dir / "audit" / "audit.jsonl")
+
+    @staticmethod
+    def _max_rows(settings: Settings | None) -> int:
+        return (settings or Settings()).max_rows
+
+    def for_role(self, role: str | None) -> Assistant:
+        """The same assistant seen through `role`'s row filters and masks (built once)."""
+        if role not in self._scoped:
+            scoped = object.__new__(Assistant)
+            scoped.__dict__.update(self.__dict__)
+            from semantic_layer.security import SecuredEngine
+
+            scoped.engine = SecuredEngine(self.raw_engine, self.model, role, self.settings.max_rows)
+            scoped.role = role
+            scoped._backend = None
+            self._scoped[role] = scoped
+        return self._scoped[role]
 
     @property
     def llm_enabled(self) -> bool:
@@ -149,7 +176,10 @@ class Assistant:
         """The demo company: an existing demo database file, or the cached one (built once)."""
         settings = settings or Settings(demo_scale=scale)
         path = Path(database) if database is not None else settings.database_path()
-        return cls(load_model(), DuckDBEngine(path), as_of or settings.as_of, settings=settings)
+        engine = DuckDBEngine(path, timeout=settings.query_timeout)
+        return cls(
+            load_model(), engine, as_of or settings.as_of, settings=settings, role=settings.role
+        )
 
     @classmethod
     def open(
@@ -158,29 +188,58 @@ class Assistant:
         database: str | Path | None = None,
         as_of: date | None = None,
         settings: Settings | None = None,
+        role: str | None = None,
     ) -> Assistant:
         """A model and database from arguments, else the environment and config (Settings)."""
-        overrides = {"model": model, "database": database, "as_of": as_of}
+        overrides = {"model": model, "database": database, "as_of": as_of, "role": role}
         overrides = {k: v for k, v in overrides.items() if v is not None}
         settings = settings.model_copy(update=overrides) if settings else Settings(**overrides)
         semantic_model = load_model(settings.model)
-        engine = DuckDBEngine(settings.database_path())
+        engine = DuckDBEngine(settings.database_path(), timeout=settings.query_timeout)
         return cls(
-            semantic_model, engine, settings.resolved_as_of(semantic_model.as_of), settings=settings
+            semantic_model,
+            engine,
+            settings.resolved_as_of(semantic_model.as_of),
+            settings=settings,
+            role=settings.role,
         )
 
-    def conversation(self) -> Conversation:
-        return Conversation(self)
+    def conversation(self, role: str | None = ...) -> Conversation:  # type: ignore[assignment]
+        """A conversation; `role` scopes it (by default the assistant's own role)."""
+        return Conversation(self if role is ... else self.for_role(role))
 
     # --- asking -----------------------------------------------------------------------------
     def ask(
-        self, question: str, previous: SemanticQuery | None = None, lang: str | None = None
+        self,
+        question: str,
+        previous: SemanticQuery | None = None,
+        lang: str | None = None,
+        role: str | None = ...,  # type: ignore[assignment]
     ) -> Answer:
-        """Answer one question (as a follow-up of `previous` when it reads like one)."""
+        """Answer one question (as a follow-up of `previous` when it reads like one).
+
+        `role` scopes the answer to a model role; by default the assistant's own role.
+        Every question is written to the audit log.
+        """
+        if role is not ... and role != self.role:
+            try:
+                scoped = self.for_role(role)
+            except CockpitError as err:
+                lang = lang or language(question or "")
+                return Answer(
+                    question=question, status="error", lang=lang, message=err.message(lang)
+                )
+            return scoped.ask(question, previous, lang)
+        started = time.perf_counter()
+        answer = self._ask(question, previous, lang)
+        self.audit.record(answer, self.role, time.perf_counter() - started)
+        return answer
+
+    def _ask(self, question: str, previous: SemanticQuery | None, lang: str | None) -> Answer:
+        question, problem = _clean(question)
         lang = lang or language(question)
-        if not question or not question.strip():
-            message = "请输入一个问题。" if lang == "zh" else "Please type a question."
-            return Answer(question=question, status="error", lang=lang, message=message)
+        if problem is not None:
+            return Answer(question=question, status="error", lang=lang, message=problem[lang])
         insight = _insight_question(question)
         if insight is not None:
             from assistant.insights import answers
@@ -254,6 +313,16 @@ class Assistant:
                 return explain_answer(self, query, question, lang, timings)
             except CockpitError as err:
                 return _refused(question, lang, query, err, timings)
+        denied = self._out_of_scope(query, lang)
+        if denied is not None:
+            return Answer(
+                question=question,
+                status="refused",
+                lang=lang,
+                query=query,
+                message=denied,
+                timings=timings,
+            )
         try:
             started = time.perf_counter()
             compiled = compile_query(self.model, query, dialect=self.engine.dialect)
@@ -355,6 +424,35 @@ class Assistant:
             notes=(label,),
         )
 
+    def _out_of_scope(self, query: SemanticQuery, lang: str) -> str | None:
+        """Why the role may not see this at all (a denied metric, a closed table), or None.
+
+        The SQL rewrite already keeps the data out; this says so instead of showing blanks.
+        """
+        role = self.engine.role
+        if role is None:
+            return None
+        from semantic_layer.security import policies
+
+        table_policies = policies(self.model, role)
+        for metric in query.metrics:
+            leaves = self.catalog.leaves(metric)
+            label = self.model.metric(metric).label.get(lang)
+            role_label = role.label.get(lang) if role.label else role.name
+            if metric in role.denied_metrics or any(m in role.denied_metrics for m in leaves):
+                return (
+                    f"当前角色「{role_label}」无权查看「{label}」。"
+                    if lang == "zh"
+                    else f"The role '{role_label}' may not see '{label}'."
+                )
+            if any(table_policies[self.catalog.leaf(m).table].deny for m in leaves):
+                return (
+                    f"「{label}」的数据不在角色「{role_label}」的权限范围内。"
+                    if lang == "zh"
+                    else f"'{label}' is outside the data the role '{role_label}' may see."
+                )
+        return None
+
     @staticmethod
     def _internal_error(question: str, lang: str) -> Answer:
         message = (
@@ -401,6 +499,26 @@ def _insight_question(question: str) -> str | None:
     if ANOMALY_WORDS.search(text):
         return "anomaly"
     return None
+
+
+MAX_QUESTION = 2000
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd]")
+
+
+def _clean(question: object) -> tuple[str, dict[str, str] | None]:
+    """A question as text, or why it cannot be one (empty, binary, 100 KB…)."""
+    if isinstance(question, bytes):
+        question = question.decode("utf-8", errors="replace")
+    text = CONTROL.sub(" ", str(question or "")).strip()
+    if not text:
+        return text, {"zh": "请输入一个问题。", "en": "Please type a question."}
+    if len(text) > MAX_QUESTION:
+        return text[:200], {
+            "zh": f"问题太长（{len(text)} 个字符，上限 {MAX_QUESTION}）。请只问一个具体的问题。",
+            "en": f"The question is too long ({len(text)} characters, limit {MAX_QUESTION}). "
+            "Please ask one specific question.",
+        }
+    return text, None
 
 
 def _refused(

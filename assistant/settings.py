@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     as_of: date | None = Field(None, description="the 'today' relative dates resolve against")
     cache_dir: Path = Field(default_factory=lambda: platformdirs.user_cache_path("cockpit"))
     lang: str = Field("zh", pattern="^(zh|en)$")
+    role: str | None = Field(None, description="the model role whose row filters apply")
+    max_rows: int = Field(100_000, ge=1, description="row cap on every statement")
+    query_timeout: float = Field(30.0, gt=0, description="seconds a statement may run")
     demo_scale: int = Field(1, ge=1)
     llm_model: str | None = Field(None, description="chat model name at the endpoint")
     embedding_model: str | None = Field(

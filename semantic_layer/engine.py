@@ -69,13 +69,23 @@ class DuckDBEngine:
 
     dialect = "duckdb"
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, timeout: float | None = 30.0) -> None:
+        """Open `path` read-only; `timeout` seconds is the longest any statement may run."""
         self.path = Path(path)
-        if not self.path.exists():
+        self.timeout = timeout
+        if not self.path.is_file():
             raise ExecutionError("database_missing", path=str(self.path))
-        self._connection = duckdb.connect(
-            str(self.path), read_only=True, config={"enable_external_access": False}
-        )
+        try:
+            self._connection = duckdb.connect(
+                str(self.path),
+                read_only=True,
+                # No files, no network, and nobody can switch that back on: the settings lock.
+                config={"enable_external_access": False, "lock_configuration": True},
+            )
+        except duckdb.Error as err:
+            raise ExecutionError(
+                "database_corrupt", path=str(self.path), detail=str(err).splitlines()[0]
+            ) from None
         self._lock = threading.Lock()
 
     def execute(self, sql: str | exp.Expression) -> Result:
@@ -84,13 +94,23 @@ class DuckDBEngine:
         # (Streamlit reruns scripts on worker threads).
         with self._lock:
             cursor = self._connection.cursor()
+        timer = None
+        if self.timeout:
+            # The statement time limit: interrupt the query, not the whole process.
+            timer = threading.Timer(self.timeout, cursor.interrupt)
+            timer.daemon = True
+            timer.start()
         try:
             cursor.execute(text)
             description = cursor.description or []
             rows = cursor.fetchall()
+        except duckdb.InterruptException:
+            raise ExecutionError("query_timeout", seconds=self.timeout) from None
         except duckdb.Error as err:
             raise ExecutionError("database_error", detail=str(err).splitlines()[0]) from err
         finally:
+            if timer is not None:
+                timer.cancel()
             cursor.close()
         columns = tuple(ResultColumn(d[0], str(d[1])) for d in description)
         return Result(columns=columns, rows=rows, sql=text)

@@ -92,12 +92,25 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Metric '{metric_label_en}' needs a period (a time range or a time grain) to compute",
     ),
     "invalid_query": ("查询无效：{detail}", "Invalid query: {detail}"),
+    "unknown_role": (
+        "未知角色：{name}（可用角色：{roles}）",
+        "Unknown role: {name} (roles: {roles})",
+    ),
     "sql_rejected": (
         "生成的 SQL 未通过安全检查：{reason}",
         "The generated SQL did not pass the safety check: {reason}",
     ),
     # --- execution ---
     "database_missing": ("找不到数据库文件：{path}", "Database file not found: {path}"),
+    "database_corrupt": (
+        "数据库文件无法打开（可能已损坏或不是 DuckDB 文件）：{path}",
+        "The database file cannot be opened (corrupt, or not a DuckDB file): {path}",
+    ),
+    "query_timeout": (
+        "查询超过 {seconds} 秒的时间限制，已中止。请缩小时间范围或减少拆分维度。",
+        "The query exceeded the {seconds}-second limit and was stopped. Narrow the period or "
+        "use fewer breakdowns.",
+    ),
     "database_error": ("数据库执行出错：{detail}", "The database reported an error: {detail}"),
 }
 

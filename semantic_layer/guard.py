@@ -81,10 +81,16 @@ class SQLRejected(CockpitError):
 
 
 def guard_sql(
-    sql: str, allowed_tables: Iterable[str], max_rows: int = 10_000, dialect: str = "duckdb"
+    sql: str,
+    allowed_tables: Iterable[str],
+    max_rows: int = 10_000,
+    dialect: str = "duckdb",
+    schema: dict[str, dict[str, str]] | None = None,
 ) -> exp.Expression:
-    """Parse `sql` and return it as a capped, read-only query AST — or raise `SQLRejected`."""
-    allowed = {t.lower() for t in allowed_tables}
+    """Parse `sql` and return it as a capped, read-only query AST — or raise `SQLRejected`.
+
+    With `schema` ({table: {column: type}}), every column must exist in the allowed tables.
+    """
     try:
         statements = [s for s in sqlglot.parse(sql, read=dialect) if s is not None]
     except ParseError as err:
@@ -93,7 +99,18 @@ def guard_sql(
         ) from None
     if len(statements) != 1:
         raise SQLRejected("sql_rejected", reason="exactly one statement is allowed")
-    query = statements[0]
+    return guard_ast(statements[0], allowed_tables, max_rows, dialect, schema)
+
+
+def guard_ast(
+    query: exp.Expression,
+    allowed_tables: Iterable[str],
+    max_rows: int = 10_000,
+    dialect: str = "duckdb",
+    schema: dict[str, dict[str, str]] | None = None,
+) -> exp.Expression:
+    """`guard_sql` for a statement already parsed (or compiled); may modify it in place."""
+    allowed = {t.lower() for t in allowed_tables}
     if not isinstance(query, exp.Query):
         raise SQLRejected("sql_rejected", reason=f"only SELECT is allowed, not {query.key.upper()}")
     for node in query.walk():
@@ -104,6 +121,9 @@ def guard_sql(
             if name in FORBIDDEN_FUNCTIONS or name.startswith(("read_", "pragma_")):
                 raise SQLRejected("sql_rejected", reason=f"function {name} is not allowed")
     ctes = {cte.alias_or_name.lower() for cte in query.find_all(exp.CTE)}
+    if ctes & allowed:
+        # A CTE named like a table would hide the real table from row-level security.
+        raise SQLRejected("sql_rejected", reason="a CTE may not be named like a model table")
     for table in query.find_all(exp.Table):
         if not isinstance(table.this, exp.Identifier):
             raise SQLRejected(
@@ -116,10 +136,35 @@ def guard_sql(
         name = table.name.lower()
         if name not in allowed and name not in ctes:
             raise SQLRejected("sql_rejected", reason=f"table {table.name} is not in the model")
+    if schema is not None:
+        _check_columns(query, schema, allowed, dialect)
     limit = query.args.get("limit")
     current = None
     if isinstance(limit, exp.Limit) and isinstance(limit.expression, exp.Literal):
         current = int(limit.expression.this)
     if current is None or current > max_rows:
-        query = exp.select("*").from_(query.subquery("guarded")).limit(max_rows)
+        # The cap goes on the query itself, after its ORDER BY, so the order is kept.
+        query.set("limit", exp.Limit(expression=exp.Literal.number(max_rows)))
     return query
+
+
+def _check_columns(
+    query: exp.Expression, schema: dict[str, dict[str, str]], allowed: set[str], dialect: str
+) -> None:
+    """Every column must be a real column of an allowed table (sqlglot resolves aliases)."""
+    from sqlglot.errors import OptimizeError
+    from sqlglot.optimizer.qualify import qualify
+
+    visible = {t: cols for t, cols in schema.items() if t.lower() in allowed}
+    try:
+        qualify(
+            query.copy(),
+            schema=visible,
+            dialect=dialect,
+            validate_qualify_columns=True,
+            identify=False,
+        )
+    except OptimizeError as err:
+        raise SQLRejected("sql_rejected", reason=f"unknown column: {err}") from None
+    except Exception as err:  # a construct the resolver cannot follow is not let through
+        raise SQLRejected("sql_rejected", reason=f"cannot verify the columns: {err}") from None

@@ -198,14 +198,21 @@ class Metric(Frozen):
 
 
 class RowFilter(Frozen):
-    """A role's row-level restriction: the dimension must take one of the values."""
+    """A role's row-level restriction on a dimension (region in 华东; category not in 工资薪酬).
+
+    It applies to every table that can reach the dimension. `elsewhere` says what happens to
+    fact tables that cannot: "deny" (fail closed: the role sees none of their rows) or "allow".
+    """
 
     dimension: str
-    values: list[str | int | float]
+    op: Literal["in", "not_in"] = "in"
+    values: list[str | int | float] = Field(min_length=1)
+    elsewhere: Literal["deny", "allow"] = "deny"
 
 
 class Role(Frozen):
-    """Who may see what: row filters and masked dimensions (filled in by the guardrails work)."""
+    """Who may see what: row filters, masked dimensions (values replaced by stable pseudonyms)
+    and metrics the role may not see at all. Enforced on the SQL itself (`security.py`)."""
 
     name: str = Field(pattern=IDENT)
     label: Label | None = None

@@ -157,7 +157,9 @@ def test_empty_and_garbage_input_never_raise(assistant):
     assert assistant.ask("").status == "error"
     assert assistant.ask("   ").message
     assert assistant.ask("？？？").status == "clarify"
-    assert assistant.ask("a" * 5000).status in ("clarify", "refused")
+    long = assistant.ask("收" * 100_000)
+    assert long.status == "error" and "太长" in long.message
+    assert "too long" in assistant.ask("revenue " * 5000).message
 
 
 def test_open_with_explicit_files(demo_db):

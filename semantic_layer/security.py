@@ -1,0 +1,222 @@
+"""Row-level security and column masking, enforced by rewriting the SQL AST.
+
+Every reference to a model table — in the main query, a CTE, a subquery, a join or a UNION
+branch, compiled or written by an LLM — is replaced by a filtered, masked view of that table:
+
+    FROM orders o          →   FROM (SELECT * REPLACE (…) FROM orders WHERE <role filter>) AS o
+
+so no construct can reach a row or a value the role may not see: the filter travels with the
+table, not with the query around it. A role's filter on a dimension (region = 华东) applies to
+every table that can reach that dimension through the model's joins, as a semi-join along the
+join path; fact tables that cannot reach it are denied (fail closed) unless the rule says
+otherwise. Masked dimensions keep their grouping but show a stable pseudonym instead of the
+value; columns behind denied metrics read as NULL.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from sqlglot import exp
+
+from semantic_layer.catalog import catalog
+from semantic_layer.errors import QueryError
+from semantic_layer.expressions import columns_of, parse_expr, qualify
+from semantic_layer.model import Role, RowFilter, SemanticModel
+
+MARK = "cockpit_secured"  # set on nodes we generate, so they are never rewritten again
+
+
+@dataclass(frozen=True)
+class TablePolicy:
+    """What one role may see of one table."""
+
+    condition: exp.Expression | None = None  # rows kept (None: all)
+    masked: dict[str, exp.Expression] = field(default_factory=dict)  # column → replacement
+    deny: bool = False
+
+
+def role_of(model: SemanticModel, name: str | None) -> Role | None:
+    """The role called `name` (None: unrestricted); an unknown role is an error, not a bypass."""
+    if name is None:
+        return None
+    for role in model.roles:
+        if role.name == name:
+            return role
+    raise QueryError("unknown_role", name=name, roles=", ".join(r.name for r in model.roles) or "-")
+
+
+def _literal(value: object) -> exp.Expression:
+    if isinstance(value, bool | int | float):
+        return exp.Literal.number(value)
+    return exp.Literal.string(str(value))
+
+
+def _semi_join(model: SemanticModel, table: str, rule: RowFilter) -> exp.Expression | None:
+    """`table`'s rows whose `rule.dimension` passes, along the shortest join path."""
+    use = catalog(model).dimension_use(rule.dimension, table)
+    if use is None:
+        return None
+    values = [_literal(v) for v in rule.values]
+    condition: exp.Expression = exp.In(this=use.expr.copy(), expressions=values)
+    if rule.op == "not_in":
+        # NULL-safe: a row with no value is outside "not 工资薪酬"? Keep it: it is not 工资薪酬.
+        condition = exp.or_(
+            exp.Not(this=condition), exp.Is(this=use.expr.copy(), expression=exp.Null())
+        )
+    joins = catalog(model).graph.paths_from(table)[use.table].joins
+    # Walk the path backwards: the innermost subquery selects keys of the dimension's table.
+    for join in reversed(joins):
+        left = [exp.column(a, table=join.from_table) for a, _ in join.on]
+        right = [exp.column(b, table=join.to) for _, b in join.on]
+        inner = exp.select(*right).from_(exp.to_table(join.to)).where(condition)
+        key = left[0] if len(left) == 1 else exp.Tuple(expressions=left)
+        condition = key.isin(query=inner)
+    return condition
+
+
+@lru_cache(maxsize=256)
+def _policies(model_id: int, role_name: str) -> dict[str, TablePolicy]:
+    model, role = _MODELS[model_id], None
+    for candidate in model.roles:
+        if candidate.name == role_name:
+            role = candidate
+    assert role is not None
+    facts = {m.table for m in model.metrics if m.table}
+    out: dict[str, TablePolicy] = {}
+    for table in model.tables:
+        conditions, deny = [], False
+        for rule in role.row_filters:
+            condition = _semi_join(model, table.name, rule)
+            if condition is not None:
+                conditions.append(condition)
+            elif rule.elsewhere == "deny" and table.name in facts:
+                deny = True
+        masked: dict[str, exp.Expression] = {}
+        for name in role.masked_dimensions:
+            dim = model.dimension(name)
+            for source in dim.all_sources:
+                if source.table != table.name:
+                    continue
+                for column in columns_of(qualify(parse_expr(source.expr), source.table)):
+                    masked[column.name] = _pseudonym(column.name, dim.label.zh)
+        for metric_name in role.denied_metrics:
+            for leaf in catalog(model).leaves(metric_name):
+                resolved = catalog(model).leaf(leaf)
+                for column in columns_of(resolved.expr):
+                    if column.table == table.name:
+                        masked[column.name] = exp.Null()
+        condition = exp.and_(*conditions) if conditions else None
+        out[table.name] = TablePolicy(condition, masked, deny)
+    return out
+
+
+_MODELS: dict[int, SemanticModel] = {}
+
+
+def policies(model: SemanticModel, role: Role) -> dict[str, TablePolicy]:
+    """Per-table policies of a role (computed once per model and role)."""
+    _MODELS[id(model)] = model
+    return _policies(id(model), role.name)
+
+
+def _pseudonym(column: str, label: str) -> exp.Expression:
+    """A stable stand-in ("客户-3fa2c1"): rows still group apart, the value stays hidden."""
+    digest = exp.func("md5", exp.cast(exp.column(column), exp.DataType.Type.VARCHAR))
+    return exp.DPipe(
+        this=exp.Literal.string(f"{label}-"),
+        expression=exp.Substring(
+            this=digest, start=exp.Literal.number(1), length=exp.Literal.number(6)
+        ),
+    )
+
+
+def _secured_view(table: exp.Table, policy: TablePolicy) -> exp.Expression:
+    name = table.name
+    alias = table.alias or name
+    if policy.deny:
+        where: exp.Expression | None = exp.false()
+    else:
+        where = policy.condition.copy() if policy.condition is not None else None
+    star: exp.Expression = exp.Star()
+    if policy.masked:
+        replace = [exp.alias_(value.copy(), column) for column, value in policy.masked.items()]
+        star = exp.Star(replace=replace)
+    inner = exp.select(star).from_(exp.to_table(name))
+    if where is not None:
+        inner = inner.where(where)
+    inner.meta[MARK] = True
+    for node in inner.walk():
+        node.meta[MARK] = True
+    return exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier(alias)))
+
+
+def apply_row_security(
+    query: exp.Expression, model: SemanticModel, role: Role | None
+) -> exp.Expression:
+    """Replace every model table in `query` by the role's filtered, masked view of it."""
+    if role is None:
+        return query
+    table_policies = policies(model, role)
+    query = query.copy()
+    ctes = {cte.alias_or_name.lower() for cte in query.find_all(exp.CTE)}
+    targets = [
+        t
+        for t in query.find_all(exp.Table)
+        if not t.meta.get(MARK)
+        and t.name.lower() not in ctes
+        and t.name in table_policies
+        and not isinstance(t.parent, exp.Column)
+    ]
+    for table in targets:
+        policy = table_policies[table.name]
+        if policy.condition is None and not policy.masked and not policy.deny:
+            continue
+        table.replace(_secured_view(table, policy))
+    return query
+
+
+class SecuredEngine:
+    """An engine that guards every statement and applies a role's security before running it.
+
+    The Assistant talks only to this, so compiled queries, explanations, summaries, alerts and
+    LLM-written SQL all pass the same gate.
+    """
+
+    def __init__(
+        self, engine, model: SemanticModel, role: str | None = None, max_rows: int = 100_000
+    ) -> None:
+        self.engine = engine
+        self.model = model
+        self.role = role_of(model, role)
+        self.max_rows = max_rows
+        self.dialect = engine.dialect
+        self.tables = [t.name for t in model.tables]
+        self._schema: dict[str, dict[str, str]] | None = None
+
+    @property
+    def path(self):
+        """The database file (for display: where the answers come from)."""
+        return getattr(self.engine, "path", None)
+
+    def schema(self) -> dict[str, dict[str, str]]:
+        if self._schema is None:
+            full = self.engine.schema()
+            self._schema = {t: c for t, c in full.items() if t in self.tables}
+        return self._schema
+
+    def execute(self, sql: str | exp.Expression):
+        """Guard, secure, run. Text (LLM-written) SQL also has every column checked against
+        the schema; compiled ASTs name only model columns, already checked by `cockpit check`."""
+        from semantic_layer.guard import guard_ast, guard_sql
+
+        if isinstance(sql, exp.Expression):
+            guarded = guard_ast(sql.copy(), self.tables, self.max_rows, self.dialect)
+        else:
+            guarded = guard_sql(sql, self.tables, self.max_rows, self.dialect, schema=self.schema())
+        secured = apply_row_security(guarded, self.model, self.role)
+        return self.engine.execute(secured)
+
+    def close(self) -> None:
+        self.engine.close()
