@@ -8,6 +8,7 @@ database file is opened read-only, and DuckDB is told not to touch files or the 
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -69,10 +70,17 @@ class DuckDBEngine:
 
     dialect = "duckdb"
 
-    def __init__(self, path: str | Path, timeout: float | None = 30.0) -> None:
-        """Open `path` read-only; `timeout` seconds is the longest any statement may run."""
+    def __init__(
+        self, path: str | Path, timeout: float | None = 30.0, cache_size: int = 256
+    ) -> None:
+        """Open `path` read-only; `timeout` seconds is the longest any statement may run.
+
+        Results are cached by (SQL, data version) — the file's size and modification time —
+        so a repeated question answers from memory until the data changes."""
         self.path = Path(path)
         self.timeout = timeout
+        self._cache: OrderedDict[tuple[str, tuple[int, int]], Result] = OrderedDict()
+        self._cache_size = cache_size
         if not self.path.is_file():
             raise ExecutionError("database_missing", path=str(self.path))
         try:
@@ -88,8 +96,26 @@ class DuckDBEngine:
             ) from None
         self._lock = threading.Lock()
 
+    def data_version(self) -> tuple[int, int]:
+        stat = self.path.stat()
+        return (stat.st_mtime_ns, stat.st_size)
+
     def execute(self, sql: str | exp.Expression) -> Result:
         text = sql.sql(dialect=self.dialect) if isinstance(sql, exp.Expression) else sql
+        key = (text, self.data_version())
+        with self._lock:
+            cached = self._cache.get(key)
+            if cached is not None:
+                self._cache.move_to_end(key)
+                return cached
+        result = self._run(text)
+        with self._lock:
+            self._cache[key] = result
+            while len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+        return result
+
+    def _run(self, text: str) -> Result:
         # A cursor per call: DuckDB connections are not safe to share across threads
         # (Streamlit reruns scripts on worker threads).
         with self._lock:

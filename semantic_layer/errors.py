@@ -102,6 +102,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     # --- execution ---
     "database_missing": ("找不到数据库文件：{path}", "Database file not found: {path}"),
+    "cache_unwritable": (
+        "无法写入缓存目录 {path}，演示数据无法生成。请设置 COCKPIT_CACHE_DIR 为可写目录，或用 COCKPIT_DATABASE 指定数据库。",
+        "Cannot write the cache directory {path}, so the demo data cannot be built. Set "
+        "COCKPIT_CACHE_DIR to a writable folder, or COCKPIT_DATABASE to a database file.",
+    ),
     "database_corrupt": (
         "数据库文件无法打开（可能已损坏或不是 DuckDB 文件）：{path}",
         "The database file cannot be opened (corrupt, or not a DuckDB file): {path}",

@@ -14,7 +14,13 @@ def demo_database(cache_dir: Path, scale: int = 1, seed: int = DEMO_SEED) -> Pat
     path = Path(cache_dir) / f"demo-v{DEMO_VERSION}-scale{scale}-seed{seed}.duckdb"
     if not path.exists():
         from semantic_layer.demo.generate import generate
+        from semantic_layer.errors import ExecutionError
 
-        path.parent.mkdir(parents=True, exist_ok=True)
-        generate(path, scale=scale, seed=seed)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            generate(path, scale=scale, seed=seed)
+        except OSError as err:
+            raise ExecutionError(
+                "cache_unwritable", path=str(path.parent), detail=str(err)
+            ) from None
     return path
