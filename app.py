@@ -110,13 +110,21 @@ with st.sidebar:
     as_of = st.date_input(
         t("as_of", lang), value=default.as_of, key="as_of", help=t("as_of_help", lang)
     )
-    roles = role_options(default.model, lang)
-    st.selectbox(
-        t("role", lang), list(roles), key="role", format_func=roles.get, help=t("role_help", lang)
+    # A role set in the configuration (COCKPIT_ROLE) is the only one offered: no way round it.
+    roles = role_options(default.model, lang, configured=default.role)
+    role = st.selectbox(
+        t("role", lang),
+        list(roles),
+        key="role",
+        format_func=roles.get,
+        help=t("role_help", lang),
+        disabled=default.role is not None,
     )
     st.button(t("new_chat", lang), on_click=reset, icon=":material/add_comment:")
 
 assistant = default if as_of == default.as_of else load_assistant(as_of)
+if role != "*" and role != assistant.role:
+    assistant = assistant.for_role(role)  # every answer seen through the role's row filters
 model = assistant.model
 
 with st.sidebar:
@@ -144,7 +152,7 @@ with st.sidebar:
 conversation = state.get("conversation")
 if conversation is None or conversation.assistant is not assistant:
     fresh = assistant.conversation()
-    if conversation is not None:  # a new as-of date: keep following the same question
+    if conversation is not None:  # a new as-of date or role: keep following the same question
         fresh.state = conversation.state
     state.conversation = conversation = fresh
 

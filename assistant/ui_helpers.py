@@ -396,12 +396,13 @@ def metric_catalog(model: SemanticModel, search: str = "", lang: str = "zh") -> 
     return entries
 
 
-def role_options(model: SemanticModel, lang: str) -> dict[str, str]:
-    """Role name → label; "*" (all data) first. The demo model declares no roles yet."""
-    options = {"*": t("all_data", lang)}
-    for role in model.roles:
-        options[role.name] = role.label.get(lang) if role.label else role.name
-    return options
+def role_options(model: SemanticModel, lang: str, configured: str | None = None) -> dict[str, str]:
+    """Role name → label: "*" (all data) and every role of the model, or only the role the
+    configuration sets (a deployment for one role must not offer the others)."""
+    labels = {r.name: r.label.get(lang) if r.label else r.name for r in model.roles}
+    if configured is not None:
+        return {configured: labels.get(configured, configured)}
+    return {"*": t("all_data", lang), **labels}
 
 
 def in_language(text: str, lang: str) -> str:

@@ -177,14 +177,24 @@ def test_switch_language_to_english(app):
     assert "drill into 华东" in buttons(last_answer(app))
 
 
-def test_switch_role_renders_the_only_role_all_data(app):
+def test_switch_role_scopes_the_answers(app, assistant):
     (role,) = app.sidebar.selectbox
-    assert role.label == "角色" and role.options == ["全部数据"]
-    role.set_value("*").run()
-    assert not app.exception
-    assert app.sidebar.selectbox[0].value == "*"
+    labels = [r.label.zh for r in assistant.model.roles]
+    assert role.label == "角色" and role.options == ["全部数据", *labels]
     ask(app, "今年的收入")
     assert "营业收入为6.86亿" in texts(last_answer(app))
+    if "east_manager" not in {r.name for r in assistant.model.roles}:
+        return
+    role.set_value("east_manager").run()
+    assert not app.exception
+    ask(app, "2025年各区域的收入")
+    frame = last_answer(app).dataframe[0].value
+    assert frame["区域"].tolist() == ["华东"]  # the role sees its region only
+    ask(app, "今年的费用")
+    assert "权限" in texts(last_answer(app))  # expenses are closed to the role: refused
+    app.sidebar.selectbox[0].set_value("*").run()
+    ask(app, "2025年各区域的收入")
+    assert len(last_answer(app).dataframe[0].value) == 7
 
 
 def test_as_of_date_changes_what_this_year_means(app):
@@ -339,8 +349,17 @@ def test_metric_catalog_searches_names_synonyms_and_definitions(assistant):
 
 
 def test_roles_and_ui_strings(assistant):
-    assert role_options(assistant.model, "zh") == {"*": "全部数据"}
-    assert role_options(assistant.model, "en") == {"*": "All data"}
+    roles = {r.name: r.label for r in assistant.model.roles}
+    assert role_options(assistant.model, "zh") == {
+        "*": "全部数据",
+        **{name: label.zh for name, label in roles.items()},
+    }
+    assert list(role_options(assistant.model, "en"))[0] == "*"
+    assert role_options(assistant.model, "en")["*"] == "All data"
+    if "east_manager" in roles:  # a configured role is the only one offered
+        assert role_options(assistant.model, "zh", configured="east_manager") == {
+            "east_manager": "华东区经理"
+        }
     for key, (zh, en) in UI.items():
         assert zh and en, key
     assert md_escape("¥1.2M $3 *x*") == "¥1.2M \\$3 \\*x\\*"
