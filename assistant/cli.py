@@ -37,6 +37,9 @@ ModelOpt = Annotated[
     Path | None, typer.Option("--model", help="semantic model YAML file or folder")
 ]
 DbOpt = Annotated[Path | None, typer.Option("--db", help="DuckDB database file")]
+RoleOpt = Annotated[
+    str | None, typer.Option("--role", help="answer as this model role (row filters, masks)")
+]
 
 
 def _fail(err: CockpitError, lang: str) -> None:
@@ -168,6 +171,7 @@ def query(
     sql_only: Annotated[bool, typer.Option("--sql", help="print the SQL, do not run it")] = False,
     dialect: Annotated[str, typer.Option(help="SQL dialect for --sql")] = "duckdb",
     output: Annotated[str, typer.Option("--format", help="table|csv|json")] = "table",
+    role: RoleOpt = None,
     model: ModelOpt = None,
     db: DbOpt = None,
     lang: Lang = None,
@@ -211,8 +215,10 @@ def query(
         if sql_only:
             typer.echo(compiled.to_sql(dialect))
             return
+        from semantic_layer.security import SecuredEngine
+
         with DuckDBEngine(settings.database_path()) as engine:
-            result = engine.execute(compiled.ast)
+            result = SecuredEngine(engine, semantic_model, role).execute(compiled.ast)
     except CockpitError as err:
         _fail(err, lang)
     meta = {c.name: c for c in compiled.columns}
@@ -249,7 +255,7 @@ def _print_table(header: list[str], rows: list[list[str]]) -> None:
         typer.echo(line(row).rstrip())
 
 
-def _assistant(model: Path | None, db: Path | None, as_of: str | None):
+def _assistant(model: Path | None, db: Path | None, as_of: str | None, role: str | None = None):
     """The Assistant for a command; a bad model, database or date ends with a clear message."""
     from datetime import date
 
@@ -261,7 +267,7 @@ def _assistant(model: Path | None, db: Path | None, as_of: str | None):
         typer.echo(f"日期格式应为 YYYY-MM-DD / dates are YYYY-MM-DD: {as_of}", err=True)
         raise typer.Exit(1) from None
     try:
-        return Assistant.open(model=model, database=db, as_of=day)
+        return Assistant.open(model=model, database=db, as_of=day, role=role)
     except CockpitError as err:
         _fail(err, _settings().lang)
 
@@ -304,11 +310,12 @@ def ask(
     as_json: Annotated[bool, typer.Option("--json", help="print the whole Answer as JSON")] = False,
     show_sql: Annotated[bool, typer.Option("--sql", help="also print the SQL")] = False,
     as_of: Annotated[str | None, typer.Option("--as-of", help="the 'today', YYYY-MM-DD")] = None,
+    role: RoleOpt = None,
     model: ModelOpt = None,
     db: DbOpt = None,
 ) -> None:
     """Ask one question: 「2025年各区域的毛利率」, "revenue by month last year"."""
-    assistant = _assistant(model, db, as_of)
+    assistant = _assistant(model, db, as_of, role)
     answer = assistant.ask(question)
     _print_answer(answer, as_json, show_sql)
     if answer.status == "error":
@@ -319,11 +326,12 @@ def ask(
 def chat(
     as_of: Annotated[str | None, typer.Option("--as-of", help="the 'today', YYYY-MM-DD")] = None,
     show_sql: Annotated[bool, typer.Option("--sql", help="also print the SQL")] = False,
+    role: RoleOpt = None,
     model: ModelOpt = None,
     db: DbOpt = None,
 ) -> None:
     """An interactive conversation: follow-ups like 「华南呢?」 or "by month" edit the last answer."""
-    assistant = _assistant(model, db, as_of)
+    assistant = _assistant(model, db, as_of, role)
     conversation = assistant.conversation()
     typer.echo(
         "Cockpit — 输入问题，空行或 exit 退出。Type a question; an empty line or 'exit' quits."

@@ -170,6 +170,12 @@ def narrative(
     ordered = sorted(present, key=lambda kv: kv[1], reverse=True)
     top, bottom = ordered[0], ordered[-1]
     count = len(present)
+    if count == 1:
+        return (
+            f"{period}{_key(top[0])}的{label}为 {_fmt(top[1], metric, lang)}。"
+            if zh
+            else f"{label} for {_key(top[0])}, {period}: {_fmt(top[1], metric, lang)}."
+        )
     if query.limit and query.order_by:
         listed = [
             f"{_key(k)}（{_fmt(v, metric, lang)}）"
