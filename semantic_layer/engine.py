@@ -160,3 +160,71 @@ class DuckDBEngine:
 
     def __exit__(self, *_exc: object) -> None:
         self.close()
+
+
+class PostgresEngine:
+    """A PostgreSQL database over a real connection (`postgresql://user:pass@host/db`).
+
+    The session is read-only (`default_transaction_read_only`) with a statement timeout, so
+    the same promises hold as for DuckDB: nothing changes, nothing runs forever.
+    """
+
+    dialect = "postgres"
+
+    def __init__(self, url: str, timeout: float | None = 30.0) -> None:
+        import psycopg
+
+        self.url = url
+        self.path = None
+        options = "-c default_transaction_read_only=on"
+        if timeout:
+            options += f" -c statement_timeout={int(timeout * 1000)}"
+        try:
+            self._connection = psycopg.connect(url, options=options, autocommit=True)
+        except psycopg.Error as err:
+            raise ExecutionError("database_error", detail=str(err).splitlines()[0]) from None
+        self._lock = threading.Lock()
+
+    def execute(self, sql: str | exp.Expression) -> Result:
+        import psycopg
+
+        text = sql.sql(dialect=self.dialect) if isinstance(sql, exp.Expression) else sql
+        with self._lock:
+            try:
+                with self._connection.cursor() as cursor:
+                    cursor.execute(text)
+                    description = cursor.description or []
+                    rows = [tuple(row) for row in cursor.fetchall()] if description else []
+            except psycopg.errors.QueryCanceled:
+                raise ExecutionError("query_timeout", seconds="?") from None
+            except psycopg.Error as err:
+                raise ExecutionError("database_error", detail=str(err).splitlines()[0]) from None
+        columns = tuple(ResultColumn(d.name, str(d.type_code)) for d in description)
+        return Result(columns=columns, rows=rows, sql=text)
+
+    def schema(self) -> dict[str, dict[str, str]]:
+        result = self.execute(
+            "SELECT table_name, column_name, data_type FROM information_schema.columns "
+            "WHERE table_schema = current_schema() ORDER BY table_name, ordinal_position"
+        )
+        tables: dict[str, dict[str, str]] = {}
+        for table, column, kind in result.rows:
+            tables.setdefault(table, {})[column] = kind
+        return tables
+
+    def close(self) -> None:
+        self._connection.close()
+
+    def __enter__(self) -> PostgresEngine:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+
+def open_engine(target: str | Path, timeout: float | None = 30.0) -> Engine:
+    """A DuckDB file path, or a `postgresql://` URL."""
+    text = str(target)
+    if text.startswith(("postgresql://", "postgres://")):
+        return PostgresEngine(text, timeout=timeout)
+    return DuckDBEngine(target, timeout=timeout)
