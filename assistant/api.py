@@ -189,13 +189,24 @@ class Assistant:
         as_of: date | None = None,
         settings: Settings | None = None,
         role: str | None = None,
+        engine: str | None = None,
     ) -> Assistant:
-        """A model and database from arguments, else the environment and config (Settings)."""
-        overrides = {"model": model, "database": database, "as_of": as_of, "role": role}
+        """A model and database from arguments, else the environment and config (Settings).
+
+        `engine` ("postgresql://…") queries PostgreSQL instead of a DuckDB file."""
+        overrides = {
+            "model": model,
+            "database": database,
+            "as_of": as_of,
+            "role": role,
+            "engine": engine,
+        }
         overrides = {k: v for k, v in overrides.items() if v is not None}
         settings = settings.model_copy(update=overrides) if settings else Settings(**overrides)
         semantic_model = load_model(settings.model)
-        engine = DuckDBEngine(settings.database_path(), timeout=settings.query_timeout)
+        from semantic_layer.engine import open_engine
+
+        engine = open_engine(settings.engine or settings.database_path(), settings.query_timeout)
         return cls(
             semantic_model,
             engine,

@@ -37,6 +37,9 @@ ModelOpt = Annotated[
     Path | None, typer.Option("--model", help="semantic model YAML file or folder")
 ]
 DbOpt = Annotated[Path | None, typer.Option("--db", help="DuckDB database file")]
+EngineOpt = Annotated[
+    str | None, typer.Option("--engine", help="postgresql://user:pass@host/db instead of DuckDB")
+]
 RoleOpt = Annotated[
     str | None, typer.Option("--role", help="answer as this model role (row filters, masks)")
 ]
@@ -56,13 +59,21 @@ def demo(
     out: Annotated[Path, typer.Option("--out", help="where to write the DuckDB file")],
     scale: Annotated[int, typer.Option(min=1, help="multiplies customers, reps and orders")] = 1,
     seed: Annotated[int, typer.Option(help="random seed: same seed, same data")] = 42,
+    postgres: Annotated[
+        str | None, typer.Option("--postgres", help="also copy it into this PostgreSQL database")
+    ] = None,
 ) -> None:
-    """Generate the demo company 华锐科技 (2023–2025) into a DuckDB file."""
+    """Generate the demo company 华锐科技 (2023–2025) into a DuckDB file (and PostgreSQL)."""
     from semantic_layer.demo.generate import generate
 
     started = time.perf_counter()
     generate(out, scale=scale, seed=seed)
     typer.echo(f"{out} (scale {scale}, seed {seed}) in {time.perf_counter() - started:.1f}s")
+    if postgres:
+        from semantic_layer.demo.postgres import copy_to_postgres
+
+        tables = copy_to_postgres(out, postgres, replace=True)
+        typer.echo(f"copied {len(tables)} tables to PostgreSQL")
 
 
 @app.command()
@@ -255,7 +266,13 @@ def _print_table(header: list[str], rows: list[list[str]]) -> None:
         typer.echo(line(row).rstrip())
 
 
-def _assistant(model: Path | None, db: Path | None, as_of: str | None, role: str | None = None):
+def _assistant(
+    model: Path | None,
+    db: Path | None,
+    as_of: str | None,
+    role: str | None = None,
+    engine: str | None = None,
+):
     """The Assistant for a command; a bad model, database or date ends with a clear message."""
     from datetime import date
 
@@ -267,7 +284,7 @@ def _assistant(model: Path | None, db: Path | None, as_of: str | None, role: str
         typer.echo(f"日期格式应为 YYYY-MM-DD / dates are YYYY-MM-DD: {as_of}", err=True)
         raise typer.Exit(1) from None
     try:
-        return Assistant.open(model=model, database=db, as_of=day, role=role)
+        return Assistant.open(model=model, database=db, as_of=day, role=role, engine=engine)
     except CockpitError as err:
         _fail(err, _settings().lang)
 
@@ -311,11 +328,12 @@ def ask(
     show_sql: Annotated[bool, typer.Option("--sql", help="also print the SQL")] = False,
     as_of: Annotated[str | None, typer.Option("--as-of", help="the 'today', YYYY-MM-DD")] = None,
     role: RoleOpt = None,
+    engine: EngineOpt = None,
     model: ModelOpt = None,
     db: DbOpt = None,
 ) -> None:
     """Ask one question: 「2025年各区域的毛利率」, "revenue by month last year"."""
-    assistant = _assistant(model, db, as_of, role)
+    assistant = _assistant(model, db, as_of, role, engine)
     answer = assistant.ask(question)
     _print_answer(answer, as_json, show_sql)
     if answer.status == "error":
@@ -327,11 +345,12 @@ def chat(
     as_of: Annotated[str | None, typer.Option("--as-of", help="the 'today', YYYY-MM-DD")] = None,
     show_sql: Annotated[bool, typer.Option("--sql", help="also print the SQL")] = False,
     role: RoleOpt = None,
+    engine: EngineOpt = None,
     model: ModelOpt = None,
     db: DbOpt = None,
 ) -> None:
     """An interactive conversation: follow-ups like 「华南呢?」 or "by month" edit the last answer."""
-    assistant = _assistant(model, db, as_of, role)
+    assistant = _assistant(model, db, as_of, role, engine)
     conversation = assistant.conversation()
     typer.echo(
         "Cockpit — 输入问题，空行或 exit 退出。Type a question; an empty line or 'exit' quits."

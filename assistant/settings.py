@@ -38,6 +38,9 @@ class Settings(BaseSettings):
 
     database: Path | None = Field(None, description="DuckDB file; default: the demo database")
     model: Path | None = Field(None, description="semantic model YAML file or folder")
+    engine: str | None = Field(
+        None, description="postgresql://… to query PostgreSQL instead of a DuckDB file"
+    )
     as_of: date | None = Field(None, description="the 'today' relative dates resolve against")
     cache_dir: Path = Field(default_factory=lambda: platformdirs.user_cache_path("cockpit"))
     lang: str = Field("zh", pattern="^(zh|en)$")

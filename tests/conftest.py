@@ -20,3 +20,14 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if reuse and Path(reuse).is_file():
         return Path(reuse)
     return generate(tmp_path_factory.mktemp("demo") / "demo.duckdb", scale=1)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-golden", action="store_true", help="rewrite golden files instead of comparing"
+    )
+
+
+@pytest.fixture(scope="session")
+def update_golden(request: pytest.FixtureRequest) -> bool:
+    return bool(request.config.getoption("--update-golden"))
