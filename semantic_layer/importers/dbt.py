@@ -1,0 +1,1152 @@
+"""`import_dbt`: a dbt MetricFlow project → a Cockpit model YAML and a report of what mapped.
+
+    yaml_text, report = import_dbt(Path("jaffle_shop"))
+    Path("model.yaml").write_text(yaml_text, encoding="utf-8"); print(report.text())
+
+What maps:
+- a semantic model becomes a table named after its `ref('...')` (the dbt model's alias if the
+  project gives one); its primary entity is the primary key, its default agg time dimension
+  the table's time column;
+- an entity of model A that is the primary (or unique) entity of model B becomes the
+  many-to-one join A → B on the two entity columns;
+- dimensions become dimensions (time dimensions keep their grains); names repeated across
+  semantic models are qualified with the model name (`orders_status`);
+- a measure becomes a simple metric dated by its agg time dimension (sum, count,
+  count_distinct, average, min, max, sum_boolean); a max-window non-additive dimension on the
+  metric's own date becomes `semi_additive`;
+- simple metrics become simple metrics, their jinja filters (`{{ Dimension('order__status') }}
+  = 'completed'`) translated to SQL on the table that holds the dimension; ratio metrics
+  become `numerator / denominator`; derived metrics keep their expression with aliases
+  resolved. A filtered input of a ratio or derived metric becomes a filtered helper metric.
+
+What does not (each reported with the reason): median and percentile measures, cumulative
+and conversion metrics, offset windows, filters on metric values, natural (SCD) entities.
+
+This module also holds what both importers share: `ImportItem`, `ImportReport` and
+`ModelDraft`, which assembles the Cockpit model, keeps names and words unambiguous and renders
+the YAML; `cube.py` imports them from here.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sqlglot import exp
+from sqlglot.errors import ParseError, SqlglotError
+
+from semantic_layer.errors import ModelError
+from semantic_layer.expressions import MODEL_DIALECT, PERIOD_DAYS, columns_of, parse_expr, qualify
+from semantic_layer.model import IDENT, Grain
+
+# --- what both importers share ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ImportItem:
+    """One element of the source model and what became of it in the Cockpit model."""
+
+    kind: str  # semantic_model, entity, dimension, measure, metric, cube, join, view, ...
+    name: str
+    target: str = ""  # what it became ("metric revenue"); empty when it was not mapped
+    reason: str = ""  # why it was not mapped, or a note on how it was
+    file: str = ""
+
+    def describe(self) -> str:
+        """One line: `metric revenue → metric revenue (note)` or `metric x: reason`."""
+        head = f"{self.kind} {self.name}"
+        if self.target:
+            return f"{head} → {self.target}" + (f" ({self.reason})" if self.reason else "")
+        return f"{head}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    """Every element of the imported model: those mapped, and those left out with the reason."""
+
+    source: str  # "dbt" or "cube"
+    path: str
+    mapped: tuple[ImportItem, ...] = ()
+    unmapped: tuple[ImportItem, ...] = ()
+
+    def find(self, name: str, kind: str | None = None) -> ImportItem | None:
+        """The item called `name` (of `kind`), mapped or not; None if the source had none."""
+        for item in (*self.mapped, *self.unmapped):
+            if item.name == name and (kind is None or item.kind == kind):
+                return item
+        return None
+
+    def text(self) -> str:
+        """The report as lines a model author reads after an import."""
+        lines = [
+            f"Imported {self.source} model {self.path}: "
+            f"{len(self.mapped)} element(s) mapped, {len(self.unmapped)} not mapped."
+        ]
+        if self.unmapped:
+            lines.append("Not mapped:")
+            lines += [f"  - {item.describe()}" for item in self.unmapped]
+        if self.mapped:
+            lines.append("Mapped:")
+            lines += [f"  - {item.describe()}" for item in self.mapped]
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (for `cockpit import ... --json`)."""
+
+        def items(group: tuple[ImportItem, ...]) -> list[dict[str, str]]:
+            return [
+                {k: v for k, v in vars(item).items() if v} | {"kind": item.kind} for item in group
+            ]
+
+        return {
+            "source": self.source,
+            "path": self.path,
+            "mapped": items(self.mapped),
+            "unmapped": items(self.unmapped),
+        }
+
+
+class Unmappable(Exception):
+    """Raised inside an importer when one element cannot be mapped; it becomes a report line."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def snake(name: str) -> str:
+    """A source name as a Cockpit identifier: `totalAmount` → `total_amount`, `2x` → `_2x`."""
+    text = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", str(name)).lower()
+    text = re.sub(r"[^a-z0-9_]+", "_", text).strip("_") or "item"
+    return f"_{text}" if text[0].isdigit() else text
+
+
+def humanize(name: str) -> str:
+    """A readable default label: `order_items` → `Order items`."""
+    text = snake(name).replace("_", " ").strip()
+    return text[:1].upper() + text[1:]
+
+
+def assign_names(
+    entries: Iterable[tuple[Any, str, str]], reserved: Iterable[str] = ()
+) -> dict[Any, str]:
+    """Final names for (key, base name, qualifier) entries: a base name used more than once
+    (or reserved) is qualified (`status` in orders and in returns → `orders_status`)."""
+    entries = list(entries)
+    reserved = set(reserved)
+    counts = Counter(base for _key, base, _qualifier in entries)
+    taken = set(reserved)
+    names: dict[Any, str] = {}
+    for key, base, qualifier in entries:
+        name = base if counts[base] == 1 and base not in reserved else f"{qualifier}_{base}"
+        names[key] = unique_name(snake(name), taken)
+        taken.add(names[key])
+    return names
+
+
+def unique_name(name: str, taken: Iterable[str]) -> str:
+    """`name`, or `name_2`, `name_3`… if it is taken."""
+    taken = set(taken)
+    candidate, number = name, 2
+    while candidate in taken:
+        candidate, number = f"{name}_{number}", number + 1
+    return candidate
+
+
+def meta_of(node: Mapping[str, Any]) -> dict[str, Any]:
+    """`meta` merged with `config.meta` (dbt accepts both)."""
+    config = node.get("config") if isinstance(node.get("config"), dict) else {}
+    meta = node.get("meta") if isinstance(node.get("meta"), dict) else {}
+    return {**(config.get("meta") or {}), **meta}
+
+
+def labels_of(node: Mapping[str, Any], default_en: str, label_key: str = "label") -> dict[str, str]:
+    """{zh, en}: `label` (or `title`) in English; Chinese from `meta.zh`/`meta.label_zh`,
+    else the English one."""
+    meta = meta_of(node)
+    en = str(node.get(label_key) or default_en).strip()
+    zh = str(meta.get("label_zh") or meta.get("zh") or en).strip()
+    return {"zh": zh, "en": en}
+
+
+def description_of(node: Mapping[str, Any]) -> dict[str, str] | None:
+    """{zh, en} from `description` and `meta.description_zh`; None when there is none."""
+    en = str(node.get("description") or "").strip()
+    if not en:
+        return None
+    zh = str(meta_of(node).get("description_zh") or en).strip()
+    return {"zh": zh, "en": en}
+
+
+def synonyms_of(node: Mapping[str, Any]) -> list[str]:
+    """`meta.synonyms` (a list, or one string)."""
+    words = meta_of(node).get("synonyms") or []
+    return [str(w) for w in ([words] if isinstance(words, str) else words)]
+
+
+def plain_column(text: str) -> str | None:
+    """The column name when `text` is one bare column (`customer_id`), else None."""
+    try:
+        node = parse_expr(text)
+    except SqlglotError:
+        return None
+    return node.name if isinstance(node, exp.Column) and not node.table else None
+
+
+def sql_of(node: exp.Expression) -> str:
+    """A model expression as text (the YAML holds SQL in the model's own dialect)."""
+    return node.sql(dialect=MODEL_DIALECT)
+
+
+# The order a report lists elements in: containers first, then what is inside them.
+KIND_ORDER = [
+    "file",
+    "semantic_model",
+    "cube",
+    "view",
+    "entity",
+    "join",
+    "dimension",
+    "segment",
+    "measure",
+    "metric",
+    "metric_input",
+    "pre_aggregation",
+]
+
+
+def _in_order(items: list[ImportItem]) -> tuple[ImportItem, ...]:
+    rank = {kind: index for index, kind in enumerate(KIND_ORDER)}
+    return tuple(sorted(items, key=lambda item: rank.get(item.kind, len(rank))))
+
+
+class _Flow(dict):
+    """A mapping written on one line: `{zh: 订单, en: Orders}`."""
+
+
+class _FlowList(list):
+    """A list written on one line: `[order_id]`."""
+
+
+class _Dumper(yaml.SafeDumper):
+    pass
+
+
+_Dumper.add_representer(
+    _Flow, lambda d, v: d.represent_mapping("tag:yaml.org,2002:map", list(v.items()), True)
+)
+_Dumper.add_representer(
+    _FlowList, lambda d, v: d.represent_sequence("tag:yaml.org,2002:seq", v, True)
+)
+
+
+@dataclass
+class _Entry:
+    """A dimension or metric on its way into the model, with the report line it will make."""
+
+    data: dict[str, Any]
+    item: ImportItem
+    qualifier: dict[str, str]  # {zh, en} of where it came from, to tell two labels apart
+
+
+@dataclass
+class ModelDraft:
+    """The Cockpit model an importer assembles, and the report of what became of each element.
+
+    Importers add tables, joins, dimensions and metrics as plain mappings in the YAML shape;
+    `render` drops what cannot stand (an expression that does not parse, a dimension no metric
+    reaches, a derived metric over a metric left out), makes every word unambiguous and writes
+    the YAML.
+    """
+
+    name: str
+    label: dict[str, str]
+    source: str
+    path: str
+    tables: dict[str, dict[str, Any]] = field(default_factory=dict)
+    joins: list[dict[str, Any]] = field(default_factory=list)
+    dimensions: list[_Entry] = field(default_factory=list)
+    metrics: list[_Entry] = field(default_factory=list)
+    mapped_items: list[ImportItem] = field(default_factory=list)
+    unmapped_items: list[ImportItem] = field(default_factory=list)
+
+    # --- building -----------------------------------------------------------------------
+    def add_table(
+        self,
+        name: str,
+        primary_key: list[str] | None = None,
+        time_column: str | None = None,
+        label: dict[str, str] | None = None,
+        description: str | None = None,
+    ) -> None:
+        if not re.match(IDENT, name):
+            raise Unmappable(f"table name {name!r} is not a plain identifier")
+        if name in self.tables:
+            return
+        table: dict[str, Any] = {"name": name}
+        if primary_key:
+            table["primary_key"] = _FlowList(primary_key)
+        if time_column:
+            table["time_column"] = time_column
+        if label:
+            table["label"] = _Flow(label)
+        if description:
+            table["description"] = description
+        self.tables[name] = table
+
+    def add_join(self, from_table: str, to: str, pairs: list[tuple[str, str]]) -> str | None:
+        """Add the many-to-one join; None if added, else why not (a duplicate, a self-join)."""
+        if from_table == to:
+            return "a table cannot join to itself"
+        for join in self.joins:
+            if (join["from"], join["to"]) == (from_table, to):
+                return f"the join {from_table} → {to} is already defined"
+        on: Any = pairs[0][0] if len(pairs) == 1 and pairs[0][0] == pairs[0][1] else None
+        if on is None:
+            on = _FlowList(_FlowList(pair) for pair in pairs)
+        self.joins.append(_Flow({"from": from_table, "to": to, "on": on}))
+        return None
+
+    def reach_order(self, base: str) -> list[str]:
+        """`base` and every table it reaches by walking joins many → one, nearest first."""
+        order, index = [base], 0
+        while index < len(order):
+            for join in self.joins:
+                if join["from"] == order[index] and join["to"] not in order:
+                    order.append(join["to"])
+            index += 1
+        return order
+
+    def reachable(self, base: str, table: str) -> bool:
+        """Whether `table` is `base` or reached from it by walking joins many → one."""
+        return table in self.reach_order(base)
+
+    def add_dimension(self, data: dict[str, Any], item: ImportItem, qualifier: dict[str, str]):
+        self.dimensions.append(_Entry(data, item, qualifier))
+
+    def add_metric(self, data: dict[str, Any], item: ImportItem, qualifier: dict[str, str]):
+        self.metrics.append(_Entry(data, item, qualifier))
+
+    def mapped(self, kind: str, name: str, target: str, note: str = "", file: str = "") -> None:
+        self.mapped_items.append(ImportItem(kind, name, target, note, file))
+
+    def unmapped(self, kind: str, name: str, reason: str, file: str = "") -> None:
+        self.unmapped_items.append(ImportItem(kind, name, "", reason, file))
+
+    @property
+    def metric_names(self) -> set[str]:
+        return {entry.data["name"] for entry in self.metrics}
+
+    # --- rendering ----------------------------------------------------------------------
+    def render(self) -> tuple[str, ImportReport]:
+        """The model YAML text and the report."""
+        dimensions = [e for e in self.dimensions if self._parses(e, ("expr",))]
+        metrics = [e for e in self.metrics if self._parses(e, ("expr", "filter", "time"))]
+        metrics = self._drop_orphans(metrics)
+        facts = {e.data["table"] for e in metrics if "table" in e.data}
+        kept = []
+        for entry in dimensions:
+            table = entry.data["table"]
+            if facts and not any(self.reachable(fact, table) for fact in facts):
+                self._drop(entry, f"no metric's table reaches table {table} through joins")
+            else:
+                kept.append(entry)
+        time = _Entry(
+            {
+                "name": "metric_time",
+                "metric_time": True,
+                "type": "time",
+                "label": {"zh": "时间", "en": "Time"},
+                "synonyms": ["日期", "期间", "date", "period"],
+                "description": "each metric's own date (时间：每个指标自己的业务日期)",
+            },
+            ImportItem("dimension", "metric_time"),
+            {"zh": "时间", "en": "time"},
+        )
+        self._unambiguous([*metrics, time, *kept])
+        for entry in [*kept, *metrics]:
+            self.mapped_items.append(entry.item)
+        model: dict[str, Any] = {"name": self.name, "label": _Flow(self.label)}
+        # A table with a description is written as a block: a one-line mapping would wrap.
+        model["tables"] = [t if "description" in t else _Flow(t) for t in self.tables.values()]
+        model["joins"] = self.joins
+        model["dimensions"] = [self._shape(e.data) for e in [time, *kept]]
+        model["metrics"] = [self._shape(e.data) for e in metrics]
+        report = ImportReport(
+            self.source, self.path, _in_order(self.mapped_items), _in_order(self.unmapped_items)
+        )
+        body = yaml.dump(
+            model, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100, indent=2
+        )
+        return self._header(report) + body, report
+
+    def _drop(self, entry: _Entry, reason: str) -> None:
+        item = entry.item
+        self.unmapped_items.append(ImportItem(item.kind, item.name, "", reason, item.file))
+
+    def _parses(self, entry: _Entry, fields: tuple[str, ...]) -> bool:
+        for name in fields:
+            text = entry.data.get(name)
+            if text is None:
+                continue
+            try:
+                parse_expr(text)
+            except ParseError as err:
+                detail = str(err).splitlines()[0]
+                self._drop(entry, f"its {name} {text!r} is not SQL Cockpit can read ({detail})")
+                return False
+        return True
+
+    def _drop_orphans(self, metrics: list[_Entry]) -> list[_Entry]:
+        """Derived metrics over metrics that were left out go too (and so on, transitively)."""
+        while True:
+            names = {e.data["name"] for e in metrics}
+            orphan = None
+            for entry in metrics:
+                if entry.data.get("kind") != "derived":
+                    continue
+                refs = {c.name for c in columns_of(parse_expr(entry.data["expr"]))}
+                missing = sorted(refs - names - {PERIOD_DAYS})
+                if missing:
+                    orphan = entry
+                    self._drop(entry, f"it uses {', '.join(missing)}, which could not be mapped")
+                    break
+            if orphan is None:
+                return metrics
+            metrics = [e for e in metrics if e is not orphan]
+
+    @staticmethod
+    def _unambiguous(entries: list[_Entry]) -> None:
+        """Every name, label and synonym must mean one thing (the loader rejects a word that
+        points at two metrics or dimensions): a clashing label gets its origin appended, a
+        clashing synonym is dropped."""
+        owner: dict[str, int] = {}
+        for index, entry in enumerate(entries):
+            owner[entry.data["name"].strip().lower()] = index
+        for index, entry in enumerate(entries):
+            label = dict(entry.data["label"])
+            for lang in ("en", "zh"):
+                word = label[lang]
+                candidates = [
+                    word,
+                    f"{word} ({entry.qualifier[lang]})",
+                    f"{word} ({entry.data['name']})",
+                ]
+                for candidate in candidates:
+                    if owner.setdefault(candidate.strip().lower(), index) == index:
+                        label[lang] = candidate
+                        break
+            entry.data["label"] = label
+            synonyms = [
+                word
+                for word in entry.data.get("synonyms", [])
+                if owner.setdefault(word.strip().lower(), index) == index
+            ]
+            if synonyms:
+                entry.data["synonyms"] = synonyms
+            else:
+                entry.data.pop("synonyms", None)
+
+    @staticmethod
+    def _shape(data: dict[str, Any]) -> dict[str, Any]:
+        shaped = {}
+        for key, value in data.items():
+            if key == "label":
+                value = _Flow(value)
+            elif key in ("synonyms", "grains"):
+                value = _FlowList(value)
+            shaped[key] = value
+        return shaped
+
+    @staticmethod
+    def _header(report: ImportReport) -> str:
+        tool = {"dbt": "dbt MetricFlow project", "cube": "Cube data model"}[report.source]
+        lines = [
+            f"# Imported from the {tool} {report.path} (cockpit import {report.source}).",
+            "# Expressions are SQL over the tables below; unqualified columns belong to the "
+            "metric's `table`.",
+            f"# {len(report.mapped)} element(s) mapped; {len(report.unmapped)} not mapped"
+            + (":" if report.unmapped else "."),
+        ]
+        lines += [f"#   - {item.describe()}" for item in report.unmapped]
+        return "\n".join(lines) + "\n"
+
+
+# --- dbt MetricFlow ---------------------------------------------------------------------
+
+# MetricFlow aggregation → Cockpit aggregation; median and percentile have none.
+AGGS = {
+    "sum": "sum",
+    "count": "count",
+    "count_distinct": "count_distinct",
+    "average": "avg",
+    "avg": "avg",
+    "min": "min",
+    "max": "max",
+    "sum_boolean": "sum",
+}
+JOINABLE = ("primary", "unique")  # entity types that identify one row of their model
+GRAINS = {g.value for g in Grain} | {"hour", "minute", "second", "millisecond", "nanosecond"}
+# A jinja block in a filter: {{ Dimension('order__status') }}.
+JINJA = re.compile(r"\{\{(.*?)\}\}", re.S)
+# What a jinja block is replaced by while the rest of the filter is parsed as SQL.
+HOLE = re.compile(r"__cockpit_ref_(\d+)__")
+SKIP_DIRS = {"target", "dbt_packages", "node_modules", "logs", ".venv", ".git"}
+
+
+@dataclass
+class _SemanticModel:
+    name: str
+    table: str
+    file: str
+    raw: dict[str, Any]
+    entities: dict[str, tuple[str, str]]  # name → (type, expression)
+    dimensions: dict[str, dict[str, Any]]
+    measures: dict[str, dict[str, Any]]
+    label: dict[str, str]
+
+    @property
+    def default_time(self) -> str | None:
+        defaults = self.raw.get("defaults") or {}
+        return defaults.get("agg_time_dimension")
+
+    def expr(self, dimension: str) -> str:
+        return _text(self.dimensions[dimension].get("expr"), dimension)
+
+    def is_time(self, dimension: str) -> bool:
+        return str(self.dimensions[dimension].get("type", "")).lower() == "time"
+
+
+@dataclass(frozen=True)
+class _Input:
+    """A metric used by a ratio or derived metric, with what the using metric adds to it."""
+
+    name: str
+    alias: str | None = None
+    filters: tuple[str, ...] = ()
+    offset: str | None = None
+
+    @classmethod
+    def of(cls, ref: Any) -> _Input:
+        if isinstance(ref, str):
+            return cls(ref)
+        if not isinstance(ref, dict) or "name" not in ref:
+            raise Unmappable(f"cannot read the metric input {ref!r}")
+        offset = ref.get("offset_window") or ref.get("offset_to_grain")
+        return cls(ref["name"], ref.get("alias"), _filters(ref.get("filter")), offset)
+
+
+def _text(value: Any, default: str) -> str:
+    """An `expr` as SQL text (YAML reads `expr: 1` as a number, `expr: true` as a bool)."""
+    if value is None:
+        return default
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    return str(value).strip()
+
+
+def _filters(value: Any) -> tuple[str, ...]:
+    if not value:
+        return ()
+    return tuple(str(v) for v in (value if isinstance(value, list) else [value]))
+
+
+def _ref(model: Any) -> str | None:
+    """`ref('orders')` or `ref('package', 'orders')` → orders."""
+    match = re.search(
+        r"ref\(\s*['\"]([^'\"]+)['\"]\s*(?:,\s*['\"]([^'\"]+)['\"]\s*)?[,)]", str(model)
+    )
+    if match is None:
+        return None
+    return match.group(2) or match.group(1)
+
+
+def _call(source: str) -> tuple[str, list[Any], dict[str, Any], list[tuple[str, list[Any]]]]:
+    """Read a jinja call without running it: `Dimension('a__b').grain('month')` →
+    ("Dimension", ["a__b"], {}, [("grain", ["month"])])."""
+    try:
+        node = ast.parse(source.strip(), mode="eval").body
+        methods = []
+        while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            methods.append((node.func.attr, [ast.literal_eval(a) for a in node.args]))
+            node = node.func.value
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
+            raise ValueError(source)
+        args = [ast.literal_eval(a) for a in node.args]
+        kwargs = {k.arg: ast.literal_eval(k.value) for k in node.keywords if k.arg}
+    except (SyntaxError, ValueError):
+        raise Unmappable(f"cannot read the jinja {{{{{source}}}}}") from None
+    return node.func.id, args, kwargs, list(reversed(methods))
+
+
+class _DbtImporter:
+    def __init__(self, root: Path, table_prefix: str, tables: Mapping[str, str]) -> None:
+        self.root = root
+        self.table_prefix = table_prefix
+        self.table_names = dict(tables)
+        self.models: list[_SemanticModel] = []
+        self.measure_home: dict[str, _SemanticModel] = {}
+        self.metrics: list[tuple[dict[str, Any], str]] = []
+        self.aliases: dict[str, str] = {}  # dbt model → its alias (the physical table)
+        # Simple metrics by name: (measure, filters), to rebuild one with a filter added.
+        self.recipes: dict[str, tuple[str, tuple[str, ...]]] = {}
+        self.measure_problem: dict[str, str] = {}
+
+    # --- reading the project --------------------------------------------------------------
+    def files(self) -> tuple[str, list[Path]]:
+        root = self.root
+        if root.is_file():
+            return root.stem, [root]
+        project = root / "dbt_project.yml"
+        name, folders = root.resolve().name, [root]
+        if project.is_file():
+            conf = yaml.safe_load(project.read_text(encoding="utf-8")) or {}
+            name = str(conf.get("name") or name)
+            paths = conf.get("model-paths") or conf.get("source-paths") or ["models"]
+            folders = [root / p for p in paths]
+        found = []
+        for folder in folders:
+            for path in sorted(folder.rglob("*")):
+                parts = set(path.relative_to(root).parts[:-1])
+                wanted = path.suffix in (".yml", ".yaml") and path.name != "dbt_project.yml"
+                if wanted and not parts & SKIP_DIRS:
+                    found.append(path)
+        return name, found
+
+    def read(self, draft: ModelDraft, files: list[Path]) -> None:
+        semantic: list[tuple[dict[str, Any], str]] = []
+        for path in files:
+            file = str(path)
+            try:
+                data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            except yaml.YAMLError as err:
+                draft.unmapped("file", file, f"not valid YAML ({str(err).splitlines()[0]})")
+                continue
+            if not isinstance(data, dict):
+                continue
+            for model in data.get("models") or []:
+                if isinstance(model, dict) and model.get("name"):
+                    alias = (model.get("config") or {}).get("alias") or model.get("alias")
+                    if alias:
+                        self.aliases[model["name"]] = str(alias)
+            semantic += [(m, file) for m in data.get("semantic_models") or []]
+            self.metrics += [(m, file) for m in data.get("metrics") or []]
+        for raw, file in semantic:
+            self.semantic_model(draft, raw, file)
+
+    def semantic_model(self, draft: ModelDraft, raw: dict[str, Any], file: str) -> None:
+        name = str(raw.get("name", "?"))
+        ref = _ref(raw.get("model", ""))
+        if ref is None:
+            draft.unmapped(
+                "semantic_model", name, f"model {raw.get('model')!r} is not a ref()", file
+            )
+            return
+        table = self.table_prefix + self.table_names.get(ref, self.aliases.get(ref, ref))
+        entities = {}
+        for entity in raw.get("entities") or []:
+            entities[entity["name"]] = (
+                str(entity.get("type", "")).lower(),
+                _text(entity.get("expr"), entity["name"]),
+            )
+        sm = _SemanticModel(
+            name=name,
+            table=table,
+            file=file,
+            raw=raw,
+            entities=entities,
+            dimensions={d["name"]: d for d in raw.get("dimensions") or []},
+            measures={m["name"]: m for m in raw.get("measures") or []},
+            label=labels_of(raw, humanize(name)),
+        )
+        primary = [expr for kind, expr in entities.values() if kind == "primary"]
+        key = [plain_column(primary[0])] if primary and plain_column(primary[0]) else None
+        time = sm.default_time
+        time_column = (
+            plain_column(sm.expr(time)) if time in sm.dimensions and sm.is_time(time) else None
+        )
+        try:
+            draft.add_table(table, key, time_column, sm.label, raw.get("description"))
+        except Unmappable as err:
+            draft.unmapped("semantic_model", name, err.reason, file)
+            return
+        draft.mapped("semantic_model", name, f"table {table}", file=file)
+        self.models.append(sm)
+        for measure in sm.measures:
+            self.measure_home[measure] = sm
+
+    # --- entities → joins ---------------------------------------------------------------
+    def joins(self, draft: ModelDraft) -> None:
+        for sm in self.models:
+            for entity, (kind, _expr) in sm.entities.items():
+                label = f"{sm.name}.{entity}"
+                if kind == "natural":
+                    draft.unmapped(
+                        "entity",
+                        label,
+                        "natural entities join on validity windows (SCD type 2), "
+                        "which Cockpit joins do not support",
+                        sm.file,
+                    )
+                    continue
+                targets = [
+                    other
+                    for other in self.models
+                    if other is not sm and other.entities.get(entity, ("",))[0] in JOINABLE
+                ]
+                if kind == "primary" and not targets:
+                    draft.mapped("entity", label, f"primary key of {sm.table}", file=sm.file)
+                elif not targets:
+                    draft.unmapped(
+                        "entity",
+                        label,
+                        f"no semantic model has {entity} as its primary entity, so it joins "
+                        "nothing",
+                        sm.file,
+                    )
+                for other in targets:
+                    self.join(draft, sm, other, entity, label)
+
+    def join(
+        self, draft: ModelDraft, sm: _SemanticModel, other: _SemanticModel, entity: str, label: str
+    ) -> None:
+        left, right = plain_column(sm.entities[entity][1]), plain_column(other.entities[entity][1])
+        if left is None or right is None:
+            expr = sm.entities[entity][1] if left is None else other.entities[entity][1]
+            reason = f"the entity expression {expr!r} is not a column; Cockpit joins on columns"
+            draft.unmapped("entity", label, reason, sm.file)
+            return
+        problem = draft.add_join(sm.table, other.table, [(left, right)])
+        if problem is None:
+            target = f"join {sm.table} → {other.table} on {left} = {right}"
+            draft.mapped("entity", label, target, file=sm.file)
+        elif sm.table != other.table:
+            draft.mapped("entity", label, f"join {sm.table} → {other.table}", problem, sm.file)
+        else:
+            draft.unmapped("entity", label, problem, sm.file)
+
+    # --- filters --------------------------------------------------------------------------
+    def translate(self, texts: Iterable[str], home: _SemanticModel, time: str) -> str | None:
+        """MetricFlow filters (SQL with jinja) as one SQL condition over `home`'s table."""
+        nodes = [self.translate_one(text, home, time) for text in texts]
+        if not nodes:
+            return None
+        return sql_of(exp.and_(*nodes) if len(nodes) > 1 else nodes[0])
+
+    def translate_one(self, text: str, home: _SemanticModel, time: str) -> exp.Expression:
+        calls: list[str] = []
+
+        def hole(match: re.Match[str]) -> str:
+            calls.append(match.group(1))
+            return f"__cockpit_ref_{len(calls) - 1}__"
+
+        sql = JINJA.sub(hole, text).strip()
+        if "{%" in sql or "{{" in sql:
+            raise Unmappable(f"the filter {text.strip()!r} uses jinja beyond {{{{ ... }}}} calls")
+        try:
+            node = parse_expr(sql)
+        except ParseError:
+            raise Unmappable(f"the filter {text.strip()!r} is not SQL Cockpit can read") from None
+        resolved = [self.resolve(call, home, time) for call in calls]
+
+        def fill(n: exp.Expression) -> exp.Expression:
+            if isinstance(n, exp.Column) and not n.table:
+                match = HOLE.fullmatch(n.name)
+                if match:
+                    return resolved[int(match.group(1))].copy()
+            return n
+
+        return qualify(node.transform(fill), home.table)
+
+    def resolve(self, source: str, home: _SemanticModel, time: str) -> exp.Expression:
+        """One jinja call of a filter as a SQL expression on the table that holds it."""
+        kind, args, kwargs, methods = _call(source)
+        if kind == "Metric":
+            raise Unmappable(
+                f"the filter {{{{{source.strip()}}}}} filters on a metric's value, "
+                "which Cockpit filters cannot express"
+            )
+        if kind not in ("Dimension", "TimeDimension", "Entity") or not args:
+            raise Unmappable(f"unknown filter call {{{{{source.strip()}}}}}")
+        name = str(args[0])
+        grain = None
+        if kind == "TimeDimension":
+            grain = args[1] if len(args) > 1 else kwargs.get("time_granularity_name")
+        if kwargs.get("date_part_name") or any(m == "date_part" for m, _ in methods):
+            raise Unmappable(f"date parts in filters are not supported: {{{{{source.strip()}}}}}")
+        for method, margs in methods:
+            if method == "grain" and margs:
+                grain = margs[0]
+        parts = name.split("__")
+        if len(parts) > 1 and parts[-1].lower() in GRAINS and kind != "Entity":
+            grain = grain or parts.pop()
+        if kind == "Entity":
+            node = self.entity_expr(parts[-1], home)
+        elif parts == ["metric_time"]:
+            node = qualify(parse_expr(time), home.table)
+        else:
+            node = self.dimension_expr(parts[-2] if len(parts) > 1 else None, parts[-1], home)
+        if grain:
+            node = exp.DateTrunc(this=node, unit=exp.var(str(grain).upper()))
+        return node
+
+    def dimension_expr(self, entity: str | None, dim: str, home: _SemanticModel) -> exp.Expression:
+        if entity is None:
+            owners = [home] if dim in home.dimensions else []
+        else:
+            owners = [
+                sm
+                for sm in self.models
+                if dim in sm.dimensions and sm.entities.get(entity, ("",))[0] in JOINABLE
+            ]
+        if not owners:
+            ref = f"{entity}__{dim}" if entity else dim
+            raise Unmappable(f"no semantic model has the dimension {ref}")
+        target = home if home in owners else owners[0]
+        self.need_path(home, target)
+        return qualify(parse_expr(target.expr(dim)), target.table)
+
+    def entity_expr(self, entity: str, home: _SemanticModel) -> exp.Expression:
+        if entity in home.entities:
+            return qualify(parse_expr(home.entities[entity][1]), home.table)
+        for sm in self.models:
+            if sm.entities.get(entity, ("",))[0] in JOINABLE:
+                self.need_path(home, sm)
+                return qualify(parse_expr(sm.entities[entity][1]), sm.table)
+        raise Unmappable(f"no semantic model has the entity {entity}")
+
+    def need_path(self, home: _SemanticModel, target: _SemanticModel) -> None:
+        if not self.draft.reachable(home.table, target.table):
+            raise Unmappable(
+                f"the filter needs {target.table}, which {home.table} does not join to many-to-one"
+            )
+
+    # --- measures and metrics -----------------------------------------------------------
+    def simple(self, measure: str, filters: Iterable[str]) -> dict[str, Any]:
+        """The table/agg/expr/filter/time of a simple metric over `measure`."""
+        if measure in self.measure_problem:
+            raise Unmappable(f"its measure {measure}: {self.measure_problem[measure]}")
+        sm = self.measure_home.get(measure)
+        if sm is None:
+            raise Unmappable(f"no semantic model defines the measure {measure}")
+        raw = sm.measures[measure]
+        agg = str(raw.get("agg", "")).lower()
+        expr = _text(raw.get("expr"), measure)
+        if agg == "sum_boolean":
+            expr = sql_of(exp.cast(parse_expr(expr), exp.DataType.Type.INT))
+        time_dim = raw.get("agg_time_dimension") or sm.default_time
+        if not time_dim:
+            raise Unmappable(
+                f"measure {measure} has no agg_time_dimension; Cockpit metrics need a date"
+            )
+        if time_dim not in sm.dimensions or not sm.is_time(time_dim):
+            raise Unmappable(
+                f"the agg_time_dimension {time_dim} is not a time dimension of {sm.name}"
+            )
+        time = sm.expr(time_dim)
+        data: dict[str, Any] = {"table": sm.table, "agg": AGGS[agg], "expr": expr}
+        condition = self.translate(filters, sm, time)
+        if condition:
+            data["filter"] = condition
+        data["time"] = time
+        if raw.get("non_additive_dimension"):
+            data["semi_additive"] = True
+        return data
+
+    def check_measure(self, sm: _SemanticModel, name: str) -> None:
+        raw = sm.measures[name]
+        agg = str(raw.get("agg", "")).lower()
+        if agg not in AGGS:
+            self.measure_problem[name] = (
+                f"the {agg} aggregation has no Cockpit equivalent "
+                "(Cockpit aggregates with sum, count, count_distinct, avg, min and max)"
+            )
+            return
+        window = raw.get("non_additive_dimension")
+        if window:
+            window = window if isinstance(window, dict) else {"name": window}
+            time_dim = raw.get("agg_time_dimension") or sm.default_time
+            choice = str(window.get("window_choice", "min")).lower()
+            if window.get("window_groupings"):
+                self.measure_problem[name] = (
+                    "a non-additive dimension with window_groupings (last value per "
+                    f"{', '.join(window['window_groupings'])}) has no Cockpit equivalent"
+                )
+            elif choice != "max":
+                self.measure_problem[name] = (
+                    f"a non-additive dimension with window_choice {choice} (the first snapshot); "
+                    "Cockpit balances take the last snapshot of each period"
+                )
+            elif window.get("name") != time_dim:
+                self.measure_problem[name] = (
+                    f"a non-additive dimension on {window.get('name')}, not on the measure's own "
+                    f"date {time_dim}"
+                )
+
+    def metric(self, draft: ModelDraft, raw: dict[str, Any], file: str) -> None:
+        name = str(raw.get("name", "?"))
+        kind = str(raw.get("type", "simple")).lower()
+        params = raw.get("type_params") or {}
+        note = ""
+        if kind == "simple":
+            measure = params.get("measure")
+            if measure is None:
+                raise Unmappable("a simple metric without type_params.measure is not supported")
+            ref = measure if isinstance(measure, dict) else {"name": measure}
+            filters = (*_filters(ref.get("filter")), *_filters(raw.get("filter")))
+            data = self.simple(str(ref["name"]), filters)
+            self.recipes[name] = (str(ref["name"]), filters)
+            ignored = [k for k in ("fill_nulls_with", "join_to_timespine") if ref.get(k)]
+            note = f"{' and '.join(ignored)} ignored" if ignored else ""
+            if ignored:
+                note += ": Cockpit shows periods without data as empty"
+        elif kind == "ratio":
+            if raw.get("filter"):
+                raise Unmappable("a filter on a whole ratio metric is not supported")
+            top = _Input.of(params.get("numerator"))
+            bottom = _Input.of(params.get("denominator"))
+            expr = exp.Div(
+                this=exp.column(self.use(draft, name, top, "numerator")),
+                expression=exp.column(self.use(draft, name, bottom, "denominator")),
+            )
+            data = {"kind": "derived", "expr": sql_of(expr)}
+        elif kind == "derived":
+            if raw.get("filter"):
+                raise Unmappable("a filter on a whole derived metric is not supported")
+            inputs = [_Input.of(ref) for ref in params.get("metrics") or []]
+            for item in inputs:
+                if item.offset:
+                    raise Unmappable(
+                        f"its input {item.name} is offset by {item.offset}; Cockpit has no "
+                        "shifted metrics (ask for a comparison such as 同比/环比 instead)"
+                    )
+            renamed = {
+                (i.alias or i.name): self.use(draft, name, i, i.alias or i.name) for i in inputs
+            }
+            try:
+                node = parse_expr(_text(params.get("expr"), name))
+            except ParseError:
+                raise Unmappable(f"its expression {params.get('expr')!r} is not SQL") from None
+
+            def rename(n: exp.Expression) -> exp.Expression:
+                if isinstance(n, exp.Column) and not n.table and n.name in renamed:
+                    return exp.column(renamed[n.name])
+                return n
+
+            data = {"kind": "derived", "expr": sql_of(node.transform(rename))}
+        elif kind == "cumulative":
+            raise Unmappable(_cumulative_reason(params))
+        elif kind == "conversion":
+            raise Unmappable("conversion (funnel) metrics have no Cockpit equivalent")
+        else:
+            raise Unmappable(f"unknown metric type {kind}")
+        entry = {"name": name, **self.describe(raw, name)}
+        if kind == "ratio":
+            entry.setdefault("unit", "ratio")
+        elif _counts(data):
+            entry.setdefault("unit", "count")
+        entry.update(data)
+        item = ImportItem("metric", name, f"{data.get('kind', 'simple')} metric {name}", note, file)
+        draft.add_metric(entry, item, {"zh": "指标", "en": "metric"})
+
+    def use(self, draft: ModelDraft, parent: str, item: _Input, role: str) -> str:
+        """The metric name a ratio or derived metric reads for `item`; a filtered input
+        becomes a helper simple metric with the filter added."""
+        if not item.filters:
+            return item.name
+        if item.name not in self.recipes:
+            raise Unmappable(f"its input {item.name} is filtered, but it is not a simple metric")
+        measure, filters = self.recipes[item.name]
+        helper = unique_name(snake(f"{parent}_{role}"), draft.metric_names | self.names)
+        self.names.add(helper)
+        data = self.simple(measure, (*filters, *item.filters))
+        source = next((raw for raw, _ in self.metrics if raw.get("name") == item.name), {})
+        label = labels_of(source, humanize(item.name))
+        entry = {
+            "name": helper,
+            "label": {lang: f"{text} ({parent} {role})" for lang, text in label.items()},
+            "description": {
+                "zh": f"{parent} 的 {role}：{item.name} 加上筛选条件",
+                "en": f"The {role} of {parent}: {item.name} with its filter.",
+            },
+            **data,
+        }
+        target = f"helper metric {helper}"
+        draft.add_metric(
+            entry,
+            ImportItem("metric_input", f"{parent}.{role}", target),
+            {"zh": parent, "en": parent},
+        )
+        return helper
+
+    @staticmethod
+    def describe(raw: dict[str, Any], name: str) -> dict[str, Any]:
+        """label, synonyms, description, unit and format of a metric or measure."""
+        out: dict[str, Any] = {"label": labels_of(raw, humanize(name))}
+        synonyms = synonyms_of(raw)
+        if synonyms:
+            out["synonyms"] = synonyms
+        description = description_of(raw)
+        if description:
+            out["description"] = description
+        meta = meta_of(raw)
+        if meta.get("unit") in ("yuan", "percent", "count", "days", "units", "ratio"):
+            out["unit"] = meta["unit"]
+        if isinstance(meta.get("format"), str):
+            out["format"] = meta["format"]
+        return out
+
+    # --- the whole project --------------------------------------------------------------
+    def run(self) -> tuple[str, ImportReport]:
+        if not self.root.exists():
+            raise ModelError("file_missing", path=str(self.root))
+        name, files = self.files()
+        draft = ModelDraft(snake(name), {"zh": name, "en": name}, "dbt", str(self.root))
+        self.draft = draft
+        self.read(draft, files)
+        if not self.models:
+            raise ModelError(
+                "schema",
+                field="semantic_models",
+                detail=f"no semantic models found under {self.root}",
+            )
+        self.joins(draft)
+        for sm in self.models:
+            for measure in sm.measures:
+                self.check_measure(sm, measure)
+        self.names = {str(raw.get("name")) for raw, _ in self.metrics}
+        realised: dict[str, str] = {}
+        kinds = [str(raw.get("type", "simple")).lower() for raw, _ in self.metrics]
+        simple = [pair for pair, kind in zip(self.metrics, kinds, strict=True) if kind == "simple"]
+        others = [pair for pair, kind in zip(self.metrics, kinds, strict=True) if kind != "simple"]
+        for raw, file in simple:
+            try:
+                self.metric(draft, raw, file)
+            except Unmappable as err:
+                draft.unmapped("metric", str(raw.get("name")), err.reason, file)
+                continue
+            measure, filters = self.recipes[str(raw["name"])]
+            if not filters:
+                realised.setdefault(measure, str(raw["name"]))
+        for sm in self.models:
+            for measure, raw in sm.measures.items():
+                self.measure(draft, sm, measure, raw, realised)
+        for raw, file in others:
+            try:
+                self.metric(draft, raw, file)
+            except Unmappable as err:
+                draft.unmapped("metric", str(raw.get("name")), err.reason, file)
+        self.dimensions(draft)
+        return draft.render()
+
+    def measure(
+        self,
+        draft: ModelDraft,
+        sm: _SemanticModel,
+        measure: str,
+        raw: dict[str, Any],
+        realised: dict[str, str],
+    ) -> None:
+        if measure in self.measure_problem:
+            draft.unmapped("measure", measure, self.measure_problem[measure], sm.file)
+            return
+        if measure in realised:
+            draft.mapped("measure", measure, f"metric {realised[measure]}", file=sm.file)
+            return
+        try:
+            data = self.simple(measure, ())
+        except Unmappable as err:
+            draft.unmapped("measure", measure, err.reason, sm.file)
+            return
+        name = (
+            measure
+            if measure not in self.names
+            else unique_name(f"{sm.name}_{measure}", self.names)
+        )
+        self.names.add(name)
+        self.recipes.setdefault(name, (measure, ()))
+        entry = {"name": name, **self.describe(raw, name)}
+        if _counts(data):
+            entry.setdefault("unit", "count")
+        entry.update(data)
+        item = ImportItem("measure", measure, f"simple metric {name}", "", sm.file)
+        draft.add_metric(entry, item, sm.label)
+
+    def dimensions(self, draft: ModelDraft) -> None:
+        entries = [
+            ((sm.name, dim), snake(dim), snake(sm.name))
+            for sm in self.models
+            for dim in sm.dimensions
+        ]
+        names = assign_names(entries, draft.metric_names | self.names | {"metric_time"})
+        for sm in self.models:
+            for dim, raw in sm.dimensions.items():
+                name = names[(sm.name, dim)]
+                kind = str(raw.get("type", "categorical")).lower()
+                params = raw.get("type_params") or {}
+                if kind == "time" and params.get("validity_params"):
+                    draft.unmapped(
+                        "dimension",
+                        f"{sm.name}.{dim}",
+                        "validity windows (SCD type 2) have no Cockpit equivalent",
+                        sm.file,
+                    )
+                    continue
+                data: dict[str, Any] = {
+                    "name": name,
+                    "table": sm.table,
+                    "expr": sm.expr(dim),
+                    "type": "time" if kind == "time" else "category",
+                    "label": labels_of(raw, humanize(dim)),
+                }
+                synonyms = synonyms_of(raw)
+                if synonyms:
+                    data["synonyms"] = synonyms
+                if raw.get("description"):
+                    data["description"] = str(raw["description"]).strip()
+                grain = str(params.get("time_granularity", "day")).lower()
+                if kind == "time" and grain in GRAINS - {"day"}:
+                    order = [g.value for g in Grain]
+                    if grain in order:
+                        data["grains"] = order[order.index(grain) :]
+                item = ImportItem("dimension", f"{sm.name}.{dim}", f"dimension {name}", "", sm.file)
+                draft.add_dimension(data, item, sm.label)
+
+
+def _counts(data: dict[str, Any]) -> bool:
+    """Whether a simple metric counts rows: count, count_distinct, or a sum of 1."""
+    return data.get("agg") in ("count", "count_distinct") or (
+        data.get("agg") == "sum" and data.get("expr") == "1"
+    )
+
+
+def _cumulative_reason(params: dict[str, Any]) -> str:
+    nested = params.get("cumulative_type_params") or {}
+    window = params.get("window") or nested.get("window")
+    to_date = params.get("grain_to_date") or nested.get("grain_to_date")
+    if window:
+        what = f"a cumulative metric over a rolling window of {window}"
+    elif to_date:
+        what = f"a {to_date}-to-date cumulative metric"
+    else:
+        what = "a running total over all time"
+    return f"{what}: Cockpit has no window metrics"
+
+
+def import_dbt(
+    project_dir: Path, *, table_prefix: str = "", tables: Mapping[str, str] | None = None
+) -> tuple[str, ImportReport]:
+    """Read the dbt MetricFlow project at `project_dir` (its dbt_project.yml and model YAML,
+    or one YAML file) into a Cockpit model: the YAML text and the report of every element.
+
+    Each `ref('x')` becomes table `x` (the model's alias if it has one); `table_prefix` is put
+    in front of every table name and `tables` renames single models ({"orders": "raw_orders"}),
+    for databases where the tables are named differently. Raises `ModelError` when the path
+    does not exist or holds no semantic models."""
+    return _DbtImporter(Path(project_dir), table_prefix, tables or {}).run()
