@@ -163,7 +163,9 @@ if state.pending is not None:
         earlier: Answer = state.turns[base]["answer"]
         if earlier.status == "ok" and earlier.query is not None:
             conversation.state = earlier.query
-    state.turns.append({"answer": conversation.ask(question), "as_of": assistant.as_of})
+    with st.spinner(t("thinking", lang)):
+        answer = conversation.ask(question)
+    state.turns.append({"answer": answer, "as_of": assistant.as_of})
 
 # --- the chat ---------------------------------------------------------------------------------
 label = model.label.get(lang) if model.label else model.name
@@ -247,6 +249,7 @@ def show_answer(index: int, answer: Answer) -> None:
             key=f"xlsx-{index}",
             icon=":material/table_view:",
         )
+        st.caption(t("rows", lang, n=len(frame)))
     with st.expander(t("details", lang), icon=":material/info:"):
         lines = [line for line in answer.interpretation.splitlines() if line.strip()]
         st.markdown("\n".join(f"- {md_escape(line)}" for line in lines))
