@@ -92,7 +92,7 @@ def test_chinese_question_in_a_real_browser(server, browser):
     box.wait_for(timeout=30_000)
     box.fill(QUESTION)
     box.press("Enter")
-    answer = page.get_by_test_id("stChatMessage").filter(has_text="毛利率最高的是")
+    answer = page.get_by_test_id("stChatMessage").filter(has_text="29.6%")
     answer.wait_for(timeout=30_000)
     chart = page.locator(
         "[data-testid='stChatMessage'] .vega-embed canvas, "
@@ -108,7 +108,7 @@ def test_chinese_question_in_a_real_browser(server, browser):
 
     text = page.inner_text("body")
     assert QUESTION in text
-    assert "毛利率最高的是 华北" in text
+    assert "华北（29.6%）" in text  # the narrative: 华北 has the highest gross margin
     assert "华东" in text and "29.1%" in text  # the formatted table
     box = chart.bounding_box()
     assert box is not None and box["width"] > 300 and box["height"] > 150
