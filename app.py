@@ -230,7 +230,7 @@ def show_answer(index: int, answer: Answer) -> None:
     frame = table_frame(answer, lang)
     st.dataframe(frame, hide_index=True, width="stretch", height=min(400, 38 + 35 * len(frame)))
     stem = file_stem(answer)
-    with st.container(horizontal=True):
+    with st.container(horizontal=True, vertical_alignment="center"):
         st.download_button(
             t("csv", lang),
             data=partial(csv_bytes, answer, lang),
