@@ -1,0 +1,569 @@
+"""`import_cube`: Cube data models (cubes and views YAML) → a Cockpit model YAML and a report.
+
+    yaml_text, report = import_cube(Path("model"))  # a folder of YAML files, or one file
+
+What maps:
+- a cube becomes a table: `sql_table: public.orders` → `orders`, and `sql: SELECT * FROM x`
+  → `x`; its primary-key dimension is the table's primary key;
+- joins become many-to-one joins: `many_to_one` (belongs_to) from the cube to the joined
+  one, `one_to_many` (has_many) the other way round, `one_to_one` (has_one) from the cube;
+  the join SQL must be column equalities (`{CUBE}.customer_id = {customers.id}`);
+- dimensions become dimensions (string/boolean → category, number, time; `case` → CASE);
+- measures of type count, count_distinct, sum, avg, min and max become simple metrics, their
+  `filters` the metric's filter; a `number` measure over other measures (`{revenue} /
+  {count}`) becomes a derived metric, one over a single aggregate (`SUM(x)`) a simple one.
+  Cube picks a measure's date at query time; Cockpit metrics have one, so each metric is
+  dated by the first time dimension of its cube (or of the nearest cube it joins to).
+- member names used by more than one cube are qualified with the cube name
+  (`orders_count`, `customers_count`).
+
+What does not (each reported with the reason): cubes defined by a real query, JavaScript
+models, views, segments, pre-aggregations, running totals and rolling windows, string, time
+and boolean measures, dimensions reading another cube, hidden dimensions (`public: false`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import sqlglot
+import yaml
+from sqlglot import exp
+from sqlglot.errors import ParseError, SqlglotError
+
+from semantic_layer.errors import ModelError
+from semantic_layer.expressions import columns_of, parse_expr, qualify, tables_of
+from semantic_layer.importers.dbt import (
+    HOLE,
+    SKIP_DIRS,
+    ImportItem,
+    ImportReport,
+    ModelDraft,
+    Unmappable,
+    assign_names,
+    description_of,
+    humanize,
+    labels_of,
+    plain_column,
+    snake,
+    sql_of,
+    synonyms_of,
+)
+
+# A member reference in Cube SQL: {CUBE}, {CUBE.status}, {status}, {customers.id}, ${CUBE}.
+REF = re.compile(r"\$?\{\s*([^{}]+?)\s*\}")
+AGGS = {
+    "count": "count",
+    "count_distinct": "count_distinct",
+    "count_distinct_approx": "count_distinct",
+    "countDistinct": "count_distinct",
+    "countDistinctApprox": "count_distinct",
+    "sum": "sum",
+    "avg": "avg",
+    "min": "min",
+    "max": "max",
+}
+SQL_AGGS = {exp.Sum: "sum", exp.Avg: "avg", exp.Min: "min", exp.Max: "max", exp.Count: "count"}
+MANY_TO_ONE = {"many_to_one", "belongs_to", "belongsto", "one_to_one", "has_one", "hasone"}
+ONE_TO_MANY = {"one_to_many", "has_many", "hasmany"}
+DIMENSION_TYPES = {"string": "category", "boolean": "category", "number": "number", "time": "time"}
+
+
+@dataclass
+class _Cube:
+    name: str
+    file: str
+    raw: dict[str, Any]
+    table: str = ""
+
+    @property
+    def dimensions(self) -> dict[str, dict[str, Any]]:
+        return {d["name"]: d for d in self.raw.get("dimensions") or [] if "name" in d}
+
+    @property
+    def measures(self) -> dict[str, dict[str, Any]]:
+        return {m["name"]: m for m in self.raw.get("measures") or [] if "name" in m}
+
+    @property
+    def label(self) -> dict[str, str]:
+        return labels_of(self.raw, humanize(self.name), "title")
+
+    def primary_key(self) -> str | None:
+        for raw in self.dimensions.values():
+            if raw.get("primary_key") or raw.get("primaryKey"):
+                return plain_column(_unref(str(raw.get("sql", raw["name"]))))
+        return None
+
+
+def _unref(sql: str) -> str:
+    """`{CUBE}.id` → `id`, for reading a key column."""
+    return re.sub(r"\$?\{\s*CUBE\s*\}\.", "", sql)
+
+
+def _table_of(cube: _Cube) -> str:
+    """The physical table a cube reads; raises when it is a real query."""
+    raw = cube.raw
+    if raw.get("sql_table"):
+        text = str(raw["sql_table"]).strip()
+        if "{" in text:
+            raise Unmappable(f"sql_table {text!r} is templated")
+        try:
+            return exp.to_table(text, dialect="duckdb").name
+        except SqlglotError:
+            raise Unmappable(f"sql_table {text!r} is not a table name") from None
+    if raw.get("sql"):
+        text = str(raw["sql"]).strip()
+        try:
+            query = sqlglot.parse_one(REF.sub("cube_ref", text), dialect="duckdb")
+        except SqlglotError:
+            query = None
+        # `from_` in recent sqlglot, `from` before.
+        source = query.args.get("from_") or query.args.get("from") if query else None
+        trivial = (
+            source is not None
+            and isinstance(source.this, exp.Table)
+            and isinstance(query, exp.Select)
+            and all(isinstance(e, exp.Star) for e in query.expressions)
+            and not any(query.args.get(k) for k in ("joins", "where", "group", "having", "limit"))
+        )
+        if not trivial or "{" in text:
+            raise Unmappable(
+                "its sql is a query, not a table: create a view for it in the database and "
+                "point sql_table at the view"
+            )
+        return source.this.name
+    raise Unmappable("it has neither sql_table nor sql")
+
+
+class _CubeImporter:
+    def __init__(self, root: Path, table_prefix: str, tables: Mapping[str, str]) -> None:
+        self.root = root
+        self.table_prefix = table_prefix
+        self.table_names = dict(tables)
+        self.cubes: dict[str, _Cube] = {}
+        self.names: dict[tuple[str, str], str] = {}  # (cube, member) → Cockpit name
+
+    # --- reading --------------------------------------------------------------------------
+    def files(self) -> list[Path]:
+        if self.root.is_file():
+            return [self.root]
+        found = []
+        for path in sorted(self.root.rglob("*")):
+            parts = set(path.relative_to(self.root).parts[:-1])
+            if path.suffix in (".yml", ".yaml", ".js") and not parts & SKIP_DIRS:
+                found.append(path)
+        return found
+
+    def read(self, draft: ModelDraft) -> None:
+        raws: list[tuple[dict[str, Any], str]] = []
+        for path in self.files():
+            file = str(path)
+            if path.suffix == ".js":
+                draft.unmapped(
+                    "file", file, "JavaScript data models are not read; write the cubes in YAML"
+                )
+                continue
+            try:
+                data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            except yaml.YAMLError as err:
+                reason = f"not valid YAML (Jinja templates are not run): {str(err).splitlines()[0]}"
+                draft.unmapped("file", file, reason)
+                continue
+            if not isinstance(data, dict):
+                continue
+            raws += [(c, file) for c in data.get("cubes") or [] if isinstance(c, dict)]
+            for view in data.get("views") or []:
+                draft.unmapped(
+                    "view",
+                    str(view.get("name", "?")),
+                    "views choose and rename members of cubes for their users; Cockpit offers "
+                    "every imported member directly (add synonyms for the view's names)",
+                    file,
+                )
+        by_name = {str(raw.get("name")): (raw, file) for raw, file in raws}
+        for name, (raw, file) in by_name.items():
+            merged = self.extended(raw, by_name, draft, file)
+            if merged is not None:
+                self.cubes[name] = _Cube(name, file, merged)
+
+    def extended(
+        self,
+        raw: dict[str, Any],
+        by_name: dict[str, tuple[dict[str, Any], str]],
+        draft: ModelDraft,
+        file: str,
+        seen: tuple[str, ...] = (),
+    ) -> dict[str, Any] | None:
+        """A cube with what it `extends` merged in (its own members win)."""
+        parent = raw.get("extends")
+        if not parent:
+            return raw
+        parent = REF.sub(lambda m: m.group(1), str(parent)).strip()
+        if parent not in by_name or parent in seen:
+            draft.unmapped("cube", str(raw.get("name")), f"it extends {parent}, which is not found")
+            return None
+        base = self.extended(by_name[parent][0], by_name, draft, file, (*seen, parent))
+        if base is None:
+            return None
+        merged = {**base, **{k: v for k, v in raw.items() if k != "extends"}}
+        for key in ("dimensions", "measures", "joins", "segments"):
+            own = {m.get("name"): m for m in raw.get(key) or []}
+            inherited = [m for m in base.get(key) or [] if m.get("name") not in own]
+            merged[key] = [*inherited, *own.values()]
+        return merged
+
+    # --- member SQL -----------------------------------------------------------------------
+    def resolve(
+        self, sql: Any, cube: _Cube, measures: bool = False, seen: tuple[str, ...] = ()
+    ) -> exp.Expression:
+        """Cube SQL as an expression over real tables; a measure reference (allowed when
+        `measures`) becomes a column named after the Cockpit metric."""
+        refs: list[str] = []
+
+        def hole(match: re.Match[str]) -> str:
+            refs.append(match.group(1))
+            return f"__cockpit_ref_{len(refs) - 1}__"
+
+        text = REF.sub(hole, str(sql).strip())
+        try:
+            node = parse_expr(text)
+        except ParseError:
+            raise Unmappable(f"its sql {str(sql).strip()!r} is not SQL Cockpit can read") from None
+
+        def fill(n: exp.Expression) -> exp.Expression:
+            if not isinstance(n, exp.Column):
+                return n
+            table_hole = HOLE.fullmatch(n.table) if n.table else None
+            if table_hole:  # {CUBE}.status, {customers}.id
+                owner = self.cube_ref(refs[int(table_hole.group(1))], cube)
+                return exp.column(n.name, table=owner.table)
+            if n.table:
+                return n
+            name_hole = HOLE.fullmatch(n.name)
+            if name_hole:  # {status}, {orders.count}: resolved as a whole, not re-qualified
+                return self.member(refs[int(name_hole.group(1))], cube, measures, seen)
+            return exp.column(n.name, table=cube.table)
+
+        return node.transform(fill)
+
+    def cube_ref(self, ref: str, cube: _Cube) -> _Cube:
+        if ref == "CUBE" or ref == cube.name:
+            return cube
+        if ref in self.cubes and self.cubes[ref].table:
+            return self.cubes[ref]
+        raise Unmappable(f"{{{ref}}} is not a cube Cockpit could import")
+
+    def member(
+        self, ref: str, cube: _Cube, measures: bool, seen: tuple[str, ...]
+    ) -> exp.Expression:
+        parts = ref.split(".")
+        if len(parts) == 1 and parts[0] != "CUBE" and parts[0] not in self.cubes:
+            owner, name = cube, parts[0]
+        elif len(parts) == 2:
+            owner, name = self.cube_ref(parts[0], cube), parts[1]
+        else:
+            raise Unmappable(f"the reference {{{ref}}} is not supported")
+        key = f"{owner.name}.{name}"
+        if key in seen:
+            raise Unmappable(f"{{{ref}}} refers to itself")
+        if name in owner.dimensions:
+            raw = owner.dimensions[name]
+            if "sql" not in raw:
+                raise Unmappable(f"the dimension {key} has no sql")
+            return self.resolve(raw["sql"], owner, False, (*seen, key))
+        if name in owner.measures:
+            if not measures:
+                raise Unmappable(f"{{{ref}}} is a measure, which cannot be used here")
+            return exp.column(self.names[(owner.name, name)])
+        raise Unmappable(f"{{{ref}}} is not a member of cube {owner.name}")
+
+    # --- cubes → tables and joins ---------------------------------------------------------
+    def tables(self, draft: ModelDraft) -> None:
+        for cube in list(self.cubes.values()):
+            try:
+                table = _table_of(cube)
+                table = self.table_prefix + self.table_names.get(table, table)
+                key = cube.primary_key()
+                draft.add_table(
+                    table, [key] if key else None, None, cube.label, cube.raw.get("description")
+                )
+            except Unmappable as err:
+                members = len(cube.dimensions) + len(cube.measures)
+                reason = f"{err.reason} (members not imported: {members})"
+                draft.unmapped("cube", cube.name, reason, cube.file)
+                del self.cubes[cube.name]
+                continue
+            cube.table = table
+            draft.mapped("cube", cube.name, f"table {table}", file=cube.file)
+            for kind, key in (("segments", "segment"), ("pre_aggregations", "pre_aggregation")):
+                for raw in cube.raw.get(kind) or []:
+                    reason = {
+                        "segment": "segments (named filters) have no Cockpit equivalent; ask "
+                        "with a dimension filter instead",
+                        "pre_aggregation": "pre-aggregations are a Cube cache; Cockpit queries "
+                        "the tables directly",
+                    }[key]
+                    draft.unmapped(key, f"{cube.name}.{raw.get('name', '?')}", reason, cube.file)
+
+    def joins(self, draft: ModelDraft) -> None:
+        for cube in self.cubes.values():
+            for raw in cube.raw.get("joins") or []:
+                label = f"{cube.name}.{raw.get('name', '?')}"
+                try:
+                    from_table, to, pairs = self.join(cube, raw)
+                except Unmappable as err:
+                    draft.unmapped("join", label, err.reason, cube.file)
+                    continue
+                problem = draft.add_join(from_table, to, pairs)
+                keys = ", ".join(f"{a} = {b}" for a, b in pairs)
+                draft.mapped(
+                    "join", label, f"join {from_table} → {to} on {keys}", problem or "", cube.file
+                )
+
+    def join(self, cube: _Cube, raw: dict[str, Any]) -> tuple[str, str, list[tuple[str, str]]]:
+        target = self.cubes.get(str(raw.get("name")))
+        if target is None:
+            raise Unmappable(f"the joined cube {raw.get('name')} was not imported")
+        relationship = str(raw.get("relationship", "")).lower()
+        if relationship not in MANY_TO_ONE | ONE_TO_MANY:
+            raise Unmappable(f"unknown relationship {relationship!r}")
+        node = self.resolve(raw.get("sql", ""), cube)
+        conditions = list(node.flatten()) if isinstance(node, exp.And) else [node]
+        pairs = []
+        for condition in conditions:
+            sides = (condition.this, condition.expression) if isinstance(condition, exp.EQ) else ()
+            if not all(isinstance(s, exp.Column) for s in sides) or not sides:
+                raise Unmappable(f"the join sql {raw.get('sql')!r} is not column equalities")
+            by_table = {side.table: side.name for side in sides}
+            if set(by_table) != {cube.table, target.table}:
+                raise Unmappable(f"the join sql {raw.get('sql')!r} does not compare the two cubes")
+            pairs.append((by_table[cube.table], by_table[target.table]))
+        if relationship in ONE_TO_MANY:
+            return target.table, cube.table, [(b, a) for a, b in pairs]
+        return cube.table, target.table, pairs
+
+    # --- members --------------------------------------------------------------------------
+    def naming(self, draft: ModelDraft) -> None:
+        entries = [
+            ((cube.name, member), snake(member), snake(cube.name))
+            for cube in self.cubes.values()
+            for member in [*cube.measures, *cube.dimensions]
+        ]
+        self.names = assign_names(entries, {"metric_time"})
+
+    def dimensions(self, draft: ModelDraft) -> None:
+        for cube in self.cubes.values():
+            for name, raw in cube.dimensions.items():
+                label = f"{cube.name}.{name}"
+                try:
+                    data = self.dimension(cube, name, raw)
+                except Unmappable as err:
+                    draft.unmapped("dimension", label, err.reason, cube.file)
+                    continue
+                if data is None:
+                    draft.mapped("dimension", label, f"primary key of {cube.table}", file=cube.file)
+                    continue
+                item_target = f"dimension {data['name']}"
+                draft.add_dimension(data, _item("dimension", label, item_target, cube), cube.label)
+
+    def dimension(self, cube: _Cube, name: str, raw: dict[str, Any]) -> dict[str, Any] | None:
+        if raw.get("primary_key") or raw.get("primaryKey"):
+            return None
+        if raw.get("public") is False or raw.get("shown") is False:
+            raise Unmappable("it is hidden in Cube (public: false)")
+        if raw.get("sub_query") or raw.get("subQuery"):
+            raise Unmappable(
+                "subquery dimensions (a measure of another cube) have no Cockpit equivalent"
+            )
+        kind = str(raw.get("type", "string"))
+        if kind not in DIMENSION_TYPES:
+            raise Unmappable(f"{kind} dimensions have no Cockpit equivalent")
+        if "case" in raw:
+            node = self.case(cube, raw["case"])
+        else:
+            node = self.resolve(raw.get("sql", name), cube)
+        if tables_of(node) - {cube.table}:
+            raise Unmappable(
+                f"it reads {', '.join(sorted(tables_of(node) - {cube.table}))}; a Cockpit "
+                "dimension reads its own table only"
+            )
+        data: dict[str, Any] = {
+            "name": self.names[(cube.name, name)],
+            "table": cube.table,
+            "expr": _local(node, cube.table),
+            "type": DIMENSION_TYPES[kind],
+            "label": labels_of(raw, humanize(self.names[(cube.name, name)]), "title"),
+        }
+        synonyms = synonyms_of(raw)
+        if synonyms:
+            data["synonyms"] = synonyms
+        if raw.get("description"):
+            data["description"] = str(raw["description"]).strip()
+        return data
+
+    def case(self, cube: _Cube, case: dict[str, Any]) -> exp.Expression:
+        """`case: {when: [{sql, label}], else: {label}}` as a CASE expression."""
+        ifs = []
+        for branch in case.get("when") or []:
+            label = branch.get("label")
+            if not isinstance(label, str):
+                raise Unmappable("case labels computed by SQL are not supported")
+            ifs.append(
+                exp.If(this=self.resolve(branch["sql"], cube), true=exp.Literal.string(label))
+            )
+        default = (case.get("else") or {}).get("label")
+        if default is not None and not isinstance(default, str):
+            raise Unmappable("case labels computed by SQL are not supported")
+        otherwise = exp.Literal.string(default) if default is not None else None
+        return exp.Case(ifs=ifs, default=otherwise)
+
+    def time_of(self, cube: _Cube) -> str:
+        """The date a cube's measures are dated by: its first time dimension, else the first
+        of the nearest cube it joins to many-to-one."""
+        by_table: dict[str, list[_Cube]] = {}
+        for other in self.cubes.values():
+            by_table.setdefault(other.table, []).append(other)
+        order = [cube] + [
+            other
+            for table in self.draft.reach_order(cube.table)
+            for other in by_table.get(table, [])
+            if other is not cube
+        ]
+        for owner in order:
+            for name, raw in owner.dimensions.items():
+                if raw.get("type") == "time" and not raw.get("sub_query"):
+                    try:
+                        node = self.resolve(raw.get("sql", name), owner)
+                    except Unmappable:
+                        continue
+                    return _local(node, cube.table)
+        raise Unmappable(
+            f"neither cube {cube.name} nor a cube it joins to has a time dimension; Cockpit "
+            "metrics need a date"
+        )
+
+    def measures(self, draft: ModelDraft) -> None:
+        for cube in self.cubes.values():
+            for name, raw in cube.measures.items():
+                label = f"{cube.name}.{name}"
+                try:
+                    data, note = self.measure(cube, name, raw)
+                except Unmappable as err:
+                    draft.unmapped("measure", label, err.reason, cube.file)
+                    continue
+                kind = "derived" if data.get("kind") == "derived" else "simple"
+                item = _item("measure", label, f"{kind} metric {data['name']}", cube, note)
+                draft.add_metric(data, item, cube.label)
+
+    def measure(self, cube: _Cube, name: str, raw: dict[str, Any]) -> tuple[dict[str, Any], str]:
+        kind = str(raw.get("type", ""))
+        if raw.get("rolling_window") or raw.get("rollingWindow"):
+            raise Unmappable("a rolling window: Cockpit has no window metrics")
+        if kind in ("running_total", "runningTotal"):
+            raise Unmappable("a running total: Cockpit has no window metrics")
+        metric_name = self.names[(cube.name, name)]
+        data: dict[str, Any] = {
+            "name": metric_name,
+            "label": labels_of(raw, humanize(metric_name), "title"),
+        }
+        synonyms = synonyms_of(raw)
+        if synonyms:
+            data["synonyms"] = synonyms
+        description = description_of(raw)
+        if description:
+            data["description"] = description
+        fmt = str(raw.get("format", ""))
+        if fmt == "percent":
+            data["unit"], data["format"] = "percent", ".1%"
+        note = ""
+        if kind == "number":
+            node = self.resolve(raw.get("sql", ""), cube, measures=True)
+            aggregates = list(node.find_all(exp.AggFunc))
+            metrics = {c.name for c in columns_of(node) if not c.table}
+            if not aggregates and not tables_of(node) and metrics:
+                return {**data, "kind": "derived", "expr": sql_of(node)}, ""
+            if len(aggregates) == 1 and node is aggregates[0] and type(node) in SQL_AGGS:
+                agg, value = SQL_AGGS[type(node)], node.this
+                if isinstance(value, exp.Distinct) and agg == "count":
+                    agg, value = "count_distinct", value.expressions[0]
+                expr = "1" if isinstance(value, exp.Star) else _local(value, cube.table)
+            else:
+                raise Unmappable(
+                    "a number measure mixing aggregates and columns; split it into measures "
+                    "and a number measure over them"
+                )
+        elif kind in AGGS:
+            agg = AGGS[kind]
+            if "approx" in kind.lower():
+                note = "counted exactly (Cube approximates)"
+            if "sql" in raw:
+                expr = _local(self.resolve(raw["sql"], cube), cube.table)
+            elif agg == "count":
+                expr = "1"
+            else:
+                raise Unmappable(f"a {kind} measure without sql")
+        else:
+            raise Unmappable(f"{kind or 'untyped'} measures have no Cockpit equivalent")
+        if agg in ("count", "count_distinct"):
+            data.setdefault("unit", "count")
+        data.update({"table": cube.table, "agg": agg, "expr": expr})
+        filters = [self.resolve(f["sql"], cube) for f in raw.get("filters") or [] if "sql" in f]
+        if filters:
+            data["filter"] = _local(
+                exp.and_(*filters) if len(filters) > 1 else filters[0], cube.table
+            )
+        data["time"] = self.time_of(cube)
+        for table in tables_of(qualify(parse_expr(data["expr"]), cube.table)):
+            if not self.draft.reachable(cube.table, table):
+                raise Unmappable(f"it reads {table}, which {cube.table} does not join to")
+        return data, note
+
+    # --- the whole model ------------------------------------------------------------------
+    def run(self) -> tuple[str, ImportReport]:
+        if not self.root.exists():
+            raise ModelError("file_missing", path=str(self.root))
+        where = self.root.resolve()
+        # Cube projects keep their models in model/ (or schema/): name the model after the project.
+        name = where.parent.name if where.name in ("model", "schema") else where.stem
+        draft = ModelDraft(snake(name), {"zh": name, "en": name}, "cube", str(self.root))
+        self.draft = draft
+        self.read(draft)
+        self.tables(draft)
+        if not self.cubes:
+            raise ModelError("schema", field="cubes", detail=f"no usable cubes under {self.root}")
+        self.naming(draft)
+        self.joins(draft)
+        self.dimensions(draft)
+        self.measures(draft)
+        return draft.render()
+
+
+def _item(kind: str, name: str, target: str, cube: _Cube, note: str = "") -> ImportItem:
+    return ImportItem(kind, name, target, note, cube.file)
+
+
+def _local(node: exp.Expression, table: str) -> str:
+    """An expression as text with its own table's columns left unqualified."""
+
+    def strip(n: exp.Expression) -> exp.Expression:
+        if isinstance(n, exp.Column) and n.table == table:
+            return exp.column(n.name)
+        return n
+
+    return sql_of(node.copy().transform(strip))
+
+
+def import_cube(
+    path: Path, *, table_prefix: str = "", tables: Mapping[str, str] | None = None
+) -> tuple[str, ImportReport]:
+    """Read Cube data models at `path` (a folder of YAML files, searched recursively, or one
+    file) into a Cockpit model: the YAML text and the report of every element.
+
+    `sql_table: public.orders` becomes table `orders`; `table_prefix` and `tables`
+    ({"orders": "raw_orders"}) adjust the names for the database Cockpit reads. Raises
+    `ModelError` when the path does not exist or holds no usable cube."""
+    return _CubeImporter(Path(path), table_prefix, tables or {}).run()
