@@ -534,3 +534,57 @@ def test_cube_model_imports_and_answers(cube_model, shop_db, tmp_path):
     answer = assistant.ask("average order amount in 2024")
     assert answer.status == "ok", answer.message
     assert answer.value() == pytest.approx((42.5 + 53.0 + 20.0) / 5)
+
+
+def test_dbt_measure_kinds_map_or_say_why(tmp_path):
+    write(
+        tmp_path / "p",
+        {
+            "models/balances.yml": """
+                semantic_models:
+                  - name: balances
+                    model: ref('account_balances')
+                    defaults: {agg_time_dimension: snapshot_date}
+                    entities:
+                      - {name: account, type: primary, expr: account_id}
+                      - {name: owner, type: natural, expr: owner_id}
+                    dimensions:
+                      - name: snapshot_date
+                        type: time
+                        type_params: {time_granularity: month}
+                      - {name: is_active, type: categorical}
+                    measures:
+                      - name: closing_balance
+                        agg: sum
+                        expr: balance
+                        non_additive_dimension: {name: snapshot_date, window_choice: max}
+                      - name: opening_balance
+                        agg: sum
+                        expr: balance
+                        non_additive_dimension: {name: snapshot_date}
+                      - {name: active_accounts, agg: sum_boolean, expr: is_active}
+                      - name: p90_balance
+                        agg: percentile
+                        expr: balance
+                        agg_params: {percentile: 0.9}
+            """,
+            "models/broken.yml": "semantic_models: [ {name: x\n",
+        },
+    )
+    text, report = import_dbt(tmp_path / "p")
+    out = tmp_path / "model.yaml"
+    out.write_text(text, encoding="utf-8")
+    model, issues = read_model(out)
+    assert model is not None and not [i for i in issues if i.severity == "error"], text
+    assert model.metric("closing_balance").semi_additive
+    assert model.metric("active_accounts").expr == "CAST(is_active AS INT)"
+    assert model.metric("active_accounts").unit == "count"
+    assert model.metric("closing_balance").unit == "yuan"  # Cockpit's default: money
+    assert model.dimension("snapshot_date").grains[0].value == "month"
+    assert model.table_map["account_balances"].time_column == "snapshot_date"
+    unmapped = {(item.kind, item.name): item.reason for item in report.unmapped}
+    assert "last snapshot" in unmapped[("measure", "opening_balance")]
+    assert "percentile" in unmapped[("measure", "p90_balance")]
+    assert "natural" in unmapped[("entity", "balances.owner")]
+    assert "not valid YAML" in next(i.reason for i in report.unmapped if i.kind == "file")
+    assert report.to_dict()["unmapped"][0]["kind"] == "file"

@@ -48,6 +48,7 @@ from semantic_layer.importers.dbt import (
     description_of,
     humanize,
     labels_of,
+    owner_synonyms,
     plain_column,
     snake,
     sql_of,
@@ -398,9 +399,9 @@ class _CubeImporter:
             "type": DIMENSION_TYPES[kind],
             "label": labels_of(raw, humanize(self.names[(cube.name, name)]), "title"),
         }
-        synonyms = synonyms_of(raw)
+        synonyms = synonyms_of(raw) + owner_synonyms(name, [cube.name])
         if synonyms:
-            data["synonyms"] = synonyms
+            data["synonyms"] = list(dict.fromkeys(synonyms))
         if raw.get("description"):
             data["description"] = str(raw["description"]).strip()
         return data

@@ -190,6 +190,19 @@ def synonyms_of(node: Mapping[str, Any]) -> list[str]:
     return [str(w) for w in ([words] if isinstance(words, str) else words)]
 
 
+def owner_synonyms(dimension: str, owners: Iterable[str]) -> list[str]:
+    """`customer_name` (or `name`) of customers → ["customer"]: people ask "by customer"
+    when they mean the name."""
+    words = []
+    for owner in owners:
+        singular = snake(owner)
+        if singular.endswith("s") and not singular.endswith("ss"):
+            singular = singular[:-1]
+        if snake(dimension) in (f"{singular}_name", "name"):
+            words.append(singular.replace("_", " "))
+    return list(dict.fromkeys(words))
+
+
 def plain_column(text: str) -> str | None:
     """The column name when `text` is one bare column (`customer_id`), else None."""
     try:
@@ -1105,9 +1118,10 @@ class _DbtImporter:
                     "type": "time" if kind == "time" else "category",
                     "label": labels_of(raw, humanize(dim)),
                 }
-                synonyms = synonyms_of(raw)
+                entities = [e for e, (kind, _) in sm.entities.items() if kind == "primary"]
+                synonyms = synonyms_of(raw) + owner_synonyms(dim, [*entities, sm.name])
                 if synonyms:
-                    data["synonyms"] = synonyms
+                    data["synonyms"] = list(dict.fromkeys(synonyms))
                 if raw.get("description"):
                     data["description"] = str(raw["description"]).strip()
                 grain = str(params.get("time_granularity", "day")).lower()
@@ -1120,10 +1134,14 @@ class _DbtImporter:
 
 
 def _counts(data: dict[str, Any]) -> bool:
-    """Whether a simple metric counts rows: count, count_distinct, or a sum of 1."""
-    return data.get("agg") in ("count", "count_distinct") or (
-        data.get("agg") == "sum" and data.get("expr") == "1"
-    )
+    """Whether a simple metric counts rows: count, count_distinct, a sum of 1 or of booleans."""
+    if data.get("agg") in ("count", "count_distinct"):
+        return True
+    if data.get("agg") != "sum":
+        return False
+    node = parse_expr(data["expr"])  # sum_boolean was written as SUM(CAST(x AS INT))
+    is_cast = isinstance(node, exp.Cast) and node.to.this == exp.DataType.Type.INT
+    return is_cast or (isinstance(node, exp.Literal) and node.this == "1")
 
 
 def _cumulative_reason(params: dict[str, Any]) -> str:
