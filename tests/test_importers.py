@@ -250,6 +250,7 @@ def dbt_project(tmp_path: Path) -> Path:
 def test_dbt_project_imports_to_a_model_that_fits_the_database(dbt_project, shop_db, tmp_path):
     text, report = import_dbt(dbt_project)
     assert isinstance(report, ImportReport) and report.source == "dbt"
+    assert report.ok, report.problems
     assert_loads_and_checks(text, shop_db, tmp_path)
     model = yaml.safe_load(text)
     assert model["name"] == "jaffle_shop"
@@ -479,7 +480,7 @@ def cube_model(tmp_path: Path) -> Path:
 
 def test_cube_model_imports_and_answers(cube_model, shop_db, tmp_path):
     text, report = import_cube(cube_model)
-    assert report.source == "cube"
+    assert report.source == "cube" and report.ok, report.problems
     model_file = assert_loads_and_checks(text, shop_db, tmp_path)
     model = yaml.safe_load(text)
     tables = {t["name"]: t for t in model["tables"]}
@@ -588,3 +589,25 @@ def test_dbt_measure_kinds_map_or_say_why(tmp_path):
     assert "natural" in unmapped[("entity", "balances.owner")]
     assert "not valid YAML" in next(i.reason for i in report.unmapped if i.kind == "file")
     assert report.to_dict()["unmapped"][0]["kind"] == "file"
+
+
+def test_what_the_loader_still_rejects_is_reported_not_hidden(tmp_path):
+    write(
+        tmp_path,
+        {
+            "loop.yml": """
+                cubes:
+                  - name: sales
+                    sql_table: sales
+                    dimensions:
+                      - {name: sold_at, sql: sold_at, type: time}
+                    measures:
+                      - {name: a, type: number, sql: "{b} + 1"}
+                      - {name: b, type: number, sql: "{a} + 1"}
+                      - {name: amount, type: sum, sql: amount}
+            """
+        },
+    )
+    text, report = import_cube(tmp_path / "loop.yml")
+    assert not report.ok and any("cycle" in problem for problem in report.problems)
+    assert "problems to fix by hand" in text and "problems to fix by hand" in report.text()

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import ast
 import re
+import tempfile
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -43,6 +44,7 @@ from sqlglot.errors import ParseError, SqlglotError
 
 from semantic_layer.errors import ModelError
 from semantic_layer.expressions import MODEL_DIALECT, PERIOD_DAYS, columns_of, parse_expr, qualify
+from semantic_layer.loader import read_model
 from semantic_layer.model import IDENT, Grain
 
 # --- what both importers share ---------------------------------------------------------
@@ -74,6 +76,13 @@ class ImportReport:
     path: str
     mapped: tuple[ImportItem, ...] = ()
     unmapped: tuple[ImportItem, ...] = ()
+    # What the model loader still objects to in the written YAML (expected to be empty).
+    problems: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        """Whether the imported model loads as it is."""
+        return not self.problems
 
     def find(self, name: str, kind: str | None = None) -> ImportItem | None:
         """The item called `name` (of `kind`), mapped or not; None if the source had none."""
@@ -88,6 +97,9 @@ class ImportReport:
             f"Imported {self.source} model {self.path}: "
             f"{len(self.mapped)} element(s) mapped, {len(self.unmapped)} not mapped."
         ]
+        if self.problems:
+            lines.append("The model still has problems to fix by hand:")
+            lines += [f"  - {problem}" for problem in self.problems]
         if self.unmapped:
             lines.append("Not mapped:")
             lines += [f"  - {item.describe()}" for item in self.unmapped]
@@ -109,6 +121,7 @@ class ImportReport:
             "path": self.path,
             "mapped": items(self.mapped),
             "unmapped": items(self.unmapped),
+            "problems": list(self.problems),
         }
 
 
@@ -217,6 +230,20 @@ def sql_of(node: exp.Expression) -> str:
     return node.sql(dialect=MODEL_DIALECT)
 
 
+def _load_problems(text: str) -> tuple[str, ...]:
+    """The errors `read_model` finds in the YAML an importer wrote (a safety net: the
+    importers avoid every one they know of)."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "model.yaml"
+        path.write_text(text, encoding="utf-8")
+        _model, issues = read_model(path)
+    return tuple(
+        issue.message("en").replace(f"{path}:", "line ")
+        for issue in issues
+        if issue.severity == "error"
+    )
+
+
 # The order a report lists elements in: containers first, then what is inside them.
 KIND_ORDER = [
     "file",
@@ -298,6 +325,7 @@ class ModelDraft:
         label: dict[str, str] | None = None,
         description: str | None = None,
     ) -> None:
+        """Add a table (once per name); raises `Unmappable` for a name Cockpit cannot use."""
         if not re.match(IDENT, name):
             raise Unmappable(f"table name {name!r} is not a plain identifier")
         if name in self.tables:
@@ -341,15 +369,20 @@ class ModelDraft:
         return table in self.reach_order(base)
 
     def add_dimension(self, data: dict[str, Any], item: ImportItem, qualifier: dict[str, str]):
+        """Add a dimension in the YAML shape; `qualifier` ({zh, en} of its origin) tells two
+        equal labels apart."""
         self.dimensions.append(_Entry(data, item, qualifier))
 
     def add_metric(self, data: dict[str, Any], item: ImportItem, qualifier: dict[str, str]):
+        """Add a metric in the YAML shape (see `add_dimension`)."""
         self.metrics.append(_Entry(data, item, qualifier))
 
     def mapped(self, kind: str, name: str, target: str, note: str = "", file: str = "") -> None:
+        """Record an element that became `target` (a table, a join, a primary key)."""
         self.mapped_items.append(ImportItem(kind, name, target, note, file))
 
     def unmapped(self, kind: str, name: str, reason: str, file: str = "") -> None:
+        """Record an element left out, and why."""
         self.unmapped_items.append(ImportItem(kind, name, "", reason, file))
 
     @property
@@ -391,11 +424,15 @@ class ModelDraft:
         model["joins"] = self.joins
         model["dimensions"] = [self._shape(e.data) for e in [time, *kept]]
         model["metrics"] = [self._shape(e.data) for e in metrics]
-        report = ImportReport(
-            self.source, self.path, _in_order(self.mapped_items), _in_order(self.unmapped_items)
-        )
         body = yaml.dump(
             model, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100, indent=2
+        )
+        report = ImportReport(
+            self.source,
+            self.path,
+            _in_order(self.mapped_items),
+            _in_order(self.unmapped_items),
+            _load_problems(body),
         )
         return self._header(report) + body, report
 
@@ -488,6 +525,9 @@ class ModelDraft:
             + (":" if report.unmapped else "."),
         ]
         lines += [f"#   - {item.describe()}" for item in report.unmapped]
+        if report.problems:
+            lines.append("# The model still has problems to fix by hand:")
+            lines += [f"#   - {problem}" for problem in report.problems]
         return "\n".join(lines) + "\n"
 
 
