@@ -568,6 +568,7 @@ def test_dbt_measure_kinds_map_or_say_why(tmp_path):
                         agg: percentile
                         expr: balance
                         agg_params: {percentile: 0.9}
+                      - just a string
             """,
             "models/broken.yml": "semantic_models: [ {name: x\n",
         },
@@ -587,6 +588,7 @@ def test_dbt_measure_kinds_map_or_say_why(tmp_path):
     assert "last snapshot" in unmapped[("measure", "opening_balance")]
     assert "percentile" in unmapped[("measure", "p90_balance")]
     assert "natural" in unmapped[("entity", "balances.owner")]
+    assert "malformed" in unmapped[("measure", "balances.measures[4]")]
     assert "not valid YAML" in next(i.reason for i in report.unmapped if i.kind == "file")
     assert report.to_dict()["unmapped"][0]["kind"] == "file"
 

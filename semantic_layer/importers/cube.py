@@ -48,6 +48,7 @@ from semantic_layer.importers.dbt import (
     description_of,
     humanize,
     labels_of,
+    named,
     owner_synonyms,
     plain_column,
     snake,
@@ -83,11 +84,11 @@ class _Cube:
 
     @property
     def dimensions(self) -> dict[str, dict[str, Any]]:
-        return {d["name"]: d for d in self.raw.get("dimensions") or [] if "name" in d}
+        return _members(self.raw, "dimensions")
 
     @property
     def measures(self) -> dict[str, dict[str, Any]]:
-        return {m["name"]: m for m in self.raw.get("measures") or [] if "name" in m}
+        return _members(self.raw, "measures")
 
     @property
     def label(self) -> dict[str, str]:
@@ -98,6 +99,12 @@ class _Cube:
             if raw.get("primary_key") or raw.get("primaryKey"):
                 return plain_column(_unref(str(raw.get("sql", raw["name"]))))
         return None
+
+
+def _members(raw: dict[str, Any], key: str) -> dict[str, dict[str, Any]]:
+    """Named members of a cube (malformed ones were reported when the cube was read)."""
+    items = raw.get(key) if isinstance(raw.get(key), list) else []
+    return {m["name"]: m for m in items if isinstance(m, dict) and isinstance(m.get("name"), str)}
 
 
 def _unref(sql: str) -> str:
@@ -176,8 +183,8 @@ class _CubeImporter:
                 continue
             if not isinstance(data, dict):
                 continue
-            raws += [(c, file) for c in data.get("cubes") or [] if isinstance(c, dict)]
-            for view in data.get("views") or []:
+            raws += [(c, file) for c in named(data, "cubes", draft, file)]
+            for view in named(data, "views", draft, file):
                 draft.unmapped(
                     "view",
                     str(view.get("name", "?")),
@@ -187,6 +194,8 @@ class _CubeImporter:
                 )
         by_name = {str(raw.get("name")): (raw, file) for raw, file in raws}
         for name, (raw, file) in by_name.items():
+            for key in ("dimensions", "measures", "joins"):
+                named(raw, key, draft, file, name)  # reports malformed members
             merged = self.extended(raw, by_name, draft, file)
             if merged is not None:
                 self.cubes[name] = _Cube(name, file, merged)
@@ -212,8 +221,8 @@ class _CubeImporter:
             return None
         merged = {**base, **{k: v for k, v in raw.items() if k != "extends"}}
         for key in ("dimensions", "measures", "joins", "segments"):
-            own = {m.get("name"): m for m in raw.get(key) or []}
-            inherited = [m for m in base.get(key) or [] if m.get("name") not in own]
+            own = _members(raw, key)
+            inherited = [m for name, m in _members(base, key).items() if name not in own]
             merged[key] = [*inherited, *own.values()]
         return merged
 
@@ -301,7 +310,7 @@ class _CubeImporter:
             cube.table = table
             draft.mapped("cube", cube.name, f"table {table}", file=cube.file)
             for kind, key in (("segments", "segment"), ("pre_aggregations", "pre_aggregation")):
-                for raw in cube.raw.get(kind) or []:
+                for raw in _members(cube.raw, kind).values():
                     reason = {
                         "segment": "segments (named filters) have no Cockpit equivalent; ask "
                         "with a dimension filter instead",
@@ -312,7 +321,7 @@ class _CubeImporter:
 
     def joins(self, draft: ModelDraft) -> None:
         for cube in self.cubes.values():
-            for raw in cube.raw.get("joins") or []:
+            for raw in _members(cube.raw, "joins").values():
                 label = f"{cube.name}.{raw.get('name', '?')}"
                 try:
                     from_table, to, pairs = self.join(cube, raw)

@@ -216,6 +216,27 @@ def owner_synonyms(dimension: str, owners: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(words))
 
 
+def named(
+    node: Mapping[str, Any], key: str, draft: ModelDraft, file: str, owner: str = ""
+) -> list[dict[str, Any]]:
+    """The items of the list `node[key]` that are mappings with a name; the others are
+    reported as malformed."""
+    items = node.get(key) or []
+    if not isinstance(items, list):
+        draft.unmapped(key, owner or key, f"`{key}` is not a list", file)
+        return []
+    good = []
+    for index, item in enumerate(items):
+        if isinstance(item, dict) and isinstance(item.get("name"), str):
+            good.append(item)
+        else:
+            where = f"{owner}.{key}[{index}]" if owner else f"{key}[{index}]"
+            draft.unmapped(
+                key.rstrip("s"), where, "malformed: expected a mapping with a name", file
+            )
+    return good
+
+
 def plain_column(text: str) -> str | None:
     """The column name when `text` is one bare column (`customer_id`), else None."""
     try:
@@ -337,8 +358,8 @@ class ModelDraft:
             table["time_column"] = time_column
         if label:
             table["label"] = _Flow(label)
-        if description:
-            table["description"] = description
+        if description and str(description).strip():
+            table["description"] = str(description).strip()
         self.tables[name] = table
 
     def add_join(self, from_table: str, to: str, pairs: list[tuple[str, str]]) -> str | None:
@@ -688,8 +709,8 @@ class _DbtImporter:
                     alias = (model.get("config") or {}).get("alias") or model.get("alias")
                     if alias:
                         self.aliases[model["name"]] = str(alias)
-            semantic += [(m, file) for m in data.get("semantic_models") or []]
-            self.metrics += [(m, file) for m in data.get("metrics") or []]
+            semantic += [(m, file) for m in named(data, "semantic_models", draft, file)]
+            self.metrics += [(m, file) for m in named(data, "metrics", draft, file)]
         for raw, file in semantic:
             self.semantic_model(draft, raw, file)
 
@@ -703,7 +724,7 @@ class _DbtImporter:
             return
         table = self.table_prefix + self.table_names.get(ref, self.aliases.get(ref, ref))
         entities = {}
-        for entity in raw.get("entities") or []:
+        for entity in named(raw, "entities", draft, file, name):
             entities[entity["name"]] = (
                 str(entity.get("type", "")).lower(),
                 _text(entity.get("expr"), entity["name"]),
@@ -714,8 +735,8 @@ class _DbtImporter:
             file=file,
             raw=raw,
             entities=entities,
-            dimensions={d["name"]: d for d in raw.get("dimensions") or []},
-            measures={m["name"]: m for m in raw.get("measures") or []},
+            dimensions={d["name"]: d for d in named(raw, "dimensions", draft, file, name)},
+            measures={m["name"]: m for m in named(raw, "measures", draft, file, name)},
             label=labels_of(raw, humanize(name)),
         )
         primary = [expr for kind, expr in entities.values() if kind == "primary"]
