@@ -414,6 +414,53 @@ def alerts(
         raise typer.Exit(2)
 
 
+importer = typer.Typer(help="Import a dbt MetricFlow project or a Cube data model.")
+app.add_typer(importer, name="import")
+
+
+def _import(kind: str, path: Path, out: Path | None, as_json: bool, lang: str | None) -> None:
+    from semantic_layer.importers.cube import import_cube
+    from semantic_layer.importers.dbt import import_dbt
+
+    settings = _settings(lang=lang)
+    try:
+        text, report = (import_dbt if kind == "dbt" else import_cube)(path)
+    except CockpitError as err:
+        _fail(err, settings.lang)
+    if out is None:
+        typer.echo(text)
+    else:
+        out.write_text(text, encoding="utf-8")
+    summary = (
+        json.dumps(report.to_dict(), ensure_ascii=False, indent=2) if as_json else report.text()
+    )
+    typer.echo(summary, err=out is None)
+    if out is not None:
+        typer.echo(f"→ {out}; next: cockpit check {out} --db YOUR.duckdb")
+
+
+@importer.command("dbt")
+def import_dbt_command(
+    path: Annotated[Path, typer.Argument(help="dbt project folder (or one semantic YAML file)")],
+    out: Annotated[Path | None, typer.Option("--out", help="write the Cockpit model here")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="the report as JSON")] = False,
+    lang: Lang = None,
+) -> None:
+    """Convert dbt MetricFlow semantic models and metrics into a Cockpit model."""
+    _import("dbt", path, out, as_json, lang)
+
+
+@importer.command("cube")
+def import_cube_command(
+    path: Annotated[Path, typer.Argument(help="Cube model folder (or one YAML file)")],
+    out: Annotated[Path | None, typer.Option("--out", help="write the Cockpit model here")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="the report as JSON")] = False,
+    lang: Lang = None,
+) -> None:
+    """Convert Cube cubes (YAML) into a Cockpit model."""
+    _import("cube", path, out, as_json, lang)
+
+
 @app.command()
 def doctor(model: ModelOpt = None, db: DbOpt = None) -> None:
     """Show the configuration: data, model, as-of date, cache, and whether the LLM answers."""

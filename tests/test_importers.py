@@ -613,3 +613,20 @@ def test_what_the_loader_still_rejects_is_reported_not_hidden(tmp_path):
     text, report = import_cube(tmp_path / "loop.yml")
     assert not report.ok and any("cycle" in problem for problem in report.problems)
     assert "problems to fix by hand" in text and "problems to fix by hand" in report.text()
+
+
+def test_cli_import_writes_a_model_that_checks(dbt_project, cube_model, shop_db, tmp_path):
+    from typer.testing import CliRunner
+
+    from assistant.cli import app
+
+    runner = CliRunner()
+    for kind, source in (("dbt", dbt_project), ("cube", cube_model)):
+        out = tmp_path / f"{kind}.yaml"
+        result = runner.invoke(app, ["import", kind, str(source), "--out", str(out)])
+        assert result.exit_code == 0, result.output
+        assert out.exists() and "cockpit check" in result.output
+        checked = runner.invoke(app, ["check", str(out), "--db", str(shop_db)])
+        assert checked.exit_code == 0, checked.output
+    as_json = runner.invoke(app, ["import", "dbt", str(dbt_project), "--json"])
+    assert as_json.exit_code == 0 and '"unmapped"' in as_json.output
