@@ -71,7 +71,8 @@ GLOSSARY = _pairs(
     level=等级 grade=等级 tier=等级 gender=性别 address=地址 phone=电话 email=邮箱 note=备注 notes=备注
     comment=评论 remark=备注 description=描述 title=标题 color=颜色 size=尺码 model=型号 method=方式
     source=来源 reason=原因 first=首次 last=最近 new=新 active=活跃 online=线上 offline=线下 format=业态
-    unit=单位 per=每 is=是否
+    unit=单位 per=每 is=是否 industry=行业 receivable=应收 spec=规格 owner=负责人 mobile=手机
+    gross_margin_rate=毛利率 tax_rate=税率 deal=成交
     """
 )
 GLOSSARY["of"] = ""
@@ -93,6 +94,11 @@ ZH_TO_EN = {
     电话=phone 开业=open 店长=store_manager 经理=manager 等级=level 性别=gender 年龄=age 支付=payment
     付款=payment 方式=method 库存=stock 仓库=warehouse 交易=transaction 发票=invoice 面积=area 合同=contract
     项目=project 评分=score 重量=weight 总=total 平均=avg 业态=format 促销=promotion 活动=campaign
+    下单=order 行业=industry 发货=ship 到期=due 创建=created 更新=updated 开始=start 结束=end
+    姓名=name 手机=mobile 邮箱=email 品名=product_name 规格=spec 型号=model 颜色=color 尺码=size
+    单位=unit 毛利率=gross_margin 利润率=margin 折扣率=discount_rate 税率=tax_rate 应收=receivable
+    实付=paid 运费=freight 销售员=salesperson 业务员=salesperson 负责人=owner 省=province
+    年=year 月=month 日=day 成交=deal 成交额=gmv 营业额=turnover 退货率=return_rate 数=count
     """
     ).items()
 }
@@ -396,8 +402,9 @@ def _read_tables(engine: Any, wanted: list[str] | None) -> list[Tbl]:
         .order_by("table_name", "column_index")
     )
     columns: dict[str, dict[str, Column]] = {}
-    for table, column, kind, comment, index in _rows(engine, listing):
-        columns.setdefault(table, {})[column] = Column(column, comment or column, kind, index)
+    for table, column, kind, comment, _index in _rows(engine, listing):
+        found = columns.setdefault(table, {})
+        found[column] = Column(column, comment or column, kind, position=len(found))
     out = []
     for name in names:
         table = Tbl(name, comments[name] or name, 0, columns.get(name, {}))
@@ -804,7 +811,7 @@ class _Drafter:
             and c.name not in table.primary_key
             and (table.name, c.name) not in self.join_columns
         ]
-        if table.name in self.incoming and table.name not in self.outgoing:
+        if self.is_dimension_table(table, numbers):
             for column in numbers:
                 self.skip(
                     f"{table.name}.{column.name}",
@@ -832,6 +839,19 @@ class _Drafter:
             )
         self.facts.append(table.name)
         return items
+
+    def is_dimension_table(self, table: Tbl, numbers: list[Column]) -> bool:
+        """Other tables refer to it and it refers to none (stores, products) — unless it is
+        dated and has amounts to add up (orders that payments refer to)."""
+        if table.name not in self.incoming or table.name in self.outgoing:
+            return False
+        summable = [
+            c
+            for c in numbers
+            if (MONEY_LIKE.search(c.words) or UNITS_LIKE.search(c.words))
+            and not AVG_LIKE.search(c.words)
+        ]
+        return not (table.time_column and summable)
 
     def time_of(self, table: Tbl) -> str | None:
         """A fact table's metric `time`: its own date, else the date of the nearest joined table."""
@@ -1214,19 +1234,20 @@ def _unquote(expr: str) -> str:
 
 
 def _entity_column(table: Tbl) -> str | None:
-    """What names a referenced table's rows: store_name; else a nearly unique text; else the key."""
-    texts = [
-        c for c in table.columns.values() if c.type == "VARCHAR" and c.name not in table.primary_key
-    ]
+    """What names a referenced table's rows: a name column (store_name, 客户名称, even as the
+    key); else a text key (codes such as S01); else a text column that is nearly unique."""
+    texts = [c for c in table.columns.values() if c.type == "VARCHAR"]
     for column in texts:
         if NAME_LIKE.search(column.name.lower()) or NAME_LIKE.search(column.label):
             return column.name
+    key = table.primary_key[0] if len(table.primary_key) == 1 else None
+    if key and table.col(key).type == "VARCHAR":
+        return key
     for column in texts:
         nearly_unique = column.non_null and column.distinct / column.non_null >= 0.9
         if nearly_unique and not FREE_TEXT.search(column.words) and not column.id_like:
             return column.name
-    key = table.primary_key[0] if table.primary_key else None
-    return key if key and table.col(key).type == "VARCHAR" else None
+    return None
 
 
 def _latest(facts: list[tuple[int, Any]]) -> date | None:

@@ -480,7 +480,8 @@ def load_files(paths: list[Path], database: Path) -> list[LoadedTable]:
 
     Creates the database if needed; a table of the same name already in it is replaced,
     others are kept. Returns the tables written, in input order. Raises `IngestError` for a
-    missing file, an unsupported type or an unreadable file — and then writes nothing.
+    missing file, an unsupported type or an unreadable file — and then writes nothing (one
+    transaction; a database file this call created is removed again).
     """
     database = Path(database)
     files = _expand([Path(p) for p in paths])
@@ -488,7 +489,13 @@ def load_files(paths: list[Path], database: Path) -> list[LoadedTable]:
         if file.resolve() == database.resolve():
             raise IngestError("invalid_query", detail=f"{file.name} is the target database itself")
     database.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(database))
+    created = not database.exists()
+    try:
+        con = duckdb.connect(str(database))
+    except duckdb.Error as err:
+        # Not a DuckDB file, or open elsewhere (the app's read-only engine): say which.
+        first = str(err).strip().splitlines()[0]
+        raise IngestError("database_error", detail=f"{database}: {first}") from None
     source_connections: list[duckdb.DuckDBPyConnection] = []
     loaded: list[LoadedTable] = []
     try:
@@ -510,6 +517,10 @@ def load_files(paths: list[Path], database: Path) -> list[LoadedTable]:
             con.commit()
     except BaseException:
         _rollback(con)
+        con.close()
+        if created:  # a database this call created and could not fill is not left behind
+            for leftover in (database, database.with_name(database.name + ".wal")):
+                leftover.unlink(missing_ok=True)
         raise
     finally:
         for src in source_connections:

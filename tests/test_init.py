@@ -448,12 +448,15 @@ def test_bad_input_is_a_clear_error_and_writes_nothing(tmp_path: Path) -> None:
     (tmp_path / "broken.xlsx").write_bytes(b"not a workbook")
     with pytest.raises(CockpitError, match="broken.xlsx cannot be read"):
         load_files([tmp_path / "good.csv", tmp_path / "broken.xlsx"], database)
+    assert not database.exists()  # created by the failed call, so removed again
+    (tmp_path / "first.csv").write_text("x\n1\n", encoding="utf-8")
+    load_files([tmp_path / "first.csv"], database)
     (tmp_path / "broken.parquet").write_bytes(b"PAR1 garbage")
     with pytest.raises(CockpitError, match="broken.parquet cannot be read"):
         load_files([tmp_path / "good.csv", tmp_path / "broken.parquet"], database)
     # One transaction: good.csv, read before the broken file, was not kept either.
     with duckdb.connect(str(database), read_only=True) as con:
-        assert con.execute("SELECT count(*) FROM duckdb_tables()").fetchone()[0] == 0
+        assert con.execute("SELECT table_name FROM duckdb_tables()").fetchall() == [("first",)]
     empty = tmp_path / "empty"
     empty.mkdir()
     with pytest.raises(CockpitError, match="no CSV, Excel, Parquet or DuckDB"):
@@ -521,6 +524,27 @@ def test_integer_keys_join_only_when_the_name_says_so(tmp_path: Path) -> None:
     assert "note" not in model.dimension_map  # free text
     assert any(d.name == "orders.note" for d in report.skipped)
     assert model.dimension("item").expr == "item_name"
+
+
+def test_a_dated_table_others_refer_to_keeps_its_amounts(tmp_path: Path) -> None:
+    _text, _report, path = _draft(
+        tmp_path,
+        {
+            "orders.csv": "order_no,order_date,channel,amount\n"
+            + "".join(
+                f"A{i:03d},2025-02-{i:02d},{'线上' if i % 2 else '门店'},{i * 10}\n"
+                for i in range(1, 21)
+            ),
+            "payments.csv": "payment_id,order_no,paid_date,paid_amount\n"
+            + "".join(f"{i},A{i:03d},2025-03-{i:02d},{i * 10}\n" for i in range(1, 16)),
+        },
+    )
+    model = load_model(path)
+    assert [(j.from_table, j.to) for j in model.joins] == [("payments", "orders")]
+    assert {"orders_amount", "paid_amount", "orders_count", "payments_count"} <= set(
+        model.metric_map
+    )
+    assert model.dimension("channel").table == "orders"
 
 
 def test_draft_of_chosen_tables_and_unknown_table(retailer: dict) -> None:
