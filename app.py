@@ -80,7 +80,8 @@ def reset() -> None:
 
 
 def warm_up() -> None:
-    """Import what the first answer's table needs while the page is still drawing."""
+    """Import what the first answer's table needs while the data loads (DuckDB releases the
+    interpreter while it scans, so this overlaps)."""
     import pandas  # noqa: F401
     import pyarrow  # noqa: F401
 
@@ -88,6 +89,9 @@ def warm_up() -> None:
 # The input first: it is pinned to the bottom anyway, and a person can start typing while the
 # data loads.
 st.chat_input(t("input", state.lang), key="question", on_submit=queue_from_input)
+if "warmed" not in state:  # the first run of a session: import the table's needs meanwhile
+    state.warmed = True
+    threading.Thread(target=warm_up, daemon=True).start()
 
 
 # --- sidebar ----------------------------------------------------------------------------------
@@ -207,7 +211,6 @@ if not state.turns:
     with st.container(horizontal=True):
         for n, example in enumerate(EXAMPLES[lang]):
             st.button(example, key=f"example-{n}", on_click=queue, args=(example,))
-    threading.Thread(target=warm_up, daemon=True).start()
 
 
 def show_answer(index: int, answer: Answer) -> None:
