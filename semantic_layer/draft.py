@@ -72,7 +72,9 @@ GLOSSARY = _pairs(
     comment=评论 remark=备注 description=描述 title=标题 color=颜色 size=尺码 model=型号 method=方式
     source=来源 reason=原因 first=首次 last=最近 new=新 active=活跃 online=线上 offline=线下 format=业态
     unit=单位 per=每 is=是否 industry=行业 receivable=应收 spec=规格 owner=负责人 mobile=手机
-    gross_margin_rate=毛利率 tax_rate=税率 deal=成交
+    gross_margin_rate=毛利率 tax_rate=税率 deal=成交 sales_rep=销售代表 aging=账龄 ar=应收 ap=应付
+    monthly=月度 daily=每日 snapshot=快照 overdue=逾期 current=当期 direction=方向 activity=活动
+    credit=信用 product_line=产品线 list=标价 cash=现金 flow=流水 cash_flow=现金流水
     """
 )
 GLOSSARY["of"] = ""
@@ -103,6 +105,7 @@ ZH_TO_EN = {
     ).items()
 }
 ACRONYMS = {"id": "ID", "sku": "SKU", "gmv": "GMV", "vip": "VIP", "kpi": "KPI", "roi": "ROI"}
+ACRONYMS |= {"ar": "AR", "ap": "AP"}
 
 # --- what a column name says ------------------------------------------------------------------
 ID_LIKE = re.compile(r"(^|_)(id|code|no|key|uuid|sku|number)$|^id_|编号|代码|编码|单号|序号")
@@ -120,6 +123,8 @@ LOWER_IS_BETTER = re.compile(
     r"cost|expense|refund|return|discount|fee|tax|loss|成本|费|退|折扣|税|损"
 )
 BALANCE_LIKE = re.compile(r"balance|inventory|stock|余额|库存")
+# A table of snapshots (month-end balances, stock counts): its amounts are never summed over time.
+SNAPSHOT_LIKE = re.compile(r"snapshot|as_of|balance|inventory|stock|aging|快照|余额|库存|账龄")
 NOT_A_MEASURE = re.compile(
     r"^(year|month|day|week|quarter|hour|minute|yyyy|mm|dd)$|(^|_)(lat|lng|lon|latitude|"
     r"longitude|zip|zipcode|postcode|phone|mobile|tel|fax)$|^(年|月|日|年份|月份|季度|邮编|电话|手机)$"
@@ -458,6 +463,23 @@ def _primary_key(table: Tbl) -> list[str]:
     return [best] if best is not None else []
 
 
+def _composite_key(engine: Any, table: Tbl) -> list[str]:
+    """Two columns unique together when no one column is: (order_id, line_no), (snapshot_date,
+    customer_id). One of them must be id-like; the other may be a date."""
+    ids = [c for c in table.columns.values() if c.id_like and (c.integral or c.type == "VARCHAR")]
+    dates = [c for c in table.columns.values() if c.temporal]
+    pairs = [(a, b) for i, a in enumerate(ids) for b in ids[i + 1 :]]
+    pairs += [(d, a) for d in dates for a in ids]
+    for a, b in pairs[:15]:
+        if a.non_null < table.rows or b.non_null < table.rows:
+            continue
+        pair = exp.Tuple(expressions=[_col(a.name), _col(b.name)])
+        query = exp.select(_count_distinct(pair)).from_(_table(table.name))
+        if _rows(engine, query)[0][0] == table.rows:
+            return [a.name, b.name]
+    return []
+
+
 def _stem(name: str) -> str:
     return re.sub(r"_?(id|code|no|key|number)$", "", name) or name
 
@@ -754,7 +776,7 @@ class _Drafter:
         if not self.tables:
             raise ModelError("invalid_query", detail="the database has no tables with data")
         for table in self.tables:
-            table.primary_key = _primary_key(table)
+            table.primary_key = _primary_key(table) or _composite_key(self.engine, table)
             table.time_column = _time_column(table)
             self.names[table.name] = _table_names(table)
         self.by_name = {t.name: t for t in self.tables}
@@ -820,6 +842,8 @@ class _Drafter:
                 )
             return []
         time = self.time_of(table)
+        if time is None and not numbers:
+            return []  # a table of things (sales reps): its columns are dimensions
         if time is None:
             self.skip(
                 table.name,
@@ -828,14 +852,18 @@ class _Drafter:
             )
             return []
         items = [m for c in numbers if (m := self.measure(table, c, time)) is not None]
-        if table.primary_key or not items:
+        snapshot = SNAPSHOT_LIKE.search(f"{table.name} {table.time_column or ''}")
+        # Rows are events when a table has an id (sale_id, or order_id + line_no); a key with
+        # a date in it (month + store: budgets, targets, snapshots) makes rows periods instead.
+        events = table.primary_key and not any(table.col(k).temporal for k in table.primary_key)
+        if not items or (events and not snapshot):
             items.append(self.count_metric(table, time))
         else:
             self.note(
                 "note",
                 table.name,
-                "没有主键（像汇总表或快照），不生成记录数指标",
-                "no key (like a summary or snapshot table): no row count metric",
+                "每行是一个期间而不是一笔业务（快照、预算、汇总表）：不生成记录数指标",
+                "its rows are periods, not events (a snapshot, budget or summary): no row count metric",
             )
         self.facts.append(table.name)
         return items
@@ -903,7 +931,15 @@ class _Drafter:
             money = MONEY_LIKE.search(text) or column.type.startswith("DECIMAL")
             unit = "units" if UNITS_LIKE.search(text) or not money else "yuan"
             why = (f"{column.name} 的合计", f"sum of {column.name}")
-        balance = agg == "sum" and bool(BALANCE_LIKE.search(text))
+            if BALANCE_LIKE.search(text) or SNAPSHOT_LIKE.search(
+                f"{table.name} {table.time_column or ''}"
+            ):
+                why = (
+                    f"{column.name} 的期末值（余额或快照表：不跨期相加）",
+                    f"{column.name} at the last snapshot (a balance: never summed over time)",
+                )
+        snapshot = bool(SNAPSHOT_LIKE.search(f"{table.name} {table.time_column or ''}"))
+        balance = agg == "sum" and bool(BALANCE_LIKE.search(text) or snapshot)
         fmt = {"yuan": ",.2f", "percent": ".1%", "ratio": ",.2f"}.get(
             unit, ",.0f" if column.integral else ",.2f"
         )
@@ -995,10 +1031,21 @@ class _Drafter:
     def dimensions_of(self, table: Tbl) -> list[Item]:
         t = self.names[table.name]
         entity = _entity_column(table) if table.name in self.incoming else None
+        english = _english_columns(table)
         out: list[Item] = []
         for column in table.columns.values():
             where, c = f"{table.name}.{column.name}", _column_names(column)
+            if column.name in english.values():
+                base = next(b for b, e in english.items() if e == column.name)
+                self.skip(
+                    where,
+                    f"{base} 的英文名称，用于英文提问（value_label_en）",
+                    f"the English names of {base}'s values, for questions in English (value_label_en)",
+                )
+                continue
             source = {"table": table.name, "expr": _expr(column.name)}
+            if column.name in english:
+                source["value_label_en"] = _expr(english[column.name])
             if column.temporal:
                 generic = set(c.words) <= GENERIC_TIME or c.zh in GENERIC_TIME_ZH
                 # "date" or "month" alone would steal the words of metric_time and of grains.
@@ -1020,7 +1067,8 @@ class _Drafter:
                 out.append(item)
             elif column.name == entity:
                 named = re.fullmatch(r"table_\d+", table.name) is None
-                en = en_words(tuple(_singular(w) for w in t.words)) if not t.cjk else t.en
+                singular = (*t.words[:-1], _singular(t.words[-1])) if t.words else ()
+                en = en_words(singular) if not t.cjk else t.en
                 out.append(
                     Item(
                         "dimensions",
@@ -1209,7 +1257,7 @@ class _Drafter:
             entry.update(
                 {
                     k: item.body[k]
-                    for k in ("metric_time", "table", "expr", "type")
+                    for k in ("metric_time", "table", "expr", "type", "value_label_en")
                     if k in item.body
                 }
             )
@@ -1231,6 +1279,18 @@ class _Drafter:
 
 def _unquote(expr: str) -> str:
     return expr[1:-1].replace('""', '"') if expr.startswith('"') else expr
+
+
+def _english_columns(table: Tbl) -> dict[str, str]:
+    """region_name → region_name_en: a text column with the English names of another's values."""
+    out = {}
+    for column in table.columns.values():
+        match = re.fullmatch(r"(.+?)_?(en|english|eng)", column.name, re.IGNORECASE)
+        if column.type == "VARCHAR" and match and match.group(1) in table.columns:
+            base = table.col(match.group(1))
+            if base.type == "VARCHAR" and base.name not in out:
+                out[base.name] = column.name
+    return out
 
 
 def _entity_column(table: Tbl) -> str | None:
@@ -1276,3 +1336,51 @@ def _block(data: dict[str, Any]) -> str:
         [data], default_flow_style=None, allow_unicode=True, width=100, sort_keys=False
     )
     return "\n".join("  " + line for line in text.splitlines())
+
+
+# --- the whole of `cockpit init` --------------------------------------------------------------
+@dataclass(frozen=True)
+class InitResult:
+    """What `init_project` wrote, what it loaded, the draft's report and the check's issues."""
+
+    database: Path
+    model: Path
+    tables: tuple[Any, ...]  # ingest.LoadedTable
+    report: DraftReport
+    issues: tuple[Any, ...]  # errors.Issue from check_model: warnings, or errors to fix
+
+    @property
+    def ok(self) -> bool:
+        return not any(issue.severity == "error" for issue in self.issues)
+
+
+def init_project(
+    paths: list[Path], out_dir: Path, name: str = "my_data", overwrite: bool = False
+) -> InitResult:
+    """`cockpit init`: load `paths` into `out_dir`/data.duckdb, draft `out_dir`/model.yaml from
+    the tables just loaded, and check the model against the data.
+
+    A model.yaml or data.duckdb already in `out_dir` is replaced only with `overwrite` (a model
+    may have been edited by hand since the last init).
+    """
+    from semantic_layer.check import check_model
+    from semantic_layer.engine import DuckDBEngine
+    from semantic_layer.errors import CockpitError
+    from semantic_layer.ingest import load_files
+
+    out_dir = Path(out_dir)
+    database, model = out_dir / "data.duckdb", out_dir / "model.yaml"
+    existing = [p for p in (database, model) if p.exists()]
+    if existing and not overwrite:
+        names = ", ".join(str(p) for p in existing)
+        raise CockpitError(
+            "invalid_query", detail=f"{names} already exists; overwrite it or choose another folder"
+        )
+    for leftover in (database, database.with_name(database.name + ".wal")):
+        leftover.unlink(missing_ok=True)
+    tables = load_files(list(paths), database)
+    text, report = draft_model(database, [t.name for t in tables], name)
+    model.write_text(text, encoding="utf-8")
+    with DuckDBEngine(database) as engine:
+        _model, issues = check_model(model, engine)
+    return InitResult(database, model, tuple(tables), report, tuple(issues))

@@ -20,7 +20,7 @@ import pytest
 from assistant.api import Assistant
 from assistant.settings import Settings
 from semantic_layer.check import check_model
-from semantic_layer.draft import draft_model, english_identifier
+from semantic_layer.draft import draft_model, english_identifier, init_project
 from semantic_layer.engine import DuckDBEngine
 from semantic_layer.errors import CockpitError
 from semantic_layer.ingest import detect_encoding, load_files, safe_identifier, sniff_delimiter
@@ -233,7 +233,7 @@ def test_draft_finds_keys_joins_metrics_and_dimensions(
     model = load_model(retailer["model_path"])
     keys = {t.name: t.primary_key for t in model.tables}
     assert keys["sales"] == ["sale_id"] and keys["store"] == ["store_id"]
-    assert keys["products"] == ["product_id"] and keys["targets"] == []
+    assert keys["products"] == ["product_id"] and keys["targets"] == ["month", "store_id"]
     joins = {(j.from_table, j.to, tuple(j.on)) for j in model.joins}
     assert joins == {
         ("sales", "store", (("store_id", "store_id"),)),
@@ -553,3 +553,34 @@ def test_draft_of_chosen_tables_and_unknown_table(retailer: dict) -> None:
     with pytest.raises(CockpitError) as err:
         draft_model(retailer["database"], tables=["salse"])
     assert err.value.code == "unknown_table" and "sales" in err.value.suggestions
+
+
+def test_init_project_writes_the_database_and_the_model(retailer: dict, tmp_path: Path) -> None:
+    result = init_project([retailer["data"]], tmp_path / "mine", name="shop")
+    assert result.ok, [i.message("en") for i in result.issues]
+    assert result.database == tmp_path / "mine" / "data.duckdb" and result.database.is_file()
+    assert load_model(result.model).name == "shop"
+    assert {t.name for t in result.tables} == set(retailer["loaded"])
+    assert "sales_amount" in result.report.metrics
+    with pytest.raises(CockpitError, match="already exists"):
+        init_project([retailer["data"]], tmp_path / "mine")
+    again = init_project([retailer["data"] / "sales.csv"], tmp_path / "mine", overwrite=True)
+    assert [t.name for t in again.tables] == ["sales"] and again.ok
+
+
+def test_the_demo_database_drafts_like_its_hand_written_model(
+    demo_db: Path, tmp_path: Path
+) -> None:
+    """An existing DuckDB file, drafted as is: the joins a person wrote are found again."""
+    text, _report = draft_model(demo_db, name="demo")
+    path = tmp_path / "model.yaml"
+    path.write_text(text, encoding="utf-8")
+    with DuckDBEngine(demo_db) as engine:
+        model, issues = check_model(path, engine)
+    assert model is not None and [i.message("en") for i in issues] == []
+    written = load_model()  # the demo's own model
+    found = {(j.from_table, j.to, tuple(j.on)) for j in model.joins}
+    assert {(j.from_table, j.to, tuple(j.on)) for j in written.joins} <= found
+    assert model.table_map["order_lines"].primary_key == ["order_id", "line_no"]
+    assert model.metric("balance").semi_additive  # AR aging is a month-end snapshot
+    assert model.dimension("region").value_label_en == "region_name_en"
