@@ -306,3 +306,27 @@ def test_the_answer_carries_a_chart(assistant):
     answer = assistant.ask("2025年各区域的毛利率")
     assert answer.chart is not None and drillable(answer.chart)
     assert DRILL == "drill"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "今年收入同比",
+        "2025年各区域的毛利率",
+        "本年累计收入按月",
+        "2025年按月的收入和毛利率",
+        "2025年各渠道收入占比",
+        "2025年各区域各产品线的毛利率",
+        "2025年各区域收入和预算比",
+        "2025 revenue by month vs last year",
+    ],
+)
+def test_every_kind_of_chart_renders_offline(assistant, question):
+    """Rendered by vl-convert (as the CLI and reports do): no error, and the labels are there."""
+    vl_convert = pytest.importorskip("vl_convert")
+    spec = spec_for(assistant, question)
+    svg = vl_convert.vegalite_to_svg(spec)
+    assert svg.startswith("<svg") and "<text" in svg
+    answer = assistant.ask(question)
+    metric = next(c for c in answer.columns if c.kind == "metric")
+    assert metric.label.get(answer.lang) in svg
