@@ -82,7 +82,7 @@ GLOSSARY["of"] = ""
 SOLO = _pairs("sales=销售额 sale=销售额 count=数量 total=合计")
 # Chinese words in headers and file names → English identifier words (门店编号 → store_id).
 ZH_TO_EN = {
-    zh: en.replace(" ", "_")
+    zh: en.strip("_")  # 表=_ : a word that adds nothing to an identifier (销售明细表 → sales_line)
     for zh, en in _pairs(
         """
     门店=store 店铺=shop 商店=store 分店=branch 编号=id 序号=no 单号=no 代码=code 编码=code 名称=name 名字=name
@@ -101,6 +101,7 @@ ZH_TO_EN = {
     单位=unit 毛利率=gross_margin 利润率=margin 折扣率=discount_rate 税率=tax_rate 应收=receivable
     实付=paid 运费=freight 销售员=salesperson 业务员=salesperson 负责人=owner 省=province
     年=year 月=month 日=day 成交=deal 成交额=gmv 营业额=turnover 退货率=return_rate 数=count
+    清单=list 统计=stats 汇总=summary 报表=report 数据=data 记录=record 信息=info 表=_ 的=_
     """
     ).items()
 }
@@ -223,7 +224,7 @@ def english_identifier(text: str) -> str | None:
             while i < len(run):
                 for j in range(len(run), i, -1):
                     if run[i:j] in ZH_TO_EN:
-                        words.append(ZH_TO_EN[run[i:j]])
+                        words += [w for w in [ZH_TO_EN[run[i:j]]] if w]
                         i = j
                         break
                 else:

@@ -80,6 +80,7 @@ MONEY = r"[+-]?[¥￥$€£]?\s*[+-]?([0-9]{1,3}(,[0-9]{3})+|[0-9]+)(\.[0-9]+)?"
 MONEY_NOISE = r"[¥￥$€£,\s]"
 PERCENT = r"[+-]?[0-9]+(\.[0-9]+)?\s*%"
 LEADING_ZERO = r"[+-]?0[0-9]+"
+MISSING = ("", "-", "--", "—", "N/A", "NA", "#N/A", "NULL", "NONE", "NAN", "无", "空")
 # More digits than a DOUBLE keeps: card and account numbers, ids. They stay text.
 LONG_NUMBER = r"[+-]?[0-9]{16,}"
 
@@ -383,7 +384,11 @@ def _scalar(con: duckdb.DuckDBPyConnection, query: exp.Expression) -> object:
 
 def _infer_text(con: duckdb.DuckDBPyConnection, column: str) -> tuple[exp.Expression, str]:
     """Text → BIGINT, DOUBLE, percent, DATE or TIMESTAMP when every value reads as one."""
-    value = exp.func("nullif", exp.func("trim", _col(column)), _lit(""))
+    trimmed = exp.func("trim", _col(column))
+    # "-", "N/A", "#N/A", 无: how exports write a missing number or date. They become NULL
+    # when the column is typed; a column that stays text keeps them as written.
+    missing = exp.In(this=exp.func("upper", trimmed.copy()), expressions=[_lit(t) for t in MISSING])
+    value = exp.Case(ifs=[exp.If(this=missing, true=exp.null())], default=trimmed)
 
     def v() -> exp.Expression:
         return value.copy()

@@ -385,6 +385,7 @@ def test_names_become_safe_identifiers() -> None:
     assert safe_identifier("门店编号") == "store_id"
     assert safe_identifier("金额(元)") == "amount"
     assert safe_identifier("SKU编号") == "sku_id"
+    assert safe_identifier("销售明细表") == "sales_line"
     assert safe_identifier("卡路里") is None  # unknown Chinese: the caller's fallback
     assert english_identifier("销售额") == "sales_amount"
 
@@ -396,6 +397,7 @@ def test_text_columns_are_typed(tmp_path: Path) -> None:
         '2025-01-05 10:30:00,2025-01-05 00:00:00,"1,200",abc,',
         "7%,¥88,012,2025年12月31日,20251231,12345678901234567891,"
         "2025-02-01 08:00:00,2025-02-01 00:00:00,35,def,",
+        "-,N/A,,#N/A,,,,,-,-,",  # how exports write "missing"
     ]
     (tmp_path / "mixed.csv").write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
     database = tmp_path / "db.duckdb"
@@ -415,8 +417,9 @@ def test_text_columns_are_typed(tmp_path: Path) -> None:
         "blank": "VARCHAR",
     }
     with duckdb.connect(str(database), read_only=True) as con:
-        row = con.execute("SELECT pct, money, code, cn_date, whole FROM mixed LIMIT 1").fetchone()
-    assert row == (pytest.approx(0.125), 1234.5, "007", date(2025, 1, 5), 1200)
+        rows = con.execute("SELECT pct, money, code, cn_date, whole, word FROM mixed").fetchall()
+    assert rows[0] == (pytest.approx(0.125), 1234.5, "007", date(2025, 1, 5), 1200, "abc")
+    assert rows[2] == (None, None, None, None, None, "-")  # text keeps what was written
 
 
 def test_a_duckdb_file_is_copied_and_left_alone(tmp_path: Path) -> None:
