@@ -3,13 +3,16 @@
 The second step of "bring your own data" (`cockpit init`, after `ingest.load_files`). It reads
 the data, not only the schema, and guesses what a model author would write:
 
-- **keys**: a table's primary key is a unique, non-null column, id-like names first;
+- **keys**: a unique, non-null column named like an id (or the first column), else two columns
+  unique together (order_id + line_no, snapshot_date + customer_id);
 - **joins** (many-to-one): a column whose values are (nearly) all found in another table's key
   (`sales.store_id` → `store.store_id`); integer keys need a name that says so as well, since
   1..6 is "contained" in any other 1..N;
-- **metrics**: number columns of fact tables (tables that refer to others, or stand alone) —
-  amounts are summed, prices and rates averaged — plus a row count per fact table, each dated
-  by the table's date column (or the date of a table it refers to);
+- **metrics**: number columns of fact tables (tables that refer to others, stand alone, or are
+  dated with amounts) — amounts summed, prices and rates averaged, balances and snapshot tables
+  at the last snapshot — plus a row count per table of events, each dated by the table's date
+  column (or the date of a table it refers to); a dimension table's numbers (list prices) are
+  attributes, not metrics;
 - **dimensions**: text and low-cardinality columns of tables the facts reach (free text such as
   notes excluded), each referenced table's name column as the entity (`store`), date columns as
   time dimensions, `metric_time`, and parents where one column determines another
@@ -20,6 +23,7 @@ the data, not only the schema, and guesses what a model author would write:
 
 The report says what became what and why anything was left out. The YAML is a draft: it loads
 without errors and `check_model` passes, but its definitions (口径) are guesses to review.
+`init_project` runs the whole of `cockpit init`: load, draft, write, check.
 """
 
 from __future__ import annotations

@@ -116,7 +116,8 @@ class LoadedTable:
 
 
 # --- errors ---------------------------------------------------------------------------------
-# errors.py has no data-file codes yet; these reuse existing ones (see the module's report).
+# errors.py has no codes for data files yet, so these reuse file_missing and invalid_query
+# (with a detail); dedicated codes with their own zh/en wording would read better.
 def _missing(path: Path) -> IngestError:
     return IngestError("file_missing", path=str(path))
 
