@@ -414,6 +414,37 @@ def alerts(
         raise typer.Exit(2)
 
 
+@app.command()
+def init(
+    data: Annotated[
+        list[Path], typer.Argument(help="CSV, Excel, Parquet or DuckDB files, or folders")
+    ],
+    out: Annotated[
+        Path, typer.Option("--out", help="folder for data.duckdb and model.yaml")
+    ] = Path("cockpit-data"),
+    name: Annotated[str, typer.Option(help="the model's name")] = "my_data",
+    force: Annotated[bool, typer.Option("--force", help="overwrite an existing model")] = False,
+    lang: Lang = None,
+) -> None:
+    """Load your files into DuckDB and draft a semantic model for them (then check and ask)."""
+    from semantic_layer.draft import init_project
+
+    settings = _settings(lang=lang)
+    try:
+        result = init_project(list(data), out, name=name, overwrite=force)
+    except CockpitError as err:
+        _fail(err, settings.lang)
+    typer.echo(result.report.render(settings.lang))
+    for issue in result.issues:
+        typer.echo(issue.message(settings.lang), err=True)
+    zh = settings.lang == "zh"
+    typer.echo(("\n数据库：" if zh else "\ndatabase: ") + str(result.database))
+    typer.echo(("模型：" if zh else "model: ") + str(result.model))
+    typer.echo(f'cockpit ask "…" --db {result.database} --model {result.model}')
+    if not result.ok:
+        raise typer.Exit(1)
+
+
 importer = typer.Typer(help="Import a dbt MetricFlow project or a Cube data model.")
 app.add_typer(importer, name="import")
 

@@ -92,6 +92,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Metric '{metric_label_en}' needs a period (a time range or a time grain) to compute",
     ),
     "invalid_query": ("查询无效：{detail}", "Invalid query: {detail}"),
+    "data_file_missing": ("找不到数据文件：{path}", "Data file not found: {path}"),
+    "data_file_unsupported": (
+        "不支持的文件类型：{name}（支持 CSV、Excel .xlsx、Parquet、DuckDB）",
+        "Unsupported file type: {name} (use CSV, Excel .xlsx, Parquet or DuckDB)",
+    ),
+    "data_file_unreadable": ("无法读取 {name}：{detail}", "{name} cannot be read: {detail}"),
     "unknown_role": (
         "未知角色：{name}（可用角色：{roles}）",
         "Unknown role: {name} (roles: {roles})",

@@ -119,18 +119,16 @@ class LoadedTable:
 # errors.py has no codes for data files yet, so these reuse file_missing and invalid_query
 # (with a detail); dedicated codes with their own zh/en wording would read better.
 def _missing(path: Path) -> IngestError:
-    return IngestError("file_missing", path=str(path))
+    return IngestError("data_file_missing", path=str(path))
 
 
 def _unsupported(path: Path, why: str = "") -> IngestError:
-    kinds = "CSV (.csv/.tsv), Excel (.xlsx), Parquet (.parquet) or DuckDB (.duckdb)"
-    detail = f"{path.name}: unsupported file type{why}; use {kinds}"
-    return IngestError("invalid_query", detail=detail)
+    return IngestError("data_file_unsupported", name=f"{path.name}{why}")
 
 
 def _unreadable(path: Path, err: object) -> IngestError:
     first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-    return IngestError("invalid_query", detail=f"{path.name} cannot be read: {first}")
+    return IngestError("data_file_unreadable", name=path.name, detail=first)
 
 
 # --- names ----------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ returns as Parquet. Every answer is compared with hand-written SQL on the loaded
 from __future__ import annotations
 
 import hashlib
+import json
 import random
 from datetime import date, timedelta
 from pathlib import Path
@@ -440,9 +441,10 @@ def test_bad_input_is_a_clear_error_and_writes_nothing(tmp_path: Path) -> None:
     database = tmp_path / "db.duckdb"
     with pytest.raises(CockpitError) as missing:
         load_files([tmp_path / "nope.csv"], database)
-    assert missing.value.code == "file_missing" and "nope.csv" in missing.value.message("en")
+    assert missing.value.code == "data_file_missing" and "nope.csv" in missing.value.message("en")
+    assert "找不到数据文件" in missing.value.message("zh")
     (tmp_path / "notes.txt").write_text("hello", encoding="utf-8")
-    with pytest.raises(CockpitError, match="unsupported file type"):
+    with pytest.raises(CockpitError, match="Unsupported file type"):
         load_files([tmp_path / "notes.txt"], database)
     (tmp_path / "old.xls").write_bytes(b"\xd0\xcf\x11\xe0")
     with pytest.raises(CockpitError, match=r"save it as \.xlsx"):
@@ -587,3 +589,36 @@ def test_the_demo_database_drafts_like_its_hand_written_model(
     assert model.table_map["order_lines"].primary_key == ["order_id", "line_no"]
     assert model.metric("balance").semi_additive  # AR aging is a month-end snapshot
     assert model.dimension("region").value_label_en == "region_name_en"
+
+
+def test_cli_init_then_check_then_ask(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from assistant.cli import app
+
+    data = tmp_path / "shop"
+    data.mkdir()
+    (data / "stores.csv").write_text(
+        "store_id,store_name,city\n1,人民广场店,上海\n2,天河店,广州\n", encoding="utf-8"
+    )
+    (data / "sales.csv").write_text(
+        "sale_id,sale_date,store_id,amount\n1,2025-01-05,1,100.5\n2,2025-02-03,1,50\n"
+        "3,2025-02-07,2,80\n",
+        encoding="utf-8",
+    )
+    runner = CliRunner()
+    out = tmp_path / "project"
+    made = runner.invoke(app, ["init", str(data), "--out", str(out), "--lang", "en"])
+    assert made.exit_code == 0, made.output
+    database, model = out / "data.duckdb", out / "model.yaml"
+    checked = runner.invoke(app, ["check", str(model), "--db", str(database)])
+    assert checked.exit_code == 0, checked.output
+    asked = runner.invoke(
+        app,
+        ["ask", "amount by store in 2025", "--db", str(database), "--model", str(model), "--json"],
+    )
+    assert asked.exit_code == 0, asked.output
+    rows = {row[0]: row[1] for row in json.loads(asked.output)["rows"]}
+    assert rows == {"人民广场店": 150.5, "天河店": 80.0}
+    again = runner.invoke(app, ["init", str(data), "--out", str(out)])
+    assert again.exit_code == 1  # an existing (maybe hand-edited) model is not overwritten
