@@ -1,0 +1,674 @@
+"""报表推送: render a board or the executive summary and deliver it to a webhook or by email.
+
+    result = push(assistant, "default", "webhook:https://qyapi.weixin.qq.com/…", fmt="wecom")
+    result = push(assistant, "summary", "email:ceo@example.com,cfo@example.com", period="2025-12")
+
+Rendering: `render_board` / `render_board_html` (KPI tiles with sparklines and the pinned charts
+as inline SVG, drawn offline by vl-convert, and the alerts firing) and `render_summary` (the
+executive summary of `assistant.insights.report`). Both also give a plain-text and a Markdown
+version, for mail clients without HTML and for chat tools.
+
+Delivery (`deliver`): `webhook:URL` is an HTTP POST of JSON in the shape the chat tool's
+incoming webhook accepts (`generic` {title, text, html}; `wecom` 企业微信 markdown; `dingtalk`
+钉钉 markdown with a title; `slack` text + blocks; `teams` MessageCard); `email:ADDR[,ADDR]` is
+an HTML mail with a plain-text alternative over SMTP, configured by environment variables:
+
+| variable | meaning | default |
+|---|---|---|
+| `COCKPIT_SMTP_HOST`, `COCKPIT_SMTP_PORT` | the SMTP server | localhost, 25 (465 with SSL) |
+| `COCKPIT_SMTP_USER`, `COCKPIT_SMTP_PASSWORD` | login, when the server needs one | none |
+| `COCKPIT_SMTP_FROM` | the sender address | the user, else cockpit@localhost |
+| `COCKPIT_SMTP_STARTTLS` | upgrade the connection with STARTTLS (`true`/`false`) | false |
+| `COCKPIT_SMTP_SSL` | connect over TLS from the start (port 465) | false |
+| `COCKPIT_SMTP_TIMEOUT` | seconds per connection attempt | 30 |
+| `COCKPIT_PUSH_ATTEMPTS`, `COCKPIT_PUSH_BACKOFF` | tries, and the first wait in seconds (doubled after each failure) | 3, 2 |
+
+A failed attempt is retried with exponential backoff; a permanent failure (HTTP 4xx, a refused
+recipient, a rejected login) is not. When every attempt fails, `PushError` says why in both
+languages, and `push` keeps the rendered report in `<cache>/outbox/` so nothing is lost.
+"""
+
+from __future__ import annotations
+
+import html as html_lib
+import json
+import os
+import re
+import smtplib
+import ssl
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from assistant.board import (
+    ALL_DATA,
+    Board,
+    BoardError,
+    BoardStore,
+    BoardView,
+    Tile,
+    default_board,
+    period_label,
+    view_board,
+)
+from assistant.formatting import format_value
+from assistant.present import describe_range
+from semantic_layer.query import Filter
+
+if TYPE_CHECKING:
+    from assistant.api import Assistant
+
+FORMATS = ("generic", "wecom", "dingtalk", "slack", "teams")
+Format = Literal["generic", "wecom", "dingtalk", "slack", "teams"]
+SUMMARY = "summary"  # the board name that means the executive summary
+GOOD, BAD, NEUTRAL = "#1a7f37", "#cf222e", "#6e7781"
+
+
+# --- rendering --------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Rendered:
+    """One report in every form a channel needs."""
+
+    subject: str
+    html: str
+    text: str
+    markdown: str
+
+
+def render_board(
+    assistant: Assistant,
+    board: Board,
+    *,
+    period: str | None = None,
+    filters: Iterable[Filter | dict[str, Any]] | None = None,
+    lang: str = "zh",
+    role: str | None = ...,  # type: ignore[assignment]
+    as_of: date | None = None,
+) -> Rendered:
+    """The board run now (see `run_board`) as HTML, text and Markdown."""
+    view = view_board(assistant, board, as_of, filters, period, role, lang)
+    return _render_view(assistant, view, lang)
+
+
+def render_board_html(
+    assistant: Assistant,
+    board: Board,
+    *,
+    period: str | None = None,
+    filters: Iterable[Filter | dict[str, Any]] | None = None,
+    lang: str = "zh",
+    role: str | None = ...,  # type: ignore[assignment]
+    as_of: date | None = None,
+) -> str:
+    """The board as one self-contained HTML page: tiles, inline SVG charts, alerts."""
+    return render_board(
+        assistant, board, period=period, filters=filters, lang=lang, role=role, as_of=as_of
+    ).html
+
+
+def render_summary(
+    assistant: Assistant,
+    period: str | None = None,
+    lang: str = "zh",
+    role: str | None = ...,  # type: ignore[assignment]
+) -> Rendered:
+    """The executive summary (经营简报) for `period` (default: the as-of month)."""
+    from assistant.insights.report import period_range, render
+    from assistant.insights.summary import build_summary
+
+    scoped = assistant if role is ... else assistant.for_role(None if role == ALL_DATA else role)
+    window = period_range(period, scoped.as_of)
+    zh = lang == "zh"
+    summary = build_summary(scoped, window)
+    subject = ("经营简报" if zh else "Business summary") + " · " + describe_range(window, lang)
+    lines = [subject, "", summary.narrative(lang), ""]
+    for kpi in summary.kpis:
+        label = kpi.label_zh if zh else kpi.label_en
+        parts = [f"{label} {format_value(kpi.value, kpi.unit, lang, compact=True)}"]
+        for name, against in (
+            ("环比" if zh else "vs previous", kpi.previous),
+            ("同比" if zh else "YoY", kpi.last_year),
+        ):
+            change = kpi.change(against)
+            if change is not None:
+                parts.append(f"{name} {_signed(change, kpi.unit == 'percent', lang)}")
+        lines.append(" · ".join(parts))
+    if summary.alerts:
+        lines += ["", "预警：" if zh else "Alerts:"]
+        lines += [f"- {a.message(lang)}" for a in summary.alerts]
+    text = "\n".join(lines)
+    markdown = "\n".join(
+        [f"## {subject}", "", summary.narrative(lang), ""]
+        + [f"- {line}" for line in lines[4 : 4 + len(summary.kpis)]]
+        + (
+            ["", "**预警**" if zh else "**Alerts**"]
+            + [f"- {a.message(lang)}" for a in summary.alerts]
+            if summary.alerts
+            else []
+        )
+    )
+    return Rendered(subject, render(scoped, window, lang, "html"), text, markdown)
+
+
+def _signed(change: float, points: bool, lang: str) -> str:
+    if points:
+        return f"{change * 100:+.1f}{'个百分点' if lang == 'zh' else ' pp'}"
+    return f"{change * 100:+.1f}%"
+
+
+def _svg(spec: dict | None) -> str:
+    """A Vega-Lite spec drawn to SVG offline; no chart rather than a failed report."""
+    if not spec:
+        return ""
+    import vl_convert
+
+    spec = dict(spec)
+    if spec.get("width") == "container":
+        spec["width"] = 640
+    try:
+        return vl_convert.vegalite_to_svg(spec)
+    except Exception:  # a chart must never stop the report
+        return ""
+
+
+def sparkline_svg(
+    points: Iterable[tuple[date, float | None]], width: int = 140, height: int = 34
+) -> str:
+    """A tiny line of the monthly values (gaps where a month has none), as inline SVG."""
+    values = [v for _, v in points]
+    known = [v for v in values if v is not None]
+    if len(known) < 2:
+        return ""
+    low, high = min(known), max(known)
+    span = (high - low) or 1.0
+    step = width / (len(values) - 1)
+    segments: list[list[str]] = [[]]
+    for index, value in enumerate(values):
+        if value is None:
+            segments.append([])
+            continue
+        y = height - 3 - (value - low) / span * (height - 6)
+        segments[-1].append(f"{index * step:.1f},{y:.1f}")
+    lines = "".join(
+        f"<polyline points='{' '.join(s)}' fill='none' stroke='#1f6feb' stroke-width='1.6'/>"
+        for s in segments
+        if len(s) > 1
+    )
+    return (
+        f"<svg xmlns='http://www.w3.org/2000/svg' width='{width}' height='{height}' "
+        f"viewBox='0 0 {width} {height}'>{lines}</svg>"
+    )
+
+
+def _delta_html(delta, lang: str) -> str:
+    if delta is None:
+        return ""
+    colour = {True: GOOD, False: BAD, None: NEUTRAL}[delta.good]
+    return (
+        f"<span style='color:{colour}'>{html_lib.escape(delta.basis_label(lang))} "
+        f"{delta.arrow} {html_lib.escape(delta.text(lang))}</span>"
+    )
+
+
+def _delta_text(delta, lang: str, marks: bool = True) -> str:
+    if delta is None or delta.change is None:
+        return ""
+    mark = {True: "🟢 ", False: "🔴 ", None: ""}[delta.good] if marks else ""
+    return f"{mark}{delta.basis_label(lang)} {delta.arrow} {delta.text(lang)}"
+
+
+def _context(assistant: Assistant, view: BoardView, lang: str) -> str:
+    """数据截至 2025-12-31 · 角色 华东区经理 · 区域 = 华东 · 期间 本月."""
+    zh = lang == "zh"
+    parts = [("数据截至 " if zh else "As of ") + str(view.as_of)]
+    model = assistant.model
+    if view.role:
+        role = next((r for r in model.roles if r.name == view.role), None)
+        label = role.label.get(lang) if role and role.label else view.role
+        parts.append(("角色 " if zh else "Role ") + label)
+    for flt in view.filters:
+        dim = model.dimension_map.get(flt.dimension)
+        name = dim.label.get(lang) if dim else flt.dimension
+        parts.append(f"{name} {flt.op} {('、' if zh else ', ').join(map(str, flt.values))}")
+    if view.period:
+        parts.append(("期间 " if zh else "Period ") + period_label(view.period, lang))
+    return " · ".join(parts)
+
+
+def _tile_lines(tile: Tile, lang: str, marks: bool = True) -> str:
+    if tile.status != "ok":
+        return f"{tile.title}: {tile.message}"
+    parts = [f"{tile.title} {tile.value_text(lang)}"]
+    parts += [
+        t for t in (_delta_text(tile.yoy, lang, marks), _delta_text(tile.mom, lang, marks)) if t
+    ]
+    return " · ".join(parts)
+
+
+def _render_view(assistant: Assistant, view: BoardView, lang: str) -> Rendered:
+    esc = html_lib.escape
+    zh = lang == "zh"
+    board = view.board
+    subject = f"{board.title} · {view.as_of}"
+    context = _context(assistant, view, lang)
+    kpis = [t for t in view.tiles if t.kind == "kpi"]
+    charts = [t for t in view.tiles if t.kind == "chart"]
+
+    cells = []
+    for tile in kpis:
+        if tile.status == "ok":
+            body = (
+                f"<div class='value'>{esc(tile.value_text(lang))}</div>"
+                f"<div class='delta'>{_delta_html(tile.yoy, lang)}</div>"
+                f"<div class='delta'>{_delta_html(tile.mom, lang)}</div>"
+                f"<div>{sparkline_svg(tile.sparkline)}</div>"
+                f"<div class='note'>{esc(tile.period_text(lang))}</div>"
+            )
+        else:
+            body = f"<div class='value'>—</div><div class='note'>{esc(tile.message)}</div>"
+        if view.filters and tile.unfiltered:
+            body += f"<div class='note'>{'不受筛选影响' if zh else 'not filtered'}</div>"
+        cells.append(f"<td class='tile'><div class='label'>{esc(tile.title)}</div>{body}</td>")
+    rows = ["<tr>" + "".join(cells[i : i + 4]) + "</tr>" for i in range(0, len(cells), 4)]
+    parts = [
+        "<!doctype html><html><head><meta charset='utf-8'>",
+        f"<title>{esc(subject)}</title><style>"
+        "body{font-family:'Noto Sans CJK SC','PingFang SC','Microsoft YaHei',sans-serif;"
+        "max-width:1000px;margin:2em auto;color:#1f2328}"
+        "table.tiles{border-collapse:separate;border-spacing:8px;width:100%}"
+        "td.tile{border:1px solid #d0d7de;border-radius:8px;padding:10px 12px;vertical-align:top;"
+        "width:25%}.label{color:#57606a;font-size:13px}.value{font-size:24px;font-weight:600;"
+        "margin:4px 0}.delta{font-size:13px}.note{color:#6e7781;font-size:12px}"
+        "</style></head><body>",
+        f"<h1>{esc(board.title)}</h1><p class='note'>{esc(context)}</p>",
+    ]
+    if rows:
+        parts.append(f"<table class='tiles'>{''.join(rows)}</table>")
+    for tile in charts:
+        heading = tile.pin.title or tile.pin.question
+        parts.append(f"<h2>{esc(heading)}</h2>")
+        if tile.status != "ok":
+            parts.append(f"<p class='note'>{esc(tile.message)}</p>")
+            continue
+        svg = _svg(tile.chart)
+        parts.append(svg or f"<p class='note'>{esc(tile.answer.narrative)}</p>")
+        if view.filters and tile.unfiltered:
+            parts.append(f"<p class='note'>{'不受筛选影响' if zh else 'not filtered'}</p>")
+    if view.alerts:
+        parts.append(f"<h2>{'预警' if zh else 'Alerts'}</h2><ul>")
+        parts += [f"<li><b>{esc(a.severity)}</b> {esc(a.message(lang))}</li>" for a in view.alerts]
+        parts.append("</ul>")
+    generated = datetime.now().strftime("%Y-%m-%d %H:%M")
+    parts.append(f"<p class='note'>Cockpit · {esc(context)} · {generated}</p></body></html>")
+
+    text_lines = [subject, context, ""] + [_tile_lines(t, lang) for t in kpis]
+    for tile in charts:
+        text_lines.append(
+            f"{tile.pin.title or tile.pin.question}: {tile.answer.narrative or tile.message}"
+        )
+    if view.alerts:
+        text_lines += ["", "预警：" if zh else "Alerts:"] + [
+            f"- {a.message(lang)}" for a in view.alerts
+        ]
+    markdown_lines = [f"## {board.title}", f"> {context}", ""]
+    markdown_lines += [f"- **{t.title}** {_tile_lines(t, lang)[len(t.title) + 1 :]}" for t in kpis]
+    if view.alerts:
+        markdown_lines += ["", "**预警**" if zh else "**Alerts**"]
+        markdown_lines += [f"- {a.message(lang)}" for a in view.alerts]
+    return Rendered(subject, "".join(parts), "\n".join(text_lines), "\n".join(markdown_lines))
+
+
+# --- delivery ---------------------------------------------------------------------------------
+class PushError(Exception):
+    """Every attempt to deliver failed (or the target is wrong): why, in both languages."""
+
+    def __init__(
+        self,
+        target: str,
+        reason: str,
+        attempts: int = 0,
+        saved: Path | None = None,
+    ) -> None:
+        self.target, self.reason, self.attempts, self.saved = target, reason, attempts, saved
+        super().__init__(self.message("zh") + " / " + self.message("en"))
+
+    def message(self, lang: str = "zh") -> str:
+        if lang == "zh":
+            text = f"推送到 {self.target} 失败（尝试 {self.attempts} 次）：{self.reason}"
+            return text + (f"。报告已保存到 {self.saved}" if self.saved else "")
+        text = f"Push to {self.target} failed after {self.attempts} attempt(s): {self.reason}"
+        return text + (f". The report was saved to {self.saved}" if self.saved else "")
+
+
+@dataclass(frozen=True)
+class DeliveryResult:
+    """What was delivered where, after how many attempts, and what the receiver said."""
+
+    target: str
+    channel: Literal["webhook", "email"]
+    attempts: int
+    detail: str
+    fmt: str = "generic"
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    """Where and how to send mail; `from_env` reads the COCKPIT_SMTP_* variables."""
+
+    host: str = "localhost"
+    port: int = 25
+    user: str | None = None
+    password: str | None = None
+    sender: str = "cockpit@localhost"
+    starttls: bool = False
+    ssl: bool = False
+    timeout: float = 30.0
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> SmtpSettings:
+        env = os.environ if environ is None else environ
+        use_ssl = _flag(env.get("COCKPIT_SMTP_SSL"))
+        user = env.get("COCKPIT_SMTP_USER") or None
+        return cls(
+            host=env.get("COCKPIT_SMTP_HOST") or "localhost",
+            port=int(env.get("COCKPIT_SMTP_PORT") or (465 if use_ssl else 25)),
+            user=user,
+            password=env.get("COCKPIT_SMTP_PASSWORD") or None,
+            sender=env.get("COCKPIT_SMTP_FROM") or user or "cockpit@localhost",
+            starttls=_flag(env.get("COCKPIT_SMTP_STARTTLS")),
+            ssl=use_ssl,
+            timeout=float(env.get("COCKPIT_SMTP_TIMEOUT") or 30),
+        )
+
+
+def _flag(value: str | None) -> bool:
+    return (value or "").strip().lower() in ("1", "true", "yes", "on")
+
+
+class _Permanent(Exception):
+    """A failure that another attempt cannot fix (HTTP 4xx, a refused recipient)."""
+
+
+EMAIL = re.compile(r"^[^@\s,;]+@[^@\s,;]+\.[^@\s,;]+$|^[^@\s,;]+@localhost$")
+
+
+def parse_target(target: str) -> tuple[Literal["webhook", "email"], str | list[str]]:
+    """ "webhook:URL" → the URL; "email:a@x.com,b@y.com" → the addresses (checked)."""
+    kind, _, rest = (target or "").partition(":")
+    kind = kind.strip().lower()
+    if kind in ("http", "https"):  # a bare URL is a webhook
+        kind, rest = "webhook", target
+    if kind == "webhook" and rest.strip().lower().startswith(("http://", "https://")):
+        return "webhook", rest.strip()
+    if kind in ("email", "mailto"):
+        addresses = [a.strip() for a in re.split(r"[,;]", rest) if a.strip()]
+        bad = [a for a in addresses if not EMAIL.match(a)]
+        if addresses and not bad:
+            return "email", addresses
+        raise PushError(target, f"无效的邮件地址 / invalid address: {', '.join(bad) or '(none)'}")
+    raise PushError(
+        target,
+        "目标应为 webhook:http(s)://… 或 email:地址[,地址] / "
+        "the target must be webhook:http(s)://… or email:ADDR[,ADDR]",
+    )
+
+
+def payload(
+    fmt: str, subject: str, text: str, html: str, markdown: str | None = None
+) -> dict[str, Any]:
+    """The JSON body a chat tool's incoming webhook accepts, for `fmt` in FORMATS."""
+    md = markdown or text
+    if fmt == "generic":
+        return {"title": subject, "text": text, "html": html}
+    if fmt == "wecom":  # 企业微信群机器人: markdown, at most 4096 bytes
+        return {"msgtype": "markdown", "markdown": {"content": _clip(md, 4096)}}
+    if fmt == "dingtalk":  # 钉钉自定义机器人: markdown with a title
+        return {"msgtype": "markdown", "markdown": {"title": subject, "text": _clip(md, 18000)}}
+    if fmt == "slack":  # Slack incoming webhook: text as the fallback, blocks to show
+        body = re.sub(r"\*\*(.+?)\*\*", r"*\1*", md)
+        body = re.sub(r"^#+\s*", "", body, flags=re.MULTILINE)
+        return {
+            "text": _clip(f"{subject}\n{text}", 3900),
+            "blocks": [
+                {"type": "header", "text": {"type": "plain_text", "text": subject[:150]}},
+                {"type": "section", "text": {"type": "mrkdwn", "text": _clip(body, 2900)}},
+            ],
+        }
+    if fmt == "teams":  # Microsoft Teams incoming webhook (Office 365 connector card)
+        return {
+            "@type": "MessageCard",
+            "@context": "https://schema.org/extensions",
+            "summary": subject,
+            "themeColor": "1F6FEB",
+            "title": subject,
+            "text": _clip(md.replace("\n", "\n\n"), 20000),
+        }
+    raise PushError(f"format {fmt}", f"未知格式 / unknown format {fmt!r}; use {', '.join(FORMATS)}")
+
+
+def _clip(text: str, limit: int) -> str:
+    """At most `limit` UTF-8 bytes, cut at a character and marked with …."""
+    data = text.encode("utf-8")
+    if len(data) <= limit:
+        return text
+    return data[: limit - 3].decode("utf-8", errors="ignore") + "…"
+
+
+def deliver(
+    html: str,
+    text: str,
+    target: str,
+    *,
+    subject: str = "Cockpit",
+    markdown: str | None = None,
+    fmt: str = "generic",
+    attempts: int | None = None,
+    base_delay: float | None = None,
+    timeout: float = 15.0,
+    smtp: SmtpSettings | None = None,
+    outbox: Path | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> DeliveryResult:
+    """Deliver one report to `target` ("webhook:URL" or "email:ADDR[,ADDR]").
+
+    Tries `attempts` times (default `COCKPIT_PUSH_ATTEMPTS`, 3), waiting `base_delay` seconds
+    (default `COCKPIT_PUSH_BACKOFF`, 2) and twice as long after each failure. Raises
+    `PushError` with the last failure when no attempt succeeds; with `outbox`, the report is
+    first saved there so it is not lost."""
+    attempts = attempts if attempts is not None else int(os.environ.get("COCKPIT_PUSH_ATTEMPTS", 3))
+    base_delay = (
+        base_delay if base_delay is not None else float(os.environ.get("COCKPIT_PUSH_BACKOFF", 2))
+    )
+    attempts = max(1, attempts)
+    channel, where = parse_target(target)
+    if fmt not in FORMATS:
+        payload(fmt, subject, text, html, markdown)  # raises the clear error
+    if channel == "webhook":
+        body = json.dumps(payload(fmt, subject, text, html, markdown), ensure_ascii=False)
+
+        def send() -> str:
+            return _post(str(where), body.encode("utf-8"), timeout)
+    else:
+        settings = smtp or SmtpSettings.from_env()
+        message = _email(subject, html, text, settings.sender, list(where))
+
+        def send() -> str:
+            return _send_mail(settings, message, timeout)
+
+    reason = ""
+    tried = 0
+    for tried in range(1, attempts + 1):
+        try:
+            detail = send()
+            return DeliveryResult(target, channel, tried, detail, fmt)
+        except _Permanent as err:
+            reason = str(err)
+            break
+        except Exception as err:  # network, timeout, 5xx: worth another attempt
+            reason = _describe(err)
+            if tried < attempts:
+                sleep(base_delay * 2 ** (tried - 1))
+    saved = _save(outbox, subject, html) if outbox is not None else None
+    raise PushError(target, reason, tried, saved)
+
+
+def _describe(err: BaseException) -> str:
+    if isinstance(err, urllib.error.URLError) and not isinstance(err, urllib.error.HTTPError):
+        return f"{type(err.reason).__name__}: {err.reason}"
+    return f"{type(err).__name__}: {err}"
+
+
+def _post(url: str, body: bytes, timeout: float) -> str:
+    request = urllib.request.Request(
+        url,
+        data=body,
+        method="POST",
+        headers={"Content-Type": "application/json; charset=utf-8", "User-Agent": "cockpit-push"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            status = response.status
+            reply = response.read(4096).decode("utf-8", errors="replace")
+    except urllib.error.HTTPError as err:
+        reply = err.read(500).decode("utf-8", errors="replace") if err.fp else ""
+        detail = f"HTTP {err.code} {err.reason}: {reply.strip()[:200]}"
+        if 400 <= err.code < 500 and err.code not in (408, 429):
+            raise _Permanent(detail) from None
+        raise RuntimeError(detail) from None
+    # 企业微信 and 钉钉 answer HTTP 200 with {"errcode": …} when they refuse a message.
+    try:
+        data = json.loads(reply)
+    except ValueError:
+        data = None
+    if isinstance(data, dict) and data.get("errcode") not in (None, 0):
+        raise RuntimeError(f"errcode {data.get('errcode')}: {data.get('errmsg', '')}")
+    return f"HTTP {status}"
+
+
+def _email(subject: str, html: str, text: str, sender: str, to: list[str]) -> EmailMessage:
+    message = EmailMessage()
+    message["Subject"] = subject
+    message["From"] = sender
+    message["To"] = ", ".join(to)
+    message["Date"] = formatdate(localtime=True)
+    message["Message-ID"] = make_msgid(domain="cockpit.local")
+    message.set_content(text)
+    message.add_alternative(html, subtype="html")
+    return message
+
+
+def _send_mail(settings: SmtpSettings, message: EmailMessage, timeout: float) -> str:
+    wait = min(timeout, settings.timeout)
+    try:
+        if settings.ssl:
+            client: smtplib.SMTP = smtplib.SMTP_SSL(
+                settings.host, settings.port, timeout=wait, context=ssl.create_default_context()
+            )
+        else:
+            client = smtplib.SMTP(settings.host, settings.port, timeout=wait)
+        with client:
+            if settings.starttls:
+                client.starttls(context=ssl.create_default_context())
+            if settings.user:
+                client.login(settings.user, settings.password or "")
+            refused = client.send_message(message)
+    except (smtplib.SMTPAuthenticationError, smtplib.SMTPRecipientsRefused) as err:
+        raise _Permanent(f"{type(err).__name__}: {err}") from None
+    except smtplib.SMTPResponseException as err:
+        if 500 <= err.smtp_code < 600:
+            raise _Permanent(f"SMTP {err.smtp_code}: {err.smtp_error!r}") from None
+        raise
+    delivered = len(message["To"].split(",")) - len(refused)
+    return f"SMTP {settings.host}:{settings.port} accepted {delivered} recipient(s)"
+
+
+def _save(outbox: Path, subject: str, html: str) -> Path | None:
+    """Keep an undelivered report (never raise while reporting a failure)."""
+    try:
+        outbox.mkdir(parents=True, exist_ok=True)
+        stem = re.sub(r"[^\w.-]+", "_", subject)[:60]
+        path = outbox / f"{datetime.now():%Y%m%d-%H%M%S}-{stem}.html"
+        path.write_text(html, encoding="utf-8")
+        return path
+    except OSError:
+        return None
+
+
+# --- the CLI's entry point --------------------------------------------------------------------
+def push(
+    assistant: Assistant,
+    board_name_or_summary: str,
+    to: str,
+    period: str | None = None,
+    fmt: str = "generic",
+    lang: str = "zh",
+    *,
+    role: str | None = ...,  # type: ignore[assignment]
+    filters: Iterable[Filter | dict[str, Any]] | None = None,
+    store: BoardStore | None = None,
+    attempts: int | None = None,
+    base_delay: float | None = None,
+    smtp: SmtpSettings | None = None,
+) -> DeliveryResult:
+    """Render a board of `role` (by default the assistant's) or "summary" and deliver it.
+
+    A board name is looked up in the store for the role; "default" falls back to the demo
+    board when the role has none stored. Raises `PushError` (delivery) or `BoardError`
+    (no such board, bad period); undelivered reports are kept in `<cache>/outbox/`."""
+    viewer = assistant.role if role is ... else (None if role == ALL_DATA else role)
+    if board_name_or_summary == SUMMARY:
+        rendered = render_summary(assistant, period, lang, role=viewer)
+    else:
+        board = _find_board(assistant, board_name_or_summary, viewer, store)
+        rendered = render_board(
+            assistant, board, period=period, filters=filters, lang=lang, role=viewer
+        )
+    return deliver(
+        rendered.html,
+        rendered.text,
+        to,
+        subject=rendered.subject,
+        markdown=rendered.markdown,
+        fmt=fmt,
+        attempts=attempts,
+        base_delay=base_delay,
+        smtp=smtp,
+        outbox=assistant.settings.cache_dir / "outbox",
+    )
+
+
+def _find_board(
+    assistant: Assistant, name: str, role: str | None, store: BoardStore | None
+) -> Board:
+    store = store or BoardStore()
+    try:
+        return store.get(name, role)
+    except BoardError:
+        fallback = default_board(assistant)
+        if fallback is not None and name == fallback.name:
+            return fallback
+        raise
+
+
+__all__ = [
+    "FORMATS",
+    "DeliveryResult",
+    "PushError",
+    "Rendered",
+    "SmtpSettings",
+    "deliver",
+    "parse_target",
+    "payload",
+    "push",
+    "render_board",
+    "render_board_html",
+    "render_summary",
+    "sparkline_svg",
+]
