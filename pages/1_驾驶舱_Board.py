@@ -1,0 +1,381 @@
+"""驾驶舱 / Board: the pinned answers re-run on the current data, as KPI tiles and charts.
+
+Thin like `app.py`: the board is run by `assistant.board` (tested without Streamlit); this page
+lays out the tiles (value, 同比/环比 with up-is-good colours, a 12-month sparkline), the pinned
+charts and the alerts firing, with filters for a shared dimension and the period, the board
+picker, and YAML export/import. Language, as-of date and role are the chat page's choices
+(the same session keys: `lang`, `as_of`, `role`).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import streamlit as st
+
+from assistant import Assistant
+from assistant.board import (
+    ALL_DATA,
+    PERIODS,
+    BoardError,
+    BoardStore,
+    BoardView,
+    Tile,
+    default_board,
+    dimension_members,
+    export_yaml,
+    period_label,
+    view_board,
+)
+from assistant.settings import Settings
+from assistant.ui_helpers import md_escape, role_options, t
+from semantic_layer.compiler import add_months
+from semantic_layer.query import Filter
+
+st.set_page_config(page_title="驾驶舱 · Board", page_icon="📊", layout="wide")
+
+TEXT = {
+    "page": ("驾驶舱", "Board"),
+    "board": ("看板", "Board"),
+    "everyone": ("全部", "All"),
+    "period": ("期间", "Period"),
+    "own_period": ("各卡片自己的期间", "Each pin's own period"),
+    "context": ("数据截至 {day} · {who}", "As of {day} · {who}"),
+    "charts": ("图表", "Charts"),
+    "alerts": ("当前预警", "Alerts firing"),
+    "no_alerts": ("当前没有触发的预警。", "No alert is firing."),
+    "empty": (
+        "这个看板还没有固定的答案：在对话页的答案下点「固定到看板」。",
+        "Nothing is pinned to this board yet: pin an answer from the chat page.",
+    ),
+    "not_filtered": ("不受「{dim}」筛选影响", "Not filtered by {dim}"),
+    "manage": ("管理看板", "Manage the board"),
+    "up": ("上移", "Move up"),
+    "down": ("下移", "Move down"),
+    "remove": ("移除", "Remove"),
+    "export": ("导出 YAML", "Export YAML"),
+    "import": ("导入 YAML", "Import YAML"),
+    "imported": ("已导入看板「{name}」。", "Imported the board {name}."),
+    "restore": ("恢复默认看板", "Restore the default board"),
+    "working": ("正在刷新看板…", "Refreshing the board…"),
+}
+SHARED_DIMENSION = "region"  # the dimension the whole board can be filtered by
+
+
+def tr(key: str, lang: str, **values: object) -> str:
+    text = TEXT[key][0 if lang == "zh" else 1]
+    return text.format(**values) if values else text
+
+
+@st.cache_resource(show_spinner="正在准备数据… Preparing the data…")
+def load_assistant(as_of: date | None) -> Assistant:
+    """One Assistant per as-of date, shared by every session (it is read-only)."""
+    return Assistant.open(as_of=as_of)
+
+
+@st.cache_resource
+def board_store() -> BoardStore:
+    return BoardStore()
+
+
+@st.cache_resource(ttl=300, max_entries=64, show_spinner=False)
+def board_view(
+    _assistant: Assistant,
+    board_yaml: str,
+    database: str,
+    as_of: date,
+    role: str,
+    filters: tuple[tuple[str, str], ...],
+    period: str | None,
+    lang: str,
+) -> BoardView:
+    """A board run, reused for five minutes by every viewer with the same choices."""
+    from assistant.board import load_board_yaml
+
+    board = load_board_yaml(board_yaml)
+    shared = [Filter(dimension=d, op="=", values=[v]) for d, v in filters]
+    return view_board(_assistant, board, as_of, shared, period, role, lang)
+
+
+# --- the chat page's choices ------------------------------------------------------------------
+state = st.session_state
+# Streamlit forgets the state of widgets that are not on the page being run: keep the chat
+# page's language, as-of date and role as plain session values while this page runs.
+for shared_key in ("lang", "as_of", "role"):
+    if shared_key in state:
+        state[shared_key] = state[shared_key]
+state.setdefault("lang", Settings().lang)
+
+
+def copy_to(source: str, target: str) -> None:
+    """A widget of this page changed a choice the chat page shares."""
+    state[target] = state[source]
+
+
+default = load_assistant(None)
+with st.sidebar:
+    st.radio(
+        "语言 · Language",
+        ["zh", "en"],
+        index=0 if state.lang == "zh" else 1,
+        key="board_lang",
+        horizontal=True,
+        format_func={"zh": "中文", "en": "English"}.get,
+        on_change=copy_to,
+        args=("board_lang", "lang"),
+    )
+lang: str = state.lang
+roles = role_options(default.model, lang, configured=default.role)
+if state.get("role") not in roles:
+    state["role"] = next(iter(roles))
+as_of: date = state.get("as_of") or default.as_of
+with st.sidebar:
+    st.header(t("title", lang))
+    st.date_input(
+        t("as_of", lang),
+        value=as_of,
+        key="board_as_of",
+        help=t("as_of_help", lang),
+        on_change=copy_to,
+        args=("board_as_of", "as_of"),
+    )
+    st.selectbox(
+        t("role", lang),
+        list(roles),
+        index=list(roles).index(state.role),
+        key="board_role",
+        format_func=roles.get,
+        help=t("role_help", lang),
+        disabled=default.role is not None,
+        on_change=copy_to,
+        args=("board_role", "role"),
+    )
+role: str = state.role
+assistant = default if as_of == default.as_of else load_assistant(as_of)
+viewer = assistant.for_role(None if role == ALL_DATA else role)
+model = assistant.model
+
+# --- the board --------------------------------------------------------------------------------
+store = board_store()
+store.ensure_default(role, viewer)
+boards = {b.name: b for b in store.list_boards(role)}
+if not boards:
+    st.info(tr("empty", lang))
+    st.stop()
+if state.get("board") not in boards:
+    state["board"] = next(iter(boards))
+with st.sidebar:
+    st.selectbox(
+        tr("board", lang),
+        list(boards),
+        index=list(boards).index(state.board),
+        key="board_pick",
+        format_func=lambda name: boards[name].title,
+        on_change=copy_to,
+        args=("board_pick", "board"),
+    )
+board = boards[state.board]
+
+
+def move(pin_id: int, offset: int) -> None:
+    store.move(board.name, role, pin_id, offset)
+
+
+def remove(pin_id: int) -> None:
+    store.remove(board.name, role, pin_id)
+
+
+def restore() -> None:
+    demo = default_board(viewer)
+    if demo is not None:
+        store.save(demo, role)
+        state["board"] = demo.name
+
+
+def import_board() -> None:
+    upload = state.get("board_upload")
+    if upload is None:
+        return
+    try:
+        imported = store.import_yaml(upload.getvalue().decode("utf-8"), role)
+    except (BoardError, UnicodeDecodeError) as err:
+        state["board_notice"] = (
+            "error",
+            err.message(lang) if isinstance(err, BoardError) else str(err),
+        )
+        return
+    state["board"] = imported.name
+    state["board_notice"] = ("success", tr("imported", lang, name=imported.title))
+
+
+with st.sidebar:
+    with st.expander(tr("manage", lang), icon=":material/dashboard_customize:"):
+        for n, pin in enumerate(board.pins):
+            with st.container(horizontal=True, vertical_alignment="center"):
+                st.caption(md_escape(pin.title or pin.question))
+                st.button(
+                    "↑",
+                    key=f"up-{pin.id}",
+                    help=tr("up", lang),
+                    on_click=move,
+                    args=(pin.id, -1),
+                    disabled=n == 0,
+                )
+                st.button(
+                    "↓",
+                    key=f"down-{pin.id}",
+                    help=tr("down", lang),
+                    on_click=move,
+                    args=(pin.id, 1),
+                    disabled=n == len(board.pins) - 1,
+                )
+                st.button(
+                    "✕",
+                    key=f"remove-{pin.id}",
+                    help=tr("remove", lang),
+                    on_click=remove,
+                    args=(pin.id,),
+                )
+        st.download_button(
+            tr("export", lang),
+            data=export_yaml(board),
+            file_name=f"{board.name}.yaml",
+            mime="application/x-yaml",
+            on_click="ignore",
+            icon=":material/download:",
+        )
+        st.file_uploader(
+            tr("import", lang), type=["yaml", "yml"], key="board_upload", on_change=import_board
+        )
+        st.button(tr("restore", lang), on_click=restore, icon=":material/restart_alt:")
+    notice = state.pop("board_notice", None)
+    if notice:
+        getattr(st, notice[0])(notice[1])
+
+# --- filters ----------------------------------------------------------------------------------
+st.title(f"{tr('page', lang)} · {board.title}")
+filters: tuple[tuple[str, str], ...] = ()
+with st.container(horizontal=True):
+    if SHARED_DIMENSION in model.dimension_map:
+        members = dimension_members(viewer, SHARED_DIMENSION)
+        dimension = model.dimension(SHARED_DIMENSION)
+        if state.get("board_member") not in ("", *members):  # a member the new role cannot see
+            state["board_member"] = ""
+        picked = st.selectbox(
+            dimension.label.get(lang),
+            ["", *members],
+            key="board_member",
+            format_func=lambda v: v or tr("everyone", lang),
+            width=220,
+        )
+        if picked:
+            filters = ((SHARED_DIMENSION, picked),)
+    last_month = date(as_of.year, as_of.month, 1)
+    months = [add_months(last_month, -i).strftime("%Y-%m") for i in range(12)]
+    period = st.selectbox(
+        tr("period", lang),
+        ["", *PERIODS, *months],
+        key="board_period",
+        format_func=lambda p: period_label(p, lang) if p else tr("own_period", lang),
+        width=220,
+    )
+
+with st.spinner(tr("working", lang)):
+    view = board_view(
+        viewer,
+        export_yaml(board),
+        str(getattr(viewer.engine, "path", "")),
+        as_of,
+        role,
+        filters,
+        period or None,
+        lang,
+    )
+who = roles.get(role, role)
+st.caption(tr("context", lang, day=view.as_of, who=who))
+
+if not board.pins:
+    st.info(tr("empty", lang))
+
+
+def not_filtered(tile: Tile) -> str:
+    if not filters or not tile.unfiltered:
+        return ""
+    dims = "、".join(model.dimension(d).label.get(lang) for d in tile.unfiltered)
+    return tr("not_filtered", lang, dim=dims)
+
+
+def colored(delta) -> str:
+    if delta is None or delta.change is None:
+        return ""
+    colour = {True: "green", False: "red", None: "gray"}[delta.good]
+    return f":{colour}[{delta.basis_label(lang)} {delta.arrow} {md_escape(delta.text(lang))}]"
+
+
+def show_kpi(tile: Tile) -> None:
+    with st.container(border=True):
+        if tile.status != "ok":
+            st.metric(tile.title, "—")
+            st.caption(md_escape(tile.message))
+            return
+        yoy = tile.yoy if tile.yoy is not None and tile.yoy.change is not None else None
+        st.metric(
+            tile.title,
+            tile.value_text(lang),
+            delta=yoy.text(lang) if yoy else None,
+            delta_color="normal" if tile.higher_is_better else "inverse",
+            delta_description=yoy.basis_label(lang) if yoy else None,
+            chart_data=[v for _, v in tile.sparkline if v is not None] or None,
+            chart_type="area",
+            help=tile.pin.question,
+        )
+        notes = [colored(tile.mom), md_escape(tile.period_text(lang)), not_filtered(tile)]
+        st.caption("  \n".join(n for n in notes if n))
+
+
+def show_chart(tile: Tile, index: int) -> None:
+    with st.container(border=True):
+        if tile.pin.title:
+            st.markdown(f"**{md_escape(tile.pin.title)}**")
+        if tile.status != "ok":
+            st.caption(md_escape(tile.pin.question))
+            st.warning(tile.message)
+            return
+        if tile.chart:
+            spec = tile.chart
+            fixed = any(k in spec for k in ("hconcat", "vconcat", "concat")) or "width" in spec
+            st.vega_lite_chart(
+                spec,
+                width="content" if fixed else "stretch",
+                theme=None,
+                key=f"board-chart-{index}-{lang}",
+            )
+        else:
+            st.markdown(md_escape(tile.answer.narrative))
+        note = not_filtered(tile)
+        if note:
+            st.caption(note)
+
+
+kpis = [tile for tile in view.tiles if tile.kind == "kpi"]
+for start in range(0, len(kpis), 4):
+    for column, tile in zip(st.columns(4), kpis[start : start + 4], strict=False):
+        with column:
+            show_kpi(tile)
+
+charts = [tile for tile in view.tiles if tile.kind == "chart"]
+if charts:
+    st.subheader(tr("charts", lang))
+    for start in range(0, len(charts), 2):
+        for offset, (column, tile) in enumerate(
+            zip(st.columns(2), charts[start : start + 2], strict=False)
+        ):
+            with column:
+                show_chart(tile, start + offset)
+
+st.subheader(tr("alerts", lang))
+if not view.alerts:
+    st.caption(tr("no_alerts", lang))
+for alert in view.alerts:
+    notice = {"critical": st.error, "warning": st.warning}.get(alert.severity, st.info)
+    notice(md_escape(alert.message(lang)), icon="🚨" if alert.severity == "critical" else "⚠️")
