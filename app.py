@@ -29,6 +29,7 @@ from assistant.ui_helpers import (
     file_stem,
     followups,
     in_language,
+    logo_spec,
     md_escape,
     metric_catalog,
     role_options,
@@ -95,6 +96,12 @@ if "warmed" not in state:  # the first run of a session: import the table's need
 
 
 # --- sidebar ----------------------------------------------------------------------------------
+with st.sidebar:
+    # The logo is a small Vega-Lite gauge. Drawn before anything loads, it also has the browser
+    # fetch the chart library at once, so the first answer's chart does not wait for it.
+    logo, name = st.columns([2, 3], vertical_alignment="center")
+    logo.vega_lite_chart(logo_spec(), width="content", theme=None)
+    name.header(t("title", state.lang))
 default = load_assistant(None)
 with st.sidebar:
     st.radio(
@@ -106,14 +113,12 @@ with st.sidebar:
     )
 lang: str = state.lang
 with st.sidebar:
-    st.header(t("title", lang))
     st.subheader(t("data_source", lang))
     if Settings().database is None:
         st.markdown(t("demo_data", lang))
     st.caption(f"{t('database', lang)}: `{default.engine.path}`")
-    as_of = st.date_input(
-        t("as_of", lang), value=default.as_of, key="as_of", help=t("as_of_help", lang)
-    )
+    state.setdefault("as_of", default.as_of)  # set here, not as `value`: the board page shares it
+    as_of = st.date_input(t("as_of", lang), key="as_of", help=t("as_of_help", lang))
     # A role set in the configuration (COCKPIT_ROLE) is the only one offered: no way round it.
     roles = role_options(default.model, lang, configured=default.role)
     role = st.selectbox(

@@ -8,6 +8,7 @@ drill-down question for a clicked member, and the searchable metric catalog (指
 from __future__ import annotations
 
 import io
+import math
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -112,6 +113,32 @@ HEADLINES = {
     "zh": "今年营业收入、毛利率和费用同比",
     "en": "this year revenue, gross margin and expenses year over year",
 }
+
+
+def logo_spec() -> dict[str, Any]:
+    """The app's logo, a cockpit gauge, as a Vega-Lite spec (no data: it draws at once)."""
+    half = math.pi / 2
+    zones = [(-half, -0.3 * math.pi, "#e45756"), (-0.3 * math.pi, 0.2 * math.pi, "#f2b01e")]
+    zones.append((0.2 * math.pi, half, "#54a24b"))
+    center = {"x": {"value": 34}, "y": {"value": 34}}
+
+    def arc(start: float, end: float, inner: int, outer: int, color: str) -> dict[str, Any]:
+        mark = {"type": "arc", "theta": start, "theta2": end, "color": color}
+        mark |= {"innerRadius": inner, "outerRadius": outer, "cornerRadius": 1}
+        return {"data": {"values": [{}]}, "mark": mark, "encoding": center}
+
+    layers = [arc(start, end, 21, 31, color) for start, end, color in zones]
+    layers.append(arc(0.5, 0.6, 0, 27, "#1f2937"))  # the needle, in the green
+    hub = {"type": "point", "filled": True, "size": 60, "color": "#1f2937", "opacity": 1}
+    layers.append({"data": {"values": [{}]}, "mark": hub, "encoding": center})
+    return {
+        "$schema": "https://vega.github.io/schema/vega-lite/v6.json",
+        "width": 68,
+        "height": 38,
+        "layer": layers,
+        "config": {"view": {"stroke": None}},
+        "description": "Cockpit",
+    }
 
 
 def t(key: str, lang: str, **values: Any) -> str:

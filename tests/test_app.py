@@ -77,6 +77,9 @@ def buttons(block) -> dict[str, object]:
 def test_welcome_page_shows_headline_kpis_examples_and_the_sidebar(app):
     assert "华锐科技" in app.title[0].value
     assert [b.label for b in app.main.get("button")] == EXAMPLES["zh"]
+    assert app.sidebar.header[0].value == "经营驾驶舱"
+    (logo,) = charts(app.sidebar)
+    assert {layer["mark"]["type"] for layer in logo["layer"]} == {"arc", "point"}
     (kpis,) = charts(app.main)
     cards = [c["data"]["values"][0] for c in kpis["hconcat"]]
     assert [c["label"] for c in cards] == ["营业收入", "毛利率", "费用"]
