@@ -157,9 +157,13 @@ class Assistant:
             "question": answer.question,
             "query": answer.query.model_dump(mode="json", exclude_defaults=True),
         }
-        self.settings.cache_dir.mkdir(parents=True, exist_ok=True)
-        with self._examples_file().open("a", encoding="utf-8") as out:
-            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        try:
+            self.settings.cache_dir.mkdir(parents=True, exist_ok=True)
+            with self._examples_file().open("a", encoding="utf-8") as out:
+                out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        except OSError as err:  # a thumbs-up must never crash the app
+            log.warning("cannot keep the example: %s", err)
+            return
         if self._backend is not None and self._backend.index is not None:
             from assistant.llm.retrieval import example_items
 
@@ -236,10 +240,12 @@ class Assistant:
             try:
                 scoped = self.for_role(role)
             except CockpitError as err:
-                lang = lang or language(question or "")
-                return Answer(
-                    question=question, status="error", lang=lang, message=err.message(lang)
+                lang = lang or language(str(question or ""))
+                refused = Answer(
+                    question=str(question), status="error", lang=lang, message=err.message(lang)
                 )
+                self.audit.record(refused, role, 0.0)  # a bad role is worth a line too
+                return refused
             return scoped.ask(question, previous, lang)
         started = time.perf_counter()
         answer = self._ask(question, previous, lang)
@@ -303,6 +309,16 @@ class Assistant:
         """
         timings = dict(timings or {})
         notes = list(notes or [])
+        denied = self._out_of_scope(query, lang)  # before any path: explain, summary, plain
+        if denied is not None:
+            return Answer(
+                question=question,
+                status="refused",
+                lang=lang,
+                query=query,
+                message=denied,
+                timings=timings,
+            )
         if (
             not plain
             and query.intent is Intent.summary
@@ -324,16 +340,6 @@ class Assistant:
                 return explain_answer(self, query, question, lang, timings)
             except CockpitError as err:
                 return _refused(question, lang, query, err, timings)
-        denied = self._out_of_scope(query, lang)
-        if denied is not None:
-            return Answer(
-                question=question,
-                status="refused",
-                lang=lang,
-                query=query,
-                message=denied,
-                timings=timings,
-            )
         try:
             started = time.perf_counter()
             compiled = compile_query(self.model, query, dialect=self.engine.dialect)
@@ -456,12 +462,35 @@ class Assistant:
                     if lang == "zh"
                     else f"The role '{role_label}' may not see '{label}'."
                 )
-            if any(table_policies[self.catalog.leaf(m).table].deny for m in leaves):
+            resolved = [self.catalog.leaf(m) for m in leaves]
+            hidden = any(
+                table_policies[leaf.table.lower()].deny
+                or any(
+                    isinstance(table_policies[c.table.lower()].masked.get(c.name), exp.Null)
+                    for c in leaf.expr.find_all(exp.Column)
+                    if c.table and c.table.lower() in table_policies
+                )
+                for leaf in resolved
+            )
+            if hidden:
                 return (
                     f"「{label}」的数据不在角色「{role_label}」的权限范围内。"
                     if lang == "zh"
                     else f"'{label}' is outside the data the role '{role_label}' may see."
                 )
+        for rule in role.row_filters:
+            for f in query.filters:
+                if f.dimension != rule.dimension or f.op not in ("=", "in"):
+                    continue
+                allowed = set(map(str, rule.values))
+                outside = [v for v in map(str, f.values) if (v in allowed) != (rule.op == "in")]
+                if outside:
+                    role_label = role.label.get(lang) if role.label else role.name
+                    return (
+                        f"「{'、'.join(outside)}」不在角色「{role_label}」的权限范围内。"
+                        if lang == "zh"
+                        else f"{', '.join(outside)} is outside what the role '{role_label}' may see."
+                    )
         return None
 
     @staticmethod

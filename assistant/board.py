@@ -112,7 +112,8 @@ def infer_period(window: TimeRange | None, as_of: date | None = None) -> str | N
 
     "今年" asked on 2025-12-31 resolved to 2025-01-01 – 2026-01-01, as did "2025年" and "近12个月";
     the label (the user's words) decides: re-read at other dates, "今年" moves like `ytd`,
-    "2025年" stays put (fixed), "近12个月" moves like `last_12_months`."""
+    "2025年" or "12月" does not (fixed dates), "近12个月" moves like `last_12_months`. Words
+    that cannot be re-read (none, or generated ones) take the first matching keyword."""
     if window is None:
         return None
     if window.start <= EPOCH and (as_of is None or window.end == as_of + timedelta(days=1)):
@@ -131,8 +132,7 @@ def infer_period(window: TimeRange | None, as_of: date | None = None) -> str | N
             for keyword in candidates:
                 if all(_span(keyword, p) == s for p, s in zip(probes, spans, strict=True)):
                     return keyword
-            if spans[0] == spans[1]:
-                return None  # the user's words name fixed dates ("2025年")
+            return None  # the user's words name other dates ("2025年", "12月"): keep them
     return candidates[0] if as_of is not None else None
 
 

@@ -272,8 +272,10 @@ def _assistant(
     as_of: str | None,
     role: str | None = None,
     engine: str | None = None,
+    lang: str | None = None,
 ):
-    """The Assistant for a command; a bad model, database or date ends with a clear message."""
+    """The Assistant for a command; a bad model, database or date ends with a clear message
+    (in `lang`: the question's language when there is a question)."""
     from datetime import date
 
     from assistant.api import Assistant
@@ -286,7 +288,7 @@ def _assistant(
     try:
         return Assistant.open(model=model, database=db, as_of=day, role=role, engine=engine)
     except CockpitError as err:
-        _fail(err, _settings().lang)
+        _fail(err, lang or _settings().lang)
 
 
 def _print_answer(answer, as_json: bool, show_sql: bool) -> None:
@@ -333,7 +335,9 @@ def ask(
     db: DbOpt = None,
 ) -> None:
     """Ask one question: 「2025年各区域的毛利率」, "revenue by month last year"."""
-    assistant = _assistant(model, db, as_of, role, engine)
+    from assistant.understand.resolve import language
+
+    assistant = _assistant(model, db, as_of, role, engine, lang=language(question))
     answer = assistant.ask(question)
     _print_answer(answer, as_json, show_sql)
     if answer.status == "error":

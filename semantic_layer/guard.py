@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 import sqlglot
 from sqlglot import exp
-from sqlglot.errors import ParseError
+from sqlglot.errors import SqlglotError
 
 from semantic_layer.errors import CockpitError
 
@@ -239,7 +239,7 @@ def guard_sql(
     """
     try:
         statements = [s for s in sqlglot.parse(sql, read=dialect) if s is not None]
-    except ParseError as err:
+    except SqlglotError as err:  # parse and tokenizer errors ("SELECT 'abc")
         raise SQLRejected(
             "sql_rejected", reason=f"parse error: {str(err).splitlines()[0]}"
         ) from None

@@ -61,21 +61,60 @@ class Locations:
         return Issue(code, params, file=file, line=line, suggestions=tuple(suggestions or ()))
 
 
-def _walk(node: yaml.Node, path: Path_, file: str, out: Locations) -> None:
+def _walk(node: yaml.Node, path: Path_, file: str, out: Locations, issues: list[Issue]) -> None:
     out.add(path, file, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
+        seen: dict[object, int] = {}
         for key, value in node.value:
-            out.add((*path, key.value), file, key.start_mark.line + 1)
-            _walk(value, (*path, key.value), file, out)
+            line = key.start_mark.line + 1
+            if key.value in seen:
+                # YAML would silently keep the last one; a model author would lose the first.
+                issues.append(
+                    Issue(
+                        "schema",
+                        {
+                            "field": ".".join(map(str, (*path, key.value))),
+                            "detail": f"duplicate key (first at line {seen[key.value]})",
+                        },
+                        file=file,
+                        line=line,
+                    )
+                )
+            seen.setdefault(key.value, line)
+            out.add((*path, key.value), file, line)
+            _walk(value, (*path, key.value), file, out, issues)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
-            _walk(item, (*path, index), file, out)
+            _walk(item, (*path, index), file, out, issues)
 
 
 def _read_file(path: Path, issues: list[Issue]) -> tuple[dict[str, Any], Locations] | None:
     """Parse one YAML file into data plus its node locations, or record why it cannot be."""
-    text = path.read_text(encoding="utf-8")
     try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as err:
+        issues.append(
+            Issue("yaml_syntax", {"detail": f"not UTF-8 text ({err.reason})"}, file=str(path))
+        )
+        return None
+    except OSError as err:
+        issues.append(Issue("file_missing", {"path": f"{path} ({err.strerror})"}))
+        return None
+    try:
+        # Anchors and aliases are refused: a model needs none, and nested aliases can expand
+        # exponentially (a "billion laughs" file would hang the loader).
+        for token in yaml.scan(text, Loader=yaml.SafeLoader):
+            if isinstance(token, yaml.AliasToken | yaml.AnchorToken):
+                line = token.start_mark.line + 1
+                issues.append(
+                    Issue(
+                        "yaml_syntax",
+                        {"detail": "anchors and aliases (&, *) are not supported in a model"},
+                        file=str(path),
+                        line=line,
+                    )
+                )
+                return None
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
     except yaml.YAMLError as err:
@@ -90,7 +129,7 @@ def _read_file(path: Path, issues: list[Issue]) -> tuple[dict[str, Any], Locatio
         )
         return None
     locations = Locations()
-    _walk(node, (), str(path), locations)
+    _walk(node, (), str(path), locations, issues)
     return data, locations
 
 

@@ -219,6 +219,9 @@ class Role(Frozen):
     row_filters: list[RowFilter] = Field(default_factory=list)
     masked_dimensions: list[str] = Field(default_factory=list)
     denied_metrics: list[str] = Field(default_factory=list)
+    # Further columns that read as NULL ("products.unit_cost"), for data a denied metric's
+    # own columns do not cover but that would let it be rebuilt.
+    masked_columns: list[str] = Field(default_factory=list)
 
 
 class Alert(Frozen):

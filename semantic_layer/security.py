@@ -107,8 +107,12 @@ def _policies(model_id: int, role_name: str) -> dict[str, TablePolicy]:
                 for column in columns_of(resolved.expr):
                     if column.table == table.name:
                         masked[column.name] = exp.Null()
+        for qualified in role.masked_columns:
+            owner, _, column = qualified.partition(".")
+            if owner.lower() == table.name.lower():
+                masked[column] = exp.Null()
         condition = exp.and_(*conditions) if conditions else None
-        out[table.name] = TablePolicy(condition, masked, deny)
+        out[table.name.lower()] = TablePolicy(condition, masked, deny)
     return out
 
 
@@ -166,11 +170,12 @@ def apply_row_security(
         for t in query.find_all(exp.Table)
         if not t.meta.get(MARK)
         and t.name.lower() not in ctes
-        and t.name in table_policies
+        # Identifiers are case-insensitive in SQL (ORDERS, "Orders" are orders): match lowered.
+        and t.name.lower() in table_policies
         and not isinstance(t.parent, exp.Column)
     ]
     for table in targets:
-        policy = table_policies[table.name]
+        policy = table_policies[table.name.lower()]
         if policy.condition is None and not policy.masked and not policy.deny:
             continue
         table.replace(_secured_view(table, policy))
