@@ -9,6 +9,7 @@ picker, and YAML export/import. Language, as-of date and role are the chat page'
 
 from __future__ import annotations
 
+import os
 from datetime import date
 
 import streamlit as st
@@ -74,8 +75,9 @@ def load_assistant(as_of: date | None) -> Assistant:
 
 
 @st.cache_resource
-def board_store() -> BoardStore:
-    return BoardStore()
+def board_store(path: str) -> BoardStore:
+    """The board file (`COCKPIT_BOARD_DB`, else the user data directory's)."""
+    return BoardStore(path or None)
 
 
 @st.cache_resource(ttl=300, max_entries=64, show_spinner=False)
@@ -156,7 +158,7 @@ viewer = assistant.for_role(None if role == ALL_DATA else role)
 model = assistant.model
 
 # --- the board --------------------------------------------------------------------------------
-store = board_store()
+store = board_store(os.environ.get("COCKPIT_BOARD_DB", ""))
 store.ensure_default(role, viewer)
 boards = {b.name: b for b in store.list_boards(role)}
 if not boards:
