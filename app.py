@@ -103,33 +103,59 @@ with st.sidebar:
     logo.vega_lite_chart(logo_spec(), width="content", theme=None)
     name.header(t("title", state.lang))
 default = load_assistant(None)
+# Language, as-of date and role are shared with the board page, as plain session values
+# ("lang", "as_of", "role"): Streamlit drops a widget's state on a page that does not draw
+# it, so each widget here has its own key, is set from the shared value before it is drawn,
+# and copies a change back.
+state.setdefault("as_of", default.as_of)
+roles = role_options(default.model, state.lang, configured=default.role)
+if state.get("role") not in roles:  # a configured role (COCKPIT_ROLE) is the only one offered
+    state.role = next(iter(roles))
+for shared in ("lang", "as_of", "role"):
+    state[f"chat_{shared}"] = state[shared]
+
+
+def share(name: str) -> None:
+    state[name] = state[f"chat_{name}"]
+
+
 with st.sidebar:
     st.radio(
         "语言 · Language",
         ["zh", "en"],
-        key="lang",
+        key="chat_lang",
         horizontal=True,
         format_func={"zh": "中文", "en": "English"}.get,
+        on_change=share,
+        args=("lang",),
     )
 lang: str = state.lang
+roles = role_options(default.model, lang, configured=default.role)
 with st.sidebar:
     st.subheader(t("data_source", lang))
     if Settings().database is None:
         st.markdown(t("demo_data", lang))
     st.caption(f"{t('database', lang)}: `{default.engine.path}`")
-    state.setdefault("as_of", default.as_of)  # set here, not as `value`: the board page shares it
-    as_of = st.date_input(t("as_of", lang), key="as_of", help=t("as_of_help", lang))
-    # A role set in the configuration (COCKPIT_ROLE) is the only one offered: no way round it.
-    roles = role_options(default.model, lang, configured=default.role)
-    role = st.selectbox(
+    st.date_input(
+        t("as_of", lang),
+        key="chat_as_of",
+        help=t("as_of_help", lang),
+        on_change=share,
+        args=("as_of",),
+    )
+    st.selectbox(
         t("role", lang),
         list(roles),
-        key="role",
+        key="chat_role",
         format_func=roles.get,
         help=t("role_help", lang),
         disabled=default.role is not None,
+        on_change=share,
+        args=("role",),
     )
     st.button(t("new_chat", lang), on_click=reset, icon=":material/add_comment:")
+as_of: date = state.as_of
+role: str = state.role
 
 assistant = default if as_of == default.as_of else load_assistant(as_of)
 if role != "*" and role != assistant.role:
