@@ -441,6 +441,28 @@ def _now() -> str:
     return datetime.now().isoformat(timespec="seconds")
 
 
+def pin_answer(
+    store: BoardStore,
+    assistant: Assistant,
+    answer: Answer,
+    board: str | None = None,
+    title: str | None = None,
+) -> Pin:
+    """Pin a chat answer for the assistant's role: to `board`, else the role's first board (a
+    role without boards first gets the demo board, as the board page shows it). The period is
+    read against the assistant's as-of date. `BoardError` for an answer without numbers."""
+    if answer.status != "ok" or answer.query is None:
+        raise BoardError(
+            "只有算出结果的答案才能固定到看板。", "Only an answer with numbers can be pinned."
+        )
+    role = assistant.role
+    if board is None:
+        store.ensure_default(role, assistant)
+        boards = store.list_boards(role)
+        board = boards[0].name if boards else "default"
+    return store.pin(board, role, answer.question, answer.query, title, as_of=assistant.as_of)
+
+
 # --- YAML -------------------------------------------------------------------------------------
 class _PinFile(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -923,6 +945,7 @@ __all__ = [
     "infer_period",
     "load_board_yaml",
     "period_label",
+    "pin_answer",
     "resolve_period",
     "run_board",
     "view_board",

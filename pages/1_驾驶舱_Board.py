@@ -36,7 +36,6 @@ from semantic_layer.query import Filter
 st.set_page_config(page_title="驾驶舱 · Board", page_icon="📊", layout="wide")
 
 TEXT = {
-    "page": ("驾驶舱", "Board"),
     "board": ("看板", "Board"),
     "everyone": ("全部", "All"),
     "period": ("期间", "Period"),
@@ -255,7 +254,7 @@ with st.sidebar:
         getattr(st, notice[0])(notice[1])
 
 # --- filters ----------------------------------------------------------------------------------
-st.title(f"{tr('page', lang)} · {board.title}")
+st.title(board.title)
 filters: tuple[tuple[str, str], ...] = ()
 with st.container(horizontal=True):
     if SHARED_DIMENSION in model.dimension_map:
@@ -365,15 +364,26 @@ for start in range(0, len(kpis), 4):
         with column:
             show_kpi(tile)
 
-charts = [tile for tile in view.tiles if tile.kind == "chart"]
+
+def wide(tile: Tile) -> bool:
+    """Panels of several metrics are drawn at a fixed width: they get a row of their own."""
+    spec = tile.chart or {}
+    return any(k in spec for k in ("hconcat", "vconcat", "concat")) or "width" in spec
+
+
+charts = [(index, tile) for index, tile in enumerate(t for t in view.tiles if t.kind == "chart")]
 if charts:
     st.subheader(tr("charts", lang))
-    for start in range(0, len(charts), 2):
-        for offset, (column, tile) in enumerate(
-            zip(st.columns(2), charts[start : start + 2], strict=False)
-        ):
+    rows: list[list[tuple[int, Tile]]] = []
+    for item in charts:  # two charts a row, in pin order; a wide one alone
+        if wide(item[1]) or not rows or len(rows[-1]) == 2 or wide(rows[-1][0][1]):
+            rows.append([item])
+        else:
+            rows[-1].append(item)
+    for row in rows:
+        for column, (index, tile) in zip(st.columns(len(row)), row, strict=True):
             with column:
-                show_chart(tile, start + offset)
+                show_chart(tile, index)
 
 st.subheader(tr("alerts", lang))
 if not view.alerts:

@@ -19,6 +19,7 @@ from assistant.board import (
     export_yaml,
     infer_period,
     load_board_yaml,
+    pin_answer,
     resolve_period,
     run_board,
     view_board,
@@ -255,6 +256,21 @@ def test_boards_are_stored_per_role(assistant, store):
     assert [b.name for b in store.list_boards("sales_dept")] == ["default"]
 
 
+def test_a_chat_answer_is_pinned_to_the_roles_board(assistant, store):
+    east = assistant.for_role("east_manager")
+    answer = east.ask("本月各渠道收入")
+    pin = pin_answer(store, east, answer)
+    assert pin.period == "this_month" and pin.query.dimensions[0].name == "channel"
+    (board,) = store.list_boards("east_manager")
+    assert board.name == "default" and board.pins[-1].question == "本月各渠道收入"
+    assert store.list_boards(None) == []
+    tiles = run_board(assistant, board, role="east_manager")
+    assert tiles[-1].answer.rows == answer.rows
+    with pytest.raises(BoardError) as err:
+        pin_answer(store, east, east.ask("净利润是多少"))
+    assert "固定" in err.value.message("zh") and "pinned" in err.value.message("en")
+
+
 # --- storage, order and YAML ---------------------------------------------------------------------------
 def test_pins_can_be_reordered_moved_and_removed(assistant, store, tmp_path):
     board = pin_questions(assistant, store, "mine", ["本月收入", "本月费用", "本月回款"])
@@ -409,8 +425,8 @@ def test_the_board_page_shows_the_default_board(page_env, assistant):
 def test_the_chat_and_the_board_share_language_as_of_and_role(page_env):
     at = AppTest.from_file(APP, default_timeout=90)
     at.run()
-    at.sidebar.selectbox(key="role").set_value("east_manager").run()
-    at.sidebar.date_input(key="as_of").set_value(date(2025, 6, 30)).run()
+    at.sidebar.selectbox(key="chat_role").set_value("east_manager").run()
+    at.sidebar.date_input(key="chat_as_of").set_value(date(2025, 6, 30)).run()
     at.switch_page("pages/1_驾驶舱_Board.py").run()
     assert not at.exception
     assert at.selectbox(key="board_role").value == "east_manager"
@@ -418,8 +434,8 @@ def test_the_chat_and_the_board_share_language_as_of_and_role(page_env):
     at.selectbox(key="board_role").set_value("sales_dept").run()
     at.switch_page("app.py").run()
     assert not at.exception
-    assert at.sidebar.selectbox(key="role").value == "sales_dept"
-    assert at.sidebar.date_input(key="as_of").value == date(2025, 6, 30)
+    assert at.sidebar.selectbox(key="chat_role").value == "sales_dept"
+    assert at.sidebar.date_input(key="chat_as_of").value == date(2025, 6, 30)
 
 
 def test_the_page_reorders_pins_and_offers_the_yaml_export(page_env):
