@@ -613,6 +613,7 @@ class Tile:
     mom: Delta | None = None
     yoy: Delta | None = None
     sparkline: tuple[tuple[date, float | None], ...] = ()
+    budget: float | None = None  # for a pin compared with its budget ("今年收入和预算比")
     chart: dict[str, Any] | None = None
     alerts: tuple[FiredAlert, ...] = ()
     filtered: bool = False  # the board's shared filters apply to this tile
@@ -633,6 +634,13 @@ class Tile:
 
     def period_text(self, lang: str | None = None) -> str:
         return describe_range(self.period, lang or self.lang)
+
+    @property
+    def attainment(self) -> float | None:
+        """Value ÷ budget, for a pin compared with its budget."""
+        if self.value is None or not self.budget:
+            return None
+        return self.value / self.budget
 
 
 def as_filters(filters: Iterable[Filter | dict[str, Any]] | None) -> list[Filter]:
@@ -706,58 +714,91 @@ def _pin_tiles(
     months: int,
 ) -> list[Tile]:
     query = _pin_query(pin, day, override, lang)
+    if _kind(query) == "kpi" and query.intent is not Intent.explain:
+        # One tile per metric, each run on its own (metrics are aggregated independently, so
+        # the numbers are the same): a filter or a role then applies to each metric it can.
+        return [
+            _kpi_tile(assistant, pin, index, _single(query, name), shared, alerts, lang, months)
+            for name in query.metrics
+        ]
     query, unfiltered = with_filters(assistant, query, shared)
-    filtered = bool(shared) and len(unfiltered) < len(shared)
     answer = assistant.run(query, pin.question, lang)
-    model = assistant.model
-    base = Tile(
+    spec = answer.chart
+    if answer.status == "ok" and query.intent is not Intent.explain:
+        spec = chart(answer.columns, answer.rows, lang, model=assistant.model, query=answer.query)
+    return [
+        Tile(
+            pin=pin,
+            pin_index=index,
+            kind="chart",
+            status=answer.status,
+            answer=answer,
+            period=query.time_range,
+            chart=spec if answer.status == "ok" else None,
+            alerts=tuple(a for a in alerts if a.metric in query.metrics),
+            filtered=bool(shared) and len(unfiltered) < len(shared),
+            unfiltered=unfiltered,
+            lang=lang,
+        )
+    ]
+
+
+def _single(query: SemanticQuery, metric: str) -> SemanticQuery:
+    """One metric of a single-number query (a summary's KPI pack is read as plain numbers)."""
+    intent = Intent.lookup if query.intent is Intent.summary else query.intent
+    having = [h for h in query.having if h.metric == metric]
+    return query.model_copy(
+        update={"metrics": [metric], "having": having, "order_by": [], "intent": intent}
+    )
+
+
+def _kpi_tile(
+    assistant: Assistant,
+    pin: Pin,
+    index: int,
+    query: SemanticQuery,
+    shared: list[Filter],
+    alerts: list[FiredAlert],
+    lang: str,
+    months: int,
+) -> Tile:
+    (name,) = query.metrics
+    query, unfiltered = with_filters(assistant, query, shared)
+    answer = assistant.run(query, pin.question, lang)
+    metric = assistant.model.metric_map.get(name)
+    tile = Tile(
         pin=pin,
         pin_index=index,
-        kind="chart",
+        kind="kpi",
         status=answer.status,
         answer=answer,
+        metric=name,
+        label=metric.label.get(lang) if metric else name,
+        unit=metric.unit if metric else None,
+        higher_is_better=metric.higher_is_better if metric else True,
         period=query.time_range,
-        filtered=filtered,
+        alerts=tuple(a for a in alerts if a.metric == name),
+        filtered=bool(shared) and len(unfiltered) < len(shared),
         unfiltered=unfiltered,
         lang=lang,
-        alerts=tuple(a for a in alerts if a.metric in query.metrics),
     )
-    known = [m for m in query.metrics if m in model.metric_map]
-    if answer.status != "ok":
-        metric = known[0] if known else None
-        label = model.metric(metric).label.get(lang) if metric else ""
-        return [replace(base, kind=_kind(query), metric=metric, label=label)]
-    single = _kind(query) == "kpi" and len(answer.rows) == 1
-    if not single:
-        spec = answer.chart
-        if query.intent is not Intent.explain:
-            spec = chart(answer.columns, answer.rows, lang, model=model, query=answer.query)
-        return [replace(base, chart=spec)]
+    if answer.status != "ok" or metric is None or len(answer.rows) != 1:
+        return tile
+    value = _number(answer.value(name))
     mom_basis = _mom_basis(assistant, query)
     mom = _compared(assistant, query, mom_basis, lang) if mom_basis else {}
     yoy = _compared(assistant, query, Compare.yoy, lang)
-    lines = _sparklines(assistant, query, months, lang)
-    tiles = []
-    for name in query.metrics:
-        metric = model.metric(name)
-        value = _number(answer.value(name))
-        tiles.append(
-            replace(
-                base,
-                kind="kpi",
-                metric=name,
-                label=metric.label.get(lang),
-                unit=metric.unit,
-                higher_is_better=metric.higher_is_better,
-                value=value,
-                mom=_delta(mom_basis, value, mom.get(name), metric) if mom_basis else None,
-                yoy=_delta(Compare.yoy, value, yoy.get(name), metric),
-                sparkline=lines.get(name, ()),
-                chart=answer.chart,
-                alerts=tuple(a for a in alerts if a.metric == name),
-            )
-        )
-    return tiles
+    return replace(
+        tile,
+        value=value,
+        mom=_delta(mom_basis, value, mom.get(name), metric) if mom_basis else None,
+        yoy=_delta(Compare.yoy, value, yoy.get(name), metric),
+        sparkline=_sparklines(assistant, query, months, lang).get(name, ()),
+        budget=_number(answer.value(f"{name}__compare"))
+        if query.compare is Compare.budget
+        else None,
+        chart=answer.chart,
+    )
 
 
 def _kind(query: SemanticQuery) -> Literal["kpi", "chart"]:

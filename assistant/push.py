@@ -246,6 +246,8 @@ def _tile_lines(tile: Tile, lang: str, marks: bool = True) -> str:
     if tile.status != "ok":
         return f"{tile.title}: {tile.message}"
     parts = [f"{tile.title} {tile.value_text(lang)}"]
+    if tile.attainment is not None:
+        parts.append(f"{'预算完成' if lang == 'zh' else 'of budget'} {tile.attainment:.1%}")
     parts += [
         t for t in (_delta_text(tile.yoy, lang, marks), _delta_text(tile.mom, lang, marks)) if t
     ]
@@ -264,10 +266,14 @@ def _render_view(assistant: Assistant, view: BoardView, lang: str) -> Rendered:
     cells = []
     for tile in kpis:
         if tile.status == "ok":
+            budget = ""
+            if tile.attainment is not None:
+                label = "预算完成" if zh else "Of budget"
+                budget = f"<div class='delta'>{label} {tile.attainment:.1%}</div>"
             body = (
                 f"<div class='value'>{esc(tile.value_text(lang))}</div>"
                 f"<div class='delta'>{_delta_html(tile.yoy, lang)}</div>"
-                f"<div class='delta'>{_delta_html(tile.mom, lang)}</div>"
+                f"<div class='delta'>{_delta_html(tile.mom, lang)}</div>{budget}"
                 f"<div>{sparkline_svg(tile.sparkline)}</div>"
                 f"<div class='note'>{esc(tile.period_text(lang))}</div>"
             )

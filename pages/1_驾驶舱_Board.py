@@ -42,6 +42,7 @@ TEXT = {
     "own_period": ("各卡片自己的期间", "Each pin's own period"),
     "context": ("数据截至 {day} · {who}", "As of {day} · {who}"),
     "charts": ("图表", "Charts"),
+    "budget": ("预算完成", "Of budget"),
     "alerts": ("当前预警", "Alerts firing"),
     "no_alerts": ("当前没有触发的预警。", "No alert is firing."),
     "empty": (
@@ -330,7 +331,9 @@ def show_kpi(tile: Tile) -> None:
             chart_type="area",
             help=tile.pin.question,
         )
-        notes = [colored(tile.mom), md_escape(tile.period_text(lang)), not_filtered(tile)]
+        attainment = tile.attainment
+        budget = f"{tr('budget', lang)} {attainment:.1%}" if attainment is not None else ""
+        notes = [colored(tile.mom), budget, md_escape(tile.period_text(lang)), not_filtered(tile)]
         st.caption("  \n".join(n for n in notes if n))
 
 

@@ -243,6 +243,31 @@ def test_a_board_run_for_a_role_shows_only_its_rows(assistant):
     assert {row[0] for row in regions[1].answer.rows} == {"华东"}
 
 
+def test_each_metric_of_a_pin_takes_the_filter_and_the_role_it_can(assistant, store):
+    board = pin_questions(assistant, store, "mine", ["今年营业收入、毛利率和费用", "本月经营概况"])
+    east = run_board(assistant, board, filters=EAST)
+    first = {t.metric: t for t in east if t.pin_index == 0}
+    assert first["revenue"].value == pytest.approx(
+        number(assistant.ask("今年华东的营业收入").value())
+    )
+    assert first["expenses"].unfiltered == ("region",) and first["revenue"].unfiltered == ()
+    # The summary's KPI pack is read as plain numbers, so the filter applies to it too.
+    summary = {t.metric: t for t in east if t.pin_index == 1}
+    assert len(summary) == 7 and summary["revenue"].kind == "kpi"
+    month = assistant.ask("本月华东的营业收入")
+    assert summary["revenue"].value == pytest.approx(number(month.value()))
+    scoped = {t.metric: t for t in run_board(assistant, board, role="east_manager")}
+    assert scoped["revenue"].status == "ok" and scoped["gross_margin"].status == "ok"
+    assert scoped["expenses"].status == "refused" and scoped["expenses"].value is None
+
+
+def test_a_pin_compared_with_its_budget_shows_the_attainment(assistant, store):
+    board = pin_questions(assistant, store, "mine", ["今年收入和预算比"])
+    (tile,) = run_board(assistant, board)
+    attainment = assistant.ask("今年的收入预算完成率")
+    assert tile.attainment == pytest.approx(number(attainment.value()))
+
+
 def test_boards_are_stored_per_role(assistant, store):
     pin_questions(assistant, store, "east", ["今年的营业收入"], role="east_manager")
     pin_questions(assistant, store, "all", ["今年的费用"])
