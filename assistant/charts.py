@@ -70,7 +70,7 @@ WORDS = {
     "top": ("前{n}名（共{total}）", "top {n} of {total}"),
     "cumulative": ("累计", "cumulative"),
     "points": ("个百分点", "pts"),
-    "member": ("成员", "Member"),
+    "metric": ("指标", "Metric"),
 }
 
 
@@ -290,6 +290,7 @@ def _unit_title(metrics: list[OutputColumn], lang: str) -> str:
 
 
 def _selection(fields: list[str]) -> dict[str, Any]:
+    """The drill selection: a click on a bar, slice or point picks its member."""
     return {"name": DRILL, "select": {"type": "point", "fields": fields, "on": "click"}}
 
 
@@ -300,6 +301,21 @@ def _selectable(spec: dict[str, Any], fields: list[str]) -> dict[str, Any]:
         unit = unit["layer"][0]
     unit["params"] = [_selection(fields)]
     return spec
+
+
+def _with_points(panel: dict[str, Any], fields: list[str] | None) -> dict[str, Any]:
+    """A line (or area) panel as two layers, the line and its points; the points carry the
+    tooltip and the drill selection (Vega-Lite cannot select one point of a line mark)."""
+    mark = panel.pop("mark")
+    encoding = panel.pop("encoding")
+    line = {"mark": mark, "encoding": {k: v for k, v in encoding.items() if k != "tooltip"}}
+    dots = {k: v for k, v in encoding.items() if k != "strokeDash"}
+    points: dict[str, Any] = {"mark": {"type": "point", "filled": True, "size": 55}}
+    points["encoding"] = dots
+    if fields:
+        points["params"] = [_selection(fields)]
+    panel["layer"] = [line, points]
+    return panel
 
 
 def _opacity() -> dict[str, Any]:
@@ -505,9 +521,9 @@ def _trend_panel(
         title += f"（{_w('cumulative', shape.lang)}）" if shape.zh else " (cumulative)"
     several = len(metrics) > 1
     mark: dict[str, Any] = (
-        {"type": "area", "line": True, "point": True, "opacity": 0.35}
+        {"type": "area", "line": True, "opacity": 0.35}
         if running and not several
-        else {"type": "line", "point": {"size": 45}, "strokeWidth": 2.5}
+        else {"type": "line", "strokeWidth": 2.5}
     )
     encoding: dict[str, Any] = {
         "x": _time_x(shape, key),
@@ -519,16 +535,14 @@ def _trend_panel(
         },
         "tooltip": [
             {"field": key.name, "type": "ordinal", "title": shape.label(key)},
-            {"field": "series", "type": "nominal", "title": _w("member", shape.lang)},
+            {"field": "series", "type": "nominal", "title": _w("metric", shape.lang)},
             {"field": "text", "type": "nominal", "title": title},
         ],
     }
     if several:
         encoding["color"] = {"field": "series", "type": "nominal", "title": None}
     panel: dict[str, Any] = {"data": {"values": values}, "mark": mark, "encoding": encoding}
-    if select:
-        panel["params"] = [_selection([key.name, key.name + ISO])]
-    return panel
+    return _with_points(panel, [key.name, key.name + ISO] if select else None)
 
 
 def _trend_by_member(shape: _Shape) -> dict[str, Any]:
@@ -545,7 +559,7 @@ def _trend_by_member(shape: _Shape) -> dict[str, Any]:
         values = [r for r in shape.records if r[member.name] in keep]
         panel: dict[str, Any] = {
             "data": {"values": values},
-            "mark": {"type": "line", "point": {"size": 40}, "strokeWidth": 2},
+            "mark": {"type": "line", "strokeWidth": 2},
             "encoding": {
                 "x": _time_x(shape, key),
                 "y": {
@@ -564,9 +578,7 @@ def _trend_by_member(shape: _Shape) -> dict[str, Any]:
                 "tooltip": _tooltip(shape, [key, member, metric]),
             },
         }
-        if index == 0:
-            panel["params"] = [_selection([member.name])]
-        panels.append(panel)
+        panels.append(_with_points(panel, [member.name] if index == 0 else None))
     return _stack(panels, shape, shape.metrics, note)
 
 
@@ -869,12 +881,15 @@ def _compared(shape: _Shape) -> dict[str, Any]:
         compare = shape.companions.get((metric.source, "compare"))
         if compare is None:
             continue
+        fields = [key.name, key.name + ISO] if timed else [key.name]
         if timed and shape.compare_kind == "period":
-            panel = _compared_lines(shape, key, metric, compare)
+            panel = _with_points(
+                _compared_lines(shape, key, metric, compare), fields if index == 0 else None
+            )
         else:
             panel = _target_bars(shape, key, metric, compare, timed)
-        if index == 0:
-            _selectable(panel, [key.name, key.name + ISO] if timed else [key.name])
+            if index == 0:
+                _selectable(panel, fields)
         panels.append(panel)
     note = ""
     if shape.compare_kind == "budget" or not timed:
@@ -979,7 +994,7 @@ def _compared_lines(shape, key, metric, compare) -> dict[str, Any]:
             )
     return {
         "data": {"values": values},
-        "mark": {"type": "line", "point": {"size": 40}, "strokeWidth": 2.5},
+        "mark": {"type": "line", "strokeWidth": 2.5},
         "encoding": {
             "x": _time_x(shape, key),
             "y": {

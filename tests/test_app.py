@@ -115,7 +115,7 @@ def test_followup_button_and_typed_followup_continue_the_conversation(app):
     assert list(frame.columns) == ["时间", "区域", "毛利率"] and len(frame) == 84
     assert frame.iloc[0, 0] == "2025-01"
     (spec,) = charts(answer)
-    assert spec["mark"]["type"] == "line"  # one line per region
+    assert spec["layer"][0]["mark"]["type"] == "line"  # one line per region
     ask(app, "只看华东")
     frame = last_answer(app).dataframe[0].value
     assert list(frame.columns) == ["时间", "毛利率"] and len(frame) == 12

@@ -78,6 +78,15 @@ def bar(spec: dict[str, Any]) -> dict[str, Any]:
     return next(u for u in units(spec) if marks(u) == ["bar"])
 
 
+def line(spec: dict[str, Any]) -> dict[str, Any]:
+    """The line (or area) of a time chart; its points are the next layer."""
+    return next(u for u in units(spec) if marks(u)[0] in ("line", "area"))
+
+
+def points(spec: dict[str, Any]) -> dict[str, Any]:
+    return next(u for u in units(spec) if marks(u) == ["point"])
+
+
 # --- single values: KPI cards -----------------------------------------------------------------
 def test_single_value_is_a_kpi_card(assistant):
     spec = spec_for(assistant, "今年的收入")
@@ -116,57 +125,52 @@ def test_kpi_against_budget_shows_attainment(assistant):
 # --- time -----------------------------------------------------------------------------------------
 def test_time_dimension_is_a_line(assistant):
     spec = spec_for(assistant, "2025年按月的收入")
-    assert marks(spec) == ["line"]
-    x = spec["encoding"]["x"]
-    assert (
-        x["type"] == "ordinal" and x["sort"][:2] == ["2025-01", "2025-02"] and len(x["sort"]) == 12
-    )
-    assert {"drill"} == {p["name"] for p in spec["params"]}
-    assert spec["params"][0]["select"]["fields"] == [
-        "metric_time__month",
-        "metric_time__month" + ISO,
-    ]
+    assert marks(spec) == ["line", "point"]
+    x = line(spec)["encoding"]["x"]
+    assert x["type"] == "ordinal" and len(x["sort"]) == 12
+    assert x["sort"][:2] == ["2025-01", "2025-02"]
+    params = points(spec)["params"]  # a click on a point drills into that month
+    assert [p["name"] for p in params] == ["drill"]
+    assert params[0]["select"]["fields"] == ["metric_time__month", "metric_time__month" + ISO]
 
 
 def test_cumulative_period_is_an_area_of_the_running_total(assistant):
     answer = assistant.ask("本年累计收入按月")
     spec = spec_for(assistant, "本年累计收入按月")
-    assert marks(spec) == ["area"]
+    assert marks(spec) == ["area", "point"]
     values = [row["value"] for row in spec["data"]["values"]]
     assert values == sorted(values)  # running total
     assert values[-1] == pytest.approx(float(sum(r[1] for r in answer.rows)))
-    assert "累计" in spec["encoding"]["y"]["axis"]["title"]
+    assert "累计" in line(spec)["encoding"]["y"]["axis"]["title"]
 
 
 def test_a_period_comparison_over_time_draws_the_other_period_dashed(assistant):
     spec = spec_for(assistant, "2025年按季度收入同比")
-    assert marks(spec) == ["line"]
-    assert spec["encoding"]["strokeDash"]["sort"] == ["本期", "去年同期"]
+    assert marks(spec) == ["line", "point"]
+    assert line(spec)["encoding"]["strokeDash"]["sort"] == ["本期", "去年同期"]
     assert [r["series"] for r in spec["data"]["values"][:2]] == ["本期", "去年同期"]
-    assert spec["encoding"]["x"]["sort"] == ["2025Q1", "2025Q2", "2025Q3", "2025Q4"]
+    assert line(spec)["encoding"]["x"]["sort"] == ["2025Q1", "2025Q2", "2025Q3", "2025Q4"]
+    assert drillable(spec)
 
 
 def test_time_and_a_category_is_one_line_per_member(assistant):
     spec = spec_for(assistant, "近6个月各区域按月的收入")
-    assert marks(spec) == ["line"]
-    assert spec["encoding"]["color"]["field"] == "region"
-    assert len(spec["encoding"]["color"]["sort"]) == 7
-    assert spec["params"][0]["select"]["fields"] == ["region"]
+    assert marks(spec) == ["line", "point"]
+    assert line(spec)["encoding"]["color"]["field"] == "region"
+    assert len(line(spec)["encoding"]["color"]["sort"]) == 7
+    assert points(spec)["params"][0]["select"]["fields"] == ["region"]
 
 
 def test_many_members_over_time_keep_the_largest_lines(assistant):
     spec = spec_for(assistant, "2025年按季度各产品的收入")
-    assert len(spec["encoding"]["color"]["sort"]) == MAX_SERIES
+    assert len(line(spec)["encoding"]["color"]["sort"]) == MAX_SERIES
     assert "前10名（共" in spec["title"]["subtitle"]
 
 
 def test_different_units_get_separate_panels_never_one_axis(assistant):
     spec = spec_for(assistant, "2025年按月的收入和毛利率")
-    first, second = spec["vconcat"]
-    assert (
-        "labelExpr" in first["encoding"]["y"]["axis"]
-        and "亿" in first["encoding"]["y"]["axis"]["labelExpr"]
-    )
+    first, second = (line(panel) for panel in spec["vconcat"])
+    assert "亿" in first["encoding"]["y"]["axis"]["labelExpr"]
     assert second["encoding"]["y"]["axis"]["format"] == ".1~%"
     by_region = spec_for(assistant, "2025年各区域收入和毛利率")
     assert len(by_region["vconcat"]) == 2
@@ -177,8 +181,8 @@ def test_different_units_get_separate_panels_never_one_axis(assistant):
 
 def test_same_unit_metrics_share_one_axis(assistant):
     spec = spec_for(assistant, "2025年按月的收入和费用")
-    assert "vconcat" not in spec and marks(spec) == ["line"]
-    assert spec["encoding"]["color"]["field"] == "series"
+    assert "vconcat" not in spec and marks(spec) == ["line", "point"]
+    assert line(spec)["encoding"]["color"]["field"] == "series"
 
 
 # --- categories -----------------------------------------------------------------------------------
