@@ -325,6 +325,9 @@ def _render_view(assistant: Assistant, view: BoardView, lang: str) -> Rendered:
         ]
     markdown_lines = [f"## {board.title}", f"> {context}", ""]
     markdown_lines += [f"- **{t.title}** {_tile_lines(t, lang)[len(t.title) + 1 :]}" for t in kpis]
+    markdown_lines += [
+        f"- **{t.pin.title or t.pin.question}** {t.answer.narrative or t.message}" for t in charts
+    ]
     if view.alerts:
         markdown_lines += ["", "**预警**" if zh else "**Alerts**"]
         markdown_lines += [f"- {a.message(lang)}" for a in view.alerts]

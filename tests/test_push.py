@@ -14,7 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from assistant import Assistant
-from assistant.board import BoardError, BoardStore, default_board
+from assistant.board import BoardError, BoardStore, default_board, pin_answer
 from assistant.formatting import format_value
 from assistant.push import (
     FORMATS,
@@ -171,6 +171,25 @@ def test_a_board_of_a_role_is_pushed_inside_the_role(assistant, smtp_server, sto
     assert f"营业收入 {format_value(east.value(), 'yuan', 'zh', compact=True)}" in text
     assert format_value(everyone.value(), "yuan", "zh", compact=True) not in text
     assert "华东区经理" in text  # the role and why expenses are not shown
+
+
+def test_three_pinned_answers_are_pushed_with_fresh_numbers(
+    assistant, store, smtp_server, http_server
+):
+    for question in ["本月收入", "本月毛利率", "今年各区域收入"]:
+        pin_answer(store, assistant, assistant.ask(question), board="morning")
+    revenue = format_value(assistant.ask("本月收入").value(), "yuan", "zh", compact=True)
+    margin = format_value(assistant.ask("本月毛利率").value(), "percent", "zh", compact=True)
+    hook, url = http_server()
+    push(assistant, "morning", f"webhook:{url}", store=store, fmt="wecom")
+    content = hook.requests[0][2]["markdown"]["content"]
+    assert f"**营业收入** {revenue}" in content and f"**毛利率** {margin}" in content
+    assert "**今年各区域收入** 年初至今" in content
+    inbox, port = smtp_server
+    smtp = SmtpSettings(host="127.0.0.1", port=port)
+    push(assistant, "morning", "email:boss@example.com", store=store, smtp=smtp)
+    html = inbox.messages()[0].get_body(("html",)).get_content()
+    assert revenue in html and margin in html and html.count("<svg") >= 3
 
 
 def test_smtp_settings_come_from_the_environment():
