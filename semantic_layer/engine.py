@@ -65,7 +65,37 @@ class Engine(Protocol):
     def schema(self) -> dict[str, dict[str, str]]: ...
 
 
-class DuckDBEngine:
+class _Connected:
+    """What every engine over one connection shares: schema look-up and closing."""
+
+    schema_name = "'main'"  # an SQL expression naming the schema whose tables are ours
+    _connection: Any
+
+    def execute(self, sql: str | exp.Expression) -> Result:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def schema(self) -> dict[str, dict[str, str]]:
+        """{table: {column: type}} for every table in the engine's schema."""
+        result = self.execute(
+            "SELECT table_name, column_name, data_type FROM information_schema.columns "
+            f"WHERE table_schema = {self.schema_name} ORDER BY table_name, ordinal_position"
+        )
+        tables: dict[str, dict[str, str]] = {}
+        for table, column, kind in result.rows:
+            tables.setdefault(table, {})[column] = kind
+        return tables
+
+    def close(self) -> None:
+        self._connection.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+
+class DuckDBEngine(_Connected):
     """A read-only DuckDB database file."""
 
     dialect = "duckdb"
@@ -141,28 +171,8 @@ class DuckDBEngine:
         columns = tuple(ResultColumn(d[0], str(d[1])) for d in description)
         return Result(columns=columns, rows=rows, sql=text)
 
-    def schema(self) -> dict[str, dict[str, str]]:
-        """{table: {column: type}} for every table in the main schema."""
-        result = self.execute(
-            "SELECT table_name, column_name, data_type FROM information_schema.columns "
-            "WHERE table_schema = 'main' ORDER BY table_name, ordinal_position"
-        )
-        tables: dict[str, dict[str, str]] = {}
-        for table, column, kind in result.rows:
-            tables.setdefault(table, {})[column] = kind
-        return tables
 
-    def close(self) -> None:
-        self._connection.close()
-
-    def __enter__(self) -> DuckDBEngine:
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self.close()
-
-
-class PostgresEngine:
+class PostgresEngine(_Connected):
     """A PostgreSQL database over a real connection (`postgresql://user:pass@host/db`).
 
     The session is read-only (`default_transaction_read_only`) with a statement timeout, so
@@ -202,24 +212,7 @@ class PostgresEngine:
         columns = tuple(ResultColumn(d.name, str(d.type_code)) for d in description)
         return Result(columns=columns, rows=rows, sql=text)
 
-    def schema(self) -> dict[str, dict[str, str]]:
-        result = self.execute(
-            "SELECT table_name, column_name, data_type FROM information_schema.columns "
-            "WHERE table_schema = current_schema() ORDER BY table_name, ordinal_position"
-        )
-        tables: dict[str, dict[str, str]] = {}
-        for table, column, kind in result.rows:
-            tables.setdefault(table, {})[column] = kind
-        return tables
-
-    def close(self) -> None:
-        self._connection.close()
-
-    def __enter__(self) -> PostgresEngine:
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self.close()
+    schema_name = "current_schema()"
 
 
 def open_engine(target: str | Path, timeout: float | None = 30.0) -> Engine:
