@@ -626,8 +626,11 @@ class Tile:
 
     @property
     def title(self) -> str:
-        """The pin's title, else the metric's label (KPI) or the question (chart)."""
-        return self.pin.title or self.label or self.pin.question
+        """The pin's title (a pin of several metrics: each metric's label), else the metric's
+        label (KPI) or the question (chart)."""
+        if self.pin.title and (self.kind == "chart" or len(self.pin.query.metrics) == 1):
+            return self.pin.title
+        return self.label or self.pin.question
 
     def value_text(self, lang: str | None = None) -> str:
         return format_value(self.value, self.unit, lang or self.lang, compact=True)

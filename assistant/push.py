@@ -49,6 +49,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from assistant.board import (
     ALL_DATA,
+    PERIODS,
     Board,
     BoardError,
     BoardStore,
@@ -56,6 +57,7 @@ from assistant.board import (
     Tile,
     default_board,
     period_label,
+    resolve_period,
     view_board,
 )
 from assistant.formatting import format_value
@@ -124,7 +126,10 @@ def render_summary(
     from assistant.insights.summary import build_summary
 
     scoped = assistant if role is ... else assistant.for_role(None if role == ALL_DATA else role)
-    window = period_range(period, scoped.as_of)
+    if period in PERIODS:  # a board keyword (last_month) reads like the report's words
+        window = resolve_period(period, scoped.as_of, lang)
+    else:
+        window = period_range(period, scoped.as_of)
     zh = lang == "zh"
     summary = build_summary(scoped, window)
     subject = ("经营简报" if zh else "Business summary") + " · " + describe_range(window, lang)

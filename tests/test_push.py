@@ -158,6 +158,15 @@ def test_the_executive_summary_is_mailed_for_a_period(assistant, smtp_server):
     assert "营业收入" in message.get_body(("plain",)).get_content()
 
 
+def test_the_summary_period_may_be_a_board_keyword(assistant):
+    from assistant.push import render_summary
+
+    keyword = render_summary(assistant, "last_month", "en")
+    words = render_summary(assistant, "2025-11", "en")
+    assert keyword.subject.startswith("Business summary · last month (2025-11-01 – 2025-11-30)")
+    assert keyword.text.splitlines()[3:] == words.text.splitlines()[3:]  # the numbers
+
+
 def test_a_board_of_a_role_is_pushed_inside_the_role(assistant, smtp_server, store):
     inbox, port = smtp_server
     smtp = SmtpSettings(host="127.0.0.1", port=port)
