@@ -447,10 +447,12 @@ def pin_answer(
     answer: Answer,
     board: str | None = None,
     title: str | None = None,
+    as_of: date | None = None,
 ) -> Pin:
     """Pin a chat answer for the assistant's role: to `board`, else the role's first board (a
     role without boards first gets the demo board, as the board page shows it). The period is
-    read against the assistant's as-of date. `BoardError` for an answer without numbers."""
+    read against `as_of`, the date the answer was asked at (default: the assistant's as-of).
+    `BoardError` for an answer without numbers."""
     if answer.status != "ok" or answer.query is None:
         raise BoardError(
             "只有算出结果的答案才能固定到看板。", "Only an answer with numbers can be pinned."
@@ -460,7 +462,8 @@ def pin_answer(
         store.ensure_default(role, assistant)
         boards = store.list_boards(role)
         board = boards[0].name if boards else "default"
-    return store.pin(board, role, answer.question, answer.query, title, as_of=assistant.as_of)
+    day = as_of or assistant.as_of
+    return store.pin(board, role, answer.question, answer.query, title, as_of=day)
 
 
 # --- YAML -------------------------------------------------------------------------------------

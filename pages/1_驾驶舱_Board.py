@@ -59,6 +59,10 @@ TEXT = {
     "imported": ("已导入看板「{name}」。", "Imported the board {name}."),
     "restore": ("恢复默认看板", "Restore the default board"),
     "working": ("正在刷新看板…", "Refreshing the board…"),
+    "no_store": (
+        "无法打开看板文件（{detail}）。请设置 COCKPIT_BOARD_DB 为可写的文件路径。",
+        "The board file cannot be opened ({detail}). Set COCKPIT_BOARD_DB to a writable path.",
+    ),
 }
 SHARED_DIMENSION = "region"  # the dimension the whole board can be filtered by
 
@@ -158,7 +162,11 @@ viewer = assistant.for_role(None if role == ALL_DATA else role)
 model = assistant.model
 
 # --- the board --------------------------------------------------------------------------------
-store = board_store(os.environ.get("COCKPIT_BOARD_DB", ""))
+try:
+    store = board_store(os.environ.get("COCKPIT_BOARD_DB", ""))
+except OSError as err:  # an unwritable data directory: say where boards could go instead
+    st.error(tr("no_store", lang, detail=err))
+    st.stop()
 store.ensure_default(role, viewer)
 boards = {b.name: b for b in store.list_boards(role)}
 if not boards:

@@ -291,6 +291,12 @@ def test_a_chat_answer_is_pinned_to_the_roles_board(assistant, store):
     assert store.list_boards(None) == []
     tiles = run_board(assistant, board, role="east_manager")
     assert tiles[-1].answer.rows == answer.rows
+    # An answer asked at another as-of date keeps that date's reading of its words.
+    june = Assistant.demo(
+        database=assistant.engine.path, as_of=date(2025, 6, 30), settings=assistant.settings
+    )
+    earlier = june.ask("今年的营业收入")
+    assert pin_answer(store, assistant, earlier, "june", as_of=june.as_of).period == "ytd"
     with pytest.raises(BoardError) as err:
         pin_answer(store, east, east.ask("净利润是多少"))
     assert "固定" in err.value.message("zh") and "pinned" in err.value.message("en")
