@@ -449,6 +449,134 @@ def init(
         raise typer.Exit(1)
 
 
+board_app = typer.Typer(help="The 驾驶舱 board: pinned answers re-run on current data.")
+app.add_typer(board_app, name="board")
+
+
+def _store():
+    from assistant.board import BoardStore
+
+    return BoardStore()
+
+
+@board_app.command("list")
+def board_list(role: RoleOpt = None, db: DbOpt = None) -> None:
+    """The boards of a role."""
+    for board in _store().list_boards(role):
+        typer.echo(getattr(board, "name", board))
+
+
+@board_app.command("show")
+def board_show(
+    name: Annotated[str, typer.Argument(help="board name")] = "default",
+    period: Annotated[str | None, typer.Option(help="this_month, last_month, ytd…")] = None,
+    region: Annotated[str | None, typer.Option(help="filter the whole board by region")] = None,
+    role: RoleOpt = None,
+    lang: Lang = None,
+    db: DbOpt = None,
+) -> None:
+    """Re-run a board on the current data and print its tiles."""
+    from assistant.board import BoardError, default_board
+    from assistant.push import render_board
+
+    settings = _settings(lang=lang)
+    assistant = _assistant(None, db, None, role)
+    filters = [{"dimension": "region", "values": [region]}] if region else None
+    try:
+        try:
+            board = _store().get(name, role)
+        except BoardError:
+            board = default_board(assistant)  # the shipped demo board, until one is stored
+            if board is None or board.name != name:
+                raise
+        typer.echo(
+            render_board(assistant, board, period=period, filters=filters, lang=settings.lang).text
+        )
+    except (BoardError, CockpitError) as err:
+        _fail(err, settings.lang)
+
+
+@board_app.command("pin")
+def board_pin(
+    question: Annotated[str, typer.Argument(help="the question whose answer to pin")],
+    board: Annotated[
+        str | None, typer.Option(help="board name (default: the role's first)")
+    ] = None,
+    role: RoleOpt = None,
+    db: DbOpt = None,
+) -> None:
+    """Pin the answer to a question (its query, not its numbers) to a board."""
+    from assistant.board import BoardError, pin_answer
+    from assistant.understand.resolve import language
+
+    lang = language(question)
+    assistant = _assistant(None, db, None, role, lang=lang)
+    try:
+        pinned = pin_answer(_store(), assistant, assistant.ask(question), board=board)
+    except (BoardError, CockpitError) as err:
+        _fail(err, lang)
+    lang_board = getattr(pinned, "board", None) or board or "default"
+    typer.echo(f"已钉到看板 / pinned to board: {lang_board}: {pinned.question}")
+
+
+@board_app.command("export")
+def board_export(name: Annotated[str, typer.Argument()] = "default", role: RoleOpt = None) -> None:
+    """Print a board as YAML (to share or version it)."""
+    from assistant.board import BoardError, export_yaml
+
+    try:
+        typer.echo(export_yaml(_store().get(name, role)))
+    except BoardError as err:
+        _fail(err, _settings().lang)
+
+
+@board_app.command("import")
+def board_import(file: Annotated[Path, typer.Argument()], role: RoleOpt = None) -> None:
+    """Load a board from a YAML file."""
+    from assistant.board import BoardError
+
+    try:
+        board = _store().import_yaml(file.read_text(encoding="utf-8"), role)
+    except (BoardError, OSError) as err:
+        if isinstance(err, OSError):
+            typer.echo(str(err), err=True)
+            raise typer.Exit(1) from None
+        _fail(err, _settings().lang)
+    typer.echo(getattr(board, "name", str(board)))
+
+
+@app.command()
+def push(
+    to: Annotated[str, typer.Option("--to", help="webhook:URL or email:ADDR[,ADDR]")],
+    board: Annotated[str, typer.Option("--board", help="a board name, or 'summary'")] = "default",
+    period: Annotated[
+        str | None, typer.Option(help="this_month, last_month, ytd, 2025-12…")
+    ] = None,
+    fmt: Annotated[
+        str, typer.Option("--format", help="generic|wecom|dingtalk|slack|teams")
+    ] = "generic",
+    region: Annotated[str | None, typer.Option(help="filter the board by region")] = None,
+    role: RoleOpt = None,
+    lang: Lang = None,
+    db: DbOpt = None,
+) -> None:
+    """Render a board or the executive summary and deliver it (报表推送); for cron."""
+    from assistant.board import BoardError
+    from assistant.push import PushError
+    from assistant.push import push as deliver_push
+
+    settings = _settings(lang=lang)
+    assistant = _assistant(None, db, None, role)
+    filters = [{"dimension": "region", "values": [region]}] if region else None
+    try:
+        result = deliver_push(
+            assistant, board, to, period=period, fmt=fmt, lang=settings.lang, filters=filters
+        )
+    except (PushError, BoardError, CockpitError) as err:
+        _fail(err, settings.lang)
+    typer.echo(f"{result.detail} ({result.attempts} attempt(s))")
+
+
 importer = typer.Typer(help="Import a dbt MetricFlow project or a Cube data model.")
 app.add_typer(importer, name="import")
 
