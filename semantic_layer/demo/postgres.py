@@ -27,19 +27,24 @@ def copy_to_postgres(database: Path, url: str, replace: bool = False) -> list[st
     """Create every table of `database` in PostgreSQL at `url` and copy the rows (COPY)."""
     import psycopg
 
-    source = duckdb.connect(str(database), read_only=True)
+    # A private in-memory instance attaching the file read-only: it does not clash with an
+    # engine of this process that has the same file open with other settings.
+    source = duckdb.connect()
+    source.execute(f"ATTACH '{Path(database).as_posix()}' AS src (READ_ONLY)")
+    source.execute("USE src")
     tables = [
         r[0]
         for r in source.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' "
-            "ORDER BY table_name"
+            "SELECT table_name FROM information_schema.tables WHERE table_catalog = 'src' "
+            "AND table_schema = 'main' ORDER BY table_name"
         ).fetchall()
     ]
     with psycopg.connect(url, autocommit=True) as target:
         for table in tables:
             columns = source.execute(
                 "SELECT column_name, data_type FROM information_schema.columns "
-                "WHERE table_schema = 'main' AND table_name = ? ORDER BY ordinal_position",
+                "WHERE table_catalog = 'src' AND table_schema = 'main' AND table_name = ? "
+                "ORDER BY ordinal_position",
                 [table],
             ).fetchall()
             if replace:
