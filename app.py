@@ -37,6 +37,7 @@ from assistant.ui_helpers import (
     table_frame,
     timings_text,
 )
+from semantic_layer.model import SemanticModel
 from semantic_layer.query import Intent
 
 st.set_page_config(page_title="Cockpit 经营驾驶舱", page_icon="📊", layout="wide")
@@ -46,6 +47,15 @@ st.set_page_config(page_title="Cockpit 经营驾驶舱", page_icon="📊", layou
 def load_assistant(as_of: date | None) -> Assistant:
     """One Assistant per as-of date, shared by every session (it is read-only)."""
     return Assistant.open(as_of=as_of)
+
+
+@st.cache_resource(show_spinner=False)
+def headline_answer(as_of: date, role: str, lang: str) -> Answer:
+    """The welcome page's KPI cards, asked once per date, role and language (not once per
+    visit: the audit log should hold what people asked)."""
+    default = load_assistant(None)
+    base = default if as_of == default.as_of else load_assistant(as_of)
+    return base.for_role(None if role == "*" else role).ask(HEADLINES[lang])
 
 
 # --- session state ----------------------------------------------------------------------------
@@ -66,7 +76,7 @@ def queue_from_input() -> None:
         queue(text)
 
 
-def queue_drill(index: int, key: str, model) -> None:
+def queue_drill(index: int, key: str, model: SemanticModel) -> None:
     """A click on a chart member: ask the drill-down question for it."""
     selection = (state.get(key) or {}).get("selection") or {}
     answer: Answer = state.turns[index]["answer"]
@@ -233,7 +243,7 @@ def show_chart(index: int | str, answer: Answer) -> None:
 
 
 if not state.turns:
-    headline = assistant.ask(HEADLINES[lang])
+    headline = headline_answer(as_of, role, lang)
     if headline.status == "ok":
         period = describe_range(headline.query.time_range, lang) if headline.query else ""
         st.markdown(f"**{t('headline', lang, period=period)}**")
