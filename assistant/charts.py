@@ -420,9 +420,9 @@ def _kpi_card(shape: _Shape, metric: OutputColumn, record: dict[str, Any]) -> di
                 ratio = record.get(pct.name) if pct else None
                 moved = "—" if ratio is None else format_value(abs(ratio), "percent", lang)
             card["delta"] = f"{_arrow(delta)} {moved}"
-            card["basis"] = (
-                f"{_paren(shape.label(compare))} {format_value(base, metric.unit, lang, True)}"
-            )
+            against = _paren(shape.label(compare))
+            against = against[:1].upper() + against[1:]  # "Same period last year ¥596M"
+            card["basis"] = f"{against} {format_value(base, metric.unit, lang, True)}"
         if delta:
             card["color"] = GOOD if (delta > 0) == shape.good_when_up(metric) else BAD
     layers = [
