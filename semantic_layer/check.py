@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from sqlglot import exp
+
 from semantic_layer.catalog import catalog
 from semantic_layer.compiler import compile_query
 from semantic_layer.engine import Engine
@@ -79,6 +81,37 @@ def check_against_database(
                     need_expr(text, metric.table, ("metrics", index, field))
     if issues:
         return issues  # running metrics over missing columns would only repeat these
+
+    for index, join in enumerate(model.joins):
+        if not join.required:
+            continue
+        condition = exp.and_(
+            *(
+                exp.EQ(
+                    this=exp.column(a, table=join.from_table), expression=exp.column(b, table="m")
+                )
+                for a, b in join.on
+            )
+        )
+        orphans = (
+            exp.select(exp.Count(this=exp.Star()))
+            .from_(join.from_table)
+            .join(
+                exp.alias_(exp.to_table(join.to), "m", table=True), on=condition, join_type="left"
+            )
+            .where(exp.Is(this=exp.column(join.on[0][1], table="m"), expression=exp.Null()))
+        )
+        count = engine.execute(orphans).scalar()
+        if count:
+            issues.append(
+                where.issue(
+                    "join_orphans",
+                    ("joins", index),
+                    from_table=join.from_table,
+                    to=join.to,
+                    count=count,
+                )
+            )
 
     cat = catalog(model)
     for index, metric in enumerate(model.metrics):

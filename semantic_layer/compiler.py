@@ -168,9 +168,13 @@ def _select(*projections: exp.Expression, source: str) -> exp.Select:
     return exp.Select(expressions=list(projections)).from_(exp.to_table(source), copy=False)
 
 
-def _join(select: exp.Select, table: str, on: exp.Expression | None) -> None:
+def _join(
+    select: exp.Select, table: str, on: exp.Expression | None, required: bool = False
+) -> None:
     if on is None:
         select.append("joins", exp.Join(this=exp.to_table(table), kind="CROSS"))
+    elif required:  # no orphans: an inner join gives the same rows, and the optimiser more room
+        select.append("joins", exp.Join(this=exp.to_table(table), on=on))
     else:
         select.append("joins", exp.Join(this=exp.to_table(table), on=on, side="LEFT"))
 
@@ -430,7 +434,7 @@ class _Compiler:
                     for left, right in join.on
                 ]
             )
-            _join(select, join.to, condition)
+            _join(select, join.to, condition, join.required)
         condition = _and(where)
         if condition is not None:
             select.where(condition, copy=False)

@@ -53,6 +53,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{owner} 的表达式无法解析：{detail}",
         "The expression of {owner} cannot be parsed: {detail}",
     ),
+    "join_orphans": (
+        "关联 {from_table} → {to} 标记为 required，但有 {count} 行找不到对应的 {to}",
+        "Join {from_table} → {to} is marked required, but {count} rows have no match in {to}",
+    ),
     "check_failed": (
         "指标 {metric} 在数据库上执行失败：{detail}",
         "Metric {metric} failed on the database: {detail}",

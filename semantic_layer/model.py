@@ -66,6 +66,9 @@ class Join(Frozen):
     from_table: str = Field(alias="from")
     to: str
     on: list[tuple[str, str]]
+    # Every row of `from_table` has its match (no orphan keys; `cockpit check` verifies it):
+    # the compiler may then use an inner join, which the database runs much faster.
+    required: bool = False
 
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 

@@ -185,3 +185,19 @@ def test_demo_database_is_built_once_in_the_cache(tmp_path):
     with DuckDBEngine(first) as engine:
         assert engine.execute("SELECT COUNT(*) FROM regions").scalar() == 7
     assert [p.name for p in first.parent.iterdir()] == [first.name]  # no temp files left
+
+
+def test_check_finds_orphans_behind_a_required_join(demo_db, tmp_path):
+    copy = tmp_path / "orphans.duckdb"
+    with duckdb.connect() as con:
+        con.execute(f"ATTACH '{demo_db}' AS src (READ_ONLY)")
+        con.execute(f"ATTACH '{copy}' AS dst")
+        con.execute("COPY FROM DATABASE src TO dst")
+        con.execute(
+            "DELETE FROM dst.products WHERE product_id = (SELECT MIN(product_id) FROM dst.products)"
+        )
+    with DuckDBEngine(copy) as engine:
+        _, issues = check_model(DEMO_MODEL, engine)
+    orphans = [i for i in issues if i.code == "join_orphans"]
+    assert orphans and orphans[0].params["to"] == "products" and orphans[0].line
+    assert "required" in orphans[0].message("en") and "找不到" in orphans[0].message("zh")
