@@ -44,6 +44,36 @@ st.set_page_config(page_title="Cockpit 经营驾驶舱", page_icon="📊", layou
 
 
 @st.cache_resource(show_spinner="正在准备数据… Preparing the data…")
+@st.cache_data(ttl=600, show_spinner=False)
+def _alerts(_assistant: Assistant, as_of: date, role: str) -> list:
+    from assistant.insights.alerts import evaluate_alerts
+
+    try:
+        return list(evaluate_alerts(_assistant.model, _assistant.engine, as_of))
+    except Exception:  # alerts are a courtesy in the sidebar; never break the page
+        return []
+
+
+def current_alerts(assistant: Assistant, as_of: date, role: str) -> list:
+    """The alert rules firing for the as-of month, inside the viewer's role."""
+    return _alerts(assistant, as_of, role)
+
+
+def draft_uploads(uploads):
+    """Uploaded files → a DuckDB database and a drafted model in a fresh folder."""
+    import tempfile
+    from pathlib import Path
+
+    from semantic_layer.draft import init_project
+
+    folder = Path(tempfile.mkdtemp(prefix="cockpit-upload-"))
+    inputs = folder / "files"
+    inputs.mkdir()
+    for upload in uploads:
+        (inputs / Path(upload.name).name).write_bytes(upload.getvalue())
+    return init_project([inputs], folder / "project")
+
+
 def load_assistant(as_of: date | None) -> Assistant:
     """One Assistant per as-of date, shared by every session (it is read-only)."""
     return Assistant.open(as_of=as_of)
@@ -192,6 +222,31 @@ with st.sidebar:
     status = llm_status()
     st.subheader(t("llm", lang))
     st.caption(("🟢 " if status.configured else "⚪ ") + in_language(status.message, lang))
+    st.subheader("预警" if lang == "zh" else "Alerts")
+    fired_alerts = current_alerts(assistant, assistant.as_of, role)
+    if not fired_alerts:
+        st.caption("当前没有触发的预警" if lang == "zh" else "No alerts firing")
+    for fired in fired_alerts:
+        icon = {"critical": "🔴", "warning": "🟠"}.get(fired.severity, "🔵")
+        st.caption(f"{icon} {md_escape(fired.message(lang))}")
+    with st.expander(
+        "导入自己的数据" if lang == "zh" else "Bring your own data", icon=":material/upload:"
+    ):
+        uploads = st.file_uploader(
+            "CSV / Excel / Parquet",
+            type=["csv", "tsv", "xlsx", "parquet"],
+            accept_multiple_files=True,
+            key="uploads",
+        )
+        if uploads and st.button("生成数据库和模型" if lang == "zh" else "Load and draft a model"):
+            project = draft_uploads(uploads)
+            st.success(("已生成：" if lang == "zh" else "Created: ") + str(project.model))
+            st.code(
+                f"COCKPIT_DATABASE={project.database} COCKPIT_MODEL={project.model} "
+                "streamlit run app.py",
+                language="bash",
+            )
+            st.text(project.report.render(lang))
 
 # --- asking -----------------------------------------------------------------------------------
 conversation = state.get("conversation")
@@ -254,6 +309,20 @@ if not state.turns:
             st.button(example, key=f"example-{n}", on_click=queue, args=(example,))
 
 
+def pin(index: int) -> None:
+    """Pin an answer's query (not its numbers) to the role's board (驾驶舱 page)."""
+    from assistant.board import BoardError, BoardStore, pin_answer
+
+    turn = state.turns[index]
+    try:
+        pin_answer(
+            BoardStore(), assistant, turn["answer"], board=state.get("board"), as_of=turn["as_of"]
+        )
+        st.toast("已钉到驾驶舱" if lang == "zh" else "Pinned to the board")
+    except BoardError as err:
+        st.toast(err.message(lang))
+
+
 def show_answer(index: int, answer: Answer) -> None:
     if answer.status != "ok":
         notice = {"clarify": st.info, "refused": st.warning}.get(answer.status, st.error)
@@ -293,6 +362,13 @@ def show_answer(index: int, answer: Answer) -> None:
             key=f"xlsx-{index}",
             icon=":material/table_view:",
         )
+        if answer.query is not None:
+            st.button(
+                "📌 钉到驾驶舱" if lang == "zh" else "📌 Pin to board",
+                key=f"pin-{index}",
+                on_click=pin,
+                args=(index,),
+            )
         st.caption(t("rows", lang, n=len(frame)))
     with st.expander(t("details", lang), icon=":material/info:"):
         lines = [line for line in answer.interpretation.splitlines() if line.strip()]

@@ -363,7 +363,7 @@ class Assistant:
             rows=result.rows,
             interpretation=interpretation(query, self.model, compiled, lang, notes),
             narrative=narrative(query, self.model, compiled.columns, result.rows, lang),
-            chart=chart(compiled.columns, result.rows, lang),
+            chart=chart(compiled.columns, result.rows, lang, model=self.model, query=query),
             notes=tuple(notes),
             timings=timings,
         )
@@ -587,8 +587,10 @@ class Conversation:
         self.history: list[Answer] = []
         self.state: SemanticQuery | None = None
 
-    def ask(self, question: str) -> Answer:
-        answer = self.assistant.ask(question, previous=self.state)
+    def ask(self, question: str, lang: str | None = None) -> Answer:
+        """Ask in the conversation; `lang` overrides the question's own language (a button
+        labelled 华东 in an English page still wants an English answer)."""
+        answer = self.assistant.ask(question, previous=self.state, lang=lang)
         self.history.append(answer)
         if answer.status == "ok" and answer.query is not None:
             self.state = answer.query
