@@ -227,8 +227,11 @@ with st.sidebar:
     if not fired_alerts:
         st.caption("当前没有触发的预警" if lang == "zh" else "No alerts firing")
     for fired in fired_alerts:
-        icon = {"critical": "🔴", "warning": "🟠"}.get(fired.severity, "🔵")
-        st.caption(f"{icon} {md_escape(fired.message(lang))}")
+        # Material icons render without an emoji font (headless machines, some desktops).
+        icon = {"critical": ":red[:material/error:]", "warning": ":orange[:material/warning:]"}
+        st.caption(
+            f"{icon.get(fired.severity, ':material/info:')} {md_escape(fired.message(lang))}"
+        )
     with st.expander(
         "导入自己的数据" if lang == "zh" else "Bring your own data", icon=":material/upload:"
     ):
@@ -364,7 +367,8 @@ def show_answer(index: int, answer: Answer) -> None:
         )
         if answer.query is not None:
             st.button(
-                "📌 钉到驾驶舱" if lang == "zh" else "📌 Pin to board",
+                "钉到驾驶舱" if lang == "zh" else "Pin to board",
+                icon=":material/push_pin:",
                 key=f"pin-{index}",
                 on_click=pin,
                 args=(index,),

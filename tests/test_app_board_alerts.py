@@ -24,7 +24,7 @@ def test_pin_an_answer_and_see_alerts(demo_db, monkeypatch, tmp_path):
     assert "北辰重工" in captions  # the 90+ overdue alert firing at 2025-12-31
     at.chat_input[0].set_value("2025年各区域的营业收入").run()
     assert not at.exception
-    pin = next(b for b in at.button if "钉到驾驶舱" in b.label)
+    pin = next(b for b in at.button if b.label == "钉到驾驶舱")
     pin.click().run()
     assert not at.exception
     pinned = [p.question for board in BoardStore(boards).list_boards(None) for p in board.pins]
