@@ -264,9 +264,7 @@ class Assistant:
             try:
                 return getattr(answers, f"{insight}_answer")(self, question, lang)
             except CockpitError as err:
-                return Answer(
-                    question=question, status="refused", lang=lang, message=err.message(lang)
-                )
+                return _refused(question, lang, err.message(lang))
         started = time.perf_counter()
         try:
             understood = understand(question, self.context, previous)
@@ -311,14 +309,7 @@ class Assistant:
         notes = list(notes or [])
         denied = self._out_of_scope(query, lang)  # before any path: explain, summary, plain
         if denied is not None:
-            return Answer(
-                question=question,
-                status="refused",
-                lang=lang,
-                query=query,
-                message=denied,
-                timings=timings,
-            )
+            return _refused(question, lang, denied, query, timings)
         if (
             not plain
             and query.intent is Intent.summary
@@ -339,7 +330,7 @@ class Assistant:
             try:
                 return explain_answer(self, query, question, lang, timings)
             except CockpitError as err:
-                return _refused(question, lang, query, err, timings)
+                return _refused(question, lang, err.message(lang), query, timings)
         try:
             started = time.perf_counter()
             compiled = compile_query(self.model, query, dialect=self.engine.dialect)
@@ -348,7 +339,7 @@ class Assistant:
             result = self.engine.execute(compiled.ast)
             timings["execute"] = time.perf_counter() - started
         except CockpitError as err:
-            return _refused(question, lang, query, err, timings)
+            return _refused(question, lang, err.message(lang), query, timings)
         except Exception:
             log.exception("running %r failed", question)
             return self._internal_error(question, lang)
@@ -562,7 +553,11 @@ def _clean(question: object) -> tuple[str, dict[str, str] | None]:
 
 
 def _refused(
-    question: str, lang: str, query: SemanticQuery, err: CockpitError, timings: dict[str, float]
+    question: str,
+    lang: str,
+    message: str,
+    query: SemanticQuery | None = None,
+    timings: dict[str, float] | None = None,
 ) -> Answer:
     """A query that cannot be answered exactly: the reason, never a number."""
     return Answer(
@@ -570,8 +565,8 @@ def _refused(
         status="refused",
         lang=lang,
         query=query,
-        message=err.message(lang),
-        timings=timings,
+        message=message,
+        timings=timings or {},
     )
 
 

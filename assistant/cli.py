@@ -453,6 +453,11 @@ board_app = typer.Typer(help="The 驾驶舱 board: pinned answers re-run on curr
 app.add_typer(board_app, name="board")
 
 
+def _region_filter(region: str | None) -> list[dict] | None:
+    """The board-wide filter `--region 华东`."""
+    return [{"dimension": "region", "values": [region]}] if region else None
+
+
 def _store():
     from assistant.board import BoardStore
 
@@ -481,7 +486,7 @@ def board_show(
 
     settings = _settings(lang=lang)
     assistant = _assistant(None, db, None, role)
-    filters = [{"dimension": "region", "values": [region]}] if region else None
+    filters = _region_filter(region)
     try:
         try:
             board = _store().get(name, role)
@@ -567,7 +572,7 @@ def push(
 
     settings = _settings(lang=lang)
     assistant = _assistant(None, db, None, role)
-    filters = [{"dimension": "region", "values": [region]}] if region else None
+    filters = _region_filter(region)
     try:
         result = deliver_push(
             assistant, board, to, period=period, fmt=fmt, lang=settings.lang, filters=filters

@@ -37,6 +37,16 @@ class Grain(StrEnum):
 GRAIN_ORDER = [Grain.day, Grain.week, Grain.month, Grain.quarter, Grain.year]
 
 
+def check_arity(op: str, values: list) -> None:
+    """How many values a filter operator takes (shared by query filters and alert scopes)."""
+    if not values:
+        raise ValueError("a filter needs at least one value")
+    if op == "between" and len(values) != 2:
+        raise ValueError("`between` takes exactly two values")
+    if op not in ("in", "not_in", "between") and len(values) != 1:
+        raise ValueError(f"`{op}` takes exactly one value")
+
+
 class Label(Frozen):
     """A name in both languages the product speaks."""
 
@@ -251,12 +261,7 @@ class Alert(Frozen):
 
         @model_validator(mode="after")
         def _arity(self) -> Alert.Scope:
-            if not self.values:
-                raise ValueError("a filter needs at least one value")
-            if self.op == "between" and len(self.values) != 2:
-                raise ValueError("`between` takes exactly two values")
-            if self.op not in ("in", "not_in", "between") and len(self.values) != 1:
-                raise ValueError(f"`{self.op}` takes exactly one value")
+            check_arity(self.op, self.values)
             return self
 
     name: str = Field(pattern=IDENT)

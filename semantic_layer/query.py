@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from semantic_layer.model import Frozen, Grain
+from semantic_layer.model import Frozen, Grain, check_arity
 
 FilterOp = Literal["=", "!=", "in", "not_in", ">", ">=", "<", "<=", "between", "contains"]
 HavingOp = Literal["=", "!=", ">", ">=", "<", "<="]
@@ -73,12 +73,7 @@ class Filter(Frozen):
 
     @model_validator(mode="after")
     def _arity(self) -> Filter:
-        if not self.values:
-            raise ValueError("a filter needs at least one value")
-        if self.op == "between" and len(self.values) != 2:
-            raise ValueError("`between` takes exactly two values")
-        if self.op not in ("in", "not_in", "between") and len(self.values) != 1:
-            raise ValueError(f"`{self.op}` takes exactly one value")
+        check_arity(self.op, self.values)
         return self
 
 
