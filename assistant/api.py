@@ -27,7 +27,7 @@ from assistant.settings import Settings
 from assistant.understand.lexicon import Lexicon
 from assistant.understand.resolve import Context, Understanding, language, understand
 from semantic_layer.catalog import catalog
-from semantic_layer.compiler import compile_query
+from semantic_layer.compiler import compile_for
 from semantic_layer.engine import DuckDBEngine, Engine
 from semantic_layer.errors import CockpitError
 from semantic_layer.expressions import parse_expr, qualify
@@ -333,7 +333,7 @@ class Assistant:
                 return _refused(question, lang, err.message(lang), query, timings)
         try:
             started = time.perf_counter()
-            compiled = compile_query(self.model, query, dialect=self.engine.dialect)
+            compiled = compile_for(self.engine, self.model, query)
             timings["compile"] = time.perf_counter() - started
             started = time.perf_counter()
             result = self.engine.execute(compiled.ast)

@@ -20,7 +20,7 @@ from pydantic import ValidationError
 
 from assistant.formatting import format_value
 from assistant.settings import Settings
-from semantic_layer.compiler import compile_query
+from semantic_layer.compiler import compile_for, compile_query
 from semantic_layer.engine import DuckDBEngine
 from semantic_layer.errors import CockpitError
 from semantic_layer.loader import load_model
@@ -222,14 +222,16 @@ def query(
         raise typer.Exit(1) from None
     try:
         semantic_model = load_model(settings.model)
-        compiled = compile_query(semantic_model, semantic_query)
         if sql_only:
-            typer.echo(compiled.to_sql(dialect))
+            # Without the database: the portable form (balances find their dates by subquery).
+            typer.echo(compile_query(semantic_model, semantic_query).to_sql(dialect))
             return
         from semantic_layer.security import SecuredEngine
 
         with DuckDBEngine(settings.database_path()) as engine:
-            result = SecuredEngine(engine, semantic_model, role).execute(compiled.ast)
+            secured = SecuredEngine(engine, semantic_model, role)
+            compiled = compile_for(secured, semantic_model, semantic_query)
+            result = secured.execute(compiled.ast)
     except CockpitError as err:
         _fail(err, lang)
     meta = {c.name: c for c in compiled.columns}

@@ -12,7 +12,7 @@ from pathlib import Path
 from sqlglot import exp
 
 from semantic_layer.catalog import catalog
-from semantic_layer.compiler import compile_query
+from semantic_layer.compiler import compile_for
 from semantic_layer.engine import Engine
 from semantic_layer.errors import CockpitError, Issue, closest
 from semantic_layer.expressions import columns_of, parse_expr, qualify
@@ -118,7 +118,7 @@ def check_against_database(
         dims = ["metric_time:month"] if cat.uses_period_days(metric.name) else []
         query = SemanticQuery(metrics=[metric.name], dimensions=dims, limit=1)
         try:
-            engine.execute(compile_query(model, query, dialect=engine.dialect).ast)
+            engine.execute(compile_for(engine, model, query).ast)
         except CockpitError as err:
             issues.append(
                 where.issue(

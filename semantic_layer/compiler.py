@@ -15,6 +15,7 @@ from __future__ import annotations
 import calendar
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any
 
 from sqlglot import exp
 
@@ -30,6 +31,7 @@ from semantic_layer.query import (
     SemanticQuery,
     TimeRange,
 )
+from semantic_layer.snapshots import SnapshotLookup
 
 COMPARE_LABELS = {
     Compare.yoy: Label(zh="去年同期", en="same period last year"),
@@ -54,6 +56,11 @@ class Shift:
             return day - timedelta(days=self.amount)
         return add_months(day, -self.amount)
 
+    def forward(self, day: date) -> date:
+        if self.unit == "day":
+            return day + timedelta(days=self.amount)
+        return add_months(day, self.amount)
+
     def forward_sql(self, node: exp.Expression) -> exp.Expression:
         return exp.DateAdd(
             this=node.copy(), expression=exp.Literal.number(self.amount), unit=exp.var(self.unit)
@@ -66,6 +73,22 @@ def add_months(day: date, months: int) -> date:
     year, month = divmod(index, 12)
     last = calendar.monthrange(year, month + 1)[1]
     return date(year, month + 1, min(day.day, last))
+
+
+def truncate(day: date, grain: Grain) -> date:
+    """The first day of `day`'s period, as SQL's date_trunc (weeks start on Monday)."""
+    match grain:
+        case Grain.day:
+            return day
+        case Grain.week:
+            return day - timedelta(days=day.weekday())
+        case Grain.month:
+            return day.replace(day=1)
+        case Grain.quarter:
+            return date(day.year, (day.month - 1) // 3 * 3 + 1, 1)
+        case Grain.year:
+            return date(day.year, 1, 1)
+    raise AssertionError(grain)
 
 
 GRAIN_SHIFT = {
@@ -111,10 +134,23 @@ class CompiledQuery:
 
 
 def compile_query(
-    model: SemanticModel, query: SemanticQuery, dialect: str = "duckdb"
+    model: SemanticModel,
+    query: SemanticQuery,
+    dialect: str = "duckdb",
+    snapshots: SnapshotLookup | None = None,
 ) -> CompiledQuery:
-    """Compile `query` against `model`; raises `QueryError` when it cannot be answered exactly."""
-    return _Compiler(model, query, dialect).compile()
+    """Compile `query` against `model`; raises `QueryError` when it cannot be answered exactly.
+
+    `snapshots` (usually `engine.snapshots`) tells which snapshot dates the balance tables
+    hold, so balances name their dates as literals; without it they use a MAX subquery."""
+    return _Compiler(model, query, dialect, snapshots).compile()
+
+
+def compile_for(engine: Any, model: SemanticModel, query: SemanticQuery) -> CompiledQuery:
+    """`compile_query` for the engine that will run it: its dialect and its snapshot dates."""
+    return compile_query(
+        model, query, dialect=engine.dialect, snapshots=getattr(engine, "snapshots", None)
+    )
 
 
 def _date(day: date) -> exp.Expression:
@@ -199,10 +235,17 @@ class _Group:
 
 
 class _Compiler:
-    def __init__(self, model: SemanticModel, query: SemanticQuery, dialect: str) -> None:
+    def __init__(
+        self,
+        model: SemanticModel,
+        query: SemanticQuery,
+        dialect: str,
+        snapshots: SnapshotLookup | None = None,
+    ) -> None:
         self.model = model
         self.query = query
         self.dialect = dialect
+        self.snapshots = snapshots
         self.cat: Catalog = catalog(model)
         self.metrics = list(dict.fromkeys([*query.metrics, *(h.metric for h in query.having)]))
         self.dims = list(query.dimensions)
@@ -385,8 +428,12 @@ class _Compiler:
     def _window(self, compare: bool) -> TimeRange | None:
         return self.compare_range if compare else self.query.time_range
 
-    def fact_select(self, group: _Group, compare: bool) -> exp.Select:
-        """One aggregate over one fact table: dimension keys and the group's leaf metrics."""
+    def fact_select(
+        self, group: _Group, compare: bool, window: TimeRange | None | bool = True
+    ) -> exp.Select:
+        """One aggregate over one fact table: dimension keys and the group's leaf metrics.
+
+        `window`: the dates to aggregate; True for the query's (or the comparison's) own."""
         self._shifting = compare and self.shift is not None
         raw_time = group.time
         time = self.shift.forward_sql(raw_time) if self._shifting else raw_time
@@ -403,8 +450,12 @@ class _Compiler:
             where.append(self._filter_expr(flt, node))
             if table:
                 tables.add(table)
-        window = self._window(compare)
-        if window is not None:
+        if window is True:
+            window = self._window(compare)
+        snapshot = self._snapshot_literals(group, window, compare) if group.semi_additive else None
+        if snapshot is not None:
+            where.append(snapshot)  # the dates themselves lie inside the window
+        elif window is not None:
             where.append(exp.GTE(this=raw_time.copy(), expression=_date(window.start)))
             where.append(exp.LT(this=raw_time.copy(), expression=_date(window.end)))
         filters = {leaf.filter.sql() if leaf.filter else None for leaf in group.leaves}
@@ -417,7 +468,7 @@ class _Compiler:
             aggregates.append(
                 exp.alias_(self._aggregate(leaf, common is None), leaf.name, copy=False)
             )
-        if group.semi_additive:
+        if group.semi_additive and snapshot is None:
             where.append(self._last_snapshot(group, window, time, raw_time))
         select = _select(
             *(exp.alias_(node, key, copy=False) for key, node in keys),
@@ -441,6 +492,71 @@ class _Compiler:
         if keys:
             select.group_by(*(node.copy() for _key, node in keys), copy=False)
         return select
+
+    def _shared_scan(self, group: _Group) -> TimeRange | None | bool:
+        """The dates one scan must cover to serve both periods of a comparison, or False.
+
+        Month-over-month by month reads 13 months once instead of 12 months twice: every
+        period's total is then its own, and the comparison is the total of the period `shift`
+        earlier. That holds only when the shift moves whole periods (a month by months, a day
+        by days) and the windows start and end on period boundaries; None means no window."""
+        ref = self.time_ref
+        if group.semi_additive or ref is None or ref.grain is None:
+            return False
+        assert self.shift is not None
+        span = {Grain.month: 1, Grain.quarter: 3, Grain.year: 12}.get(ref.grain)
+        if span is not None:
+            if self.shift.unit != "month" or self.shift.amount % span:
+                return False
+        elif self.shift.unit != "day" or self.shift.amount % (7 if ref.grain is Grain.week else 1):
+            return False
+        # Any other date (a second time key, a date filter) would move with the shift too.
+        refs = [*self.dims, *(DimensionRef(name=f.dimension) for f in self.query.filters)]
+        others = [r for r in refs if r is not ref]
+        if any(self.model.dimension(r.name).type == "time" for r in others):
+            return False
+        now, before = self.query.time_range, self.compare_range
+        if now is None or before is None:
+            return None
+        bounds = (now.start, now.end, before.start, before.end)
+        if any(truncate(day, ref.grain) != day for day in bounds) or before.end < now.start:
+            return False
+        return TimeRange(start=before.start, end=now.end, label=now.label)
+
+    def _split_scan(
+        self, name: str, group: _Group, window: TimeRange | None
+    ) -> list[tuple[str, exp.Select]]:
+        """One aggregate over both periods, and the two CTEs a comparison joins, cut from it."""
+        assert self.time_ref is not None and self.shift is not None
+        key = self.time_ref.key
+        names = [ref.key for ref in self.dims] + [leaf.name for leaf in group.leaves]
+        scan = self.fact_select(group, compare=False, window=window)
+
+        def period(source: str, window: TimeRange | None, shift: bool) -> exp.Select:
+            columns = []
+            for column in names:
+                node: exp.Expression = exp.column(column)
+                if column == key and shift:
+                    node = exp.alias_(_trunc(self.shift.forward_sql(node), None), key, copy=False)
+                columns.append(node)
+            select = _select(*columns, source=source)
+            if window is not None:
+                select.where(
+                    _and(
+                        [
+                            exp.GTE(this=exp.column(key), expression=_date(window.start)),
+                            exp.LT(this=exp.column(key), expression=_date(window.end)),
+                        ]
+                    ),
+                    copy=False,
+                )
+            return select
+
+        return [
+            (f"{name}_scan", scan),
+            (name, period(f"{name}_scan", self.query.time_range, shift=False)),
+            (f"{name}_cmp", period(f"{name}_scan", self.compare_range, shift=True)),
+        ]
 
     def _aggregate(self, leaf: Leaf, own_filter: bool) -> exp.Expression:
         value = leaf.expr.copy()
@@ -472,6 +588,32 @@ class _Compiler:
             sub.group_by(_trunc(time.copy(), self.time_ref.grain), copy=False)
         return raw.copy().isin(query=sub)
 
+    def _snapshot_literals(
+        self, group: _Group, window: TimeRange | None, compare: bool
+    ) -> exp.Expression | None:
+        """raw_time IN (the last snapshot date of each period), the dates written out.
+
+        Same dates as `_last_snapshot` finds: inside the window, grouped by the (shifted)
+        period; None when the dates are not known."""
+        dates = self.snapshots(group.base, group.time) if self.snapshots else None
+        if dates is None:
+            return None
+        if window is not None:
+            dates = [d for d in dates if window.start <= d < window.end]
+        grain = self.time_ref.grain if self.time_ref is not None else None
+        last: dict[date | None, date] = {}
+        for day in dates:
+            moved = self.shift.forward(day) if compare and self.shift is not None else day
+            period = truncate(moved, grain) if grain is not None else None
+            last[period] = max(last.get(period, day), day)
+        chosen = sorted(last.values())
+        if not chosen:
+            return exp.false()
+        raw = group.time.copy()
+        if len(chosen) == 1:
+            return exp.EQ(this=raw, expression=_date(chosen[0]))
+        return exp.In(this=raw, expressions=[_date(d) for d in chosen])
+
     def _joins(self, base: str, tables: set[str]):
         paths = self.cat.graph.paths_from(base)
         joins: dict[tuple[str, str], object] = {}
@@ -487,16 +629,25 @@ class _Compiler:
         q = self.query
         ctes: list[tuple[str, exp.Select]] = []
         where_leaf: dict[tuple[str, bool], str] = {}
+        current: list[str] = []
+        joined_ctes: list[str] = []
         for index, group in enumerate(groups):
             name = f"f{index}"
-            ctes.append((name, self.fact_select(group, compare=False)))
+            shared = self._shared_scan(group) if self.shift is not None else False
+            if shared is not False:
+                ctes += self._split_scan(name, group, shared)
+            else:
+                ctes.append((name, self.fact_select(group, compare=False)))
+                if self.shift is not None:
+                    ctes.append((f"{name}_cmp", self.fact_select(group, compare=True)))
+            current.append(name)
+            joined_ctes.append(name)
             for leaf in group.leaves:
                 where_leaf[(leaf.name, False)] = name
             if self.shift is not None:
-                ctes.append((f"{name}_cmp", self.fact_select(group, compare=True)))
+                joined_ctes.append(f"{name}_cmp")
                 for leaf in group.leaves:
                     where_leaf[(leaf.name, True)] = f"{name}_cmp"
-        current = [name for name, _ in ctes if not name.endswith("_cmp")]
         keys = [ref.key for ref in self.dims]
         if keys and len(current) > 1:
             union: exp.Expression = _select(*map(exp.column, keys), source=current[0])
@@ -585,8 +736,8 @@ class _Compiler:
 
         result = _select(*projections, source=driver)
         joined = {driver}
-        for name, _ in ctes:
-            if name in joined or name == "dim_keys":
+        for name in joined_ctes:
+            if name in joined:
                 continue
             joined.add(name)
             if keys:

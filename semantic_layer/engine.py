@@ -17,6 +17,7 @@ import duckdb
 from sqlglot import exp
 
 from semantic_layer.errors import ExecutionError
+from semantic_layer.snapshots import SnapshotDates
 
 
 @dataclass(frozen=True)
@@ -125,6 +126,7 @@ class DuckDBEngine(_Connected):
                 "database_corrupt", path=str(self.path), detail=str(err).splitlines()[0]
             ) from None
         self._lock = threading.Lock()
+        self.snapshots = SnapshotDates(self)
 
     def data_version(self) -> tuple[int, int]:
         stat = self.path.stat()
@@ -194,6 +196,7 @@ class PostgresEngine(_Connected):
         except psycopg.Error as err:
             raise ExecutionError("database_error", detail=str(err).splitlines()[0]) from None
         self._lock = threading.Lock()
+        self.snapshots = None  # no data version: balances keep their MAX subquery
 
     def execute(self, sql: str | exp.Expression) -> Result:
         import psycopg

@@ -24,6 +24,7 @@ from semantic_layer.catalog import catalog
 from semantic_layer.errors import QueryError
 from semantic_layer.expressions import columns_of, parse_expr, qualify
 from semantic_layer.model import Role, RowFilter, SemanticModel
+from semantic_layer.snapshots import SnapshotDates
 
 MARK = "cockpit_secured"  # set on nodes we generate, so they are never rewritten again
 
@@ -199,6 +200,13 @@ class SecuredEngine:
         self.dialect = engine.dialect
         self.tables = [t.name for t in model.tables]
         self._schema: dict[str, dict[str, str]] | None = None
+        # The role's own snapshot dates (read through its row filters), like the subquery's.
+        self.snapshots = SnapshotDates(self) if getattr(engine, "snapshots", None) else None
+
+    def data_version(self):
+        """The data version of the engine underneath (None if it has none)."""
+        version = getattr(self.engine, "data_version", None)
+        return version() if version else None
 
     @property
     def path(self):

@@ -21,7 +21,7 @@ from datetime import date, datetime, timedelta
 from sqlglot import exp
 
 from assistant.formatting import format_value
-from semantic_layer.compiler import add_months, compile_query
+from semantic_layer.compiler import add_months, compile_for
 from semantic_layer.engine import Engine
 from semantic_layer.expressions import parse_expr, qualify
 from semantic_layer.model import Alert, Grain, Label, SemanticModel
@@ -173,7 +173,7 @@ def _evaluate(
     fired: list[tuple[tuple, FiredAlert]] = []
     for order, rule in enumerate(rules):
         query = rule_query(rule, start, end)
-        result = engine.execute(compile_query(model, query).ast)
+        result = engine.execute(compile_for(engine, model, query).ast)
         column = f"{rule.metric}__change_pct" if rule.change else rule.metric
         time_key = query.dimensions[0].key
         hits = []

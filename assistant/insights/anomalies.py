@@ -34,7 +34,7 @@ from datetime import date, timedelta
 from assistant.formatting import format_value
 from assistant.insights.alerts import as_date, english_names, period_label
 from semantic_layer.catalog import catalog
-from semantic_layer.compiler import add_months, compile_query
+from semantic_layer.compiler import add_months, compile_for
 from semantic_layer.engine import Engine
 from semantic_layer.model import Label, Metric, SemanticModel
 from semantic_layer.query import DimensionRef, Filter, Intent, SemanticQuery, TimeRange
@@ -173,7 +173,7 @@ def _fetch(
     refs = [DimensionRef(name="metric_time", grain="month")]
     refs += [DimensionRef(name=dimension)] if dimension else []
     query = SemanticQuery(metrics=metrics, dimensions=refs, time_range=window, intent=Intent.trend)
-    result = engine.execute(compile_query(model, query).ast)
+    result = engine.execute(compile_for(engine, model, query).ast)
     position = {month: i for i, month in enumerate(calendar)}
     cells: dict[tuple[str, str | None], list[float | None]] = {}
     for record in result.records():

@@ -9,7 +9,7 @@ from assistant.answer import Answer, Suggestion
 from assistant.formatting import format_value
 from assistant.insights.explain import Driver, Explanation, explain
 from assistant.present import describe_range
-from semantic_layer.compiler import OutputColumn, compile_query
+from semantic_layer.compiler import OutputColumn, compile_for
 from semantic_layer.model import Label
 from semantic_layer.query import Compare, SemanticQuery
 
@@ -157,7 +157,11 @@ def explain_answer(
         for d in drivers
     ]
     suggestions = _drill_suggestions(assistant, result, query, lang)
-    compiled = compile_query(assistant.model, result.queries[0]) if result.queries else None
+    compiled = (
+        compile_for(assistant.engine, assistant.model, result.queries[0])
+        if result.queries
+        else None
+    )
     answer = Answer(
         question=question,
         status="ok",
@@ -178,7 +182,9 @@ def explain_answer(
 
 def _yoy_change(assistant: Assistant, query: SemanticQuery) -> float | None:
     yoy = query.model_copy(update={"compare": Compare.yoy, "dimensions": [], "intent": "lookup"})
-    row = assistant.engine.execute(compile_query(assistant.model, yoy).ast).records()[0]
+    row = assistant.engine.execute(
+        compile_for(assistant.engine, assistant.model, yoy).ast
+    ).records()[0]
     metric = query.metrics[0]
     return None if row.get(f"{metric}__change") is None else float(row[f"{metric}__change"])
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
-from semantic_layer.compiler import compile_query
+from semantic_layer.compiler import compile_for, compile_query
 from semantic_layer.expressions import parse_expr
 from semantic_layer.model import MetricKind, SemanticModel
 from semantic_layer.query import Compare, DimensionRef, Filter, SemanticQuery, TimeRange
@@ -162,7 +162,7 @@ class _Explainer:
             compare=q.compare,
         )
         self.queries.append(query)
-        compiled = compile_query(self.model, query, dialect=self.engine.dialect)
+        compiled = compile_for(self.engine, self.model, query)
         rows = self.engine.execute(compiled.ast).records()
         if not dims or compiled.comparison_range is None:
             return rows
@@ -172,7 +172,7 @@ class _Explainer:
             update={"time_range": compiled.comparison_range, "compare": Compare.none}
         )
         seen = {tuple(r[d] for d in dims) for r in rows}
-        compiled = compile_query(self.model, baseline, dialect=self.engine.dialect)
+        compiled = compile_for(self.engine, self.model, baseline)
         for row in self.engine.execute(compiled.ast).records():
             if tuple(row[d] for d in dims) not in seen:
                 rows.append(

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from assistant.formatting import format_value
 from assistant.present import describe_range
-from semantic_layer.compiler import compile_query
+from semantic_layer.compiler import compile_for, compile_query
 from semantic_layer.query import Compare, SemanticQuery, TimeRange
 
 if TYPE_CHECKING:
@@ -76,7 +76,9 @@ class Summary:
 
 
 def _values(assistant: Assistant, query: SemanticQuery) -> dict[str, Any]:
-    return assistant.engine.execute(compile_query(assistant.model, query).ast).records()[0]
+    return assistant.engine.execute(
+        compile_for(assistant.engine, assistant.model, query).ast
+    ).records()[0]
 
 
 def build_summary(assistant: Assistant, window: TimeRange) -> Summary:
@@ -134,7 +136,9 @@ def _movers(assistant: Assistant, window: TimeRange, queries: list) -> list[Move
             compare=Compare.previous_period,
         )
         queries.append(query)
-        for row in assistant.engine.execute(compile_query(assistant.model, query).ast).records():
+        for row in assistant.engine.execute(
+            compile_for(assistant.engine, assistant.model, query).ast
+        ).records():
             if row["revenue__change"] is None:
                 continue
             movers.append(
