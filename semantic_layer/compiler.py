@@ -205,14 +205,21 @@ def _select(*projections: exp.Expression, source: str) -> exp.Select:
 
 
 def _join(
-    select: exp.Select, table: str, on: exp.Expression | None, required: bool = False
+    select: exp.Select,
+    table: str,
+    on: exp.Expression | None,
+    required: bool = False,
+    alias: str | None = None,
 ) -> None:
+    source = exp.to_table(table)
+    if alias is not None:
+        source.set("alias", exp.TableAlias(this=exp.to_identifier(alias)))
     if on is None:
-        select.append("joins", exp.Join(this=exp.to_table(table), kind="CROSS"))
+        select.append("joins", exp.Join(this=source, kind="CROSS"))
     elif required:  # no orphans: an inner join gives the same rows, and the optimiser more room
-        select.append("joins", exp.Join(this=exp.to_table(table), on=on))
+        select.append("joins", exp.Join(this=source, on=on))
     else:
-        select.append("joins", exp.Join(this=exp.to_table(table), on=on, side="LEFT"))
+        select.append("joins", exp.Join(this=source, on=on, side="LEFT"))
 
 
 @dataclass
@@ -526,37 +533,21 @@ class _Compiler:
     def _split_scan(
         self, name: str, group: _Group, window: TimeRange | None
     ) -> list[tuple[str, exp.Select]]:
-        """One aggregate over both periods, and the two CTEs a comparison joins, cut from it."""
-        assert self.time_ref is not None and self.shift is not None
+        """One aggregate over both periods, and the current period cut from it; the
+        comparison joins the scan itself on the shifted period key (see `_key_match`)."""
+        assert self.time_ref is not None
         key = self.time_ref.key
         names = [ref.key for ref in self.dims] + [leaf.name for leaf in group.leaves]
         scan = self.fact_select(group, compare=False, window=window)
-
-        def period(source: str, window: TimeRange | None, shift: bool) -> exp.Select:
-            columns = []
-            for column in names:
-                node: exp.Expression = exp.column(column)
-                if column == key and shift:
-                    node = exp.alias_(_trunc(self.shift.forward_sql(node), None), key, copy=False)
-                columns.append(node)
-            select = _select(*columns, source=source)
-            if window is not None:
-                select.where(
-                    _and(
-                        [
-                            exp.GTE(this=exp.column(key), expression=_date(window.start)),
-                            exp.LT(this=exp.column(key), expression=_date(window.end)),
-                        ]
-                    ),
-                    copy=False,
-                )
-            return select
-
-        return [
-            (f"{name}_scan", scan),
-            (name, period(f"{name}_scan", self.query.time_range, shift=False)),
-            (f"{name}_cmp", period(f"{name}_scan", self.compare_range, shift=True)),
-        ]
+        current = _select(*map(exp.column, names), source=f"{name}_scan")
+        now = self.query.time_range
+        if now is not None:
+            inside = [
+                exp.GTE(this=exp.column(key), expression=_date(now.start)),
+                exp.LT(this=exp.column(key), expression=_date(now.end)),
+            ]
+            current.where(_and(inside), copy=False)
+        return [(f"{name}_scan", scan), (name, current)]
 
     def _aggregate(self, leaf: Leaf, own_filter: bool) -> exp.Expression:
         value = leaf.expr.copy()
@@ -631,11 +622,13 @@ class _Compiler:
         where_leaf: dict[tuple[str, bool], str] = {}
         current: list[str] = []
         joined_ctes: list[str] = []
+        shared_scans: dict[str, str] = {}  # comparison → the scan it is read from
         for index, group in enumerate(groups):
             name = f"f{index}"
             shared = self._shared_scan(group) if self.shift is not None else False
             if shared is not False:
                 ctes += self._split_scan(name, group, shared)
+                shared_scans[f"{name}_cmp"] = f"{name}_scan"
             else:
                 ctes.append((name, self.fact_select(group, compare=False)))
                 if self.shift is not None:
@@ -740,16 +733,12 @@ class _Compiler:
             if name in joined:
                 continue
             joined.add(name)
+            scan = shared_scans.get(name)
             if keys:
                 on = _and(
-                    [
-                        exp.NullSafeEQ(
-                            this=exp.column(k, table=driver), expression=exp.column(k, table=name)
-                        )
-                        for k in keys
-                    ]
+                    [self._key_match(k, driver, name, shifted=scan is not None) for k in keys]
                 )
-                _join(result, name, on)
+                _join(result, scan or name, on, alias=name if scan else None)
             else:
                 _join(result, name, None)
         ctes.append(("result", result))
@@ -770,6 +759,15 @@ class _Compiler:
             comparison_range=self.compare_range,
             dialect=self.dialect,
         )
+
+    def _key_match(self, key: str, driver: str, name: str, shifted: bool) -> exp.Expression:
+        """driver.key = name.key; for a shared scan the period key is moved forward by the
+        shift, so each period meets the period `shift` before it (and only that one)."""
+        other: exp.Expression = exp.column(key, table=name)
+        if shifted and self.time_ref is not None and key == self.time_ref.key:
+            assert self.shift is not None
+            other = _trunc(self.shift.forward_sql(other), None)
+        return exp.NullSafeEQ(this=exp.column(key, table=driver), expression=other)
 
     @staticmethod
     def _outer_column(column: OutputColumn) -> exp.Expression:

@@ -64,6 +64,33 @@ def test_balances_without_a_period_use_the_latest_snapshot(assistant, demo_db):
     assert answer.value() == expected
 
 
+@pytest.mark.parametrize(
+    ("question", "metrics"),
+    [
+        ("帐龄超过90天的应收有多少", ["overdue_over_90"]),  # the bucket narrows 应收
+        ("北辰重工下半年每个月90天以上的逾期", ["overdue_over_90"]),
+        ("应收余额和90天以上逾期", ["ar_balance", "overdue_over_90"]),  # two metrics asked
+        (
+            "应收账龄分布",
+            [
+                "ar_current",
+                "overdue_1_30",
+                "overdue_31_60",
+                "overdue_61_90",
+                "overdue_over_90",
+                "ar_balance",
+            ],
+        ),
+    ],
+)
+def test_an_aging_bucket_names_the_part_of_receivables_asked(assistant, demo_db, question, metrics):
+    answer = assistant.ask(question)
+    assert answer.query is not None and answer.query.metrics == metrics
+    if metrics == ["overdue_over_90"] and "北辰" not in question:
+        over_90 = "SELECT SUM(overdue_over_90) FROM ar_aging_monthly WHERE snapshot_date = "
+        assert answer.value() == scalar(demo_db, over_90 + "DATE '2025-12-31'")
+
+
 def test_breakdown_trend_rank_share(assistant):
     by_region = assistant.ask("2025年各区域的毛利率")
     assert [c.name for c in by_region.columns] == ["region", "gross_margin"]

@@ -176,6 +176,8 @@ IMPLIED: list[tuple[str, re.Pattern[str]]] = [
 # The receivables aging table as a whole: "应收账龄分布" → every aging bucket.
 AGING = _rx(r"[账帐]龄|\bag(?:e)?ing\b")
 AGING_METRICS = ["ar_current", "overdue_1_30", "overdue_31_60", "overdue_61_90", "overdue_over_90"]
+# "90天以上的逾期", "帐龄超过90天的应收": a bucket naming which part of the whole is asked.
+AGING_WHOLE = {"ar_balance", "overdue_ar"}
 # "西北和东北加起来" → one number for both, not one row each.
 COMBINE = _rx(
     r"加起来|加在一起|合起来|合并|合计|一共|总共|总计|\bcombined\b|\btogether\b|\bin total\b"
@@ -361,9 +363,12 @@ def parse(question: str, lexicon: Lexicon, as_of: date) -> Parse:
         p.intent = Intent.explain
     elif t.find(SUMMARY):
         p.intent = Intent.summary
-    if t.find(AGING):
-        p.metrics += [m for m in AGING_METRICS if m in lexicon.metric_names]
+    aging = bool(t.find(AGING))
     _read_lexicon(t, p, lexicon)
+    if aging and sum(m in AGING_METRICS for m in p.metrics) != 1:
+        # The aging table as a whole (a list of buckets too), unless one bucket was named.
+        buckets = [m for m in AGING_METRICS if m in lexicon.metric_names]
+        p.metrics = [*buckets, *(m for m in p.metrics if m not in buckets)]
     for metric, pattern in IMPLIED:
         if t.find(pattern) and metric not in p.implied:
             p.implied.append(metric)
@@ -412,11 +417,25 @@ def _read_lexicon(t: _Text, p: Parse, lexicon: Lexicon) -> None:
                 after is not None and _described_by(lexicon, match, after, t.text)
             ):
                 continue  # 制造业客户 / customers rated C: a filter, not a split by customer
+        before = matches[index - 1] if index else None
+        if _narrowed(match, before, t.text):
+            continue
         _use(match, p, t)
         if match.entries[0].kind == "value":
             _more_values(t, p, lexicon, match)
         elif match.entries[0].kind == "dimension":
             _letter_values(t, p, lexicon, match)
+
+
+def _narrowed(match: Match, before: Match | None, text: str) -> bool:
+    """ "90天以上的逾期": the whole (逾期) right after one of its buckets names no second metric."""
+    if before is None or match.entries[0].kind != "metric" or before.entries[0].kind != "metric":
+        return False
+    return (
+        match.entries[0].name in AGING_WHOLE
+        and before.entries[0].name in AGING_METRICS
+        and text[before.end : match.start].strip() in ("", "的")
+    )
 
 
 def _letter_values(t: _Text, p: Parse, lexicon: Lexicon, match: Match) -> None:
