@@ -158,13 +158,14 @@ def _secured_view(table: exp.Table, policy: TablePolicy) -> exp.Expression:
 
 
 def apply_row_security(
-    query: exp.Expression, model: SemanticModel, role: Role | None
+    query: exp.Expression, model: SemanticModel, role: Role | None, copy: bool = True
 ) -> exp.Expression:
-    """Replace every model table in `query` by the role's filtered, masked view of it."""
+    """Replace every model table in `query` by the role's filtered, masked view of it
+    (in a copy, unless `copy` is False and the caller owns `query`)."""
     if role is None:
         return query
     table_policies = policies(model, role)
-    query = query.copy()
+    query = query.copy() if copy else query
     ctes = {cte.alias_or_name.lower() for cte in query.find_all(exp.CTE)}
     targets = [
         t
@@ -228,8 +229,9 @@ class SecuredEngine:
             guarded = guard_ast(sql.copy(), self.tables, self.max_rows, self.dialect)
         else:
             guarded = guard_sql(sql, self.tables, self.max_rows, self.dialect, schema=self.schema())
-        secured = apply_row_security(guarded, self.model, self.role)
-        return self.engine.execute(secured)
+        secured = apply_row_security(guarded, self.model, self.role, copy=False)
+        # `secured` is our own copy: render it without sqlglot's defensive copy of the tree.
+        return self.engine.execute(secured.sql(dialect=self.dialect, copy=False))
 
     def close(self) -> None:
         self.engine.close()
