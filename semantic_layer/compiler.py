@@ -747,7 +747,8 @@ class _Compiler:
         having = [self._having(h.metric, h.op, h.value) for h in q.having]
         if having:
             outer.where(_and(having), copy=False)
-        outer.order_by(*self._order(columns), copy=False)
+        if self.dims or q.order_by:  # one row needs no sort
+            outer.order_by(*self._order(columns), copy=False)
         if q.limit is not None:
             outer.limit(q.limit, copy=False)
         for name, select in ctes:

@@ -137,7 +137,9 @@ def _pseudonym(column: str, label: str) -> exp.Expression:
     )
 
 
-def _secured_view(table: exp.Table, policy: TablePolicy) -> exp.Expression:
+def _secured_view(
+    table: exp.Table, policy: TablePolicy, columns: list[str] | None = None
+) -> exp.Expression:
     name = table.name
     alias = table.alias or name
     if policy.deny:
@@ -145,10 +147,18 @@ def _secured_view(table: exp.Table, policy: TablePolicy) -> exp.Expression:
     else:
         where = policy.condition.copy() if policy.condition is not None else None
     star: exp.Expression = exp.Star()
-    if policy.masked:
+    projections = [star]
+    if policy.masked and columns is not None:
+        # Spelled out for databases without DuckDB's `* REPLACE` (PostgreSQL).
+        masked = {column.lower(): value for column, value in policy.masked.items()}
+        projections = [
+            exp.alias_(masked[c.lower()].copy(), c) if c.lower() in masked else exp.column(c)
+            for c in columns
+        ]
+    elif policy.masked:
         replace = [exp.alias_(value.copy(), column) for column, value in policy.masked.items()]
-        star = exp.Star(replace=replace)
-    inner = exp.select(star).from_(exp.to_table(name))
+        projections = [exp.Star(replace=replace)]
+    inner = exp.select(*projections).from_(exp.to_table(name))
     if where is not None:
         inner = inner.where(where)
     inner.meta[MARK] = True
@@ -158,14 +168,20 @@ def _secured_view(table: exp.Table, policy: TablePolicy) -> exp.Expression:
 
 
 def apply_row_security(
-    query: exp.Expression, model: SemanticModel, role: Role | None, copy: bool = True
+    query: exp.Expression,
+    model: SemanticModel,
+    role: Role | None,
+    copy: bool = True,
+    schema: dict[str, dict[str, str]] | None = None,
 ) -> exp.Expression:
     """Replace every model table in `query` by the role's filtered, masked view of it
-    (in a copy, unless `copy` is False and the caller owns `query`)."""
+    (in a copy, unless `copy` is False and the caller owns `query`). With `schema`
+    ({table: {column: type}}) masked views list their columns instead of `* REPLACE`."""
     if role is None:
         return query
     table_policies = policies(model, role)
     query = query.copy() if copy else query
+    tables = {name.lower(): list(cols) for name, cols in (schema or {}).items()}
     ctes = {cte.alias_or_name.lower() for cte in query.find_all(exp.CTE)}
     targets = [
         t
@@ -180,7 +196,8 @@ def apply_row_security(
         policy = table_policies[table.name.lower()]
         if policy.condition is None and not policy.masked and not policy.deny:
             continue
-        table.replace(_secured_view(table, policy))
+        columns = tables.get(table.name.lower()) if policy.masked else None
+        table.replace(_secured_view(table, policy, columns))
     return query
 
 
@@ -229,7 +246,9 @@ class SecuredEngine:
             guarded = guard_ast(sql.copy(), self.tables, self.max_rows, self.dialect)
         else:
             guarded = guard_sql(sql, self.tables, self.max_rows, self.dialect, schema=self.schema())
-        secured = apply_row_security(guarded, self.model, self.role, copy=False)
+        # DuckDB masks with `* REPLACE`; other databases need the columns spelled out.
+        schema = self.schema() if self.role is not None and self.dialect != "duckdb" else None
+        secured = apply_row_security(guarded, self.model, self.role, copy=False, schema=schema)
         # `secured` is our own copy: render it without sqlglot's defensive copy of the tree.
         return self.engine.execute(secured.sql(dialect=self.dialect, copy=False))
 

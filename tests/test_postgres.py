@@ -72,3 +72,37 @@ def test_postgres_session_is_read_only(assistants):
     with pytest.raises(CockpitError):
         pg.raw_engine.execute("DELETE FROM orders")
     assert pg.ask("2025年订单数").status == "ok"
+
+
+def _plain(row: tuple) -> tuple:
+    """A row comparable across engines (Decimal vs float, 9 significant digits)."""
+    return tuple(
+        float(f"{float(x):.9g}") if isinstance(x, int | float | Decimal) else str(x) for x in row
+    )
+
+
+ROLE_QUESTIONS = [
+    "2025年各区域的收入",
+    "2025年收入最高的5个客户",
+    "各销售代表的收入",
+    "应收账款余额",
+    "2025年毛利率",
+    "各仓库库存金额",
+    "2025年各部门费用",
+]
+
+
+@pytest.mark.parametrize("role", ["east_manager", "auditor", "sales_dept"])
+def test_roles_see_the_same_rows_and_masks_on_postgres(assistants, role):
+    """Row filters, pseudonyms and hidden columns hold on PostgreSQL too (no `* REPLACE`)."""
+    duck, pg = (a.for_role(role) for a in assistants)
+    answered = 0
+    for question in ROLE_QUESTIONS:
+        a, b = duck.ask(question), pg.ask(question)
+        assert (a.status, a.names) == (b.status, b.names), (role, question, b.message)
+        assert sorted(map(_plain, a.rows)) == sorted(map(_plain, b.rows)), (role, question)
+        answered += a.status == "ok"
+    assert answered >= 3
+    if role == "auditor":
+        top = pg.ask("2025年收入最高的5个客户")
+        assert all(str(row[0]).startswith("客户-") for row in top.rows)

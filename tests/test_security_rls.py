@@ -897,6 +897,9 @@ def test_anomalies_as_east_manager_are_computed_on_east_data(assistant, raw):
     assert {row[-1] for row in answer.rows} <= reasons
     regions = {r[0] for r in raw.execute("SELECT region_name FROM regions").rows}
     assert {row[2] for row in answer.rows} & regions <= {EAST}
+    # Company-level rows are the role's whole scope, not "the company".
+    assert "全公司" not in {row[2] for row in answer.rows}
+    assert "华东区经理可见范围" in {row[2] for row in answer.rows}
 
 
 def test_alerts_as_east_manager_never_name_anything_outside_the_east(assistant, raw):

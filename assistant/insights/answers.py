@@ -363,11 +363,17 @@ def anomaly_answer(assistant: Assistant, question: str, lang: str) -> Answer:
         OutputColumn("severity", "dimension", "severity", Label(zh="严重程度", en="Severity")),
         OutputColumn("reason", "dimension", "reason", Label(zh="说明", en="Reason")),
     )
+    role = assistant.engine.role
+    if role is not None and role.row_filters:
+        # Computed through the role's row filters: "the company" would overstate it.
+        whole = f"{role.label.zh}可见范围" if zh else f"all {role.label.en} sees"
+    else:
+        whole = "全公司" if zh else "company"
     rows = [
         (
             a.period,
             a.label.get(lang),
-            a.member or ("全公司" if zh else "company"),
+            a.member or whole,
             a.severity,
             a.reason_zh if zh else a.reason_en,
         )
