@@ -1041,3 +1041,21 @@ def test_generation_is_deterministic(tmp_path: Path) -> None:
     generate(first, scale=1, seed=7)
     assert set(_differences(first, other).values()) == {0}
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.duckdb", "b.duckdb", "c.duckdb"]
+
+
+@pytest.mark.parametrize("scale", [20, 50])
+def test_customer_names_stay_unique_at_large_scales(scale: int) -> None:
+    """`python -m eval.bench --scales 1,10,50` builds scale 50: names must not run out."""
+    import numpy as np
+
+    from semantic_layer.demo.generate import _customers, _reps
+
+    rng = np.random.default_rng(42)
+    customers = _customers(rng, scale, _reps(rng, scale))
+    names = list(customers.name)
+    assert len(names) == 800 * scale == len(set(names))
+    assert all(
+        str(n).endswith(("公司", "局", "委员会", "中心", "院", "学校", "中学", "大学"))
+        or n == "北辰重工"
+        for n in names
+    )

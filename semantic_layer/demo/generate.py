@@ -538,7 +538,14 @@ def _customers(rng: np.random.Generator, scale: int, reps: _Reps) -> _Customers:
         members = np.flatnonzero((group == g) & (np.arange(n) != b))
         if len(members) == 0:
             continue
-        pool = np.array(_name_pool(g // len(INDUSTRIES), g % len(INDUSTRIES)))
+        names_of_group = _name_pool(g // len(INDUSTRIES), g % len(INDUSTRIES))
+        if len(members) > len(names_of_group):
+            # Beyond scale ~10 the vocabulary runs out: branch offices (XX有限公司苏州分公司)
+            # keep names unique and readable. Smaller scales never get here, so their data
+            # (and every number checked against it) stays the same.
+            cities = CITIES[g // len(INDUSTRIES)]
+            names_of_group += [f"{n}{c}分公司" for n in names_of_group for c in cities]
+        pool = np.array(names_of_group)
         if len(members) > len(pool):
             raise ValueError(f"scale {scale} too large for the customer name vocabulary")
         names[members] = pool[rng.permutation(len(pool))[: len(members)]]
