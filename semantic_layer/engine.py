@@ -106,16 +106,24 @@ class DuckDBEngine(_Connected):
     ) -> None:
         """Open `path` read-only; `timeout` seconds is the longest any statement may run.
 
-        Results are cached by (SQL, data version) — the file's size and modification time —
-        so a repeated question answers from memory until the data changes."""
+        Results are cached by (SQL, data version) — the file's modification time, size and
+        inode — so a repeated question answers from memory until the data changes. A file
+        replaced under us (a nightly load writes a new file and renames it over the old one) is
+        reopened, so answers follow the new data rather than the old file still open."""
         self.path = Path(path)
         self.timeout = timeout
-        self._cache: OrderedDict[tuple[str, tuple[int, int]], Result] = OrderedDict()
+        self._cache: OrderedDict[tuple[str, tuple[int, ...]], Result] = OrderedDict()
         self._cache_size = cache_size
         if not self.path.is_file():
             raise ExecutionError("database_missing", path=str(self.path))
+        self._lock = threading.Lock()
+        self._connection = self._connect()
+        self._inode = self.data_version()[2]
+        self.snapshots = SnapshotDates(self)
+
+    def _connect(self) -> duckdb.DuckDBPyConnection:
         try:
-            self._connection = duckdb.connect(
+            return duckdb.connect(
                 str(self.path),
                 read_only=True,
                 # No files, no network, and nobody can switch that back on: the settings lock.
@@ -125,16 +133,24 @@ class DuckDBEngine(_Connected):
             raise ExecutionError(
                 "database_corrupt", path=str(self.path), detail=str(err).splitlines()[0]
             ) from None
-        self._lock = threading.Lock()
-        self.snapshots = SnapshotDates(self)
 
-    def data_version(self) -> tuple[int, int]:
-        stat = self.path.stat()
-        return (stat.st_mtime_ns, stat.st_size)
+    def data_version(self) -> tuple[int, int, int]:
+        try:
+            stat = self.path.stat()
+        except FileNotFoundError:
+            raise ExecutionError("database_missing", path=str(self.path)) from None
+        return (stat.st_mtime_ns, stat.st_size, stat.st_ino)
 
     def execute(self, sql: str | exp.Expression) -> Result:
         text = sql.sql(dialect=self.dialect) if isinstance(sql, exp.Expression) else sql
-        key = (text, self.data_version())
+        version = self.data_version()
+        if version[2] != self._inode:
+            with self._lock:
+                # DuckDB shares one open database per path within a process: close the old
+                # file first, or connecting would hand back the old file's data.
+                self._connection.close()
+                self._connection, self._inode = self._connect(), version[2]
+        key = (text, version)
         with self._lock:
             cached = self._cache.get(key)
             if cached is not None:

@@ -28,3 +28,38 @@ def test_the_cache_is_bounded(demo_db):
         engine.execute(f"SELECT {n} AS n")
     assert len(engine._cache) == 3
     engine.close()
+
+
+def test_a_database_replaced_by_a_new_file_is_reopened(demo_db, tmp_path):
+    """A nightly load writes a new file and renames it over the old one: answers follow."""
+    import duckdb
+
+    live = tmp_path / "live.duckdb"
+    shutil.copy(demo_db, live)
+    engine = DuckDBEngine(live)
+    sql = "SELECT COUNT(*) FROM orders"
+    before = engine.execute(sql).scalar()
+    staged = tmp_path / "staged.duckdb"
+    shutil.copy(demo_db, staged)
+    with duckdb.connect(str(staged)) as con:
+        con.execute("DELETE FROM orders WHERE order_id % 2 = 0")
+        expected = con.execute(sql).fetchone()[0]
+    os.replace(staged, live)
+    assert expected < before
+    assert engine.execute(sql).scalar() == expected
+    engine.close()
+
+
+def test_a_deleted_database_is_a_clear_error(demo_db, tmp_path):
+    from semantic_layer.errors import ExecutionError
+
+    gone = tmp_path / "gone.duckdb"
+    shutil.copy(demo_db, gone)
+    engine = DuckDBEngine(gone)
+    gone.unlink()
+    try:
+        engine.execute("SELECT 1")
+    except ExecutionError as err:
+        assert "gone.duckdb" in err.message("en")
+    else:
+        raise AssertionError("no error for a deleted database")
