@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 
 from semantic_layer.demo.generate import generate
+from semantic_layer.engine import DuckDBEngine
+from semantic_layer.loader import load_model
 
 
 @pytest.fixture(scope="session")
@@ -31,3 +33,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 @pytest.fixture(scope="session")
 def update_golden(request: pytest.FixtureRequest) -> bool:
     return bool(request.config.getoption("--update-golden"))
+
+
+@pytest.fixture(scope="module")
+def model():
+    """The demo semantic model (test modules may define their own `model`)."""
+    return load_model()
+
+
+@pytest.fixture(scope="module")
+def engine(demo_db):
+    """A read-only engine on the demo database (test modules may define their own)."""
+    with DuckDBEngine(demo_db) as db:
+        yield db

@@ -19,9 +19,7 @@ import pytest
 from compare_util import assert_same_result
 
 from semantic_layer.compiler import compile_query
-from semantic_layer.engine import DuckDBEngine
 from semantic_layer.errors import QueryError
-from semantic_layer.loader import load_model
 from semantic_layer.query import SemanticQuery
 
 # --- building blocks of the check queries ------------------------------------------------
@@ -1637,17 +1635,6 @@ case(
 
 
 # --- the tests -------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def model():
-    return load_model()
-
-
-@pytest.fixture(scope="module")
-def engine(demo_db):
-    with DuckDBEngine(demo_db) as db:
-        yield db
 
 
 @pytest.mark.parametrize("dates", ["subquery", "literal"])

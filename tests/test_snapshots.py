@@ -16,20 +16,8 @@ import pytest
 
 from semantic_layer.compiler import add_months, compile_query
 from semantic_layer.engine import DuckDBEngine
-from semantic_layer.loader import load_model
 from semantic_layer.query import SemanticQuery
 from semantic_layer.security import SecuredEngine
-
-
-@pytest.fixture(scope="module")
-def model():
-    return load_model()
-
-
-@pytest.fixture(scope="module")
-def engine(demo_db):
-    with DuckDBEngine(demo_db) as db:
-        yield db
 
 
 def query(**fields) -> SemanticQuery:
