@@ -1,10 +1,11 @@
 """驾驶舱 / Board: the pinned answers re-run on the current data, as KPI tiles and charts.
 
-Thin like `app.py`: the board is run by `assistant.board` (tested without Streamlit); this page
-lays out the tiles (value, 同比/环比 with up-is-good colours, a 12-month sparkline), the pinned
-charts and the alerts firing, with filters for a shared dimension and the period, the board
-picker, and YAML export/import. Language, as-of date and role are the chat page's choices
-(the same session keys: `lang`, `as_of`, `role`).
+Thin like the chat page (`chat.py`): the board is run by `assistant.board` (tested without
+Streamlit); this page lays out the tiles (value, 同比/环比 with up-is-good colours, a 12-month
+sparkline), the pinned charts and the alerts firing, with filters for a shared dimension and
+the period, the board picker, and YAML export/import. Language, as-of date and role are the
+chat page's choices (the same session keys: `lang`, `as_of`, `role`). Run by `app.py`, which
+sets the page config.
 """
 
 from __future__ import annotations
@@ -33,8 +34,6 @@ from assistant.ui_helpers import md_escape, role_options, t
 from semantic_layer.compiler import add_months
 from semantic_layer.query import Filter
 
-st.set_page_config(page_title="驾驶舱 · Board", page_icon="📊", layout="wide")
-
 TEXT = {
     "board": ("看板", "Board"),
     "everyone": ("全部", "All"),
@@ -46,7 +45,7 @@ TEXT = {
     "alerts": ("当前预警", "Alerts firing"),
     "no_alerts": ("当前没有触发的预警。", "No alert is firing."),
     "empty": (
-        "这个看板还没有固定的答案：在对话页的答案下点「固定到看板」。",
+        "这个看板还没有固定的答案：在对话页的答案下点「钉到驾驶舱」。",
         "Nothing is pinned to this board yet: pin an answer from the chat page.",
     ),
     "not_filtered": ("不受「{dim}」筛选影响", "Not filtered by {dim}"),

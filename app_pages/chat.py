@@ -1,10 +1,11 @@
-"""Cockpit's Streamlit app: a chat that renders `Answer`s — thin, no analytics logic here.
+"""对话 / Chat: the page that renders `Answer`s — thin, no analytics logic here.
 
 Each answer shows its narrative, the auto-chart (click a bar or point to drill down), a
 formatted table, CSV/Excel downloads, the interpretation (口径) and SQL, and follow-up
 questions as buttons. The sidebar holds the data source, the as-of date, the role, the
-language, the metric catalog (指标中心) and the LLM status. Run with `streamlit run app.py`.
-What the page shows is computed by `assistant.ui_helpers` (tested without Streamlit).
+language, the metric catalog (指标中心) and the LLM status. Run by `app.py` (the entrypoint:
+`streamlit run app.py`), which sets the page config. What the page shows is computed by
+`assistant.ui_helpers` (tested without Streamlit).
 """
 
 from __future__ import annotations
@@ -40,10 +41,7 @@ from assistant.ui_helpers import (
 from semantic_layer.model import SemanticModel
 from semantic_layer.query import Intent
 
-st.set_page_config(page_title="Cockpit 经营驾驶舱", page_icon="📊", layout="wide")
 
-
-@st.cache_resource(show_spinner="正在准备数据… Preparing the data…")
 @st.cache_data(ttl=600, show_spinner=False)
 def _alerts(_assistant: Assistant, as_of: date, role: str) -> list:
     from assistant.insights.alerts import evaluate_alerts
@@ -74,6 +72,7 @@ def draft_uploads(uploads):
     return init_project([inputs], folder / "project")
 
 
+@st.cache_resource(show_spinner="正在准备数据… Preparing the data…")
 def load_assistant(as_of: date | None) -> Assistant:
     """One Assistant per as-of date, shared by every session (it is read-only)."""
     return Assistant.open(as_of=as_of)

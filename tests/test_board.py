@@ -28,8 +28,8 @@ from assistant.settings import Settings
 from semantic_layer.query import SemanticQuery, TimeRange
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGE = str(ROOT / "pages" / "1_驾驶舱_Board.py")
-APP = str(ROOT / "app.py")
+APP = str(ROOT / "app.py")  # the entrypoint: st.navigation over the chat and the board
+PAGE = str(ROOT / "app_pages" / "board.py")
 EAST = [{"dimension": "region", "op": "=", "values": ["华东"]}]
 
 
@@ -458,12 +458,12 @@ def test_the_chat_and_the_board_share_language_as_of_and_role(page_env):
     at.run()
     at.sidebar.selectbox(key="chat_role").set_value("east_manager").run()
     at.sidebar.date_input(key="chat_as_of").set_value(date(2025, 6, 30)).run()
-    at.switch_page("pages/1_驾驶舱_Board.py").run()
+    at.switch_page("app_pages/board.py").run()
     assert not at.exception
     assert at.selectbox(key="board_role").value == "east_manager"
     assert "数据截至 2025-06-30" in at.caption[0].value
     at.selectbox(key="board_role").set_value("sales_dept").run()
-    at.switch_page("app.py").run()
+    at.switch_page("app_pages/chat.py").run()
     assert not at.exception
     assert at.sidebar.selectbox(key="chat_role").value == "sales_dept"
     assert at.sidebar.date_input(key="chat_as_of").value == date(2025, 6, 30)

@@ -1,4 +1,5 @@
-"""A real browser: `streamlit run app.py`, headless Chromium, a Chinese question, its chart.
+"""A real browser: `streamlit run app.py`, headless Chromium, a Chinese question, its chart,
+and the sidebar's page list (对话 · Chat, 驾驶舱 · Board) leading to the board.
 
 Saves a screenshot to tests/artifacts/browser_answer.png and prints the cold start (process
 start → first answer rendered with its chart). Needs Debian's `chromium` and the `playwright`
@@ -55,10 +56,15 @@ def page(browser):
 
 
 @pytest.fixture
-def server(demo_db):
+def server(demo_db, tmp_path):
     """Starts `streamlit run app.py` on a free port; yields (url, start time, process)."""
     port = _free_port()
-    env = {**os.environ, "COCKPIT_DATABASE": str(demo_db), "COCKPIT_LANG": "zh"}
+    env = {
+        **os.environ,
+        "COCKPIT_DATABASE": str(demo_db),
+        "COCKPIT_LANG": "zh",
+        "COCKPIT_BOARD_DB": str(tmp_path / "boards.sqlite"),  # not the user's own boards
+    }
     command = [sys.executable, "-m", "streamlit", "run", "app.py"]
     command += ["--server.port", str(port), "--server.headless", "true"]
     started = time.perf_counter()
@@ -119,3 +125,26 @@ def test_chinese_question_in_a_real_browser(page, server):
     box = chart.bounding_box()
     assert box is not None and box["width"] > 300 and box["height"] > 150
     assert cold_start < 15  # generous for a loaded CI machine; the README reports the real one
+
+
+def test_the_sidebar_lists_the_chat_and_the_board_by_name(page, server):
+    """`st.navigation` names the pages (not "app" for the chat); the board's link opens it."""
+    url, _, process = server
+    _wait_for_port(url, process)
+    page.goto(url)
+    links = page.get_by_test_id("stSidebarNavLink")
+    links.first.wait_for(timeout=30_000)
+    # Each link reads its Material icon's name (a font ligature), then the page's title.
+    items = [
+        [line for line in text.splitlines() if line.strip()] for text in links.all_inner_texts()
+    ]
+    assert items == [["forum", "对话 · Chat"], ["dashboard", "驾驶舱 · Board"]]
+    page.get_by_test_id("stChatInputTextArea").wait_for(timeout=30_000)  # the chat is the default
+    assert page.title() == "Cockpit · 对话 · Chat"
+
+    links.filter(has_text="驾驶舱 · Board").click()
+    page.wait_for_url("**/board", timeout=30_000)
+    page.get_by_test_id("stMetric").first.wait_for(timeout=30_000)
+    text = page.inner_text("body")
+    assert "管理驾驶舱" in text and "营业收入" in text  # the default board's title and a tile
+    assert page.title() == "Cockpit · 驾驶舱 · Board"
