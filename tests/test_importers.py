@@ -20,8 +20,9 @@ from assistant.settings import Settings
 from semantic_layer.check import check_model
 from semantic_layer.engine import DuckDBEngine
 from semantic_layer.errors import ModelError
+from semantic_layer.importers.common import ImportReport
 from semantic_layer.importers.cube import import_cube
-from semantic_layer.importers.dbt import ImportReport, import_dbt
+from semantic_layer.importers.dbt import import_dbt
 from semantic_layer.loader import load_model, read_model
 
 AS_OF = date(2025, 6, 30)

@@ -37,7 +37,7 @@ from sqlglot.errors import ParseError, SqlglotError
 
 from semantic_layer.errors import ModelError
 from semantic_layer.expressions import columns_of, parse_expr, qualify, tables_of
-from semantic_layer.importers.dbt import (
+from semantic_layer.importers.common import (
     HOLE,
     SKIP_DIRS,
     ImportItem,

@@ -1,0 +1,531 @@
+"""What the importers share: the report of what mapped, naming helpers and `ModelDraft`.
+
+`ImportItem` and `ImportReport` list every element of the imported model, mapped or left out
+with the reason; `ModelDraft` assembles the Cockpit model, keeps names and words unambiguous
+and renders the YAML. `dbt.py` and `cube.py` build on them.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sqlglot import exp
+from sqlglot.errors import ParseError, SqlglotError
+
+from semantic_layer.expressions import MODEL_DIALECT, PERIOD_DAYS, columns_of, parse_expr
+from semantic_layer.loader import read_model
+from semantic_layer.model import IDENT
+
+# Folders no importer reads (build output, packages, virtual environments).
+SKIP_DIRS = {"target", "dbt_packages", "node_modules", "logs", ".venv", ".git"}
+# What a template block is replaced by while the rest of an expression is parsed as SQL.
+HOLE = re.compile(r"__cockpit_ref_(\d+)__")
+
+
+@dataclass(frozen=True)
+class ImportItem:
+    """One element of the source model and what became of it in the Cockpit model."""
+
+    kind: str  # semantic_model, entity, dimension, measure, metric, cube, join, view, ...
+    name: str
+    target: str = ""  # what it became ("metric revenue"); empty when it was not mapped
+    reason: str = ""  # why it was not mapped, or a note on how it was
+    file: str = ""
+
+    def describe(self) -> str:
+        """One line: `metric revenue → metric revenue (note)` or `metric x: reason`."""
+        head = f"{self.kind} {self.name}"
+        if self.target:
+            return f"{head} → {self.target}" + (f" ({self.reason})" if self.reason else "")
+        return f"{head}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    """Every element of the imported model: those mapped, and those left out with the reason."""
+
+    source: str  # "dbt" or "cube"
+    path: str
+    mapped: tuple[ImportItem, ...] = ()
+    unmapped: tuple[ImportItem, ...] = ()
+    # What the model loader still objects to in the written YAML (expected to be empty).
+    problems: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        """Whether the imported model loads as it is."""
+        return not self.problems
+
+    def find(self, name: str, kind: str | None = None) -> ImportItem | None:
+        """The item called `name` (of `kind`), mapped or not; None if the source had none."""
+        for item in (*self.mapped, *self.unmapped):
+            if item.name == name and (kind is None or item.kind == kind):
+                return item
+        return None
+
+    def text(self) -> str:
+        """The report as lines a model author reads after an import."""
+        lines = [
+            f"Imported {self.source} model {self.path}: "
+            f"{len(self.mapped)} element(s) mapped, {len(self.unmapped)} not mapped."
+        ]
+        if self.problems:
+            lines.append("The model still has problems to fix by hand:")
+            lines += [f"  - {problem}" for problem in self.problems]
+        if self.unmapped:
+            lines.append("Not mapped:")
+            lines += [f"  - {item.describe()}" for item in self.unmapped]
+        if self.mapped:
+            lines.append("Mapped:")
+            lines += [f"  - {item.describe()}" for item in self.mapped]
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (for `cockpit import ... --json`)."""
+
+        def items(group: tuple[ImportItem, ...]) -> list[dict[str, str]]:
+            return [
+                {k: v for k, v in vars(item).items() if v} | {"kind": item.kind} for item in group
+            ]
+
+        return {
+            "source": self.source,
+            "path": self.path,
+            "mapped": items(self.mapped),
+            "unmapped": items(self.unmapped),
+            "problems": list(self.problems),
+        }
+
+
+class Unmappable(Exception):
+    """Raised inside an importer when one element cannot be mapped; it becomes a report line."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def snake(name: str) -> str:
+    """A source name as a Cockpit identifier: `totalAmount` → `total_amount`, `2x` → `_2x`."""
+    text = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", str(name)).lower()
+    text = re.sub(r"[^a-z0-9_]+", "_", text).strip("_") or "item"
+    return f"_{text}" if text[0].isdigit() else text
+
+
+def humanize(name: str) -> str:
+    """A readable default label: `order_items` → `Order items`."""
+    text = snake(name).replace("_", " ").strip()
+    return text[:1].upper() + text[1:]
+
+
+def assign_names(
+    entries: Iterable[tuple[Any, str, str]], reserved: Iterable[str] = ()
+) -> dict[Any, str]:
+    """Final names for (key, base name, qualifier) entries: a base name used more than once
+    (or reserved) is qualified (`status` in orders and in returns → `orders_status`)."""
+    entries = list(entries)
+    reserved = set(reserved)
+    counts = Counter(base for _key, base, _qualifier in entries)
+    taken = set(reserved)
+    names: dict[Any, str] = {}
+    for key, base, qualifier in entries:
+        name = base if counts[base] == 1 and base not in reserved else f"{qualifier}_{base}"
+        names[key] = unique_name(snake(name), taken)
+        taken.add(names[key])
+    return names
+
+
+def unique_name(name: str, taken: Iterable[str]) -> str:
+    """`name`, or `name_2`, `name_3`… if it is taken."""
+    taken = set(taken)
+    candidate, number = name, 2
+    while candidate in taken:
+        candidate, number = f"{name}_{number}", number + 1
+    return candidate
+
+
+def meta_of(node: Mapping[str, Any]) -> dict[str, Any]:
+    """`meta` merged with `config.meta` (dbt accepts both)."""
+    config = node.get("config") if isinstance(node.get("config"), dict) else {}
+    meta = node.get("meta") if isinstance(node.get("meta"), dict) else {}
+    return {**(config.get("meta") or {}), **meta}
+
+
+def labels_of(node: Mapping[str, Any], default_en: str, label_key: str = "label") -> dict[str, str]:
+    """{zh, en}: `label` (or `title`) in English; Chinese from `meta.zh`/`meta.label_zh`,
+    else the English one."""
+    meta = meta_of(node)
+    en = str(node.get(label_key) or default_en).strip()
+    zh = str(meta.get("label_zh") or meta.get("zh") or en).strip()
+    return {"zh": zh, "en": en}
+
+
+def description_of(node: Mapping[str, Any]) -> dict[str, str] | None:
+    """{zh, en} from `description` and `meta.description_zh`; None when there is none."""
+    en = str(node.get("description") or "").strip()
+    if not en:
+        return None
+    zh = str(meta_of(node).get("description_zh") or en).strip()
+    return {"zh": zh, "en": en}
+
+
+def synonyms_of(node: Mapping[str, Any]) -> list[str]:
+    """`meta.synonyms` (a list, or one string)."""
+    words = meta_of(node).get("synonyms") or []
+    return [str(w) for w in ([words] if isinstance(words, str) else words)]
+
+
+def owner_synonyms(dimension: str, owners: Iterable[str]) -> list[str]:
+    """`customer_name` (or `name`) of customers → ["customer"]: people ask "by customer"
+    when they mean the name."""
+    words = []
+    for owner in owners:
+        singular = snake(owner)
+        if singular.endswith("s") and not singular.endswith("ss"):
+            singular = singular[:-1]
+        if snake(dimension) in (f"{singular}_name", "name"):
+            words.append(singular.replace("_", " "))
+    return list(dict.fromkeys(words))
+
+
+def named(
+    node: Mapping[str, Any], key: str, draft: ModelDraft, file: str, owner: str = ""
+) -> list[dict[str, Any]]:
+    """The items of the list `node[key]` that are mappings with a name; the others are
+    reported as malformed."""
+    items = node.get(key) or []
+    if not isinstance(items, list):
+        draft.unmapped(key, owner or key, f"`{key}` is not a list", file)
+        return []
+    good = []
+    for index, item in enumerate(items):
+        if isinstance(item, dict) and isinstance(item.get("name"), str):
+            good.append(item)
+        else:
+            where = f"{owner}.{key}[{index}]" if owner else f"{key}[{index}]"
+            draft.unmapped(
+                key.rstrip("s"), where, "malformed: expected a mapping with a name", file
+            )
+    return good
+
+
+def plain_column(text: str) -> str | None:
+    """The column name when `text` is one bare column (`customer_id`), else None."""
+    try:
+        node = parse_expr(text)
+    except SqlglotError:
+        return None
+    return node.name if isinstance(node, exp.Column) and not node.table else None
+
+
+def sql_of(node: exp.Expression) -> str:
+    """A model expression as text (the YAML holds SQL in the model's own dialect)."""
+    return node.sql(dialect=MODEL_DIALECT)
+
+
+def _load_problems(text: str) -> tuple[str, ...]:
+    """The errors `read_model` finds in the YAML an importer wrote (a safety net: the
+    importers avoid every one they know of)."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "model.yaml"
+        path.write_text(text, encoding="utf-8")
+        _model, issues = read_model(path)
+    return tuple(
+        issue.message("en").replace(f"{path}:", "line ")
+        for issue in issues
+        if issue.severity == "error"
+    )
+
+
+# The order a report lists elements in: containers first, then what is inside them.
+KIND_ORDER = [
+    "file",
+    "semantic_model",
+    "cube",
+    "view",
+    "entity",
+    "join",
+    "dimension",
+    "segment",
+    "measure",
+    "metric",
+    "metric_input",
+    "pre_aggregation",
+]
+
+
+def _in_order(items: list[ImportItem]) -> tuple[ImportItem, ...]:
+    rank = {kind: index for index, kind in enumerate(KIND_ORDER)}
+    return tuple(sorted(items, key=lambda item: rank.get(item.kind, len(rank))))
+
+
+class _Flow(dict):
+    """A mapping written on one line: `{zh: 订单, en: Orders}`."""
+
+
+class _FlowList(list):
+    """A list written on one line: `[order_id]`."""
+
+
+class _Dumper(yaml.SafeDumper):
+    pass
+
+
+_Dumper.add_representer(
+    _Flow, lambda d, v: d.represent_mapping("tag:yaml.org,2002:map", list(v.items()), True)
+)
+_Dumper.add_representer(
+    _FlowList, lambda d, v: d.represent_sequence("tag:yaml.org,2002:seq", v, True)
+)
+
+
+@dataclass
+class _Entry:
+    """A dimension or metric on its way into the model, with the report line it will make."""
+
+    data: dict[str, Any]
+    item: ImportItem
+    qualifier: dict[str, str]  # {zh, en} of where it came from, to tell two labels apart
+
+
+@dataclass
+class ModelDraft:
+    """The Cockpit model an importer assembles, and the report of what became of each element.
+
+    Importers add tables, joins, dimensions and metrics as plain mappings in the YAML shape;
+    `render` drops what cannot stand (an expression that does not parse, a dimension no metric
+    reaches, a derived metric over a metric left out), makes every word unambiguous and writes
+    the YAML.
+    """
+
+    name: str
+    label: dict[str, str]
+    source: str
+    path: str
+    tables: dict[str, dict[str, Any]] = field(default_factory=dict)
+    joins: list[dict[str, Any]] = field(default_factory=list)
+    dimensions: list[_Entry] = field(default_factory=list)
+    metrics: list[_Entry] = field(default_factory=list)
+    mapped_items: list[ImportItem] = field(default_factory=list)
+    unmapped_items: list[ImportItem] = field(default_factory=list)
+
+    # --- building -----------------------------------------------------------------------
+    def add_table(
+        self,
+        name: str,
+        primary_key: list[str] | None = None,
+        time_column: str | None = None,
+        label: dict[str, str] | None = None,
+        description: str | None = None,
+    ) -> None:
+        """Add a table (once per name); raises `Unmappable` for a name Cockpit cannot use."""
+        if not re.match(IDENT, name):
+            raise Unmappable(f"table name {name!r} is not a plain identifier")
+        if name in self.tables:
+            return
+        table: dict[str, Any] = {"name": name}
+        if primary_key:
+            table["primary_key"] = _FlowList(primary_key)
+        if time_column:
+            table["time_column"] = time_column
+        if label:
+            table["label"] = _Flow(label)
+        if description and str(description).strip():
+            table["description"] = str(description).strip()
+        self.tables[name] = table
+
+    def add_join(self, from_table: str, to: str, pairs: list[tuple[str, str]]) -> str | None:
+        """Add the many-to-one join; None if added, else why not (a duplicate, a self-join)."""
+        if from_table == to:
+            return "a table cannot join to itself"
+        for join in self.joins:
+            if (join["from"], join["to"]) == (from_table, to):
+                return f"the join {from_table} → {to} is already defined"
+        on: Any = pairs[0][0] if len(pairs) == 1 and pairs[0][0] == pairs[0][1] else None
+        if on is None:
+            on = _FlowList(_FlowList(pair) for pair in pairs)
+        self.joins.append(_Flow({"from": from_table, "to": to, "on": on}))
+        return None
+
+    def reach_order(self, base: str) -> list[str]:
+        """`base` and every table it reaches by walking joins many → one, nearest first."""
+        order, index = [base], 0
+        while index < len(order):
+            for join in self.joins:
+                if join["from"] == order[index] and join["to"] not in order:
+                    order.append(join["to"])
+            index += 1
+        return order
+
+    def reachable(self, base: str, table: str) -> bool:
+        """Whether `table` is `base` or reached from it by walking joins many → one."""
+        return table in self.reach_order(base)
+
+    def add_dimension(self, data: dict[str, Any], item: ImportItem, qualifier: dict[str, str]):
+        """Add a dimension in the YAML shape; `qualifier` ({zh, en} of its origin) tells two
+        equal labels apart."""
+        self.dimensions.append(_Entry(data, item, qualifier))
+
+    def add_metric(self, data: dict[str, Any], item: ImportItem, qualifier: dict[str, str]):
+        """Add a metric in the YAML shape (see `add_dimension`)."""
+        self.metrics.append(_Entry(data, item, qualifier))
+
+    def mapped(self, kind: str, name: str, target: str, note: str = "", file: str = "") -> None:
+        """Record an element that became `target` (a table, a join, a primary key)."""
+        self.mapped_items.append(ImportItem(kind, name, target, note, file))
+
+    def unmapped(self, kind: str, name: str, reason: str, file: str = "") -> None:
+        """Record an element left out, and why."""
+        self.unmapped_items.append(ImportItem(kind, name, "", reason, file))
+
+    @property
+    def metric_names(self) -> set[str]:
+        return {entry.data["name"] for entry in self.metrics}
+
+    # --- rendering ----------------------------------------------------------------------
+    def render(self) -> tuple[str, ImportReport]:
+        """The model YAML text and the report."""
+        dimensions = [e for e in self.dimensions if self._parses(e, ("expr",))]
+        metrics = [e for e in self.metrics if self._parses(e, ("expr", "filter", "time"))]
+        metrics = self._drop_orphans(metrics)
+        facts = {e.data["table"] for e in metrics if "table" in e.data}
+        kept = []
+        for entry in dimensions:
+            table = entry.data["table"]
+            if facts and not any(self.reachable(fact, table) for fact in facts):
+                self._drop(entry, f"no metric's table reaches table {table} through joins")
+            else:
+                kept.append(entry)
+        time = _Entry(
+            {
+                "name": "metric_time",
+                "metric_time": True,
+                "type": "time",
+                "label": {"zh": "时间", "en": "Time"},
+                "synonyms": ["日期", "期间", "date", "period"],
+                "description": "each metric's own date (时间：每个指标自己的业务日期)",
+            },
+            ImportItem("dimension", "metric_time"),
+            {"zh": "时间", "en": "time"},
+        )
+        self._unambiguous([*metrics, time, *kept])
+        for entry in [*kept, *metrics]:
+            self.mapped_items.append(entry.item)
+        model: dict[str, Any] = {"name": self.name, "label": _Flow(self.label)}
+        # A table with a description is written as a block: a one-line mapping would wrap.
+        model["tables"] = [t if "description" in t else _Flow(t) for t in self.tables.values()]
+        model["joins"] = self.joins
+        model["dimensions"] = [self._shape(e.data) for e in [time, *kept]]
+        model["metrics"] = [self._shape(e.data) for e in metrics]
+        body = yaml.dump(
+            model, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100, indent=2
+        )
+        report = ImportReport(
+            self.source,
+            self.path,
+            _in_order(self.mapped_items),
+            _in_order(self.unmapped_items),
+            _load_problems(body),
+        )
+        return self._header(report) + body, report
+
+    def _drop(self, entry: _Entry, reason: str) -> None:
+        item = entry.item
+        self.unmapped_items.append(ImportItem(item.kind, item.name, "", reason, item.file))
+
+    def _parses(self, entry: _Entry, fields: tuple[str, ...]) -> bool:
+        for name in fields:
+            text = entry.data.get(name)
+            if text is None:
+                continue
+            try:
+                parse_expr(text)
+            except ParseError as err:
+                detail = str(err).splitlines()[0]
+                self._drop(entry, f"its {name} {text!r} is not SQL Cockpit can read ({detail})")
+                return False
+        return True
+
+    def _drop_orphans(self, metrics: list[_Entry]) -> list[_Entry]:
+        """Derived metrics over metrics that were left out go too (and so on, transitively)."""
+        while True:
+            names = {e.data["name"] for e in metrics}
+            orphan = None
+            for entry in metrics:
+                if entry.data.get("kind") != "derived":
+                    continue
+                refs = {c.name for c in columns_of(parse_expr(entry.data["expr"]))}
+                missing = sorted(refs - names - {PERIOD_DAYS})
+                if missing:
+                    orphan = entry
+                    self._drop(entry, f"it uses {', '.join(missing)}, which could not be mapped")
+                    break
+            if orphan is None:
+                return metrics
+            metrics = [e for e in metrics if e is not orphan]
+
+    @staticmethod
+    def _unambiguous(entries: list[_Entry]) -> None:
+        """Every name, label and synonym must mean one thing (the loader rejects a word that
+        points at two metrics or dimensions): a clashing label gets its origin appended, a
+        clashing synonym is dropped."""
+        owner: dict[str, int] = {}
+        for index, entry in enumerate(entries):
+            owner[entry.data["name"].strip().lower()] = index
+        for index, entry in enumerate(entries):
+            label = dict(entry.data["label"])
+            for lang in ("en", "zh"):
+                word = label[lang]
+                candidates = [
+                    word,
+                    f"{word} ({entry.qualifier[lang]})",
+                    f"{word} ({entry.data['name']})",
+                ]
+                for candidate in candidates:
+                    if owner.setdefault(candidate.strip().lower(), index) == index:
+                        label[lang] = candidate
+                        break
+            entry.data["label"] = label
+            synonyms = [
+                word
+                for word in entry.data.get("synonyms", [])
+                if owner.setdefault(word.strip().lower(), index) == index
+            ]
+            if synonyms:
+                entry.data["synonyms"] = synonyms
+            else:
+                entry.data.pop("synonyms", None)
+
+    @staticmethod
+    def _shape(data: dict[str, Any]) -> dict[str, Any]:
+        shaped = {}
+        for key, value in data.items():
+            if key == "label":
+                value = _Flow(value)
+            elif key in ("synonyms", "grains"):
+                value = _FlowList(value)
+            shaped[key] = value
+        return shaped
+
+    @staticmethod
+    def _header(report: ImportReport) -> str:
+        tool = {"dbt": "dbt MetricFlow project", "cube": "Cube data model"}[report.source]
+        lines = [
+            f"# Imported from the {tool} {report.path} (cockpit import {report.source}).",
+            "# Expressions are SQL over the tables below; unqualified columns belong to the "
+            "metric's `table`.",
+            f"# {len(report.mapped)} element(s) mapped; {len(report.unmapped)} not mapped"
+            + (":" if report.unmapped else "."),
+        ]
+        lines += [f"#   - {item.describe()}" for item in report.unmapped]
+        if report.problems:
+            lines.append("# The model still has problems to fix by hand:")
+            lines += [f"#   - {problem}" for problem in report.problems]
+        return "\n".join(lines) + "\n"
