@@ -340,6 +340,170 @@ def test_not_times(text: str) -> None:
     assert find_times(text, YE) == []
 
 
+# --- festivals on fixed dates: (D, question, [(words, start, end exclusive, grain, label)]);
+# a festival's label names it, so these are not CASES (whose labels are the words as written)
+BEFORE_11 = date(2025, 11, 5)  # Wednesday, before 双十一 2025 (November has begun)
+AFTER_11 = date(2025, 11, 20)  # Thursday, after it
+
+Named = tuple[str, str, str, Grain | None, str]
+FESTIVALS: list[tuple[date, str, list[Named]]] = [
+    # 双十一: the day, its month, its ISO week; a year before it picks the year
+    (
+        YE,
+        "2024年双十一那个月的销售额",
+        [("2024年双十一那个月", "2024-11-01", "2024-12-01", M, "2024年双十一所在月")],
+    ),
+    (
+        YE,
+        "去年双11当天的订单数",
+        [("去年双11当天", "2024-11-11", "2024-11-12", D, "去年双十一当天")],
+    ),
+    (YE, "2024年双十一", [("2024年双十一", "2024-11-11", "2024-11-12", D, "2024年双十一")]),
+    (YE, "24年双11那周", [("24年双11那周", "2024-11-11", "2024-11-18", W, "24年双十一所在周")]),
+    (
+        YE,
+        "去年的双十一所在的那周",
+        [("去年的双十一所在的那周", "2024-11-11", "2024-11-18", W, "去年的双十一所在周")],
+    ),
+    (YE, "光棍节", [("光棍节", "2025-11-11", "2025-11-12", D, "双十一")]),
+    # no year: the most recent one on or before D, and the month / week containing it
+    (AFTER_11, "双十一的销售额", [("双十一", "2025-11-11", "2025-11-12", D, "双十一")]),
+    (BEFORE_11, "双十一的销售额", [("双十一", "2024-11-11", "2024-11-12", D, "双十一")]),
+    (BEFORE_11, "双十一那个月", [("双十一那个月", "2024-11-01", "2024-12-01", M, "双十一所在月")]),
+    (AFTER_11, "双十一当月", [("双十一当月", "2025-11-01", "2025-12-01", M, "双十一所在月")]),
+    (AFTER_11, "双十一那周", [("双十一那周", "2025-11-10", "2025-11-17", W, "双十一所在周")]),
+    (YE, "双十二", [("双十二", "2025-12-12", "2025-12-13", D, "双十二")]),
+    (BEFORE_11, "双12当天", [("双12当天", "2024-12-12", "2024-12-13", D, "双十二当天")]),
+    # 618 beside a promotion or period word, or after a year
+    (MID, "618大促期间的销售额", [("618大促期间", "2024-06-18", "2024-06-19", D, "618当天")]),
+    (YE, "618那周", [("618那周", "2025-06-16", "2025-06-23", W, "618所在周")]),
+    (YE, "618活动那个月", [("618活动那个月", "2025-06-01", "2025-07-01", M, "618所在月")]),
+    (YE, "2024年618", [("2024年618", "2024-06-18", "2024-06-19", D, "2024年618")]),
+    (YE, "去年618的订单数", [("去年618", "2024-06-18", "2024-06-19", D, "去年618")]),
+    (YE, "2024年618万的订单", [("2024年", "2024-01-01", "2025-01-01", Y, "2024年")]),
+    # 国庆: the day, or the golden week of 1–7 October
+    (YE, "国庆期间", [("国庆期间", "2025-10-01", "2025-10-08", None, "国庆黄金周")]),
+    (YE, "国庆黄金周", [("国庆黄金周", "2025-10-01", "2025-10-08", None, "国庆黄金周")]),
+    (
+        YE,
+        "2024年国庆假期",
+        [("2024年国庆假期", "2024-10-01", "2024-10-08", None, "2024年国庆黄金周")],
+    ),
+    (MID, "十一黄金周", [("十一黄金周", "2024-10-01", "2024-10-08", None, "国庆黄金周")]),
+    (YE, "国庆节当天", [("国庆节当天", "2025-10-01", "2025-10-02", D, "国庆节当天")]),
+    (YE, "中秋国庆期间", [("国庆期间", "2025-10-01", "2025-10-08", None, "国庆黄金周")]),
+    (MID, "元旦", [("元旦", "2025-01-01", "2025-01-02", D, "元旦")]),
+    (JAN, "元旦那周", [("元旦那周", "2024-12-30", "2025-01-06", W, "元旦所在周")]),
+    (YE, "圣诞节", [("圣诞节", "2025-12-25", "2025-12-26", D, "圣诞节")]),
+    (MID, "圣诞节", [("圣诞节", "2024-12-25", "2024-12-26", D, "圣诞节")]),
+    (YE, "平安夜", [("平安夜", "2025-12-24", "2025-12-25", D, "平安夜")]),
+    (LEAP, "情人节", [("情人节", "2024-02-14", "2024-02-15", D, "情人节")]),
+    (JAN, "情人节", [("情人节", "2024-02-14", "2024-02-15", D, "情人节")]),
+    # English
+    (
+        YE,
+        "revenue on Singles' Day",
+        [("Singles' Day", "2025-11-11", "2025-11-12", D, "Singles' Day")],
+    ),
+    (BEFORE_11, "Double 11 orders", [("Double 11", "2024-11-11", "2024-11-12", D, "Singles' Day")]),
+    (
+        YE,
+        "sales in the month of Singles' Day 2024",
+        [
+            (
+                "the month of Singles' Day 2024",
+                "2024-11-01",
+                "2024-12-01",
+                M,
+                "the month of Singles' Day 2024",
+            )
+        ],
+    ),
+    (
+        YE,
+        "the week of Christmas last year",
+        [
+            (
+                "the week of Christmas last year",
+                "2024-12-23",
+                "2024-12-30",
+                W,
+                "the week of Christmas last year",
+            )
+        ],
+    ),
+    (
+        YE,
+        "Christmas week",
+        [("Christmas week", "2025-12-22", "2025-12-29", W, "the week of Christmas")],
+    ),
+    (MID, "Christmas", [("Christmas", "2024-12-25", "2024-12-26", D, "Christmas")]),
+    (YE, "Christmas Eve", [("Christmas Eve", "2025-12-24", "2025-12-25", D, "Christmas Eve")]),
+    (MID, "New Year's Day", [("New Year's Day", "2025-01-01", "2025-01-02", D, "New Year's Day")]),
+    (
+        YE,
+        "National Day holiday",
+        [("National Day holiday", "2025-10-01", "2025-10-08", None, "the National Day holiday")],
+    ),
+    (YE, "the 618 festival", [("618 festival", "2025-06-18", "2025-06-19", D, "the 618 festival")]),
+    (
+        LEAP,
+        "Valentine's Day 2023",
+        [("Valentine's Day 2023", "2023-02-14", "2023-02-15", D, "Valentine's Day 2023")],
+    ),
+    # combined like any period: ranges, 以来, a ranking after the festival
+    (YE, "双十一到双十二", [("双十一到双十二", "2025-11-11", "2025-12-13", D, "双十一到双十二")]),
+    (YE, "双十一以来", [("双十一以来", "2025-11-11", "2026-01-01", D, "双十一以来")]),
+    (YE, "双十一前10名客户", [("双十一", "2025-11-11", "2025-11-12", D, "双十一")]),
+]
+
+
+@pytest.mark.parametrize(("as_of", "text", "expected"), FESTIVALS, ids=[f[1] for f in FESTIVALS])
+def test_festivals(as_of: date, text: str, expected: list[Named]) -> None:
+    found = find_times(text, as_of)
+    got = [
+        (text[m.start : m.end], str(m.range.start), str(m.range.end), m.grain_hint, m.range.label)
+        for m in found
+    ]
+    assert got == expected
+    for m in found:  # a label reads back as the same period (boards re-read them)
+        again = find_times(m.range.label or "", as_of)
+        assert [(t.range.start, t.range.end) for t in again] == [(m.range.start, m.range.end)]
+
+
+# 618 next to an amount; lunar festivals and holidays of varying length (left to clarify);
+# the days around a festival
+NOT_FESTIVALS = [
+    "618万",
+    "618元",
+    "超过618",
+    "销售额618",
+    "618个客户",
+    "6.18",
+    "618 sales",
+    "十一",
+    "春节期间",
+    "中秋节",
+    "端午",
+    "七夕情人节",
+    "Chinese New Year's Day",
+    "Chinese Valentine's Day",
+    "元旦假期",
+    "Christmas holidays",
+    "圣诞季",
+    "双十一前",
+    "双十一之后",
+    "圣诞节前夕",
+    "before Christmas",
+    "pre-Christmas sales",
+]
+
+
+@pytest.mark.parametrize("text", NOT_FESTIVALS)
+def test_not_festivals(text: str) -> None:
+    assert find_times(text, YE) == []
+
+
 GRAINS = [
     ("按月趋势", [("按月", M)]),
     ("每月", [("每月", M)]),

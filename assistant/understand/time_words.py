@@ -23,13 +23,24 @@ Comparison words are not this module's business: in "同比去年" or "环比上
 calls `find_times`. Grain words (按月, 月度, 每季度, 年度, 月份, monthly…) are never times;
 `find_grains` finds them.
 
+Festivals on fixed Gregorian dates name periods too (双十一, 双十二, 618, 国庆, 元旦, 平安夜, 圣诞节,
+情人节; Singles' Day, Christmas, New Year's Day, National Day…): the name alone is its day, and
+国庆期间 / 国庆黄金周 / the National Day holiday is 1–7 October; with 那个月 / 当月 / the month of
+… it is that month, with 那周 / 当周 / the week of … that ISO week. A year before or after picks
+the year (2024年双十一, 去年双11, Christmas 2024); without one it is the most recent occurrence
+on or before D, as for 11月11日, and the month or week is the one containing that day. 618 is
+the festival only beside a promotion or period word (618大促, 618那周) or after a year
+(2024年618), never alone (618万, 超过618). A festival's label names it: 2024年双十一所在月.
+
 Period ends (去年底, 上月末, 6月底, 三季度末) are the whole period: a balance is read at the
 last snapshot inside it. 去年底 / 2024年末 are December of that year.
 
 Not supported, on purpose: future-relative counts ("未来3个月", "next 3 months"), "N months
 ago" / "3个月前", fiscal years that do not start in January, half-months and 上旬/中旬/下旬,
 "end of …" in English (the words "end of" are left to the caller), a bare 年末 / 年底 without
-a year, and weekday names.
+a year, and weekday names. Festivals on the lunar calendar (春节, 元宵, 端午, 七夕, 中秋,
+Chinese New Year) and holidays whose length changes every year (元旦假期, Christmas holidays)
+are not read: their words are left over, so the question asks for dates instead of guessing.
 """
 
 from __future__ import annotations
@@ -38,6 +49,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Literal
 
 from assistant.understand.numbers import looks_like_year, normalize_width, parse_chinese_numeral
 from semantic_layer.model import GRAIN_ORDER, Grain
@@ -77,6 +89,7 @@ class _Piece:
     grain: Grain | None
     year: int | None = None  # a year it lends to a neighbouring period ("2025年", "去年")
     with_year: WithYear | None = None  # set when written without a year ("3月", "Q3")
+    label: str | None = None  # how it reads when not as written: 双十一那个月 → 双十一所在月
 
 
 # ---------------------------------------------------------------------------- date arithmetic
@@ -317,9 +330,10 @@ def _piece(
     grain: Grain | None,
     year: int | None = None,
     with_year: WithYear | None = None,
+    label: str | None = None,
 ) -> _Piece:
     """A piece spanning the whole match."""
-    return _Piece(m.start(), m.end(), span, grain, year, with_year)
+    return _Piece(m.start(), m.end(), span, grain, year, with_year, label)
 
 
 def _undated(
@@ -748,6 +762,185 @@ def _relative_year_word(m: re.Match[str], as_of: date) -> _Piece | None:
     return _piece(m, None, None, year=as_of.year + offset)
 
 
+# ---------------------------------------------------------------------------- festivals
+
+
+_Form = Literal["day", "week", "month", "holiday"]
+
+
+@dataclass(frozen=True)
+class _Festival:
+    """A shopping festival or holiday on a fixed Gregorian date, named as a period."""
+
+    month: int
+    day: int
+    zh: str  # its name in a label: 双十一
+    en: str  # Singles' Day
+    holiday: tuple[int, str, str] | None = None  # a fixed holiday from that day: days, zh, en
+    alone: bool = True  # False: the bare name is as often an amount (618万, 超过618)
+
+    def on(self, year: int) -> date:
+        return date(year, self.month, self.day)
+
+    def span(self, form: _Form, year: int) -> Span | None:
+        """The period a form names in `year`: the day, its month, its ISO week, the holiday."""
+        day = self.on(year)
+        if form == "month":
+            return _months(year, self.month)
+        if form == "week":
+            return _monday(day), _monday(day) + timedelta(days=7)
+        if form == "holiday":
+            return None if self.holiday is None else (day, day + timedelta(days=self.holiday[0]))
+        return day, day + timedelta(days=1)
+
+    def label(self, form: _Form, lang: str, qualified: bool) -> str:
+        """How the period reads: 双十一所在月, 国庆黄金周, 618当天, the week of Christmas.
+
+        A day named with more than its name (618大促期间, 双十一当天) says 当天: the day is all
+        that is read, not a promotion's varying run-up."""
+        if form == "holiday" and self.holiday is not None:
+            return self.holiday[1] if lang == "zh" else self.holiday[2]
+        if lang == "zh":
+            suffix = {"month": "所在月", "week": "所在周"}.get(form, "当天" if qualified else "")
+            return self.zh + suffix
+        return f"the {form} of {self.en}" if form in ("month", "week") else self.en
+
+
+# Lunar-calendar festivals (春节, 元宵, 端午, 七夕, 中秋, Chinese New Year) and holidays whose
+# length changes every year (元旦假期, Christmas holidays) are left out on purpose: their words
+# stay unread, so the question asks the user for dates instead of answering a guessed period.
+_FESTIVALS: list[tuple[str, str, _Festival]] = [
+    # (Chinese words, English words, the festival)
+    (
+        r"双\s*(?:十一|11)(?!\d)|光棍节",
+        r"singles?['’]?\s*day|double\s*(?:11|eleven)(?![\d%])",
+        _Festival(11, 11, "双十一", "Singles' Day"),
+    ),
+    (
+        r"双\s*(?:十二|12)(?!\d)",
+        r"double\s*(?:12|twelve)(?![\d%])",
+        _Festival(12, 12, "双十二", "Double 12"),
+    ),
+    # 618 alone is as often an amount (618万, 超过618): the handler asks for a promotion or
+    # period word after it, or a year before it ("618大促", "2024年618")
+    (
+        r"(?<![\d.])6[.·]?18(?![\d.])",
+        r"(?<![\d.])618\s+(?:shopping\s+)?(?:festival|promotion|sale)",
+        _Festival(6, 18, "618", "the 618 festival", alone=False),
+    ),
+    (
+        r"国庆节?|(?<!双)十一(?=\s*(?:黄金周|小?长假|假期))",
+        r"national\s+day",
+        _Festival(10, 1, "国庆节", "National Day", (7, "国庆黄金周", "the National Day holiday")),
+    ),
+    (
+        r"元旦节?",
+        r"(?<!chinese\s)(?<!lunar\s)new\s+year['’]?s?\s+day",
+        _Festival(1, 1, "元旦", "New Year's Day"),
+    ),
+    (r"平安夜|圣诞夜", r"christmas\s+eve", _Festival(12, 24, "平安夜", "Christmas Eve")),
+    (
+        r"圣诞节?(?![夜老树季])",
+        r"christmas(?:\s+day)?|xmas",
+        _Festival(12, 25, "圣诞节", "Christmas"),
+    ),
+    # 七夕情人节 / 中国情人节 is Qixi, on the lunar calendar; 白色情人节 is 14 March
+    (
+        r"(?<!七夕)(?<!中国)(?<!白色)(?<!网络)情人节",
+        r"(?<!chinese\s)valentine['’]?s?\s+day",
+        _Festival(2, 14, "情人节", "Valentine's Day"),
+    ),
+]
+
+
+def _festival_names(lang: int) -> str:
+    return "|".join(f"(?P<f{i}>{f[lang]})" for i, f in enumerate(_FESTIVALS))
+
+
+# 双十一那个月, 2024年双11当天 (the year is a neighbour), 618大促期间, 国庆黄金周, 圣诞节那周
+_ZH_FORMS = r"""(?:\s*(?P<promo>大促|促销|活动|购物节|狂欢节))?
+    (?:\s*的?\s*(?:
+        (?P<month>(?:所在的?|那一?个?|当)月份?)
+      | (?P<week>(?:所在的?(?:那一?个?)?|那一?个?|当)(?:周|星期|礼拜))
+      | (?P<day>当天|当日|那天|那一天|这天|这一天)
+      | (?P<holiday>黄金周|小?长假|假期|七天|放假期间)
+      | (?P<during>期间)))?"""
+_ZH_FORM_GROUPS: tuple[_Form, ...] = ("month", "week", "day", "holiday")
+# "双十一前", "618之后", "圣诞节前夕": around the festival, not on it ("双十一前10名" is a ranking)
+_ZH_AROUND = re.compile(
+    r"\s*(?:前(?!\s*(?:\d+|[一二三四五六七八九十]+)\s*[名个大位])|后|之前|之后|以前|以后|预售|预热|返场)"
+)
+# "2024年618", "去年的618": a year before 618 says it is the festival
+_YEAR_BEFORE = re.compile(r"(?:\d{2,4}\s*年度?|[去今前明本上]年)\s*的?\s*$")
+# "618万", "618元", "618个": an amount, whatever stands before it
+_AMOUNT_AFTER = re.compile(r"\s*(?:[万亿千百元块个件单笔台次人家%]|rmb|yuan)", re.IGNORECASE)
+
+
+@_rule(rf"(?:{_festival_names(0)}){_ZH_FORMS}")
+def _festival_cn(m: re.Match[str], as_of: date) -> _Piece | None:
+    index = next(i for i in range(len(_FESTIVALS)) if m[f"f{i}"])
+    festival = _FESTIVALS[index][2]
+    if _ZH_AROUND.match(m.string, m.end()):
+        return None
+    form: _Form = next((f for f in _ZH_FORM_GROUPS if m[f]), "day")
+    if m["during"]:
+        form = "holiday" if festival.holiday else "day"  # 国庆期间 is the golden week
+    qualified = m.end() > m.end(f"f{index}")  # 618大促, 双十一当天: more than the name
+    if not festival.alone and not qualified:
+        text = m.string
+        if _AMOUNT_AFTER.match(text, m.end()) or not _YEAR_BEFORE.search(text[: m.start()]):
+            return None
+    return _festival_piece(m, as_of, festival, form, "zh", qualified)
+
+
+# "the month of Singles' Day", "the week of Christmas", "Christmas week", "National Day holiday"
+@_rule(
+    rf"""(?<![A-Za-z])(?:(?:the|that)\s+(?P<pre>month|week)\s+(?:of|containing)\s+(?:the\s+)?)?
+    (?:{_festival_names(1)})
+    (?:\s+(?P<post>week|holidays?|golden\s+week|break|period|season))?(?![A-Za-z])""",
+    re.IGNORECASE,
+)
+def _festival_en(m: re.Match[str], as_of: date) -> _Piece | None:
+    index = next(i for i in range(len(_FESTIVALS)) if m[f"f{i}"])
+    festival = _FESTIVALS[index][2]
+    if _EN_AROUND.search(m.string[max(0, m.start() - 20) : m.start()]):
+        return None
+    post = (m["post"] or "").lower()
+    form: _Form
+    if m["pre"]:
+        form = "month" if m["pre"].lower() == "month" else "week"
+    elif post == "week" and festival.holiday is None:
+        form = "week"  # Christmas week; "National Day week" is the golden week
+    else:
+        form = "holiday" if post else "day"
+    return _festival_piece(m, as_of, festival, form, "en", False)
+
+
+# "before Christmas", "the week after Singles' Day": around the festival, not on it
+_EN_AROUND = re.compile(
+    r"(?<![A-Za-z])(?:before|after|prior\s+to|ahead\s+of|leading\s+up\s+to|pre|post)[\s-]*$",
+    re.IGNORECASE,
+)
+
+
+def _festival_piece(
+    m: re.Match[str], as_of: date, festival: _Festival, form: _Form, lang: str, qualified: bool
+) -> _Piece | None:
+    """A festival without a year: its most recent occurrence on or before D, as with 11月11日
+    (so at D = 2025-11-05, 双十一那个月 is November 2024: the festival has not come yet)."""
+
+    def with_year(year: int) -> Span | None:
+        return festival.span(form, year)
+
+    year = as_of.year if festival.on(as_of.year) <= as_of else as_of.year - 1
+    span = with_year(year)
+    if span is None:
+        return None  # 元旦假期, Christmas holidays: their length changes from year to year
+    grain = None if form == "holiday" else Grain(form)  # a week-long holiday, like 上半年
+    label = festival.label(form, lang, qualified)
+    return _piece(m, span, grain, with_year=with_year, label=label)
+
+
 # ---------------------------------------------------------------------------- combining
 
 # "2025年" + "3月", "去年" + "的" + "Q4", "2025" + "-" + "Q3", "this year's" + "Q3"
@@ -787,61 +980,61 @@ def _choose(pieces: list[_Piece]) -> list[_Piece]:
     return chosen
 
 
-def _with_years(pieces: list[_Piece], text: str) -> list[_Piece]:
-    """Give periods written without a year the year next to them: 2025年3月, March 2025."""
+def _pairwise(
+    pieces: list[_Piece], merge: Callable[[_Piece, _Piece], list[_Piece] | None]
+) -> list[_Piece]:
+    """Walk neighbours left to right; where `merge` joins a pair, its result replaces both
+    (an empty result drops both); None leaves the first as it is and moves on."""
     out: list[_Piece] = []
     i = 0
     while i < len(pieces):
-        a = pieces[i]
-        b = pieces[i + 1] if i + 1 < len(pieces) else None
-        merged = None
-        if b is not None:
-            gap = text[a.end : b.start]
-            if a.year is not None and b.with_year and _YEAR_THEN_PERIOD.fullmatch(gap):
-                merged = _merged_with_year(a.start, b.end, b, a.year)
-                if merged is None:  # 2023年2月29日: no such day; leave the words unread
-                    i += 2
-                    continue
-            elif (
-                b.year is not None
-                and b.span is not None
-                and a.with_year
-                and _PERIOD_THEN_YEAR.fullmatch(gap)
-            ):
-                merged = _merged_with_year(a.start, b.end, a, b.year)
-                if merged is None:
-                    i += 2
-                    continue
+        merged = merge(pieces[i], pieces[i + 1]) if i + 1 < len(pieces) else None
         if merged is not None:
-            out.append(merged)
+            out += merged
             i += 2
         else:
-            out.append(a)
+            out.append(pieces[i])
             i += 1
     return out
 
 
-def _merged_with_year(start: int, end: int, period: _Piece, year: int) -> _Piece | None:
+def _with_years(pieces: list[_Piece], text: str) -> list[_Piece]:
+    """Give periods written without a year the year next to them: 2025年3月, March 2025."""
+    return _pairwise(pieces, lambda a, b: _with_year(a, b, text))
+
+
+def _with_year(a: _Piece, b: _Piece, text: str) -> list[_Piece] | None:
+    """ "2025年" + "3月", "Christmas" + "2024" → one piece; None when they are no such pair."""
+    gap = text[a.end : b.start]
+    if a.year is not None and b.with_year and _YEAR_THEN_PERIOD.fullmatch(gap):
+        period, year = b, a.year
+    elif (
+        b.year is not None
+        and b.span is not None
+        and a.with_year
+        and _PERIOD_THEN_YEAR.fullmatch(gap)
+    ):
+        period, year = a, b.year
+    else:
+        return None
     assert period.with_year is not None
     span = period.with_year(year)
-    return None if span is None else _Piece(start, end, span, period.grain)
+    if span is None:
+        return []  # 2023年2月29日: no such day; leave the words unread
+    label = None
+    if period.label is not None:  # "2024年" + "双十一所在月": the year as written, the rest named
+        label = (text[a.start : period.start] + period.label + text[period.end : b.end]).strip()
+    return [_Piece(a.start, b.end, span, period.grain, label=label)]
 
 
 def _ranges(pieces: list[_Piece], text: str, as_of: date) -> list[_Piece]:
     """Join two periods into one range: 2024年1月到2025年6月, Q1-Q2, between 2023 and 2024."""
-    out: list[_Piece] = []
-    i = 0
-    while i < len(pieces):
-        a = pieces[i]
-        b = pieces[i + 1] if i + 1 < len(pieces) else None
-        merged = _range(a, b, text, as_of) if b is not None else None
-        if merged is not None:
-            out.append(merged)
-            i += 2
-        else:
-            out.append(a)
-            i += 1
-    return out
+
+    def merge(a: _Piece, b: _Piece) -> list[_Piece] | None:
+        merged = _range(a, b, text, as_of)
+        return None if merged is None else [merged]
+
+    return _pairwise(pieces, merge)
 
 
 def _range(a: _Piece, b: _Piece, text: str, as_of: date) -> _Piece | None:
@@ -913,7 +1106,7 @@ def _since_one(p: _Piece, span: Span, text: str, as_of: date) -> _Piece:
 
 # A cheap test that lets questions without any time-ish character skip the patterns.
 _ANY_TIME = re.compile(
-    r"[\d年月季周天日今去昨前上下本这当近半Qq]|[A-Za-z]{2,}",
+    r"[\d年月季周天日今去昨前上下本这当近半Qq双庆旦诞节夜]|[A-Za-z]{2,}",
 )
 
 
@@ -921,7 +1114,8 @@ def find_times(text: str, as_of: date) -> list[TimeMatch]:
     """Every time expression in `text` resolved against `as_of`, non-overlapping, left to right.
 
     Spans index `text` as given (full-width characters count as one), so a caller can blank
-    them out; each range's label is the matched words as written.
+    them out; each range's label is the matched words as written, except that a festival
+    reads by its name and period (去年双11那个月 → 去年双十一所在月).
     """
     norm = normalize_width(text)
     if not _ANY_TIME.search(norm):
@@ -943,7 +1137,7 @@ def find_times(text: str, as_of: date) -> list[TimeMatch]:
     for p in pieces:
         if p.span is None:
             continue
-        label = text[p.start : p.end].strip()
+        label = p.label or text[p.start : p.end].strip()
         time_range = TimeRange(start=p.span[0], end=p.span[1], label=label)
         matches.append(TimeMatch(p.start, p.end, time_range, p.grain))
     return matches
