@@ -91,6 +91,22 @@ def test_an_aging_bucket_names_the_part_of_receivables_asked(assistant, demo_db,
         assert answer.value() == scalar(demo_db, over_90 + "DATE '2025-12-31'")
 
 
+@pytest.mark.parametrize(
+    "question", ["Cash in, cash out and net for 2025", "2025年现金流入、流出和净额"]
+)
+def test_net_next_to_two_metrics_is_their_difference(assistant, demo_db, question):
+    answer = assistant.ask(question)
+    assert answer.query.metrics == ["cash_inflow", "cash_outflow", "net_cash_flow"]
+    row = dict(zip(answer.names, answer.rows[0], strict=True))
+    assert row["net_cash_flow"] == row["cash_inflow"] - row["cash_outflow"]
+    signed = scalar(
+        demo_db,
+        "SELECT SUM(CASE WHEN direction = '流入' THEN amount ELSE -amount END) FROM cash_flows "
+        "WHERE txn_date >= DATE '2025-01-01' AND txn_date < DATE '2026-01-01'",
+    )
+    assert row["net_cash_flow"] == signed
+
+
 def test_breakdown_trend_rank_share(assistant):
     by_region = assistant.ask("2025年各区域的毛利率")
     assert [c.name for c in by_region.columns] == ["region", "gross_margin"]

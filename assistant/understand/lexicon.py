@@ -135,6 +135,8 @@ class Lexicon:
         # supplier → supplier_type: what "各类供应商" splits by.
         self.type_of: dict[str, str] = {}
         self.values: dict[str, list[str]] = {}  # dimension → its values (for suggestions)
+        # (a, b) → the metric defined as a − b: "cash in, cash out and net" names it as "net".
+        self.difference_of: dict[tuple[str, str], str] = {}
         self.max_length = 1
 
     def add(self, surface: str, entry: Entry) -> None:
@@ -152,6 +154,7 @@ class Lexicon:
         """Terms from the model, plus dimension values read from the database when given."""
         lexicon = cls()
         lexicon.metric_names = set(model.metric_map)
+        lexicon.difference_of = _differences(model)
         for metric in model.metrics:
             entry = Entry("metric", metric.name)
             words = [metric.name, metric.name.replace("_", " "), metric.label.zh, metric.label.en]
@@ -411,3 +414,25 @@ class Lexicon:
             if chunk in surface:
                 names.update({e.name: None for e in entries if e.kind == kind})
         return list(names)
+
+
+def _differences(model: SemanticModel) -> dict[tuple[str, str], str]:
+    """Derived metrics that are exactly one metric minus another (净现金流 = 流入 − 流出)."""
+    from sqlglot import exp
+
+    from semantic_layer.expressions import parse_expr
+
+    found: dict[tuple[str, str], str] = {}
+    for metric in model.metrics:
+        if metric.kind.value != "derived" or not metric.expr:
+            continue
+        node = parse_expr(metric.expr)
+        if (
+            isinstance(node, exp.Sub)
+            and isinstance(node.this, exp.Column)
+            and isinstance(node.expression, exp.Column)
+            and node.this.name in model.metric_map
+            and node.expression.name in model.metric_map
+        ):
+            found[(node.this.name, node.expression.name)] = metric.name
+    return found

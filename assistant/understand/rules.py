@@ -178,6 +178,8 @@ AGING = _rx(r"[账帐]龄|\bag(?:e)?ing\b")
 AGING_METRICS = ["ar_current", "overdue_1_30", "overdue_31_60", "overdue_61_90", "overdue_over_90"]
 # "90天以上的逾期", "帐龄超过90天的应收": a bucket naming which part of the whole is asked.
 AGING_WHOLE = {"ar_balance", "overdue_ar"}
+# "cash in, cash out and net", "流入、流出和净额": the metric defined as their difference.
+NET = _rx(r"\bnet\b|净额|净值|轧差|\bthe difference\b")
 # "西北和东北加起来" → one number for both, not one row each.
 COMBINE = _rx(
     r"加起来|加在一起|合起来|合并|合计|一共|总共|总计|\bcombined\b|\btogether\b|\bin total\b"
@@ -365,6 +367,7 @@ def parse(question: str, lexicon: Lexicon, as_of: date) -> Parse:
         p.intent = Intent.summary
     aging = bool(t.find(AGING))
     _read_lexicon(t, p, lexicon)
+    _read_net(t, p, lexicon)
     if aging and sum(m in AGING_METRICS for m in p.metrics) != 1:
         # The aging table as a whole (a list of buckets too), unless one bucket was named.
         buckets = [m for m in AGING_METRICS if m in lexicon.metric_names]
@@ -425,6 +428,15 @@ def _read_lexicon(t: _Text, p: Parse, lexicon: Lexicon) -> None:
             _more_values(t, p, lexicon, match)
         elif match.entries[0].kind == "dimension":
             _letter_values(t, p, lexicon, match)
+
+
+def _read_net(t: _Text, p: Parse, lexicon: Lexicon) -> None:
+    """ "Cash in, cash out and net": a bare "net" next to two metrics is their difference."""
+    for (a, b), net in lexicon.difference_of.items():
+        if a in p.metrics and b in p.metrics and net not in p.metrics:
+            if t.find(NET):  # takes the word only when it means something here
+                p.metrics.append(net)
+            return
 
 
 def _narrowed(match: Match, before: Match | None, text: str) -> bool:
