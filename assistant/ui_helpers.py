@@ -1,6 +1,6 @@
 """What the Streamlit app shows, as pure functions (testable without Streamlit).
 
-The app (`app.py`) only lays these out: the UI strings in both languages, the formatted
+The app pages (`app_pages/`) only lay these out: the UI strings in both languages, the formatted
 table, the CSV and Excel downloads, the follow-up questions offered under an answer, the
 drill-down question for a clicked member, and the searchable metric catalog (指标中心).
 """
