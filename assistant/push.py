@@ -3,15 +3,17 @@
     result = push(assistant, "default", "webhook:https://qyapi.weixin.qq.com/…", fmt="wecom")
     result = push(assistant, "summary", "email:ceo@example.com,cfo@example.com", period="2025-12")
 
-Rendering: `render_board` / `render_board_html` (KPI tiles with sparklines and the pinned charts
-as inline SVG, drawn offline by vl-convert, and the alerts firing) and `render_summary` (the
-executive summary of `assistant.insights.report`). Both also give a plain-text and a Markdown
-version, for mail clients without HTML and for chat tools.
+Rendering: `render_board` (KPI tiles with sparklines and the pinned charts as inline SVG, drawn
+offline by vl-convert, and the alerts firing) and `render_summary` (the executive summary of
+`assistant.insights.report`). Both also give a plain-text and a Markdown version, for mail
+clients without HTML and for chat tools.
 
 Delivery (`deliver`): `webhook:URL` is an HTTP POST of JSON in the shape the chat tool's
 incoming webhook accepts (`generic` {title, text, html}; `wecom` 企业微信 markdown; `dingtalk`
 钉钉 markdown with a title; `slack` text + blocks; `teams` MessageCard); `email:ADDR[,ADDR]` is
-an HTML mail with a plain-text alternative over SMTP, configured by environment variables:
+an HTML mail with a plain-text alternative over SMTP. Gmail and Outlook show no inline SVG, so
+the mail carries each chart as a PNG (rasterised offline by vl-convert) in a multipart/related
+part that the HTML shows with `<img src="cid:…">`. SMTP is configured by environment variables:
 
 | variable | meaning | default |
 |---|---|---|
@@ -94,25 +96,9 @@ def render_board(
     role: str | None = ...,  # type: ignore[assignment]
     as_of: date | None = None,
 ) -> Rendered:
-    """The board run now (see `run_board`) as HTML, text and Markdown."""
+    """The board run now (see `run_board`) as a self-contained HTML page, text and Markdown."""
     view = view_board(assistant, board, as_of, filters, period, role, lang)
     return _render_view(assistant, view, lang)
-
-
-def render_board_html(
-    assistant: Assistant,
-    board: Board,
-    *,
-    period: str | None = None,
-    filters: Iterable[Filter | dict[str, Any]] | None = None,
-    lang: str = "zh",
-    role: str | None = ...,  # type: ignore[assignment]
-    as_of: date | None = None,
-) -> str:
-    """The board as one self-contained HTML page: tiles, inline SVG charts, alerts."""
-    return render_board(
-        assistant, board, period=period, filters=filters, lang=lang, role=role, as_of=as_of
-    ).html
 
 
 def render_summary(
@@ -177,8 +163,8 @@ def _svg(spec: dict | None) -> str:
     spec = dict(spec)
     if spec.get("width") == "container":
         spec["width"] = 640
-    try:
-        return vl_convert.vegalite_to_svg(spec)
+    try:  # no allowed base URL: a spec naming remote data fails here instead of fetching it
+        return vl_convert.vegalite_to_svg(spec, allowed_base_urls=[])
     except Exception:  # a chart must never stop the report
         return ""
 
@@ -567,6 +553,10 @@ def _post(url: str, body: bytes, timeout: float) -> str:
 
 
 def _email(subject: str, html: str, text: str, sender: str, to: list[str]) -> EmailMessage:
+    """multipart/alternative [text/plain, multipart/related [text/html, image/png…]].
+
+    The charts of `html` travel as PNG parts its `<img src="cid:…">` point at (see
+    `inline_images`); a mail without charts is plain multipart/alternative."""
     message = EmailMessage()
     message["Subject"] = subject
     message["From"] = sender
@@ -574,8 +564,61 @@ def _email(subject: str, html: str, text: str, sender: str, to: list[str]) -> Em
     message["Date"] = formatdate(localtime=True)
     message["Message-ID"] = make_msgid(domain="cockpit.local")
     message.set_content(text)
-    message.add_alternative(html, subtype="html")
+    body, images = inline_images(html)
+    message.add_alternative(body, subtype="html")
+    html_part = message.get_payload()[1]
+    for number, (cid, png) in enumerate(images, 1):
+        html_part.add_related(
+            png, "image", "png", cid=f"<{cid}>", disposition="inline", filename=f"chart{number}.png"
+        )
     return message
+
+
+# One inline picture: vl-convert and `sparkline_svg` never nest an <svg> inside another.
+SVG = re.compile(r"<svg\b.*?</svg>", re.DOTALL | re.IGNORECASE)
+SIZE = re.compile(r"""(?<![\w-])(width|height)=["']([\d.]+)["']""")  # not stroke-width
+# A link out of the SVG (href="https://…", url(logo.png)); not url(#clip1) nor a data: URI.
+EXTERNAL = re.compile(r"""(?:href\s*=\s*|url\(\s*)["']?(?![\s"'#]|data:)""", re.IGNORECASE)
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+PNG_SCALE = 2.0  # sharp on high-density screens; a demo board or summary mail is 0.5-0.7 MB
+
+
+def inline_images(html: str, scale: float = PNG_SCALE) -> tuple[str, list[tuple[str, bytes]]]:
+    """`html` with every inline <svg> replaced by an `<img src="cid:…">` of its PNG, and the
+    (Content-ID, PNG) pairs to attach; a picture repeated in the page is attached once.
+
+    The image keeps the SVG's size in CSS pixels and is drawn at `scale` times it. A picture
+    that cannot be drawn offline is left out: the tiles, tables and text still go out."""
+    drawn: dict[str, tuple[str, bytes] | None] = {}
+
+    def to_img(match: re.Match[str]) -> str:
+        svg = match.group(0)
+        if svg not in drawn:
+            png = _png(svg, scale)
+            drawn[svg] = None if png is None else (make_msgid(domain="cockpit.local")[1:-1], png)
+        image = drawn[svg]
+        if image is None:
+            return ""
+        size = "".join(f" {k}='{v}'" for k, v in SIZE.findall(svg[: svg.find(">")]))
+        return f"<img src='cid:{image[0]}'{size} alt='' style='max-width:100%;height:auto'>"
+
+    body = SVG.sub(to_img, html)
+    return body, [image for image in drawn.values() if image is not None]
+
+
+def _png(svg: str, scale: float) -> bytes | None:
+    """`svg` rasterised by vl-convert (the renderer of its PNG export, with local fonts), or
+    None. A linked image or file is refused first: vl-convert would fetch it, and a push must
+    neither wait on a remote server nor mail a local file."""
+    if EXTERNAL.search(svg):
+        return None
+    try:
+        import vl_convert
+
+        png = vl_convert.svg_to_png(svg, scale=scale)
+    except Exception:  # a chart must never stop the push
+        return None
+    return png if png.startswith(PNG_SIGNATURE) else None
 
 
 def _send_mail(settings: SmtpSettings, message: EmailMessage, timeout: float) -> str:
@@ -678,11 +721,11 @@ __all__ = [
     "Rendered",
     "SmtpSettings",
     "deliver",
+    "inline_images",
     "parse_target",
     "payload",
     "push",
     "render_board",
-    "render_board_html",
     "render_summary",
     "sparkline_svg",
 ]

@@ -1,13 +1,17 @@
 """报表推送 against real local servers: an SMTP server (aiosmtpd) and an HTTP server on
-127.0.0.1, checking what arrived; and the failure path (retries with backoff, then PushError)."""
+127.0.0.1, checking what arrived (mailed charts as inline PNG parts); and the failure path
+(retries with backoff, then PushError)."""
 
 from __future__ import annotations
 
 import email
 import json
+import re
 import socket
+import struct
 import threading
 import time
+from datetime import date
 from email import policy
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -29,6 +33,7 @@ from assistant.push import (
 from assistant.settings import Settings
 
 controller_module = pytest.importorskip("aiosmtpd.controller")
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 def free_port() -> int:
@@ -64,6 +69,24 @@ class Inbox:
 
     def messages(self):
         return [email.message_from_bytes(e.content, policy=policy.default) for e in self.envelopes]
+
+
+def mailed_charts(message) -> tuple[str, dict[str, bytes]]:
+    """The HTML of a received mail and its PNGs by Content-ID, checking the shape Gmail and
+    Outlook display: alternative [plain, related [html, png…]], each cid: with its part."""
+    assert message.get_content_type() == "multipart/alternative"
+    assert message.get_body(("plain",)).get_content().strip()
+    related = message.get_body(("related",))
+    assert related is not None and related.get_content_type() == "multipart/related"
+    html_part, *images = related.iter_parts()
+    assert html_part.get_content_type() == "text/html"
+    assert images and {p.get_content_type() for p in images} == {"image/png"}
+    pngs = {p["Content-ID"].strip("<>"): p.get_content() for p in images}
+    html = html_part.get_content()
+    assert set(re.findall(r"src=['\"]cid:([^'\"]+)", html)) == set(pngs)  # none missing or unused
+    assert all(png.startswith(PNG_SIGNATURE) for png in pngs.values())
+    assert "<svg" not in html.lower()
+    return html, pngs
 
 
 @pytest.fixture
@@ -136,12 +159,16 @@ def test_a_board_is_mailed_as_html_with_charts_and_a_text_alternative(
     (envelope,) = inbox.envelopes
     assert envelope.mail_from == "cockpit@example.com"
     assert envelope.rcpt_tos == ["ceo@example.com", "cfo@example.com"]
+    assert len(envelope.content) < 1_000_000  # PNGs at twice the size shown, no more
     (message,) = inbox.messages()
     assert message["Subject"] == "管理驾驶舱 · Management cockpit · 2025-12-31"
     assert message["To"] == "ceo@example.com, cfo@example.com"
-    html = message.get_body(("html",)).get_content()
+    html, pngs = mailed_charts(message)
     text = message.get_body(("plain",)).get_content()
-    assert html.count("<svg") >= 3  # sparklines and the two pinned charts
+    assert len(pngs) >= 3  # sparklines and the two pinned charts
+    for cid, width in re.findall(r"src='cid:([^']+)' width='([\d.]+)'", html):
+        (drawn,) = struct.unpack(">I", pngs[cid][16:20])  # IHDR: the PNG's width in pixels
+        assert abs(drawn - 2 * float(width)) <= 1
     assert "营业收入" in html and "6.86亿" in html
     assert "营业收入 6.86亿" in text and "同比" in text
 
@@ -153,8 +180,8 @@ def test_the_executive_summary_is_mailed_for_a_period(assistant, smtp_server):
     assert result.attempts == 1
     (message,) = inbox.messages()
     assert message["Subject"].startswith("经营简报 · 2025-12")
-    html = message.get_body(("html",)).get_content()
-    assert "<svg" in html and "经营简报" in html
+    html, pngs = mailed_charts(message)
+    assert len(pngs) == 3 and "经营简报" in html  # trend, expenses vs budget, regions
     assert "营业收入" in message.get_body(("plain",)).get_content()
 
 
@@ -197,8 +224,34 @@ def test_three_pinned_answers_are_pushed_with_fresh_numbers(
     inbox, port = smtp_server
     smtp = SmtpSettings(host="127.0.0.1", port=port)
     push(assistant, "morning", "email:boss@example.com", store=store, smtp=smtp)
-    html = inbox.messages()[0].get_body(("html",)).get_content()
-    assert revenue in html and margin in html and html.count("<svg") >= 3
+    html, pngs = mailed_charts(inbox.messages()[0])
+    assert revenue in html and margin in html and len(pngs) >= 3
+
+
+def test_a_chart_that_cannot_be_drawn_offline_is_left_out_of_the_mail(smtp_server):
+    inbox, port = smtp_server
+    smtp = SmtpSettings(host="127.0.0.1", port=port)
+    good = sparkline_svg([(date(2025, m, 1), float(m % 4)) for m in range(1, 13)])
+    broken = "<svg xmlns='http://www.w3.org/2000/svg'><path d='M0'</svg>"  # not XML
+    # Nothing listens there: were the link followed, a PNG without the picture would come back.
+    linked = (
+        "<svg xmlns='http://www.w3.org/2000/svg' width='20' height='20'><image "
+        f"href='http://127.0.0.1:{free_port()}/logo.png' width='20' height='20'/></svg>"
+    )
+    table = "<table><tr><td>营业收入</td><td>6.86亿</td></tr></table>"
+    page = f"<html><body>{table}{good}{broken}{linked}{good}</body></html>"
+    deliver(page, "营业收入 6.86亿", "email:a@example.com", smtp=smtp, base_delay=0)
+    html, pngs = mailed_charts(inbox.messages()[0])
+    assert len(pngs) == 1 and html.count("cid:") == 2  # the repeated sparkline, attached once
+    assert table in html
+
+    only_broken = f"<html><body>{table}{broken}</body></html>"
+    deliver(only_broken, "营业收入 6.86亿", "email:a@example.com", smtp=smtp, base_delay=0)
+    message = inbox.messages()[1]
+    assert message.get_body(("related",)) is None  # no pictures: plain alternative
+    html = message.get_body(("html",)).get_content()
+    assert table in html and "<svg" not in html
+    assert message.get_body(("plain",)).get_content().strip() == "营业收入 6.86亿"
 
 
 def test_smtp_settings_come_from_the_environment():
@@ -379,8 +432,6 @@ def test_targets_are_parsed():
 
 
 def test_a_sparkline_is_a_small_inline_svg():
-    from datetime import date
-
     points = [(date(2025, m, 1), float(m % 5) if m != 6 else None) for m in range(1, 13)]
     svg = sparkline_svg(points)
     assert svg.startswith("<svg") and svg.count("<polyline") == 2  # a gap splits the line
