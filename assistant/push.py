@@ -63,6 +63,7 @@ from assistant.board import (
     view_board,
 )
 from assistant.formatting import format_value
+from assistant.insights.report import chart_svg
 from assistant.present import describe_range
 from semantic_layer.query import Filter
 
@@ -152,21 +153,6 @@ def _signed(change: float, points: bool, lang: str) -> str:
     if points:
         return f"{change * 100:+.1f}{'个百分点' if lang == 'zh' else ' pp'}"
     return f"{change * 100:+.1f}%"
-
-
-def _svg(spec: dict | None) -> str:
-    """A Vega-Lite spec drawn to SVG offline; no chart rather than a failed report."""
-    if not spec:
-        return ""
-    import vl_convert
-
-    spec = dict(spec)
-    if spec.get("width") == "container":
-        spec["width"] = 640
-    try:  # no allowed base URL: a spec naming remote data fails here instead of fetching it
-        return vl_convert.vegalite_to_svg(spec, allowed_base_urls=[])
-    except Exception:  # a chart must never stop the report
-        return ""
 
 
 def sparkline_svg(
@@ -294,7 +280,7 @@ def _render_view(assistant: Assistant, view: BoardView, lang: str) -> Rendered:
         if tile.status != "ok":
             parts.append(f"<p class='note'>{esc(tile.message)}</p>")
             continue
-        svg = _svg(tile.chart)
+        svg = chart_svg(tile.chart)
         parts.append(svg or f"<p class='note'>{esc(tile.answer.narrative)}</p>")
         if view.filters and tile.unfiltered:
             parts.append(f"<p class='note'>{'不受筛选影响' if zh else 'not filtered'}</p>")

@@ -35,12 +35,19 @@ def period_range(text: str | None, as_of: date) -> TimeRange:
     return found[0].range
 
 
-def _svg(spec: dict | None) -> str:
+def chart_svg(spec: dict | None) -> str:
+    """A Vega-Lite spec drawn to SVG offline; no chart rather than a failed report."""
     if not spec:
         return ""
     import vl_convert
 
-    return vl_convert.vegalite_to_svg(spec)
+    spec = dict(spec)
+    if spec.get("width") == "container":
+        spec["width"] = 640
+    try:  # no allowed base URL: a spec naming remote data fails here instead of fetching it
+        return vl_convert.vegalite_to_svg(spec, allowed_base_urls=[])
+    except Exception:  # a chart must never stop the report
+        return ""
 
 
 def _charts(assistant: Assistant, summary: Summary, lang: str) -> list[tuple[str, str]]:
@@ -83,7 +90,7 @@ def _charts(assistant: Assistant, summary: Summary, lang: str) -> list[tuple[str
             continue
         answer = assistant.run(query, title, lang, plain=True)
         if answer.status == "ok" and answer.chart:
-            out.append((title, _svg(answer.chart)))
+            out.append((title, chart_svg(answer.chart)))
     return out
 
 
