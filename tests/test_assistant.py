@@ -107,6 +107,20 @@ def test_net_next_to_two_metrics_is_their_difference(assistant, demo_db, questio
     assert row["net_cash_flow"] == signed
 
 
+@pytest.mark.parametrize(
+    ("question", "words"),
+    [
+        ("2025年春节期间的收入", "春节"),
+        ("中秋节那个月的销售额", "中秋"),
+        ("revenue during Chinese New Year 2025", "lunar calendar"),
+    ],
+)
+def test_holidays_with_moving_dates_ask_for_dates_never_guess(assistant, question, words):
+    answer = assistant.ask(question)
+    assert answer.status == "clarify" and not answer.rows
+    assert words in answer.message
+
+
 def test_breakdown_trend_rank_share(assistant):
     by_region = assistant.ask("2025年各区域的毛利率")
     assert [c.name for c in by_region.columns] == ["region", "gross_margin"]

@@ -32,6 +32,11 @@ from semantic_layer.query import (
 # The executive summary's KPI pack, when "经营概况" names no metric.
 SUMMARY_METRICS = KPIS
 EPOCH = date(1900, 1, 1)
+# Festivals on the lunar calendar: recognised, but their dates move every year.
+LUNAR = re.compile(
+    r"春节|过年|除夕|元宵|清明|端午|七夕|中秋|重阳|腊八|chinese|lunar|spring festival|mid-autumn"
+    r"|dragon boat|lantern festival"
+)
 # "drop table orders;", "select * from x", "1; delete from y --": commands, not questions.
 SQL_LIKE = re.compile(
     r"(?i)\b(?:drop|delete|truncate|insert|update|alter|create|grant|attach|copy|pragma|install)"
@@ -297,6 +302,17 @@ class _Resolver:
         return None
 
     def _unknown_words(self) -> Understanding:
+        lunar = next((w for w in self.p.unknown if LUNAR.search(w)), None)
+        if lunar is not None:
+            # A real period, but its dates move every year: ask, never guess.
+            return self.clarify(
+                f"「{lunar}」的公历日期每年不同，无法确定准确的时间范围。"
+                "请直接给出日期或月份，例如「2025年1月28日到2月4日」或「2025年1月」。",
+                "This holiday falls on different dates every year (lunar calendar or solar "
+                "terms), so it names no exact period. Please give the dates or the month, "
+                "e.g. '2025-01-28 to 2025-02-04' or 'January 2025'.",
+                [],
+            )
         words = "、".join(f"「{w}」" for w in self.p.unknown)
         words_en = ", ".join(f"'{w}'" for w in self.p.unknown)
         metric = self.p.metrics[0] if self.p.metrics else "revenue"
