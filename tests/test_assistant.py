@@ -121,6 +121,23 @@ def test_holidays_with_moving_dates_ask_for_dates_never_guess(assistant, questio
     assert words in answer.message
 
 
+@pytest.mark.parametrize(
+    ("question", "metrics"),
+    [
+        ("2024年的GM和GM%", ["gross_profit", "gross_margin"]),
+        ("GM% and GM for 2024", ["gross_margin", "gross_profit"]),
+        ("2024年GM%", ["gross_margin"]),
+    ],
+)
+def test_a_rate_named_with_and_without_percent_means_its_amount_too(assistant, question, metrics):
+    answer = assistant.ask(question)
+    assert answer.query.metrics == metrics
+    row = dict(zip(answer.names, answer.rows[0], strict=True))
+    if "gross_profit" in row:
+        revenue = assistant.ask("2024年营业收入").value()
+        assert float(row["gross_margin"]) == pytest.approx(float(row["gross_profit"] / revenue))
+
+
 def test_breakdown_trend_rank_share(assistant):
     by_region = assistant.ask("2025年各区域的毛利率")
     assert [c.name for c in by_region.columns] == ["region", "gross_margin"]

@@ -137,6 +137,8 @@ class Lexicon:
         self.values: dict[str, list[str]] = {}  # dimension → its values (for suggestions)
         # (a, b) → the metric defined as a − b: "cash in, cash out and net" names it as "net".
         self.difference_of: dict[tuple[str, str], str] = {}
+        # percent metric → the amount it is a ratio of: "GM和GM%" names both.
+        self.amount_of: dict[str, str] = {}
         self.max_length = 1
 
     def add(self, surface: str, entry: Entry) -> None:
@@ -155,6 +157,7 @@ class Lexicon:
         lexicon = cls()
         lexicon.metric_names = set(model.metric_map)
         lexicon.difference_of = _differences(model)
+        lexicon.amount_of = _amounts(model)
         for metric in model.metrics:
             entry = Entry("metric", metric.name)
             words = [metric.name, metric.name.replace("_", " "), metric.label.zh, metric.label.en]
@@ -435,4 +438,24 @@ def _differences(model: SemanticModel) -> dict[tuple[str, str], str]:
             and node.expression.name in model.metric_map
         ):
             found[(node.this.name, node.expression.name)] = metric.name
+    return found
+
+
+def _amounts(model: SemanticModel) -> dict[str, str]:
+    """Percent metrics defined as one metric over another, mapped to that numerator."""
+    from sqlglot import exp
+
+    from semantic_layer.expressions import parse_expr
+
+    found: dict[str, str] = {}
+    for metric in model.metrics:
+        if metric.kind.value != "derived" or not metric.expr or metric.unit != "percent":
+            continue
+        node = parse_expr(metric.expr)
+        if (
+            isinstance(node, exp.Div)
+            and isinstance(node.this, exp.Column)
+            and node.this.name in model.metric_map
+        ):
+            found[metric.name] = node.this.name
     return found

@@ -423,6 +423,17 @@ def _read_lexicon(t: _Text, p: Parse, lexicon: Lexicon) -> None:
         before = matches[index - 1] if index else None
         if _narrowed(match, before, t.text):
             continue
+        entry = match.entries[0]
+        if entry.kind == "metric" and entry.name in p.metrics and entry.name in lexicon.amount_of:
+            # "GM和GM%": the same rate named twice, once without "%", means its amount too.
+            first = next((m for m in matches[:index] if m.entries[0].name == entry.name), None)
+            if first is not None and ("%" in first.text) != ("%" in match.text):
+                amount = lexicon.amount_of[entry.name]
+                plain = first if "%" not in first.text else match
+                if amount not in p.metrics:
+                    at = p.metrics.index(entry.name) + (plain is match)
+                    p.metrics.insert(at, amount)
+                continue
         _use(match, p, t)
         if match.entries[0].kind == "value":
             _more_values(t, p, lexicon, match)
