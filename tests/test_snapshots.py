@@ -161,3 +161,31 @@ def test_comparisons_share_one_scan_only_when_periods_line_up(model, engine, fie
         earlier = add_months(row[key], -months)
         assert row["revenue"] == totals[(row[key], *(row[k] for k in others))]
         assert row["revenue__compare"] == totals.get((earlier, *(row[k] for k in others)))
+
+
+@pytest.mark.parametrize("metric", ["gross_margin", "collection_rate", "avg_order_value", "dso"])
+def test_derived_metrics_over_shared_scans_match_their_plain_monthly_values(model, engine, metric):
+    """Several fact groups (collection rate: receipts ÷ invoices), some shared, some not (DSO
+    mixes a balance): each month's comparison value is the plain value a month earlier."""
+    year = {"start": "2025-01-01", "end": "2026-01-01"}
+    asked = query(
+        metrics=[metric], dimensions=["metric_time:month"], time_range=year, compare="mom"
+    )
+    compiled = compile_query(model, asked, snapshots=engine.snapshots)
+    plain = query(
+        metrics=[metric],
+        dimensions=["metric_time:month"],
+        time_range={"start": "2024-12-01", "end": "2026-01-01"},
+    )
+    values = {
+        row["metric_time__month"]: row[metric]
+        for row in engine.execute(
+            compile_query(model, plain, snapshots=engine.snapshots).ast
+        ).records()
+    }
+    rows = engine.execute(compiled.ast).records()
+    assert len(rows) == 12
+    for row in rows:
+        month = row["metric_time__month"]
+        assert row[metric] == values[month]
+        assert row[f"{metric}__compare"] == values[add_months(month, -1)]
