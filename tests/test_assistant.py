@@ -138,6 +138,15 @@ def test_a_rate_named_with_and_without_percent_means_its_amount_too(assistant, q
         assert float(row["gross_margin"]) == pytest.approx(float(row["gross_profit"] / revenue))
 
 
+def test_an_unknown_word_beside_a_known_value_suggests_metrics_of_that_value(assistant):
+    answer = assistant.ask("成都仓还有多少件货")
+    assert answer.status == "clarify" and "件货" in answer.message
+    texts = [s.text for s in answer.suggestions]
+    assert texts and all(t.startswith("成都仓的库存") for t in texts)
+    for text in texts:
+        assert assistant.ask(text).status == "ok"
+
+
 def test_breakdown_trend_rank_share(assistant):
     by_region = assistant.ask("2025年各区域的毛利率")
     assert [c.name for c in by_region.columns] == ["region", "gross_margin"]

@@ -323,7 +323,17 @@ class _Resolver:
                 if dim in self.model.dimension_map and self.ctx.catalog.reaches(metric, dim):
                     suggestions.append(self.example(metric, dim))
                     break
-        else:
+        elif self.p.values or self.p.dimensions:
+            # "成都仓还有多少件货": the part understood (成都仓) says which metrics fit.
+            dims = [*self.p.dimensions, *self.p.values]
+            value = next((v[0] for v in self.p.values.values()), None)
+            dim = self.p.dimensions[0] if self.p.dimensions else None
+            suggestions += [
+                self.example(m.name, dim, value)
+                for m in self.model.metrics
+                if all(self.ctx.catalog.reaches(m.name, d) for d in dims)
+            ][:3]
+        if not suggestions:
             suggestions += [
                 self.example(m) for m in ("revenue", "gross_margin") if m in self.model.metric_map
             ]
