@@ -602,11 +602,14 @@ def _import(kind: str, path: Path, out: Path | None, as_json: bool, lang: str | 
     else:
         out.write_text(text, encoding="utf-8")
     summary = (
-        json.dumps(report.to_dict(), ensure_ascii=False, indent=2) if as_json else report.text()
+        json.dumps(report.to_dict(), ensure_ascii=False, indent=2)
+        if as_json
+        else report.text(settings.lang)
     )
     typer.echo(summary, err=out is None)
     if out is not None:
-        typer.echo(f"→ {out}; next: cockpit check {out} --db YOUR.duckdb")
+        step = "下一步" if settings.lang == "zh" else "next"
+        typer.echo(f"→ {out}; {step}: cockpit check {out} --db YOUR.duckdb")
 
 
 @importer.command("dbt")

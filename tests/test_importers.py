@@ -7,6 +7,7 @@ database, and answer questions with the numbers a hand-written query gives.
 
 from __future__ import annotations
 
+import re
 import textwrap
 from datetime import date
 from pathlib import Path
@@ -538,41 +539,44 @@ def test_cube_model_imports_and_answers(cube_model, shop_db, tmp_path):
     assert answer.value() == pytest.approx((42.5 + 53.0 + 20.0) / 5)
 
 
+DBT_MEASURE_KINDS = {
+    "models/balances.yml": """
+        semantic_models:
+          - name: balances
+            model: ref('account_balances')
+            defaults: {agg_time_dimension: snapshot_date}
+            entities:
+              - {name: account, type: primary, expr: account_id}
+              - {name: owner, type: natural, expr: owner_id}
+            dimensions:
+              - name: snapshot_date
+                type: time
+                type_params: {time_granularity: month}
+              - {name: is_active, type: categorical}
+            measures:
+              - name: closing_balance
+                agg: sum
+                expr: balance
+                non_additive_dimension: {name: snapshot_date, window_choice: max}
+              - name: opening_balance
+                agg: sum
+                expr: balance
+                non_additive_dimension: {name: snapshot_date}
+              - {name: active_accounts, agg: sum_boolean, expr: is_active}
+              - name: p90_balance
+                agg: percentile
+                expr: balance
+                agg_params: {percentile: 0.9}
+              - just a string
+    """,
+    "models/broken.yml": "semantic_models: [ {name: x\n",
+}
+
+
 def test_dbt_measure_kinds_map_or_say_why(tmp_path):
     write(
         tmp_path / "p",
-        {
-            "models/balances.yml": """
-                semantic_models:
-                  - name: balances
-                    model: ref('account_balances')
-                    defaults: {agg_time_dimension: snapshot_date}
-                    entities:
-                      - {name: account, type: primary, expr: account_id}
-                      - {name: owner, type: natural, expr: owner_id}
-                    dimensions:
-                      - name: snapshot_date
-                        type: time
-                        type_params: {time_granularity: month}
-                      - {name: is_active, type: categorical}
-                    measures:
-                      - name: closing_balance
-                        agg: sum
-                        expr: balance
-                        non_additive_dimension: {name: snapshot_date, window_choice: max}
-                      - name: opening_balance
-                        agg: sum
-                        expr: balance
-                        non_additive_dimension: {name: snapshot_date}
-                      - {name: active_accounts, agg: sum_boolean, expr: is_active}
-                      - name: p90_balance
-                        agg: percentile
-                        expr: balance
-                        agg_params: {percentile: 0.9}
-                      - just a string
-            """,
-            "models/broken.yml": "semantic_models: [ {name: x\n",
-        },
+        DBT_MEASURE_KINDS,
     )
     text, report = import_dbt(tmp_path / "p")
     out = tmp_path / "model.yaml"
@@ -594,25 +598,23 @@ def test_dbt_measure_kinds_map_or_say_why(tmp_path):
     assert report.to_dict()["unmapped"][0]["kind"] == "file"
 
 
+CUBE_LOOP = """
+    cubes:
+      - name: sales
+        sql_table: sales
+        dimensions:
+          - {name: sold_at, sql: sold_at, type: time}
+        measures:
+          - {name: a, type: number, sql: "{b} + 1"}
+          - {name: b, type: number, sql: "{a} + 1"}
+          - {name: amount, type: sum, sql: amount}
+"""
+
+
 def test_what_the_loader_still_rejects_is_reported_not_hidden(tmp_path):
-    write(
-        tmp_path,
-        {
-            "loop.yml": """
-                cubes:
-                  - name: sales
-                    sql_table: sales
-                    dimensions:
-                      - {name: sold_at, sql: sold_at, type: time}
-                    measures:
-                      - {name: a, type: number, sql: "{b} + 1"}
-                      - {name: b, type: number, sql: "{a} + 1"}
-                      - {name: amount, type: sum, sql: amount}
-            """
-        },
-    )
+    write(tmp_path, {"loop.yml": CUBE_LOOP})
     text, report = import_cube(tmp_path / "loop.yml")
-    assert not report.ok and any("cycle" in problem for problem in report.problems)
+    assert not report.ok and any("cycle" in problem.en for problem in report.problems)
     assert "problems to fix by hand" in text and "problems to fix by hand" in report.text()
 
 
@@ -631,3 +633,49 @@ def test_cli_import_writes_a_model_that_checks(dbt_project, cube_model, shop_db,
         assert checked.exit_code == 0, checked.output
     as_json = runner.invoke(app, ["import", "dbt", str(dbt_project), "--json"])
     assert as_json.exit_code == 0 and '"unmapped"' in as_json.output
+
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def test_the_report_reads_in_chinese(dbt_project, cube_model, tmp_path):
+    write(tmp_path / "loop", {"loop.yml": CUBE_LOOP})
+    write(tmp_path / "kinds", DBT_MEASURE_KINDS)
+    reports = [
+        import_dbt(dbt_project)[1],
+        import_dbt(tmp_path / "kinds")[1],
+        import_cube(cube_model)[1],
+        import_cube(tmp_path / "loop" / "loop.yml")[1],
+    ]
+    for report in reports:
+        items = [*report.mapped, *report.unmapped]
+        # Every reason and note, and every "what it became", has a Chinese text of its own.
+        for item in items:
+            for phrase in (item.why, item.became):
+                if phrase:
+                    assert CJK.search(phrase.zh) and phrase.zh != phrase.en, (item, phrase)
+        assert all(CJK.search(problem.zh) for problem in report.problems)
+        zh = report.text("zh")
+        assert zh.startswith("已导入") and "Not mapped" not in zh and "Mapped:" not in zh
+        assert ("未映射：" in zh) == bool(report.unmapped)
+        for item in report.unmapped:
+            assert item.why.zh in zh and item.why.en not in zh
+        # English stays as it was, and the JSON carries both.
+        assert report.text() == report.text("en") and "已导入" not in report.text()
+        data = report.to_dict()
+        assert [i.get("reason_zh") for i in data["unmapped"]] == [i.why.zh for i in report.unmapped]
+        assert data["problems_zh"] == [p.zh for p in report.problems]
+
+
+def test_cli_import_speaks_the_chosen_language(dbt_project):
+    from typer.testing import CliRunner
+
+    from assistant.cli import app
+
+    runner = CliRunner()
+    zh = runner.invoke(app, ["import", "dbt", str(dbt_project), "--lang", "zh"])
+    assert zh.exit_code == 0, zh.output
+    assert "未映射：" in zh.output and "Not mapped" not in zh.output
+    assert "Cockpit 没有窗口类指标" in zh.output  # cumulative_revenue's reason, in Chinese
+    en = runner.invoke(app, ["import", "dbt", str(dbt_project), "--lang", "en"])
+    assert en.exit_code == 0 and "Not mapped:" in en.output and "未映射" not in en.output

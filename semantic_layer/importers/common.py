@@ -11,7 +11,7 @@ import re
 import tempfile
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -30,21 +30,81 @@ HOLE = re.compile(r"__cockpit_ref_(\d+)__")
 
 
 @dataclass(frozen=True)
+class Phrase:
+    """A report phrase in English and Chinese.
+
+    Each reason is written once, where the importer decides it, in both languages, so the
+    report reads in the user's language without a second table of messages to keep in step.
+    Technical tokens (names, files, SQL) go into both texts unchanged.
+    """
+
+    en: str
+    zh: str
+
+    def get(self, lang: str) -> str:
+        """The text in `lang` ("zh" or "en")."""
+        return self.zh if lang == "zh" else self.en
+
+    def __bool__(self) -> bool:
+        return bool(self.en or self.zh)
+
+
+NOTHING = Phrase("", "")
+
+# Chinese names of the kinds of element a report lists; a kind not here is shown as it is.
+KIND_ZH = {
+    "file": "文件",
+    "semantic_model": "语义模型",
+    "semantic_models": "语义模型",
+    "cube": "cube",
+    "cubes": "cube",
+    "view": "视图",
+    "views": "视图",
+    "entity": "实体",
+    "entities": "实体",
+    "join": "关联",
+    "joins": "关联",
+    "dimension": "维度",
+    "dimensions": "维度",
+    "segment": "分段",
+    "measure": "度量",
+    "measures": "度量",
+    "metric": "指标",
+    "metrics": "指标",
+    "metric_input": "指标输入",
+    "pre_aggregation": "预聚合",
+}
+
+
+@dataclass(frozen=True)
 class ImportItem:
     """One element of the source model and what became of it in the Cockpit model."""
 
     kind: str  # semantic_model, entity, dimension, measure, metric, cube, join, view, ...
     name: str
-    target: str = ""  # what it became ("metric revenue"); empty when it was not mapped
-    reason: str = ""  # why it was not mapped, or a note on how it was
+    became: Phrase = NOTHING  # what it became ("metric revenue"); empty when it was not mapped
+    why: Phrase = NOTHING  # why it was not mapped, or a note on how it was
     file: str = ""
 
-    def describe(self) -> str:
+    @property
+    def target(self) -> str:
+        """What it became, in English."""
+        return self.became.en
+
+    @property
+    def reason(self) -> str:
+        """Why it was not mapped (or the note on how it was), in English."""
+        return self.why.en
+
+    def describe(self, lang: str = "en") -> str:
         """One line: `metric revenue → metric revenue (note)` or `metric x: reason`."""
-        head = f"{self.kind} {self.name}"
-        if self.target:
-            return f"{head} → {self.target}" + (f" ({self.reason})" if self.reason else "")
-        return f"{head}: {self.reason}"
+        zh = lang == "zh"
+        head = f"{KIND_ZH.get(self.kind, self.kind) if zh else self.kind} {self.name}"
+        why = self.why.get(lang)
+        if self.became:
+            note = (f"（{why}）" if zh else f" ({why})") if why else ""
+            return f"{head} → {self.became.get(lang)}{note}"
+        return f"{head}{'：' if zh else ': '}{why}"
 
 
 @dataclass(frozen=True)
@@ -56,7 +116,7 @@ class ImportReport:
     mapped: tuple[ImportItem, ...] = ()
     unmapped: tuple[ImportItem, ...] = ()
     # What the model loader still objects to in the written YAML (expected to be empty).
-    problems: tuple[str, ...] = ()
+    problems: tuple[Phrase, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -70,45 +130,65 @@ class ImportReport:
                 return item
         return None
 
-    def text(self) -> str:
-        """The report as lines a model author reads after an import."""
-        lines = [
-            f"Imported {self.source} model {self.path}: "
-            f"{len(self.mapped)} element(s) mapped, {len(self.unmapped)} not mapped."
-        ]
+    def text(self, lang: str = "en") -> str:
+        """The report as lines a model author reads after an import, in `lang`."""
+        zh = lang == "zh"
+        if zh:
+            lines = [
+                f"已导入 {self.source} 模型 {self.path}："
+                f"{len(self.mapped)} 个元素已映射，{len(self.unmapped)} 个未映射。"
+            ]
+        else:
+            lines = [
+                f"Imported {self.source} model {self.path}: "
+                f"{len(self.mapped)} element(s) mapped, {len(self.unmapped)} not mapped."
+            ]
         if self.problems:
-            lines.append("The model still has problems to fix by hand:")
-            lines += [f"  - {problem}" for problem in self.problems]
+            lines.append(
+                "模型仍有问题，需要手工修复："
+                if zh
+                else "The model still has problems to fix by hand:"
+            )
+            lines += [f"  - {problem.get(lang)}" for problem in self.problems]
         if self.unmapped:
-            lines.append("Not mapped:")
-            lines += [f"  - {item.describe()}" for item in self.unmapped]
+            lines.append("未映射：" if zh else "Not mapped:")
+            lines += [f"  - {item.describe(lang)}" for item in self.unmapped]
         if self.mapped:
-            lines.append("Mapped:")
-            lines += [f"  - {item.describe()}" for item in self.mapped]
+            lines.append("已映射：" if zh else "Mapped:")
+            lines += [f"  - {item.describe(lang)}" for item in self.mapped]
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form (for `cockpit import ... --json`)."""
+        """JSON-ready form (for `cockpit import ... --json`): the English texts, and the
+        Chinese ones beside them (`target_zh`, `reason_zh`, `problems_zh`)."""
 
-        def items(group: tuple[ImportItem, ...]) -> list[dict[str, str]]:
-            return [
-                {k: v for k, v in vars(item).items() if v} | {"kind": item.kind} for item in group
-            ]
+        def item(one: ImportItem) -> dict[str, str]:
+            fields = {
+                "kind": one.kind,
+                "name": one.name,
+                "target": one.became.en,
+                "target_zh": one.became.zh,
+                "reason": one.why.en,
+                "reason_zh": one.why.zh,
+                "file": one.file,
+            }
+            return {k: v for k, v in fields.items() if v or k == "kind"}
 
         return {
             "source": self.source,
             "path": self.path,
-            "mapped": items(self.mapped),
-            "unmapped": items(self.unmapped),
-            "problems": list(self.problems),
+            "mapped": [item(one) for one in self.mapped],
+            "unmapped": [item(one) for one in self.unmapped],
+            "problems": [problem.en for problem in self.problems],
+            "problems_zh": [problem.zh for problem in self.problems],
         }
 
 
 class Unmappable(Exception):
     """Raised inside an importer when one element cannot be mapped; it becomes a report line."""
 
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
+    def __init__(self, reason: Phrase) -> None:
+        super().__init__(reason.en)
         self.reason = reason
 
 
@@ -202,7 +282,9 @@ def named(
     reported as malformed."""
     items = node.get(key) or []
     if not isinstance(items, list):
-        draft.unmapped(key, owner or key, f"`{key}` is not a list", file)
+        draft.unmapped(
+            key, owner or key, Phrase(f"`{key}` is not a list", f"`{key}` 不是列表"), file
+        )
         return []
     good = []
     for index, item in enumerate(items):
@@ -210,10 +292,14 @@ def named(
             good.append(item)
         else:
             where = f"{owner}.{key}[{index}]" if owner else f"{key}[{index}]"
-            draft.unmapped(
-                key.rstrip("s"), where, "malformed: expected a mapping with a name", file
-            )
+            kind = "entity" if key == "entities" else key.rstrip("s")
+            draft.unmapped(kind, where, MALFORMED, file)
     return good
+
+
+MALFORMED = Phrase(
+    "malformed: expected a mapping with a name", "格式有误：应为带 name 的映射（mapping）"
+)
 
 
 def plain_column(text: str) -> str | None:
@@ -230,18 +316,23 @@ def sql_of(node: exp.Expression) -> str:
     return node.sql(dialect=MODEL_DIALECT)
 
 
-def _load_problems(text: str) -> tuple[str, ...]:
+def _load_problems(text: str) -> tuple[Phrase, ...]:
     """The errors `read_model` finds in the YAML an importer wrote (a safety net: the
     importers avoid every one they know of)."""
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "model.yaml"
         path.write_text(text, encoding="utf-8")
         _model, issues = read_model(path)
-    return tuple(
-        issue.message("en").replace(f"{path}:", "line ")
-        for issue in issues
-        if issue.severity == "error"
-    )
+    problems = []
+    for issue in issues:
+        if issue.severity != "error":
+            continue
+        bare = replace(issue, line=None)  # the temporary file's name means nothing to a reader
+        en, zh = bare.message("en"), bare.message("zh")
+        if issue.line:
+            en, zh = f"line {issue.line}: {en}", f"第 {issue.line} 行：{zh}"
+        problems.append(Phrase(en, zh))
+    return tuple(problems)
 
 
 # The order a report lists elements in: containers first, then what is inside them.
@@ -327,7 +418,12 @@ class ModelDraft:
     ) -> None:
         """Add a table (once per name); raises `Unmappable` for a name Cockpit cannot use."""
         if not re.match(IDENT, name):
-            raise Unmappable(f"table name {name!r} is not a plain identifier")
+            raise Unmappable(
+                Phrase(
+                    f"table name {name!r} is not a plain identifier",
+                    f"表名 {name!r} 不是普通标识符",
+                )
+            )
         if name in self.tables:
             return
         table: dict[str, Any] = {"name": name}
@@ -341,13 +437,16 @@ class ModelDraft:
             table["description"] = str(description).strip()
         self.tables[name] = table
 
-    def add_join(self, from_table: str, to: str, pairs: list[tuple[str, str]]) -> str | None:
+    def add_join(self, from_table: str, to: str, pairs: list[tuple[str, str]]) -> Phrase | None:
         """Add the many-to-one join; None if added, else why not (a duplicate, a self-join)."""
         if from_table == to:
-            return "a table cannot join to itself"
+            return Phrase("a table cannot join to itself", "表不能关联到自身")
         for join in self.joins:
             if (join["from"], join["to"]) == (from_table, to):
-                return f"the join {from_table} → {to} is already defined"
+                return Phrase(
+                    f"the join {from_table} → {to} is already defined",
+                    f"关联 {from_table} → {to} 已经定义过",
+                )
         on: Any = pairs[0][0] if len(pairs) == 1 and pairs[0][0] == pairs[0][1] else None
         if on is None:
             on = _FlowList(_FlowList(pair) for pair in pairs)
@@ -377,13 +476,15 @@ class ModelDraft:
         """Add a metric in the YAML shape (see `add_dimension`)."""
         self.metrics.append(_Entry(data, item, qualifier))
 
-    def mapped(self, kind: str, name: str, target: str, note: str = "", file: str = "") -> None:
+    def mapped(
+        self, kind: str, name: str, target: Phrase, note: Phrase = NOTHING, file: str = ""
+    ) -> None:
         """Record an element that became `target` (a table, a join, a primary key)."""
         self.mapped_items.append(ImportItem(kind, name, target, note, file))
 
-    def unmapped(self, kind: str, name: str, reason: str, file: str = "") -> None:
+    def unmapped(self, kind: str, name: str, reason: Phrase, file: str = "") -> None:
         """Record an element left out, and why."""
-        self.unmapped_items.append(ImportItem(kind, name, "", reason, file))
+        self.unmapped_items.append(ImportItem(kind, name, NOTHING, reason, file))
 
     @property
     def metric_names(self) -> set[str]:
@@ -400,7 +501,11 @@ class ModelDraft:
         for entry in dimensions:
             table = entry.data["table"]
             if facts and not any(self.reachable(fact, table) for fact in facts):
-                self._drop(entry, f"no metric's table reaches table {table} through joins")
+                reason = Phrase(
+                    f"no metric's table reaches table {table} through joins",
+                    f"没有哪个指标的表能通过关联到达表 {table}",
+                )
+                self._drop(entry, reason)
             else:
                 kept.append(entry)
         time = _Entry(
@@ -436,9 +541,9 @@ class ModelDraft:
         )
         return self._header(report) + body, report
 
-    def _drop(self, entry: _Entry, reason: str) -> None:
+    def _drop(self, entry: _Entry, reason: Phrase) -> None:
         item = entry.item
-        self.unmapped_items.append(ImportItem(item.kind, item.name, "", reason, item.file))
+        self.unmapped_items.append(ImportItem(item.kind, item.name, NOTHING, reason, item.file))
 
     def _parses(self, entry: _Entry, fields: tuple[str, ...]) -> bool:
         for name in fields:
@@ -449,7 +554,11 @@ class ModelDraft:
                 parse_expr(text)
             except ParseError as err:
                 detail = str(err).splitlines()[0]
-                self._drop(entry, f"its {name} {text!r} is not SQL Cockpit can read ({detail})")
+                reason = Phrase(
+                    f"its {name} {text!r} is not SQL Cockpit can read ({detail})",
+                    f"它的 {name} {text!r} 不是 Cockpit 能读懂的 SQL（{detail}）",
+                )
+                self._drop(entry, reason)
                 return False
         return True
 
@@ -465,7 +574,12 @@ class ModelDraft:
                 missing = sorted(refs - names - {PERIOD_DAYS})
                 if missing:
                     orphan = entry
-                    self._drop(entry, f"it uses {', '.join(missing)}, which could not be mapped")
+                    uses = ", ".join(missing)
+                    reason = Phrase(
+                        f"it uses {uses}, which could not be mapped",
+                        f"它用到的 {uses} 未能映射",
+                    )
+                    self._drop(entry, reason)
                     break
             if orphan is None:
                 return metrics
@@ -527,5 +641,37 @@ class ModelDraft:
         lines += [f"#   - {item.describe()}" for item in report.unmapped]
         if report.problems:
             lines.append("# The model still has problems to fix by hand:")
-            lines += [f"#   - {problem}" for problem in report.problems]
+            lines += [f"#   - {problem.en}" for problem in report.problems]
         return "\n".join(lines) + "\n"
+
+
+# --- what an element became (shared by both importers) ------------------------------------
+METRIC_KINDS_ZH = {"simple": "简单指标", "derived": "派生指标", "helper": "辅助指标", "": "指标"}
+
+
+def as_table(table: str) -> Phrase:
+    """`table orders` / `表 orders`."""
+    return Phrase(f"table {table}", f"表 {table}")
+
+
+def as_primary_key(table: str) -> Phrase:
+    """`primary key of orders` / `orders 的主键`."""
+    return Phrase(f"primary key of {table}", f"{table} 的主键")
+
+
+def as_join(from_table: str, to: str, keys: str = "") -> Phrase:
+    """`join orders → customers on customer_id = id`; `keys` left out when empty."""
+    return Phrase(
+        f"join {from_table} → {to}" + (f" on {keys}" if keys else ""),
+        f"关联 {from_table} → {to}" + (f"，按 {keys}" if keys else ""),
+    )
+
+
+def as_metric(name: str, kind: str = "") -> Phrase:
+    """`simple metric revenue` / `简单指标 revenue` (`kind`: simple, derived, helper or "")."""
+    return Phrase(f"{kind} metric {name}".strip(), f"{METRIC_KINDS_ZH[kind]} {name}")
+
+
+def as_dimension(name: str) -> Phrase:
+    """`dimension status` / `维度 status`."""
+    return Phrase(f"dimension {name}", f"维度 {name}")

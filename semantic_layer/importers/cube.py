@@ -39,11 +39,18 @@ from semantic_layer.errors import ModelError
 from semantic_layer.expressions import columns_of, parse_expr, qualify, tables_of
 from semantic_layer.importers.common import (
     HOLE,
+    NOTHING,
     SKIP_DIRS,
     ImportItem,
     ImportReport,
     ModelDraft,
+    Phrase,
     Unmappable,
+    as_dimension,
+    as_join,
+    as_metric,
+    as_primary_key,
+    as_table,
     assign_names,
     description_of,
     humanize,
@@ -118,11 +125,15 @@ def _table_of(cube: _Cube) -> str:
     if raw.get("sql_table"):
         text = str(raw["sql_table"]).strip()
         if "{" in text:
-            raise Unmappable(f"sql_table {text!r} is templated")
+            raise Unmappable(
+                Phrase(f"sql_table {text!r} is templated", f"sql_table {text!r} 用了模板")
+            )
         try:
             return exp.to_table(text, dialect="duckdb").name
         except SqlglotError:
-            raise Unmappable(f"sql_table {text!r} is not a table name") from None
+            raise Unmappable(
+                Phrase(f"sql_table {text!r} is not a table name", f"sql_table {text!r} 不是表名")
+            ) from None
     if raw.get("sql"):
         text = str(raw["sql"]).strip()
         try:
@@ -140,11 +151,19 @@ def _table_of(cube: _Cube) -> str:
         )
         if not trivial or "{" in text:
             raise Unmappable(
-                "its sql is a query, not a table: create a view for it in the database and "
-                "point sql_table at the view"
+                Phrase(
+                    "its sql is a query, not a table: create a view for it in the database and "
+                    "point sql_table at the view",
+                    "它的 sql 是查询而不是表：请在数据库里为它建一个视图，再让 sql_table 指向该视图",
+                )
             )
         return source.this.name
-    raise Unmappable("it has neither sql_table nor sql")
+    raise Unmappable(Phrase("it has neither sql_table nor sql", "它既没有 sql_table 也没有 sql"))
+
+
+SQL_CASE_LABELS = Phrase(
+    "case labels computed by SQL are not supported", "不支持由 SQL 计算的 case 标签"
+)
 
 
 class _CubeImporter:
@@ -171,14 +190,20 @@ class _CubeImporter:
         for path in self.files():
             file = str(path)
             if path.suffix == ".js":
-                draft.unmapped(
-                    "file", file, "JavaScript data models are not read; write the cubes in YAML"
+                reason = Phrase(
+                    "JavaScript data models are not read; write the cubes in YAML",
+                    "不读取 JavaScript 数据模型；请用 YAML 编写 cube",
                 )
+                draft.unmapped("file", file, reason)
                 continue
             try:
                 data = yaml.safe_load(path.read_text(encoding="utf-8"))
             except yaml.YAMLError as err:
-                reason = f"not valid YAML (Jinja templates are not run): {str(err).splitlines()[0]}"
+                detail = str(err).splitlines()[0]
+                reason = Phrase(
+                    f"not valid YAML (Jinja templates are not run): {detail}",
+                    f"不是有效的 YAML（不运行 Jinja 模板）：{detail}",
+                )
                 draft.unmapped("file", file, reason)
                 continue
             if not isinstance(data, dict):
@@ -188,8 +213,13 @@ class _CubeImporter:
                 draft.unmapped(
                     "view",
                     str(view.get("name", "?")),
-                    "views choose and rename members of cubes for their users; Cockpit offers "
-                    "every imported member directly (add synonyms for the view's names)",
+                    Phrase(
+                        "views choose and rename members of cubes for their users; Cockpit "
+                        "offers every imported member directly (add synonyms for the view's "
+                        "names)",
+                        "视图为用户挑选并重命名 cube 的成员；Cockpit 直接提供每个导入的成员"
+                        "（可为视图里的名称添加同义词）",
+                    ),
                     file,
                 )
         by_name = {str(raw.get("name")): (raw, file) for raw, file in raws}
@@ -214,7 +244,10 @@ class _CubeImporter:
             return raw
         parent = REF.sub(lambda m: m.group(1), str(parent)).strip()
         if parent not in by_name or parent in seen:
-            draft.unmapped("cube", str(raw.get("name")), f"it extends {parent}, which is not found")
+            reason = Phrase(
+                f"it extends {parent}, which is not found", f"它扩展（extends）的 {parent} 找不到"
+            )
+            draft.unmapped("cube", str(raw.get("name")), reason)
             return None
         base = self.extended(by_name[parent][0], by_name, draft, file, (*seen, parent))
         if base is None:
@@ -242,7 +275,12 @@ class _CubeImporter:
         try:
             node = parse_expr(text)
         except ParseError:
-            raise Unmappable(f"its sql {str(sql).strip()!r} is not SQL Cockpit can read") from None
+            raise Unmappable(
+                Phrase(
+                    f"its sql {str(sql).strip()!r} is not SQL Cockpit can read",
+                    f"它的 sql {str(sql).strip()!r} 不是 Cockpit 能读懂的 SQL",
+                )
+            ) from None
 
         def fill(n: exp.Expression) -> exp.Expression:
             if not isinstance(n, exp.Column):
@@ -265,7 +303,12 @@ class _CubeImporter:
             return cube
         if ref in self.cubes and self.cubes[ref].table:
             return self.cubes[ref]
-        raise Unmappable(f"{{{ref}}} is not a cube Cockpit could import")
+        raise Unmappable(
+            Phrase(
+                f"{{{ref}}} is not a cube Cockpit could import",
+                f"{{{ref}}} 不是 Cockpit 能导入的 cube",
+            )
+        )
 
     def member(
         self, ref: str, cube: _Cube, measures: bool, seen: tuple[str, ...]
@@ -276,20 +319,32 @@ class _CubeImporter:
         elif len(parts) == 2:
             owner, name = self.cube_ref(parts[0], cube), parts[1]
         else:
-            raise Unmappable(f"the reference {{{ref}}} is not supported")
+            raise Unmappable(
+                Phrase(f"the reference {{{ref}}} is not supported", f"不支持引用 {{{ref}}}")
+            )
         key = f"{owner.name}.{name}"
         if key in seen:
-            raise Unmappable(f"{{{ref}}} refers to itself")
+            raise Unmappable(Phrase(f"{{{ref}}} refers to itself", f"{{{ref}}} 引用了自身"))
         if name in owner.dimensions:
             raw = owner.dimensions[name]
             if "sql" not in raw:
-                raise Unmappable(f"the dimension {key} has no sql")
+                raise Unmappable(Phrase(f"the dimension {key} has no sql", f"维度 {key} 没有 sql"))
             return self.resolve(raw["sql"], owner, False, (*seen, key))
         if name in owner.measures:
             if not measures:
-                raise Unmappable(f"{{{ref}}} is a measure, which cannot be used here")
+                raise Unmappable(
+                    Phrase(
+                        f"{{{ref}}} is a measure, which cannot be used here",
+                        f"{{{ref}}} 是度量，不能用在这里",
+                    )
+                )
             return exp.column(self.names[(owner.name, name)])
-        raise Unmappable(f"{{{ref}}} is not a member of cube {owner.name}")
+        raise Unmappable(
+            Phrase(
+                f"{{{ref}}} is not a member of cube {owner.name}",
+                f"{{{ref}}} 不是 cube {owner.name} 的成员",
+            )
+        )
 
     # --- cubes → tables and joins ---------------------------------------------------------
     def tables(self, draft: ModelDraft) -> None:
@@ -303,19 +358,28 @@ class _CubeImporter:
                 )
             except Unmappable as err:
                 members = len(cube.dimensions) + len(cube.measures)
-                reason = f"{err.reason} (members not imported: {members})"
+                reason = Phrase(
+                    f"{err.reason.en} (members not imported: {members})",
+                    f"{err.reason.zh}（未导入的成员：{members} 个）",
+                )
                 draft.unmapped("cube", cube.name, reason, cube.file)
                 del self.cubes[cube.name]
                 continue
             cube.table = table
-            draft.mapped("cube", cube.name, f"table {table}", file=cube.file)
+            draft.mapped("cube", cube.name, as_table(table), file=cube.file)
             for kind, key in (("segments", "segment"), ("pre_aggregations", "pre_aggregation")):
                 for raw in _members(cube.raw, kind).values():
                     reason = {
-                        "segment": "segments (named filters) have no Cockpit equivalent; ask "
-                        "with a dimension filter instead",
-                        "pre_aggregation": "pre-aggregations are a Cube cache; Cockpit queries "
-                        "the tables directly",
+                        "segment": Phrase(
+                            "segments (named filters) have no Cockpit equivalent; ask "
+                            "with a dimension filter instead",
+                            "分段（命名的筛选条件）在 Cockpit 中没有对应；请改用维度筛选来问",
+                        ),
+                        "pre_aggregation": Phrase(
+                            "pre-aggregations are a Cube cache; Cockpit queries "
+                            "the tables directly",
+                            "预聚合是 Cube 的缓存；Cockpit 直接查询表",
+                        ),
                     }[key]
                     draft.unmapped(key, f"{cube.name}.{raw.get('name', '?')}", reason, cube.file)
 
@@ -331,26 +395,43 @@ class _CubeImporter:
                 problem = draft.add_join(from_table, to, pairs)
                 keys = ", ".join(f"{a} = {b}" for a, b in pairs)
                 draft.mapped(
-                    "join", label, f"join {from_table} → {to} on {keys}", problem or "", cube.file
+                    "join", label, as_join(from_table, to, keys), problem or NOTHING, cube.file
                 )
 
     def join(self, cube: _Cube, raw: dict[str, Any]) -> tuple[str, str, list[tuple[str, str]]]:
         target = self.cubes.get(str(raw.get("name")))
         if target is None:
-            raise Unmappable(f"the joined cube {raw.get('name')} was not imported")
+            raise Unmappable(
+                Phrase(
+                    f"the joined cube {raw.get('name')} was not imported",
+                    f"被关联的 cube {raw.get('name')} 没有导入",
+                )
+            )
         relationship = str(raw.get("relationship", "")).lower()
         if relationship not in MANY_TO_ONE | ONE_TO_MANY:
-            raise Unmappable(f"unknown relationship {relationship!r}")
+            raise Unmappable(
+                Phrase(f"unknown relationship {relationship!r}", f"未知的关系 {relationship!r}")
+            )
         node = self.resolve(raw.get("sql", ""), cube)
         conditions = list(node.flatten()) if isinstance(node, exp.And) else [node]
         pairs = []
         for condition in conditions:
             sides = (condition.this, condition.expression) if isinstance(condition, exp.EQ) else ()
             if not all(isinstance(s, exp.Column) for s in sides) or not sides:
-                raise Unmappable(f"the join sql {raw.get('sql')!r} is not column equalities")
+                raise Unmappable(
+                    Phrase(
+                        f"the join sql {raw.get('sql')!r} is not column equalities",
+                        f"关联 sql {raw.get('sql')!r} 不是列之间的等式",
+                    )
+                )
             by_table = {side.table: side.name for side in sides}
             if set(by_table) != {cube.table, target.table}:
-                raise Unmappable(f"the join sql {raw.get('sql')!r} does not compare the two cubes")
+                raise Unmappable(
+                    Phrase(
+                        f"the join sql {raw.get('sql')!r} does not compare the two cubes",
+                        f"关联 sql {raw.get('sql')!r} 比较的不是这两个 cube",
+                    )
+                )
             pairs.append((by_table[cube.table], by_table[target.table]))
         if relationship in ONE_TO_MANY:
             return target.table, cube.table, [(b, a) for a, b in pairs]
@@ -375,31 +456,46 @@ class _CubeImporter:
                     draft.unmapped("dimension", label, err.reason, cube.file)
                     continue
                 if data is None:
-                    draft.mapped("dimension", label, f"primary key of {cube.table}", file=cube.file)
+                    draft.mapped("dimension", label, as_primary_key(cube.table), file=cube.file)
                     continue
-                item_target = f"dimension {data['name']}"
+                item_target = as_dimension(data["name"])
                 draft.add_dimension(data, _item("dimension", label, item_target, cube), cube.label)
 
     def dimension(self, cube: _Cube, name: str, raw: dict[str, Any]) -> dict[str, Any] | None:
         if raw.get("primary_key") or raw.get("primaryKey"):
             return None
         if raw.get("public") is False or raw.get("shown") is False:
-            raise Unmappable("it is hidden in Cube (public: false)")
+            raise Unmappable(
+                Phrase(
+                    "it is hidden in Cube (public: false)", "它在 Cube 中是隐藏的（public: false）"
+                )
+            )
         if raw.get("sub_query") or raw.get("subQuery"):
             raise Unmappable(
-                "subquery dimensions (a measure of another cube) have no Cockpit equivalent"
+                Phrase(
+                    "subquery dimensions (a measure of another cube) have no Cockpit equivalent",
+                    "子查询维度（另一个 cube 的度量）在 Cockpit 中没有对应",
+                )
             )
         kind = str(raw.get("type", "string"))
         if kind not in DIMENSION_TYPES:
-            raise Unmappable(f"{kind} dimensions have no Cockpit equivalent")
+            raise Unmappable(
+                Phrase(
+                    f"{kind} dimensions have no Cockpit equivalent",
+                    f"{kind} 类型的维度在 Cockpit 中没有对应",
+                )
+            )
         if "case" in raw:
             node = self.case(cube, raw["case"])
         else:
             node = self.resolve(raw.get("sql", name), cube)
         if tables_of(node) - {cube.table}:
+            others = ", ".join(sorted(tables_of(node) - {cube.table}))
             raise Unmappable(
-                f"it reads {', '.join(sorted(tables_of(node) - {cube.table}))}; a Cockpit "
-                "dimension reads its own table only"
+                Phrase(
+                    f"it reads {others}; a Cockpit dimension reads its own table only",
+                    f"它读取了 {others}；Cockpit 的维度只读取自己的表",
+                )
             )
         data: dict[str, Any] = {
             "name": self.names[(cube.name, name)],
@@ -421,13 +517,13 @@ class _CubeImporter:
         for branch in case.get("when") or []:
             label = branch.get("label")
             if not isinstance(label, str):
-                raise Unmappable("case labels computed by SQL are not supported")
+                raise Unmappable(SQL_CASE_LABELS)
             ifs.append(
                 exp.If(this=self.resolve(branch["sql"], cube), true=exp.Literal.string(label))
             )
         default = (case.get("else") or {}).get("label")
         if default is not None and not isinstance(default, str):
-            raise Unmappable("case labels computed by SQL are not supported")
+            raise Unmappable(SQL_CASE_LABELS)
         otherwise = exp.Literal.string(default) if default is not None else None
         return exp.Case(ifs=ifs, default=otherwise)
 
@@ -452,8 +548,11 @@ class _CubeImporter:
                         continue
                     return _local(node, cube.table)
         raise Unmappable(
-            f"neither cube {cube.name} nor a cube it joins to has a time dimension; Cockpit "
-            "metrics need a date"
+            Phrase(
+                f"neither cube {cube.name} nor a cube it joins to has a time dimension; Cockpit "
+                "metrics need a date",
+                f"cube {cube.name} 和它关联到的 cube 都没有时间维度；Cockpit 的指标需要日期",
+            )
         )
 
     def measures(self, draft: ModelDraft) -> None:
@@ -466,15 +565,25 @@ class _CubeImporter:
                     draft.unmapped("measure", label, err.reason, cube.file)
                     continue
                 kind = "derived" if data.get("kind") == "derived" else "simple"
-                item = _item("measure", label, f"{kind} metric {data['name']}", cube, note)
+                item = _item("measure", label, as_metric(data["name"], kind), cube, note)
                 draft.add_metric(data, item, cube.label)
 
-    def measure(self, cube: _Cube, name: str, raw: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    def measure(self, cube: _Cube, name: str, raw: dict[str, Any]) -> tuple[dict[str, Any], Phrase]:
         kind = str(raw.get("type", ""))
         if raw.get("rolling_window") or raw.get("rollingWindow"):
-            raise Unmappable("a rolling window: Cockpit has no window metrics")
+            raise Unmappable(
+                Phrase(
+                    "a rolling window: Cockpit has no window metrics",
+                    "滚动窗口：Cockpit 没有窗口类指标",
+                )
+            )
         if kind in ("running_total", "runningTotal"):
-            raise Unmappable("a running total: Cockpit has no window metrics")
+            raise Unmappable(
+                Phrase(
+                    "a running total: Cockpit has no window metrics",
+                    "累计值（running total）：Cockpit 没有窗口类指标",
+                )
+            )
         metric_name = self.names[(cube.name, name)]
         data: dict[str, Any] = {
             "name": metric_name,
@@ -489,13 +598,13 @@ class _CubeImporter:
         fmt = str(raw.get("format", ""))
         if fmt == "percent":
             data["unit"], data["format"] = "percent", ".1%"
-        note = ""
+        note = NOTHING
         if kind == "number":
             node = self.resolve(raw.get("sql", ""), cube, measures=True)
             aggregates = list(node.find_all(exp.AggFunc))
             metrics = {c.name for c in columns_of(node) if not c.table}
             if not aggregates and not tables_of(node) and metrics:
-                return {**data, "kind": "derived", "expr": sql_of(node)}, ""
+                return {**data, "kind": "derived", "expr": sql_of(node)}, NOTHING
             if len(aggregates) == 1 and node is aggregates[0] and type(node) in SQL_AGGS:
                 agg, value = SQL_AGGS[type(node)], node.this
                 if isinstance(value, exp.Distinct) and agg == "count":
@@ -503,21 +612,33 @@ class _CubeImporter:
                 expr = "1" if isinstance(value, exp.Star) else _local(value, cube.table)
             else:
                 raise Unmappable(
-                    "a number measure mixing aggregates and columns; split it into measures "
-                    "and a number measure over them"
+                    Phrase(
+                        "a number measure mixing aggregates and columns; split it into measures "
+                        "and a number measure over them",
+                        "number 度量混用了聚合和列；请拆成几个度量，再用一个 number 度量组合它们",
+                    )
                 )
         elif kind in AGGS:
             agg = AGGS[kind]
             if "approx" in kind.lower():
-                note = "counted exactly (Cube approximates)"
+                note = Phrase(
+                    "counted exactly (Cube approximates)", "按精确值计数（Cube 用的是近似值）"
+                )
             if "sql" in raw:
                 expr = _local(self.resolve(raw["sql"], cube), cube.table)
             elif agg == "count":
                 expr = "1"
             else:
-                raise Unmappable(f"a {kind} measure without sql")
+                raise Unmappable(
+                    Phrase(f"a {kind} measure without sql", f"没有 sql 的 {kind} 度量")
+                )
         else:
-            raise Unmappable(f"{kind or 'untyped'} measures have no Cockpit equivalent")
+            raise Unmappable(
+                Phrase(
+                    f"{kind or 'untyped'} measures have no Cockpit equivalent",
+                    (f"{kind} 类型的度量" if kind else "无类型的度量") + "在 Cockpit 中没有对应",
+                )
+            )
         if agg in ("count", "count_distinct"):
             data.setdefault("unit", "count")
         data.update({"table": cube.table, "agg": agg, "expr": expr})
@@ -529,7 +650,12 @@ class _CubeImporter:
         data["time"] = self.time_of(cube)
         for table in tables_of(qualify(parse_expr(data["expr"]), cube.table)):
             if not self.draft.reachable(cube.table, table):
-                raise Unmappable(f"it reads {table}, which {cube.table} does not join to")
+                raise Unmappable(
+                    Phrase(
+                        f"it reads {table}, which {cube.table} does not join to",
+                        f"它读取了 {table}，但 {cube.table} 没有关联到它",
+                    )
+                )
         return data, note
 
     # --- the whole model ------------------------------------------------------------------
@@ -552,7 +678,7 @@ class _CubeImporter:
         return draft.render()
 
 
-def _item(kind: str, name: str, target: str, cube: _Cube, note: str = "") -> ImportItem:
+def _item(kind: str, name: str, target: Phrase, cube: _Cube, note: Phrase = NOTHING) -> ImportItem:
     return ImportItem(kind, name, target, note, cube.file)
 
 

@@ -42,11 +42,18 @@ from semantic_layer.errors import ModelError
 from semantic_layer.expressions import parse_expr, qualify
 from semantic_layer.importers.common import (
     HOLE,
+    NOTHING,
     SKIP_DIRS,
     ImportItem,
     ImportReport,
     ModelDraft,
+    Phrase,
     Unmappable,
+    as_dimension,
+    as_join,
+    as_metric,
+    as_primary_key,
+    as_table,
     assign_names,
     description_of,
     humanize,
@@ -118,7 +125,9 @@ class _Input:
         if isinstance(ref, str):
             return cls(ref)
         if not isinstance(ref, dict) or "name" not in ref:
-            raise Unmappable(f"cannot read the metric input {ref!r}")
+            raise Unmappable(
+                Phrase(f"cannot read the metric input {ref!r}", f"无法读取指标输入 {ref!r}")
+            )
         offset = ref.get("offset_window") or ref.get("offset_to_grain")
         return cls(ref["name"], ref.get("alias"), _filters(ref.get("filter")), offset)
 
@@ -162,7 +171,9 @@ def _call(source: str) -> tuple[str, list[Any], dict[str, Any], list[tuple[str, 
         args = [ast.literal_eval(a) for a in node.args]
         kwargs = {k.arg: ast.literal_eval(k.value) for k in node.keywords if k.arg}
     except (SyntaxError, ValueError):
-        raise Unmappable(f"cannot read the jinja {{{{{source}}}}}") from None
+        raise Unmappable(
+            Phrase(f"cannot read the jinja {{{{{source}}}}}", f"无法读取 jinja {{{{{source}}}}}")
+        ) from None
     return node.func.id, args, kwargs, list(reversed(methods))
 
 
@@ -177,7 +188,7 @@ class _DbtImporter:
         self.aliases: dict[str, str] = {}  # dbt model → its alias (the physical table)
         # Simple metrics by name: (measure, filters), to rebuild one with a filter added.
         self.recipes: dict[str, tuple[str, tuple[str, ...]]] = {}
-        self.measure_problem: dict[str, str] = {}
+        self.measure_problem: dict[str, Phrase] = {}
 
     # --- reading the project --------------------------------------------------------------
     def files(self) -> tuple[str, list[Path]]:
@@ -207,7 +218,9 @@ class _DbtImporter:
             try:
                 data = yaml.safe_load(path.read_text(encoding="utf-8"))
             except yaml.YAMLError as err:
-                draft.unmapped("file", file, f"not valid YAML ({str(err).splitlines()[0]})")
+                detail = str(err).splitlines()[0]
+                reason = Phrase(f"not valid YAML ({detail})", f"不是有效的 YAML（{detail}）")
+                draft.unmapped("file", file, reason)
                 continue
             if not isinstance(data, dict):
                 continue
@@ -225,9 +238,9 @@ class _DbtImporter:
         name = str(raw.get("name", "?"))
         ref = _ref(raw.get("model", ""))
         if ref is None:
-            draft.unmapped(
-                "semantic_model", name, f"model {raw.get('model')!r} is not a ref()", file
-            )
+            model = raw.get("model")
+            reason = Phrase(f"model {model!r} is not a ref()", f"model {model!r} 不是 ref()")
+            draft.unmapped("semantic_model", name, reason, file)
             return
         table = self.table_prefix + self.table_names.get(ref, self.aliases.get(ref, ref))
         entities = {}
@@ -257,7 +270,7 @@ class _DbtImporter:
         except Unmappable as err:
             draft.unmapped("semantic_model", name, err.reason, file)
             return
-        draft.mapped("semantic_model", name, f"table {table}", file=file)
+        draft.mapped("semantic_model", name, as_table(table), file=file)
         self.models.append(sm)
         for measure in sm.measures:
             self.measure_home[measure] = sm
@@ -271,8 +284,11 @@ class _DbtImporter:
                     draft.unmapped(
                         "entity",
                         label,
-                        "natural entities join on validity windows (SCD type 2), "
-                        "which Cockpit joins do not support",
+                        Phrase(
+                            "natural entities join on validity windows (SCD type 2), "
+                            "which Cockpit joins do not support",
+                            "natural 实体按有效期窗口（SCD 类型 2）关联，Cockpit 的关联不支持",
+                        ),
                         sm.file,
                     )
                     continue
@@ -282,13 +298,16 @@ class _DbtImporter:
                     if other is not sm and other.entities.get(entity, ("",))[0] in JOINABLE
                 ]
                 if kind == "primary" and not targets:
-                    draft.mapped("entity", label, f"primary key of {sm.table}", file=sm.file)
+                    draft.mapped("entity", label, as_primary_key(sm.table), file=sm.file)
                 elif not targets:
                     draft.unmapped(
                         "entity",
                         label,
-                        f"no semantic model has {entity} as its primary entity, so it joins "
-                        "nothing",
+                        Phrase(
+                            f"no semantic model has {entity} as its primary entity, so it joins "
+                            "nothing",
+                            f"没有语义模型以 {entity} 为主实体，所以它关联不到任何表",
+                        ),
                         sm.file,
                     )
                 for other in targets:
@@ -300,15 +319,18 @@ class _DbtImporter:
         left, right = plain_column(sm.entities[entity][1]), plain_column(other.entities[entity][1])
         if left is None or right is None:
             expr = sm.entities[entity][1] if left is None else other.entities[entity][1]
-            reason = f"the entity expression {expr!r} is not a column; Cockpit joins on columns"
+            reason = Phrase(
+                f"the entity expression {expr!r} is not a column; Cockpit joins on columns",
+                f"实体表达式 {expr!r} 不是列；Cockpit 只按列关联",
+            )
             draft.unmapped("entity", label, reason, sm.file)
             return
         problem = draft.add_join(sm.table, other.table, [(left, right)])
         if problem is None:
-            target = f"join {sm.table} → {other.table} on {left} = {right}"
+            target = as_join(sm.table, other.table, f"{left} = {right}")
             draft.mapped("entity", label, target, file=sm.file)
         elif sm.table != other.table:
-            draft.mapped("entity", label, f"join {sm.table} → {other.table}", problem, sm.file)
+            draft.mapped("entity", label, as_join(sm.table, other.table), problem, sm.file)
         else:
             draft.unmapped("entity", label, problem, sm.file)
 
@@ -329,11 +351,21 @@ class _DbtImporter:
 
         sql = JINJA.sub(hole, text).strip()
         if "{%" in sql or "{{" in sql:
-            raise Unmappable(f"the filter {text.strip()!r} uses jinja beyond {{{{ ... }}}} calls")
+            raise Unmappable(
+                Phrase(
+                    f"the filter {text.strip()!r} uses jinja beyond {{{{ ... }}}} calls",
+                    f"筛选条件 {text.strip()!r} 用到了 {{{{ ... }}}} 调用以外的 jinja",
+                )
+            )
         try:
             node = parse_expr(sql)
         except ParseError:
-            raise Unmappable(f"the filter {text.strip()!r} is not SQL Cockpit can read") from None
+            raise Unmappable(
+                Phrase(
+                    f"the filter {text.strip()!r} is not SQL Cockpit can read",
+                    f"筛选条件 {text.strip()!r} 不是 Cockpit 能读懂的 SQL",
+                )
+            ) from None
         resolved = [self.resolve(call, home, time) for call in calls]
 
         def fill(n: exp.Expression) -> exp.Expression:
@@ -350,17 +382,30 @@ class _DbtImporter:
         kind, args, kwargs, methods = _call(source)
         if kind == "Metric":
             raise Unmappable(
-                f"the filter {{{{{source.strip()}}}}} filters on a metric's value, "
-                "which Cockpit filters cannot express"
+                Phrase(
+                    f"the filter {{{{{source.strip()}}}}} filters on a metric's value, "
+                    "which Cockpit filters cannot express",
+                    f"筛选条件 {{{{{source.strip()}}}}} 按指标的值筛选，Cockpit 的筛选表达不了",
+                )
             )
         if kind not in ("Dimension", "TimeDimension", "Entity") or not args:
-            raise Unmappable(f"unknown filter call {{{{{source.strip()}}}}}")
+            raise Unmappable(
+                Phrase(
+                    f"unknown filter call {{{{{source.strip()}}}}}",
+                    f"未知的筛选调用 {{{{{source.strip()}}}}}",
+                )
+            )
         name = str(args[0])
         grain = None
         if kind == "TimeDimension":
             grain = args[1] if len(args) > 1 else kwargs.get("time_granularity_name")
         if kwargs.get("date_part_name") or any(m == "date_part" for m, _ in methods):
-            raise Unmappable(f"date parts in filters are not supported: {{{{{source.strip()}}}}}")
+            raise Unmappable(
+                Phrase(
+                    f"date parts in filters are not supported: {{{{{source.strip()}}}}}",
+                    f"不支持在筛选条件中使用日期部分（date part）：{{{{{source.strip()}}}}}",
+                )
+            )
         for method, margs in methods:
             if method == "grain" and margs:
                 grain = margs[0]
@@ -388,7 +433,9 @@ class _DbtImporter:
             ]
         if not owners:
             ref = f"{entity}__{dim}" if entity else dim
-            raise Unmappable(f"no semantic model has the dimension {ref}")
+            raise Unmappable(
+                Phrase(f"no semantic model has the dimension {ref}", f"没有语义模型有维度 {ref}")
+            )
         target = home if home in owners else owners[0]
         self.need_path(home, target)
         return qualify(parse_expr(target.expr(dim)), target.table)
@@ -400,22 +447,36 @@ class _DbtImporter:
             if sm.entities.get(entity, ("",))[0] in JOINABLE:
                 self.need_path(home, sm)
                 return qualify(parse_expr(sm.entities[entity][1]), sm.table)
-        raise Unmappable(f"no semantic model has the entity {entity}")
+        raise Unmappable(
+            Phrase(f"no semantic model has the entity {entity}", f"没有语义模型有实体 {entity}")
+        )
 
     def need_path(self, home: _SemanticModel, target: _SemanticModel) -> None:
         if not self.draft.reachable(home.table, target.table):
             raise Unmappable(
-                f"the filter needs {target.table}, which {home.table} does not join to many-to-one"
+                Phrase(
+                    f"the filter needs {target.table}, which {home.table} does not join to "
+                    "many-to-one",
+                    f"筛选条件需要表 {target.table}，但 {home.table} 没有多对一关联到它",
+                )
             )
 
     # --- measures and metrics -----------------------------------------------------------
     def simple(self, measure: str, filters: Iterable[str]) -> dict[str, Any]:
         """The table/agg/expr/filter/time of a simple metric over `measure`."""
         if measure in self.measure_problem:
-            raise Unmappable(f"its measure {measure}: {self.measure_problem[measure]}")
+            problem = self.measure_problem[measure]
+            raise Unmappable(
+                Phrase(f"its measure {measure}: {problem.en}", f"它的度量 {measure}：{problem.zh}")
+            )
         sm = self.measure_home.get(measure)
         if sm is None:
-            raise Unmappable(f"no semantic model defines the measure {measure}")
+            raise Unmappable(
+                Phrase(
+                    f"no semantic model defines the measure {measure}",
+                    f"没有语义模型定义度量 {measure}",
+                )
+            )
         raw = sm.measures[measure]
         agg = str(raw.get("agg", "")).lower()
         expr = _text(raw.get("expr"), measure)
@@ -424,11 +485,17 @@ class _DbtImporter:
         time_dim = raw.get("agg_time_dimension") or sm.default_time
         if not time_dim:
             raise Unmappable(
-                f"measure {measure} has no agg_time_dimension; Cockpit metrics need a date"
+                Phrase(
+                    f"measure {measure} has no agg_time_dimension; Cockpit metrics need a date",
+                    f"度量 {measure} 没有 agg_time_dimension；Cockpit 的指标需要日期",
+                )
             )
         if time_dim not in sm.dimensions or not sm.is_time(time_dim):
             raise Unmappable(
-                f"the agg_time_dimension {time_dim} is not a time dimension of {sm.name}"
+                Phrase(
+                    f"the agg_time_dimension {time_dim} is not a time dimension of {sm.name}",
+                    f"agg_time_dimension {time_dim} 不是 {sm.name} 的时间维度",
+                )
             )
         time = sm.expr(time_dim)
         data: dict[str, Any] = {"table": sm.table, "agg": AGGS[agg], "expr": expr}
@@ -444,9 +511,11 @@ class _DbtImporter:
         raw = sm.measures[name]
         agg = str(raw.get("agg", "")).lower()
         if agg not in AGGS:
-            self.measure_problem[name] = (
+            self.measure_problem[name] = Phrase(
                 f"the {agg} aggregation has no Cockpit equivalent "
-                "(Cockpit aggregates with sum, count, count_distinct, avg, min and max)"
+                "(Cockpit aggregates with sum, count, count_distinct, avg, min and max)",
+                f"{agg} 聚合在 Cockpit 中没有对应"
+                "（Cockpit 的聚合有 sum、count、count_distinct、avg、min 和 max）",
             )
             return
         window = raw.get("non_additive_dimension")
@@ -455,41 +524,59 @@ class _DbtImporter:
             time_dim = raw.get("agg_time_dimension") or sm.default_time
             choice = str(window.get("window_choice", "min")).lower()
             if window.get("window_groupings"):
-                self.measure_problem[name] = (
+                groupings = ", ".join(window["window_groupings"])
+                self.measure_problem[name] = Phrase(
                     "a non-additive dimension with window_groupings (last value per "
-                    f"{', '.join(window['window_groupings'])}) has no Cockpit equivalent"
+                    f"{groupings}) has no Cockpit equivalent",
+                    f"带 window_groupings（按 {groupings} 取最后一个值）的非可加维度"
+                    "在 Cockpit 中没有对应",
                 )
             elif choice != "max":
-                self.measure_problem[name] = (
+                self.measure_problem[name] = Phrase(
                     f"a non-additive dimension with window_choice {choice} (the first snapshot); "
-                    "Cockpit balances take the last snapshot of each period"
+                    "Cockpit balances take the last snapshot of each period",
+                    f"window_choice 为 {choice}（取第一个快照）的非可加维度；"
+                    "Cockpit 的余额类指标取每个期间的最后一个快照",
                 )
             elif window.get("name") != time_dim:
-                self.measure_problem[name] = (
+                self.measure_problem[name] = Phrase(
                     f"a non-additive dimension on {window.get('name')}, not on the measure's own "
-                    f"date {time_dim}"
+                    f"date {time_dim}",
+                    f"非可加维度是 {window.get('name')}，而不是度量自己的日期 {time_dim}",
                 )
 
     def metric(self, draft: ModelDraft, raw: dict[str, Any], file: str) -> None:
         name = str(raw.get("name", "?"))
         kind = str(raw.get("type", "simple")).lower()
         params = raw.get("type_params") or {}
-        note = ""
+        note = NOTHING
         if kind == "simple":
             measure = params.get("measure")
             if measure is None:
-                raise Unmappable("a simple metric without type_params.measure is not supported")
+                raise Unmappable(
+                    Phrase(
+                        "a simple metric without type_params.measure is not supported",
+                        "不支持没有 type_params.measure 的简单指标",
+                    )
+                )
             ref = measure if isinstance(measure, dict) else {"name": measure}
             filters = (*_filters(ref.get("filter")), *_filters(raw.get("filter")))
             data = self.simple(str(ref["name"]), filters)
             self.recipes[name] = (str(ref["name"]), filters)
             ignored = [k for k in ("fill_nulls_with", "join_to_timespine") if ref.get(k)]
-            note = f"{' and '.join(ignored)} ignored" if ignored else ""
             if ignored:
-                note += ": Cockpit shows periods without data as empty"
+                note = Phrase(
+                    f"{' and '.join(ignored)} ignored: Cockpit shows periods without data as empty",
+                    f"已忽略 {'、'.join(ignored)}：Cockpit 把没有数据的期间显示为空",
+                )
         elif kind == "ratio":
             if raw.get("filter"):
-                raise Unmappable("a filter on a whole ratio metric is not supported")
+                raise Unmappable(
+                    Phrase(
+                        "a filter on a whole ratio metric is not supported",
+                        "不支持对整个比率指标加筛选条件",
+                    )
+                )
             top = _Input.of(params.get("numerator"))
             bottom = _Input.of(params.get("denominator"))
             expr = exp.Div(
@@ -499,13 +586,22 @@ class _DbtImporter:
             data = {"kind": "derived", "expr": sql_of(expr)}
         elif kind == "derived":
             if raw.get("filter"):
-                raise Unmappable("a filter on a whole derived metric is not supported")
+                raise Unmappable(
+                    Phrase(
+                        "a filter on a whole derived metric is not supported",
+                        "不支持对整个派生指标加筛选条件",
+                    )
+                )
             inputs = [_Input.of(ref) for ref in params.get("metrics") or []]
             for item in inputs:
                 if item.offset:
                     raise Unmappable(
-                        f"its input {item.name} is offset by {item.offset}; Cockpit has no "
-                        "shifted metrics (ask for a comparison such as 同比/环比 instead)"
+                        Phrase(
+                            f"its input {item.name} is offset by {item.offset}; Cockpit has no "
+                            "shifted metrics (ask for a comparison such as 同比/环比 instead)",
+                            f"它的输入 {item.name} 偏移了 {item.offset}；Cockpit 没有平移的指标"
+                            "（请改问同比/环比这样的对比）",
+                        )
                     )
             renamed = {
                 (i.alias or i.name): self.use(draft, name, i, i.alias or i.name) for i in inputs
@@ -513,7 +609,13 @@ class _DbtImporter:
             try:
                 node = parse_expr(_text(params.get("expr"), name))
             except ParseError:
-                raise Unmappable(f"its expression {params.get('expr')!r} is not SQL") from None
+                expr_text = params.get("expr")
+                raise Unmappable(
+                    Phrase(
+                        f"its expression {expr_text!r} is not SQL",
+                        f"它的表达式 {expr_text!r} 不是 SQL",
+                    )
+                ) from None
 
             def rename(n: exp.Expression) -> exp.Expression:
                 if isinstance(n, exp.Column) and not n.table and n.name in renamed:
@@ -524,16 +626,21 @@ class _DbtImporter:
         elif kind == "cumulative":
             raise Unmappable(_cumulative_reason(params))
         elif kind == "conversion":
-            raise Unmappable("conversion (funnel) metrics have no Cockpit equivalent")
+            raise Unmappable(
+                Phrase(
+                    "conversion (funnel) metrics have no Cockpit equivalent",
+                    "转化（漏斗）指标在 Cockpit 中没有对应",
+                )
+            )
         else:
-            raise Unmappable(f"unknown metric type {kind}")
+            raise Unmappable(Phrase(f"unknown metric type {kind}", f"未知的指标类型 {kind}"))
         entry = {"name": name, **self.describe(raw, name)}
         if kind == "ratio":
             entry.setdefault("unit", "ratio")
         elif _counts(data):
             entry.setdefault("unit", "count")
         entry.update(data)
-        item = ImportItem("metric", name, f"{data.get('kind', 'simple')} metric {name}", note, file)
+        item = ImportItem("metric", name, as_metric(name, data.get("kind", "simple")), note, file)
         draft.add_metric(entry, item, {"zh": "指标", "en": "metric"})
 
     def use(self, draft: ModelDraft, parent: str, item: _Input, role: str) -> str:
@@ -542,7 +649,12 @@ class _DbtImporter:
         if not item.filters:
             return item.name
         if item.name not in self.recipes:
-            raise Unmappable(f"its input {item.name} is filtered, but it is not a simple metric")
+            raise Unmappable(
+                Phrase(
+                    f"its input {item.name} is filtered, but it is not a simple metric",
+                    f"它的输入 {item.name} 带筛选条件，但不是简单指标",
+                )
+            )
         measure, filters = self.recipes[item.name]
         helper = unique_name(snake(f"{parent}_{role}"), draft.metric_names | self.names)
         self.names.add(helper)
@@ -558,10 +670,9 @@ class _DbtImporter:
             },
             **data,
         }
-        target = f"helper metric {helper}"
         draft.add_metric(
             entry,
-            ImportItem("metric_input", f"{parent}.{role}", target),
+            ImportItem("metric_input", f"{parent}.{role}", as_metric(helper, "helper")),
             {"zh": parent, "en": parent},
         )
         return helper
@@ -638,7 +749,7 @@ class _DbtImporter:
             draft.unmapped("measure", measure, self.measure_problem[measure], sm.file)
             return
         if measure in realised:
-            draft.mapped("measure", measure, f"metric {realised[measure]}", file=sm.file)
+            draft.mapped("measure", measure, as_metric(realised[measure]), file=sm.file)
             return
         try:
             data = self.simple(measure, ())
@@ -656,7 +767,7 @@ class _DbtImporter:
         if _counts(data):
             entry.setdefault("unit", "count")
         entry.update(data)
-        item = ImportItem("measure", measure, f"simple metric {name}", "", sm.file)
+        item = ImportItem("measure", measure, as_metric(name, "simple"), NOTHING, sm.file)
         draft.add_metric(entry, item, sm.label)
 
     def dimensions(self, draft: ModelDraft) -> None:
@@ -675,7 +786,10 @@ class _DbtImporter:
                     draft.unmapped(
                         "dimension",
                         f"{sm.name}.{dim}",
-                        "validity windows (SCD type 2) have no Cockpit equivalent",
+                        Phrase(
+                            "validity windows (SCD type 2) have no Cockpit equivalent",
+                            "有效期窗口（SCD 类型 2）在 Cockpit 中没有对应",
+                        ),
                         sm.file,
                     )
                     continue
@@ -697,7 +811,8 @@ class _DbtImporter:
                     order = [g.value for g in Grain]
                     if grain in order:
                         data["grains"] = order[order.index(grain) :]
-                item = ImportItem("dimension", f"{sm.name}.{dim}", f"dimension {name}", "", sm.file)
+                label = f"{sm.name}.{dim}"
+                item = ImportItem("dimension", label, as_dimension(name), NOTHING, sm.file)
                 draft.add_dimension(data, item, sm.label)
 
 
@@ -712,17 +827,20 @@ def _counts(data: dict[str, Any]) -> bool:
     return is_cast or (isinstance(node, exp.Literal) and node.this == "1")
 
 
-def _cumulative_reason(params: dict[str, Any]) -> str:
+def _cumulative_reason(params: dict[str, Any]) -> Phrase:
     nested = params.get("cumulative_type_params") or {}
     window = params.get("window") or nested.get("window")
     to_date = params.get("grain_to_date") or nested.get("grain_to_date")
     if window:
-        what = f"a cumulative metric over a rolling window of {window}"
+        what = Phrase(
+            f"a cumulative metric over a rolling window of {window}",
+            f"滚动窗口为 {window} 的累计指标",
+        )
     elif to_date:
-        what = f"a {to_date}-to-date cumulative metric"
+        what = Phrase(f"a {to_date}-to-date cumulative metric", f"{to_date}-to-date 累计指标")
     else:
-        what = "a running total over all time"
-    return f"{what}: Cockpit has no window metrics"
+        what = Phrase("a running total over all time", "全部时间的累计值")
+    return Phrase(f"{what.en}: Cockpit has no window metrics", f"{what.zh}：Cockpit 没有窗口类指标")
 
 
 def import_dbt(
