@@ -569,6 +569,9 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 PNG_SCALE = 2.0  # sharp on high-density screens; a demo board or summary mail is 0.5-0.7 MB
 
 
+TITLE = re.compile(r"role-title.*?<text[^>]*>([^<]+)</text>", re.S)
+
+
 def inline_images(html: str, scale: float = PNG_SCALE) -> tuple[str, list[tuple[str, bytes]]]:
     """`html` with every inline <svg> replaced by an `<img src="cid:…">` of its PNG, and the
     (Content-ID, PNG) pairs to attach; a picture repeated in the page is attached once.
@@ -586,7 +589,10 @@ def inline_images(html: str, scale: float = PNG_SCALE) -> tuple[str, list[tuple[
         if image is None:
             return ""
         size = "".join(f" {k}='{v}'" for k, v in SIZE.findall(svg[: svg.find(">")]))
-        return f"<img src='cid:{image[0]}'{size} alt='' style='max-width:100%;height:auto'>"
+        # The chart's own title, for mail clients that block images until asked.
+        title = TITLE.search(svg)
+        alt = html_lib.escape(html_lib.unescape(title.group(1)), quote=True) if title else ""
+        return f"<img src='cid:{image[0]}'{size} alt='{alt}' style='max-width:100%;height:auto'>"
 
     body = SVG.sub(to_img, html)
     return body, [image for image in drawn.values() if image is not None]

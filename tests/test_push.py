@@ -25,6 +25,7 @@ from assistant.push import (
     PushError,
     SmtpSettings,
     deliver,
+    inline_images,
     parse_target,
     push,
     render_board,
@@ -436,3 +437,13 @@ def test_a_sparkline_is_a_small_inline_svg():
     svg = sparkline_svg(points)
     assert svg.startswith("<svg") and svg.count("<polyline") == 2  # a gap splits the line
     assert sparkline_svg(points[:1]) == ""
+
+
+def test_a_mailed_chart_carries_its_title_as_alt_text(assistant):
+    """Outlook blocks images until asked: the placeholder then says which chart it is."""
+    from assistant.insights.report import chart_svg
+
+    answer = assistant.ask("2025年各区域的毛利率")
+    body, images = inline_images("<p>x</p>" + chart_svg(answer.chart))
+    assert len(images) == 1
+    assert "alt='毛利率 · 按区域'" in body
