@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
@@ -16,19 +15,8 @@ from assistant.insights.alerts import (
     period_label,
 )
 from semantic_layer.compiler import compile_query
-from semantic_layer.engine import DuckDBEngine
-from semantic_layer.loader import load_model, read_model
+from semantic_layer.loader import read_model
 from semantic_layer.model import Alert, Grain
-
-
-@pytest.fixture(scope="module")
-def model():
-    return load_model()
-
-
-@pytest.fixture(scope="module")
-def engine(demo_db: Path) -> DuckDBEngine:
-    return DuckDBEngine(demo_db)
 
 
 def by_rule(fired) -> dict[str, list]:

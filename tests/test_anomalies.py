@@ -6,27 +6,14 @@ from __future__ import annotations
 import time
 from collections import Counter
 from datetime import date
-from pathlib import Path
 
 import pytest
 
 from assistant.insights.anomalies import DEFAULT_SCAN, scan_anomalies
 from semantic_layer.compiler import compile_query
-from semantic_layer.engine import DuckDBEngine
-from semantic_layer.loader import load_model
 from semantic_layer.query import SemanticQuery
 
 AS_OF = date(2025, 12, 31)
-
-
-@pytest.fixture(scope="module")
-def model():
-    return load_model()
-
-
-@pytest.fixture(scope="module")
-def engine(demo_db: Path) -> DuckDBEngine:
-    return DuckDBEngine(demo_db)
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,6 @@ from sqlglot import exp
 
 from semantic_layer.catalog import catalog
 from semantic_layer.compiler import add_months, compile_query
-from semantic_layer.engine import DuckDBEngine
 from semantic_layer.loader import load_model
 from semantic_layer.model import MetricKind
 from semantic_layer.query import SemanticQuery
@@ -22,12 +21,6 @@ ADDITIVE = [
     if m.kind is MetricKind.simple and m.agg is not None and m.agg.value in ("sum", "count")
 ]
 DIALECTS = ["postgres", "trino", "spark", "snowflake", "clickhouse", "bigquery"]
-
-
-@pytest.fixture(scope="module")
-def engine(demo_db):
-    with DuckDBEngine(demo_db) as db:
-        yield db
 
 
 def total(engine, metric: str, **extra) -> float:
