@@ -156,8 +156,7 @@ class Lexicon:
         """Terms from the model, plus dimension values read from the database when given."""
         lexicon = cls()
         lexicon.metric_names = set(model.metric_map)
-        lexicon.difference_of = _differences(model)
-        lexicon.amount_of = _amounts(model)
+        lexicon.difference_of, lexicon.amount_of = _relations(model)
         for metric in model.metrics:
             entry = Entry("metric", metric.name)
             words = [metric.name, metric.name.replace("_", " "), metric.label.zh, metric.label.en]
@@ -419,43 +418,25 @@ class Lexicon:
         return list(names)
 
 
-def _differences(model: SemanticModel) -> dict[tuple[str, str], str]:
-    """Derived metrics that are exactly one metric minus another (净现金流 = 流入 − 流出)."""
+def _relations(model: SemanticModel) -> tuple[dict[tuple[str, str], str], dict[str, str]]:
+    """Derived metrics that are one metric minus another (净现金流 = 流入 − 流出), and percent
+    metrics that are one metric over another (毛利率 = 毛利 ÷ 收入, mapped to 毛利)."""
     from sqlglot import exp
 
     from semantic_layer.expressions import parse_expr
 
-    found: dict[tuple[str, str], str] = {}
+    differences: dict[tuple[str, str], str] = {}
+    amounts: dict[str, str] = {}
     for metric in model.metrics:
         if metric.kind.value != "derived" or not metric.expr:
             continue
         node = parse_expr(metric.expr)
-        if (
-            isinstance(node, exp.Sub)
-            and isinstance(node.this, exp.Column)
-            and isinstance(node.expression, exp.Column)
-            and node.this.name in model.metric_map
-            and node.expression.name in model.metric_map
-        ):
-            found[(node.this.name, node.expression.name)] = metric.name
-    return found
-
-
-def _amounts(model: SemanticModel) -> dict[str, str]:
-    """Percent metrics defined as one metric over another, mapped to that numerator."""
-    from sqlglot import exp
-
-    from semantic_layer.expressions import parse_expr
-
-    found: dict[str, str] = {}
-    for metric in model.metrics:
-        if metric.kind.value != "derived" or not metric.expr or metric.unit != "percent":
+        left, right = node.args.get("this"), node.args.get("expression")
+        if not isinstance(left, exp.Column) or left.name not in model.metric_map:
             continue
-        node = parse_expr(metric.expr)
-        if (
-            isinstance(node, exp.Div)
-            and isinstance(node.this, exp.Column)
-            and node.this.name in model.metric_map
-        ):
-            found[metric.name] = node.this.name
-    return found
+        if isinstance(node, exp.Sub):
+            if isinstance(right, exp.Column) and right.name in model.metric_map:
+                differences[(left.name, right.name)] = metric.name
+        elif isinstance(node, exp.Div) and metric.unit == "percent":
+            amounts[metric.name] = left.name
+    return differences, amounts

@@ -325,14 +325,7 @@ class _Resolver:
                     break
         elif self.p.values or self.p.dimensions:
             # "成都仓还有多少件货": the part understood (成都仓) says which metrics fit.
-            dims = [*self.p.dimensions, *self.p.values]
-            value = next((v[0] for v in self.p.values.values()), None)
-            dim = self.p.dimensions[0] if self.p.dimensions else None
-            suggestions += [
-                self.example(m.name, dim, value)
-                for m in self.model.metrics
-                if all(self.ctx.catalog.reaches(m.name, d) for d in dims)
-            ][:3]
+            suggestions += self._fitting_examples()
         if not suggestions:
             suggestions += [
                 self.example(m) for m in ("revenue", "gross_margin") if m in self.model.metric_map
@@ -344,16 +337,22 @@ class _Resolver:
             suggestions[:3],
         )
 
-    def _no_metric(self) -> Understanding:
+    def _fitting_examples(self) -> list[dict[str, str]]:
+        """Up to three questions with metrics that reach every dimension and value understood
+        ("华东" → 华东的营业收入), phrased with that dimension or value."""
         p = self.p
         dims = [*p.dimensions, *p.values]
-        candidates = [
+        value = next((v[0] for v in p.values.values()), None)
+        dim = p.dimensions[0] if p.dimensions else None
+        fitting = [
             m.name
             for m in self.model.metrics
             if all(self.ctx.catalog.reaches(m.name, d) for d in dims)
-        ][:3]
-        value = next((v[0] for v in p.values.values()), None)
-        dim = p.dimensions[0] if p.dimensions else None
+        ]
+        return [self.example(m, dim, value) for m in fitting[:3]]
+
+    def _no_metric(self) -> Understanding:
+        p = self.p
         if p.empty and p.intent is None:
             return self.clarify(
                 "没能理解这个问题。可以问指标、时间和维度，例如「2025年各区域的营业收入」。",
@@ -368,7 +367,7 @@ class _Resolver:
         return self.clarify(
             "请说明想看哪个指标（例如营业收入、毛利率、回款额）。",
             "Which metric do you want to see (e.g. revenue, gross margin, collections)?",
-            [self.example(m, dim, value) for m in candidates],
+            self._fitting_examples(),
         )
 
     # --- follow-ups -------------------------------------------------------------------------
