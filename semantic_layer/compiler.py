@@ -157,6 +157,14 @@ def _date(day: date) -> exp.Expression:
     return exp.cast(exp.Literal.string(day.isoformat()), exp.DataType.Type.DATE)
 
 
+def _within(node: exp.Expression, window: TimeRange) -> list[exp.Expression]:
+    """start <= node, node < end: the half-open range every period in a SemanticQuery is."""
+    return [
+        exp.GTE(this=node.copy(), expression=_date(window.start)),
+        exp.LT(this=node.copy(), expression=_date(window.end)),
+    ]
+
+
 def _trunc(node: exp.Expression, grain: Grain | None) -> exp.Expression:
     if grain is None:
         return exp.cast(node, exp.DataType.Type.DATE)
@@ -463,8 +471,7 @@ class _Compiler:
         if snapshot is not None:
             where.append(snapshot)  # the dates themselves lie inside the window
         elif window is not None:
-            where.append(exp.GTE(this=raw_time.copy(), expression=_date(window.start)))
-            where.append(exp.LT(this=raw_time.copy(), expression=_date(window.end)))
+            where += _within(raw_time, window)
         filters = {leaf.filter.sql() if leaf.filter else None for leaf in group.leaves}
         common = group.leaves[0].filter if len(filters) == 1 else None
         if common is not None:
@@ -540,13 +547,8 @@ class _Compiler:
         names = [ref.key for ref in self.dims] + [leaf.name for leaf in group.leaves]
         scan = self.fact_select(group, compare=False, window=window)
         current = _select(*map(exp.column, names), source=f"{name}_scan")
-        now = self.query.time_range
-        if now is not None:
-            inside = [
-                exp.GTE(this=exp.column(key), expression=_date(now.start)),
-                exp.LT(this=exp.column(key), expression=_date(now.end)),
-            ]
-            current.where(_and(inside), copy=False)
+        if self.query.time_range is not None:
+            current.where(_and(_within(exp.column(key), self.query.time_range)), copy=False)
         return [(f"{name}_scan", scan), (name, current)]
 
     def _aggregate(self, leaf: Leaf, own_filter: bool) -> exp.Expression:
@@ -569,12 +571,8 @@ class _Compiler:
     ) -> exp.Expression:
         """raw_time IN (the last snapshot date inside each period of the window)."""
         sub = _select(exp.Max(this=raw.copy()), source=group.base)
-        conditions = []
         if window is not None:
-            conditions.append(exp.GTE(this=raw.copy(), expression=_date(window.start)))
-            conditions.append(exp.LT(this=raw.copy(), expression=_date(window.end)))
-        if conditions:
-            sub.where(_and(conditions), copy=False)
+            sub.where(_and(_within(raw, window)), copy=False)
         if self.time_ref is not None and self.time_ref.grain is not None:
             sub.group_by(_trunc(time.copy(), self.time_ref.grain), copy=False)
         return raw.copy().isin(query=sub)
