@@ -203,6 +203,7 @@ class PostgresEngine(_Connected):
         import psycopg
 
         self.url = url
+        self.timeout = timeout
         self.path = None
         options = "-c default_transaction_read_only=on"
         if timeout:
@@ -225,7 +226,7 @@ class PostgresEngine(_Connected):
                     description = cursor.description or []
                     rows = [tuple(row) for row in cursor.fetchall()] if description else []
             except psycopg.errors.QueryCanceled:
-                raise ExecutionError("query_timeout", seconds="?") from None
+                raise ExecutionError("query_timeout", seconds=self.timeout) from None
             except psycopg.Error as err:
                 raise ExecutionError("database_error", detail=str(err).splitlines()[0]) from None
         columns = tuple(ResultColumn(d.name, str(d.type_code)) for d in description)

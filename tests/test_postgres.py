@@ -106,3 +106,13 @@ def test_roles_see_the_same_rows_and_masks_on_postgres(assistants, role):
     if role == "auditor":
         top = pg.ask("2025年收入最高的5个客户")
         assert all(str(row[0]).startswith("客户-") for row in top.rows)
+
+
+def test_a_statement_over_the_time_limit_says_which_limit():
+    from semantic_layer.errors import ExecutionError
+
+    engine = PostgresEngine(URL, timeout=0.5)
+    with pytest.raises(ExecutionError) as caught:
+        engine.execute("SELECT pg_sleep(3)")
+    assert "0.5" in caught.value.message("zh") and "0.5" in caught.value.message("en")
+    engine.close()

@@ -58,5 +58,8 @@ def copy_to_postgres(database: Path, url: str, replace: bool = False) -> list[st
             ):
                 for row in source.execute(f'SELECT * FROM "{table}"').fetchall():
                     copy.write_row(row)
+            # Statistics now, not whenever autovacuum gets to it: planned as empty tables, a
+            # role's semi-join filters ran into the statement timeout.
+            target.execute(f'ANALYZE "{table}"')
     source.close()
     return tables
