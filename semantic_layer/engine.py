@@ -7,6 +7,7 @@ database file is opened read-only, and DuckDB is told not to touch files or the 
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -66,11 +67,40 @@ class Engine(Protocol):
     def schema(self) -> dict[str, dict[str, str]]: ...
 
 
+def estimate_bytes(rows: list[tuple[Any, ...]]) -> int:
+    """Roughly what `rows` occupy in Python (tuples, strings, numbers), from a sample.
+
+    Exact sizing would cost as much as the rows; a sample of 64 rows is within a few percent
+    for the tables people query, which is all a memory budget needs."""
+    if not rows:
+        return 0
+    step = max(1, len(rows) // 64)
+    sample = rows[::step][:64]
+    total = 0
+    for row in sample:
+        total += sys.getsizeof(row) + sum(sys.getsizeof(v) for v in row)
+    return total * len(rows) // len(sample)
+
+
 class _Connected:
-    """What every engine over one connection shares: schema look-up and closing."""
+    """What every engine over one connection shares: schema look-up, fetching and closing."""
 
     schema_name = "'main'"  # an SQL expression naming the schema whose tables are ours
     _connection: Any
+    max_result_bytes: int = 64 * 2**20
+
+    def _fetch(self, cursor: Any) -> list[tuple[Any, ...]]:
+        """All rows, in chunks, stopping as soon as the result outgrows its byte budget."""
+        rows: list[tuple[Any, ...]] = []
+        size = 0
+        while True:
+            chunk = [tuple(row) for row in cursor.fetchmany(10_000)]
+            if not chunk:
+                return rows
+            size += estimate_bytes(chunk)
+            if size > self.max_result_bytes:
+                raise ExecutionError("result_too_large", mb=self.max_result_bytes // 2**20)
+            rows.extend(chunk)
 
     def execute(self, sql: str | exp.Expression) -> Result:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -102,9 +132,20 @@ class DuckDBEngine(_Connected):
     dialect = "duckdb"
 
     def __init__(
-        self, path: str | Path, timeout: float | None = 30.0, cache_size: int = 256
+        self,
+        path: str | Path,
+        timeout: float | None = 30.0,
+        cache_size: int = 256,
+        memory_limit: str | None = "2GB",
+        temp_dir: str | Path | None = None,
+        max_result_bytes: int = 64 * 2**20,
+        cache_bytes: int = 256 * 2**20,
     ) -> None:
         """Open `path` read-only; `timeout` seconds is the longest any statement may run.
+
+        Memory is budgeted three ways: DuckDB may use `memory_limit` (spilling to `temp_dir`),
+        one result may hold `max_result_bytes` (estimated, checked while fetching), and the
+        result cache keeps at most `cache_size` results and `cache_bytes` in all.
 
         Results are cached by (SQL, data version) — the file's modification time, size and
         inode — so a repeated question answers from memory until the data changes. A file
@@ -112,8 +153,13 @@ class DuckDBEngine(_Connected):
         reopened, so answers follow the new data rather than the old file still open."""
         self.path = Path(path)
         self.timeout = timeout
-        self._cache: OrderedDict[tuple[str, tuple[int, ...]], Result] = OrderedDict()
+        self.memory_limit = memory_limit
+        self.temp_dir = Path(temp_dir) if temp_dir is not None else None
+        self.max_result_bytes = max_result_bytes
+        self._cache: OrderedDict[tuple[str, tuple[int, ...]], tuple[Result, int]] = OrderedDict()
         self._cache_size = cache_size
+        self._cache_bytes = cache_bytes
+        self._cached_bytes = 0
         if not self.path.is_file():
             raise ExecutionError("database_missing", path=str(self.path))
         self._lock = threading.Lock()
@@ -122,13 +168,18 @@ class DuckDBEngine(_Connected):
         self.snapshots = SnapshotDates(self)
 
     def _connect(self) -> duckdb.DuckDBPyConnection:
+        # No files, no network, and nobody can switch that back on: the settings lock.
+        config: dict[str, Any] = {
+            "enable_external_access": False,
+            "lock_configuration": True,
+        }
+        if self.memory_limit:
+            config["memory_limit"] = self.memory_limit
+        if self.temp_dir is not None:
+            self.temp_dir.mkdir(parents=True, exist_ok=True)
+            config["temp_directory"] = str(self.temp_dir)
         try:
-            return duckdb.connect(
-                str(self.path),
-                read_only=True,
-                # No files, no network, and nobody can switch that back on: the settings lock.
-                config={"enable_external_access": False, "lock_configuration": True},
-            )
+            return duckdb.connect(str(self.path), read_only=True, config=config)
         except duckdb.Error as err:
             raise ExecutionError(
                 "database_corrupt", path=str(self.path), detail=str(err).splitlines()[0]
@@ -141,7 +192,9 @@ class DuckDBEngine(_Connected):
             raise ExecutionError("database_missing", path=str(self.path)) from None
         return (stat.st_mtime_ns, stat.st_size, stat.st_ino)
 
-    def execute(self, sql: str | exp.Expression) -> Result:
+    def execute(self, sql: str | exp.Expression, timeout: float | None = None) -> Result:
+        """Run one statement (`timeout`: a shorter limit for this one, e.g. what is left of a
+        question's deadline)."""
         text = sql.sql(dialect=self.dialect) if isinstance(sql, exp.Expression) else sql
         version = self.data_version()
         if version[2] != self._inode:
@@ -155,31 +208,49 @@ class DuckDBEngine(_Connected):
             cached = self._cache.get(key)
             if cached is not None:
                 self._cache.move_to_end(key)
-                return cached
-        result = self._run(text)
+                return cached[0]
+        result = self._run(text, timeout)
+        size = estimate_bytes(result.rows) + sys.getsizeof(text)
         with self._lock:
-            self._cache[key] = result
-            while len(self._cache) > self._cache_size:
-                self._cache.popitem(last=False)
+            # A result bigger than a quarter of the budget would evict everything: not kept.
+            if size <= self._cache_bytes // 4 and key not in self._cache:
+                self._cache[key] = (result, size)
+                self._cached_bytes += size
+            while self._cache and (
+                len(self._cache) > self._cache_size or self._cached_bytes > self._cache_bytes
+            ):
+                _, (_, dropped) = self._cache.popitem(last=False)
+                self._cached_bytes -= dropped
         return result
 
-    def _run(self, text: str) -> Result:
+    @property
+    def cached_bytes(self) -> int:
+        """The estimated size of the results the cache holds now."""
+        return self._cached_bytes
+
+    def _run(self, text: str, timeout: float | None = None) -> Result:
         # A cursor per call: DuckDB connections are not safe to share across threads
         # (Streamlit reruns scripts on worker threads).
         with self._lock:
             cursor = self._connection.cursor()
+        limit = self.timeout
+        if timeout is not None:
+            limit = min(limit, timeout) if limit else timeout
         timer = None
-        if self.timeout:
+        if limit:
             # The statement time limit: interrupt the query, not the whole process.
-            timer = threading.Timer(self.timeout, cursor.interrupt)
+            timer = threading.Timer(max(limit, 0.001), cursor.interrupt)
             timer.daemon = True
             timer.start()
         try:
             cursor.execute(text)
             description = cursor.description or []
-            rows = cursor.fetchall()
+            rows = self._fetch(cursor)
         except duckdb.InterruptException:
-            raise ExecutionError("query_timeout", seconds=self.timeout) from None
+            seconds = round(limit, 1) if limit else self.timeout
+            raise ExecutionError("query_timeout", seconds=seconds) from None
+        except duckdb.OutOfMemoryException:
+            raise ExecutionError("out_of_memory", limit=self.memory_limit or "-") from None
         except duckdb.Error as err:
             raise ExecutionError("database_error", detail=str(err).splitlines()[0]) from err
         finally:
@@ -199,11 +270,14 @@ class PostgresEngine(_Connected):
 
     dialect = "postgres"
 
-    def __init__(self, url: str, timeout: float | None = 30.0) -> None:
+    def __init__(
+        self, url: str, timeout: float | None = 30.0, max_result_bytes: int = 64 * 2**20
+    ) -> None:
         import psycopg
 
         self.url = url
         self.timeout = timeout
+        self.max_result_bytes = max_result_bytes
         self.path = None
         options = "-c default_transaction_read_only=on"
         if timeout:
@@ -215,18 +289,28 @@ class PostgresEngine(_Connected):
         self._lock = threading.Lock()
         self.snapshots = None  # no data version: balances keep their MAX subquery
 
-    def execute(self, sql: str | exp.Expression) -> Result:
+    def execute(self, sql: str | exp.Expression, timeout: float | None = None) -> Result:
+        """Run one statement (`timeout`: a shorter limit for this one)."""
         import psycopg
 
         text = sql.sql(dialect=self.dialect) if isinstance(sql, exp.Expression) else sql
+        shorter = timeout is not None and (not self.timeout or timeout < self.timeout)
         with self._lock:
             try:
                 with self._connection.cursor() as cursor:
-                    cursor.execute(text)
-                    description = cursor.description or []
-                    rows = [tuple(row) for row in cursor.fetchall()] if description else []
+                    if shorter:
+                        cursor.execute(f"SET statement_timeout = {max(1, int(timeout * 1000))}")
+                    try:
+                        cursor.execute(text)
+                        description = cursor.description or []
+                        rows = self._fetch(cursor) if description else []
+                    finally:
+                        if shorter:
+                            reset = int(self.timeout * 1000) if self.timeout else 0
+                            cursor.execute(f"SET statement_timeout = {reset}")
             except psycopg.errors.QueryCanceled:
-                raise ExecutionError("query_timeout", seconds=self.timeout) from None
+                seconds = round(timeout, 1) if shorter else self.timeout
+                raise ExecutionError("query_timeout", seconds=seconds) from None
             except psycopg.Error as err:
                 raise ExecutionError("database_error", detail=str(err).splitlines()[0]) from None
         columns = tuple(ResultColumn(d.name, str(d.type_code)) for d in description)
@@ -235,9 +319,11 @@ class PostgresEngine(_Connected):
     schema_name = "current_schema()"
 
 
-def open_engine(target: str | Path, timeout: float | None = 30.0) -> Engine:
-    """A DuckDB file path, or a `postgresql://` URL."""
+def open_engine(target: str | Path, timeout: float | None = 30.0, **budget: Any) -> Engine:
+    """A DuckDB file path, or a `postgresql://` URL. `budget`: DuckDB's memory settings
+    (`memory_limit`, `temp_dir`, `max_result_bytes`, `cache_bytes`)."""
     text = str(target)
     if text.startswith(("postgresql://", "postgres://")):
-        return PostgresEngine(text, timeout=timeout)
-    return DuckDBEngine(target, timeout=timeout)
+        keep = {k: v for k, v in budget.items() if k == "max_result_bytes"}
+        return PostgresEngine(text, timeout=timeout, **keep)
+    return DuckDBEngine(target, timeout=timeout, **budget)

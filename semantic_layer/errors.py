@@ -127,6 +127,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "use fewer breakdowns.",
     ),
     "database_error": ("数据库执行出错：{detail}", "The database reported an error: {detail}"),
+    "result_too_large": (
+        "结果太大（超过 {mb} MB 的上限），已中止。请加筛选条件、缩小时间范围或只取前 N 名。",
+        "The result is too large (over the {mb} MB limit) and was stopped. Add a filter, narrow "
+        "the period or ask for the top N only.",
+    ),
+    "out_of_memory": (
+        "查询所需内存超过上限（{limit}），已中止。请缩小时间范围或减少拆分维度。",
+        "The query needed more memory than the limit ({limit}) and was stopped. Narrow the "
+        "period or use fewer breakdowns.",
+    ),
 }
 
 

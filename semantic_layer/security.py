@@ -10,7 +10,11 @@ table, not with the query around it. A role's filter on a dimension (region = �
 every table that can reach that dimension through the model's joins, as a semi-join along the
 join path; fact tables that cannot reach it are denied (fail closed) unless the rule says
 otherwise. Masked dimensions keep their grouping but show a stable pseudonym instead of the
-value; columns behind denied metrics read as NULL.
+value (keyed, see `pseudonyms.py`); columns behind denied metrics read as NULL.
+
+Nothing in the SQL text says what is secured: every model table found in the statement is
+rewritten, whatever comments or metadata the statement carries. The tables inside the views
+we insert are never revisited because the targets are collected before any rewrite.
 """
 
 from __future__ import annotations
@@ -24,9 +28,8 @@ from semantic_layer.catalog import catalog
 from semantic_layer.errors import QueryError
 from semantic_layer.expressions import columns_of, parse_expr, qualify
 from semantic_layer.model import Role, RowFilter, SemanticModel
+from semantic_layer.pseudonyms import installation_secret, pseudonym
 from semantic_layer.snapshots import SnapshotDates
-
-MARK = "cockpit_secured"  # set on nodes we generate, so they are never rewritten again
 
 
 @dataclass(frozen=True)
@@ -78,7 +81,7 @@ def _semi_join(model: SemanticModel, table: str, rule: RowFilter) -> exp.Express
 
 
 @lru_cache(maxsize=256)
-def _policies(model_id: int, role_name: str) -> dict[str, TablePolicy]:
+def _policies(model_id: int, role_name: str, secret: bytes, dialect: str) -> dict[str, TablePolicy]:
     model, role = _MODELS[model_id], None
     for candidate in model.roles:
         if candidate.name == role_name:
@@ -101,7 +104,7 @@ def _policies(model_id: int, role_name: str) -> dict[str, TablePolicy]:
                 if source.table != table.name:
                     continue
                 for column in columns_of(qualify(parse_expr(source.expr), source.table)):
-                    masked[column.name] = _pseudonym(column.name, dim.label.zh)
+                    masked[column.name] = pseudonym(column.name, dim.label.zh, secret, dialect)
         for metric_name in role.denied_metrics:
             for leaf in catalog(model).leaves(metric_name):
                 resolved = catalog(model).leaf(leaf)
@@ -120,21 +123,16 @@ def _policies(model_id: int, role_name: str) -> dict[str, TablePolicy]:
 _MODELS: dict[int, SemanticModel] = {}
 
 
-def policies(model: SemanticModel, role: Role) -> dict[str, TablePolicy]:
-    """Per-table policies of a role (computed once per model and role)."""
+def policies(
+    model: SemanticModel, role: Role, secret: bytes | None = None, dialect: str = "duckdb"
+) -> dict[str, TablePolicy]:
+    """Per-table policies of a role (computed once per model, role, secret and dialect).
+
+    `secret` keys the pseudonyms of masked dimensions (default: the installation's)."""
     _MODELS[id(model)] = model
-    return _policies(id(model), role.name)
-
-
-def _pseudonym(column: str, label: str) -> exp.Expression:
-    """A stable stand-in ("客户-3fa2c1"): rows still group apart, the value stays hidden."""
-    digest = exp.func("md5", exp.cast(exp.column(column), exp.DataType.Type.VARCHAR))
-    return exp.DPipe(
-        this=exp.Literal.string(f"{label}-"),
-        expression=exp.Substring(
-            this=digest, start=exp.Literal.number(1), length=exp.Literal.number(6)
-        ),
-    )
+    if secret is None:
+        secret = installation_secret() if role.masked_dimensions else b""
+    return _policies(id(model), role.name, secret, dialect)
 
 
 def _secured_view(
@@ -161,9 +159,6 @@ def _secured_view(
     inner = exp.select(*projections).from_(exp.to_table(name))
     if where is not None:
         inner = inner.where(where)
-    inner.meta[MARK] = True
-    for node in inner.walk():
-        node.meta[MARK] = True
     return exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier(alias)))
 
 
@@ -173,21 +168,24 @@ def apply_row_security(
     role: Role | None,
     copy: bool = True,
     schema: dict[str, dict[str, str]] | None = None,
+    secret: bytes | None = None,
+    dialect: str = "duckdb",
 ) -> exp.Expression:
     """Replace every model table in `query` by the role's filtered, masked view of it
     (in a copy, unless `copy` is False and the caller owns `query`). With `schema`
     ({table: {column: type}}) masked views list their columns instead of `* REPLACE`."""
     if role is None:
         return query
-    table_policies = policies(model, role)
+    table_policies = policies(model, role, secret, dialect)
     query = query.copy() if copy else query
     tables = {name.lower(): list(cols) for name, cols in (schema or {}).items()}
     ctes = {cte.alias_or_name.lower() for cte in query.find_all(exp.CTE)}
+    # Collected before any rewrite, so the tables inside the views we insert are not revisited;
+    # no mark in the tree decides what is secured (SQL text can set node metadata).
     targets = [
         t
         for t in query.find_all(exp.Table)
-        if not t.meta.get(MARK)
-        and t.name.lower() not in ctes
+        if t.name.lower() not in ctes
         # Identifiers are case-insensitive in SQL (ORDERS, "Orders" are orders): match lowered.
         and t.name.lower() in table_policies
         and not isinstance(t.parent, exp.Column)
@@ -205,11 +203,19 @@ class SecuredEngine:
     """An engine that guards every statement and applies a role's security before running it.
 
     The Assistant talks only to this, so compiled queries, explanations, summaries, alerts and
-    LLM-written SQL all pass the same gate.
+    LLM-written SQL all pass the same gate. Two entry points, by trust: `execute` takes ASTs our
+    own compiler built (and, as text, anything else), `execute_untrusted` takes SQL text from
+    outside — an LLM, a user — which is parsed with comments and metadata dropped and has every
+    column checked against the schema. Neither consults anything the statement says about itself.
     """
 
     def __init__(
-        self, engine, model: SemanticModel, role: str | None = None, max_rows: int = 100_000
+        self,
+        engine,
+        model: SemanticModel,
+        role: str | None = None,
+        max_rows: int = 100_000,
+        secret: bytes | None = None,
     ) -> None:
         self.engine = engine
         self.model = model
@@ -218,6 +224,8 @@ class SecuredEngine:
         self.dialect = engine.dialect
         self.tables = [t.name for t in model.tables]
         self._schema: dict[str, dict[str, str]] | None = None
+        # Keyed pseudonyms: the installation's secret unless one is given (tests, embedding).
+        self.secret = secret
         # The role's own snapshot dates (read through its row filters), like the subquery's.
         self.snapshots = SnapshotDates(self) if getattr(engine, "snapshots", None) else None
 
@@ -237,9 +245,11 @@ class SecuredEngine:
             self._schema = {t: c for t, c in full.items() if t in self.tables}
         return self._schema
 
-    def execute(self, sql: str | exp.Expression):
-        """Guard, secure, run. Text (LLM-written) SQL also has every column checked against
-        the schema; compiled ASTs name only model columns, already checked by `cockpit check`."""
+    def secure(self, sql: str | exp.Expression) -> exp.Expression:
+        """The statement as it will run: guarded, capped, rewritten for the role.
+
+        Text is untrusted (every column checked); an AST is our compiler's (its columns come
+        from the model, which `cockpit check` verified)."""
         from semantic_layer.guard import guard_ast, guard_sql
 
         if isinstance(sql, exp.Expression):
@@ -248,9 +258,40 @@ class SecuredEngine:
             guarded = guard_sql(sql, self.tables, self.max_rows, self.dialect, schema=self.schema())
         # DuckDB masks with `* REPLACE`; other databases need the columns spelled out.
         schema = self.schema() if self.role is not None and self.dialect != "duckdb" else None
-        secured = apply_row_security(guarded, self.model, self.role, copy=False, schema=schema)
+        return apply_row_security(
+            guarded,
+            self.model,
+            self.role,
+            copy=False,
+            schema=schema,
+            secret=self.secret,
+            dialect=self.dialect,
+        )
+
+    def execute(self, sql: str | exp.Expression, timeout: float | None = None):
+        """Guard, secure, run (`timeout`: seconds left for this statement, if less than the
+        engine's own limit — a question's deadline across several statements)."""
+        secured = self.secure(sql)
         # `secured` is our own copy: render it without sqlglot's defensive copy of the tree.
-        return self.engine.execute(secured.sql(dialect=self.dialect, copy=False))
+        text = secured.sql(dialect=self.dialect, copy=False)
+        if timeout is not None and _takes_timeout(self.engine):
+            return self.engine.execute(text, timeout=timeout)
+        return self.engine.execute(text)
+
+    def execute_untrusted(self, sql: str, timeout: float | None = None):
+        """SQL text from outside (an LLM): the same gate, never an AST that could carry marks."""
+        if not isinstance(sql, str):
+            raise TypeError("untrusted SQL must be text")
+        return self.execute(sql, timeout=timeout)
 
     def close(self) -> None:
         self.engine.close()
+
+
+def _takes_timeout(engine) -> bool:
+    import inspect
+
+    try:
+        return "timeout" in inspect.signature(engine.execute).parameters
+    except (TypeError, ValueError):
+        return False

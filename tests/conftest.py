@@ -12,6 +12,14 @@ from semantic_layer.engine import DuckDBEngine
 from semantic_layer.loader import load_model
 
 
+@pytest.fixture(scope="session", autouse=True)
+def pseudonym_secret(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Tests key pseudonyms with their own secret, never the user's installation secret."""
+    path = tmp_path_factory.mktemp("secret") / "pseudonym.key"
+    os.environ["COCKPIT_SECRET_FILE"] = str(path)
+    return path
+
+
 @pytest.fixture(scope="session")
 def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The scale-1 demo database, generated once per test session.
