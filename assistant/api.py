@@ -174,39 +174,41 @@ class Assistant:
         cls,
         database: str | Path | None = None,
         scale: int = 1,
-        as_of: date | None = None,
+        as_of: date | str | None = None,
         settings: Settings | None = None,
     ) -> Assistant:
-        """The demo company: an existing demo database file, or the cached one (built once)."""
-        settings = settings or Settings(demo_scale=scale)
+        """The demo company: an existing demo database file, or the cached one (built once).
+
+        `as_of` is a `date` or "YYYY-MM-DD". Raises `SettingsError` (a `CockpitError`, one line
+        per bad setting) when an argument, an environment variable or the config file holds a
+        value that cannot be used — at construction, never later per question."""
+        from assistant.settings import load_settings
+
+        settings = load_settings(base=settings, as_of=as_of, demo_scale=None if settings else scale)
         path = Path(database) if database is not None else settings.database_path()
         engine = DuckDBEngine(path, timeout=settings.query_timeout)
-        return cls(
-            load_model(), engine, as_of or settings.as_of, settings=settings, role=settings.role
-        )
+        return cls(load_model(), engine, settings.as_of, settings=settings, role=settings.role)
 
     @classmethod
     def open(
         cls,
         model: str | Path | None = None,
         database: str | Path | None = None,
-        as_of: date | None = None,
+        as_of: date | str | None = None,
         settings: Settings | None = None,
         role: str | None = None,
         engine: str | None = None,
     ) -> Assistant:
         """A model and database from arguments, else the environment and config (Settings).
 
-        `engine` ("postgresql://…") queries PostgreSQL instead of a DuckDB file."""
-        overrides = {
-            "model": model,
-            "database": database,
-            "as_of": as_of,
-            "role": role,
-            "engine": engine,
-        }
-        overrides = {k: v for k, v in overrides.items() if v is not None}
-        settings = settings.model_copy(update=overrides) if settings else Settings(**overrides)
+        `as_of` is a `date` or "YYYY-MM-DD"; `engine` ("postgresql://…") queries PostgreSQL
+        instead of a DuckDB file. Raises `SettingsError` (a `CockpitError`, one line per bad
+        setting) for an unusable argument, environment variable or config file value."""
+        from assistant.settings import load_settings
+
+        settings = load_settings(
+            base=settings, model=model, database=database, as_of=as_of, role=role, engine=engine
+        )
         semantic_model = load_model(settings.model)
         from semantic_layer.engine import open_engine
 
@@ -537,10 +539,15 @@ CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd]")
 
 
 def _clean(question: object) -> tuple[str, dict[str, str] | None]:
-    """A question as text, or why it cannot be one (empty, binary, 100 KB…)."""
-    if isinstance(question, bytes):
-        question = question.decode("utf-8", errors="replace")
-    text = CONTROL.sub(" ", str(question or "")).strip()
+    """A question as valid text, or why it cannot be one (empty, binary, 100 KB…).
+
+    Bytes are decoded, and lone surrogates (an undecodable byte from the shell, "\\ud800" from
+    JSON) replaced: text that cannot be encoded would fail later, in the audit log or the UI."""
+    from assistant.audit import valid_text
+
+    if isinstance(question, bytes | bytearray):
+        question = bytes(question).decode("utf-8", errors="replace")
+    text = CONTROL.sub(" ", valid_text(str(question or ""))).strip()
     if not text:
         return text, {"zh": "请输入一个问题。", "en": "Please type a question."}
     if len(text) > MAX_QUESTION:

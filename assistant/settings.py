@@ -2,16 +2,38 @@
 
 Read from arguments first, then environment variables, then a config file, then defaults,
 so the same database, model and as-of date apply wherever a question is asked.
+
+A value that cannot be used stops construction with a `SettingsError`: one line per bad
+setting, naming where the value came from (the argument, the environment variable, or the
+config file, line and key) and what the setting accepts. The wording is derived from the
+field's type and constraints, so a new field needs no message of its own.
 """
 
 from __future__ import annotations
 
 import os
-from datetime import date
+import re
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime
 from pathlib import Path
+from types import NoneType, UnionType
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
+import annotated_types
 import platformdirs
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import (
+    AliasChoices,
+    BeforeValidator,
+    Field,
+    SecretStr,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+)
+from pydantic.fields import FieldInfo
+from pydantic_core import PydanticCustomError
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -19,40 +41,150 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from semantic_layer.errors import CockpitError, closest
+
+ENV_PREFIX = "COCKPIT_"
+CONFIG_VARIABLE = "COCKPIT_CONFIG"
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")  # 2025-12-31
+# A DuckDB memory size: 2GB, 512MB, 1.5GB, 4GiB, "2 gb". Bytes and KB are left out on
+# purpose: a limit that small cannot run a query at all.
+MEMORY_SIZE = r"(?i)^\s*\d+(\.\d+)?\s*[mgt]i?b\s*$"
+
 
 def config_file() -> Path:
     """`COCKPIT_CONFIG`, else ./cockpit.toml if present, else the user config directory's."""
-    explicit = os.environ.get("COCKPIT_CONFIG")
+    explicit = os.environ.get(CONFIG_VARIABLE)
     if explicit:
-        return Path(explicit)
+        return Path(explicit).expanduser()
     local = Path("cockpit.toml")
     if local.exists():
         return local
     return platformdirs.user_config_path("cockpit") / "config.toml"
 
 
-class Settings(BaseSettings):
-    """Where the data and the model are, what "today" is, and the optional LLM endpoint."""
+# --- errors ------------------------------------------------------------------------------------
 
-    model_config = SettingsConfigDict(env_prefix="COCKPIT_", extra="ignore", populate_by_name=True)
+
+@dataclass(frozen=True)
+class Problem:
+    """One unusable setting: where its value came from and what is wrong, in zh and en.
+
+    `origin` is "argument", "environment" or "file"; `source` is what the user sees for it:
+    the argument name, the variable as it was set, or `file:line: key`."""
+
+    setting: str
+    origin: str
+    source: str
+    zh: str
+    en: str
+
+    def line(self, lang: str) -> str:
+        return f"{self.source}：{self.zh}" if lang == "zh" else f"{self.source}: {self.en}"
+
+
+class SettingsError(CockpitError):
+    """Settings that cannot be used. `message()` is one line per bad setting, in the configured
+    language — in both when the language setting itself is the bad one (`lang` is None)."""
+
+    def __init__(self, problems: Sequence[Problem], lang: str | None = "zh") -> None:
+        self.problems = tuple(problems)
+        self.lang = lang
+        super().__init__("settings_invalid")
+
+    def message(self, lang: str | None = None) -> str:  # type: ignore[override]
+        """The lines in `lang`; by default in the configured language (both if unknown)."""
+        lang = lang or self.lang
+        if lang is None:
+            return "\n".join(f"{p.line('zh')} / {p.line('en')}" for p in self.problems)
+        return "\n".join(p.line(lang) for p in self.problems)
+
+    def __str__(self) -> str:
+        return self.message()
+
+    def named(self, labels: Mapping[str, str]) -> SettingsError:
+        """The same error with arguments shown under the caller's names (the CLI's `--as-of`)."""
+        problems = [
+            replace(p, source=labels.get(p.setting, p.source)) if p.origin == "argument" else p
+            for p in self.problems
+        ]
+        return SettingsError(problems, self.lang)
+
+
+# --- the settings ------------------------------------------------------------------------------
+
+
+def _iso_date(value: object) -> object:
+    """A `date`, or text written YYYY-MM-DD; anything else (a number, 31/12/2025) is refused
+    here rather than guessed at, so a wrong as-of date fails at start-up, not per question."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if not isinstance(value, str):
+        raise PydanticCustomError("date_type", "not a date")
+    text = value.strip()
+    if ISO_DATE.fullmatch(text):
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            pass  # 2025-02-30
+    raise PydanticCustomError("date_parsing", "not a date written YYYY-MM-DD")
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_date)]
+
+
+class Settings(BaseSettings):
+    """Where the data and the model are, what "today" is, limits, and the optional LLM endpoint.
+
+    Constructing it raises `SettingsError` (never pydantic's ValidationError) for any value
+    that cannot be used — from an argument, the environment or the config file."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        extra="ignore",  # other COCKPIT_* variables (COCKPIT_CONFIG, COCKPIT_BOARD_DB…) exist
+        populate_by_name=True,
+        env_ignore_empty=True,  # COCKPIT_AS_OF= means "not set", not "an empty date"
+    )
 
     database: Path | None = Field(None, description="DuckDB file; default: the demo database")
     model: Path | None = Field(None, description="semantic model YAML file or folder")
     engine: str | None = Field(
         None, description="postgresql://… to query PostgreSQL instead of a DuckDB file"
     )
-    as_of: date | None = Field(None, description="the 'today' relative dates resolve against")
+    as_of: IsoDate | None = Field(
+        None, description="the 'today' relative dates resolve against: a date or YYYY-MM-DD"
+    )
     cache_dir: Path = Field(default_factory=lambda: platformdirs.user_cache_path("cockpit"))
-    lang: str = Field("zh", pattern="^(zh|en)$")
+    lang: Literal["zh", "en"] = Field("zh", description="language of messages")
     role: str | None = Field(None, description="the model role whose row filters apply")
     max_rows: int = Field(100_000, ge=1, description="row cap on every statement")
-    query_timeout: float = Field(30.0, gt=0, description="seconds a statement may run")
-    demo_scale: int = Field(1, ge=1)
+    query_timeout: float = Field(
+        30.0, gt=0, allow_inf_nan=False, description="seconds a statement may run"
+    )
+    memory_limit: str = Field(
+        "2GB",
+        pattern=MEMORY_SIZE,
+        examples=["2GB", "512MB"],
+        description="DuckDB's memory limit; beyond it DuckDB spills to temp_dir or stops",
+    )
+    temp_dir: Path | None = Field(
+        None, description="where DuckDB spills what does not fit in memory; default <cache_dir>/tmp"
+    )
+    max_result_mb: int = Field(
+        64, ge=1, description="largest result one statement may return, in MB (estimated size)"
+    )
+    cache_mb: int = Field(256, ge=0, description="result cache budget in MB; 0: no cache")
+    demo_scale: int = Field(1, ge=1, description="multiplies the demo's customers and orders")
     llm_model: str | None = Field(None, description="chat model name at the endpoint")
     embedding_model: str | None = Field(
         None, description="embedding model at the endpoint; default: offline hashed n-grams"
     )
-    llm_timeout: float = Field(20.0, gt=0, description="seconds before an LLM call gives up")
+    llm_timeout: float = Field(
+        20.0, gt=0, allow_inf_nan=False, description="seconds before an LLM call gives up"
+    )
     llm_send_rows: bool = Field(
         False, description="allow sending result rows to the LLM (off: only schema and question)"
     )
@@ -63,6 +195,20 @@ class Settings(BaseSettings):
         None, validation_alias=AliasChoices("openai_base_url", "OPENAI_BASE_URL")
     )
 
+    def __init__(self, **values: Any) -> None:
+        """Settings from `values` (arguments), the environment, the config file and defaults;
+        a `SettingsError` naming each bad setting and its source if any value is unusable."""
+        try:
+            super().__init__(**values)
+        except ValidationError as err:
+            raise _settings_error(type(self), err, values) from err
+
+    @field_validator("lang", mode="before")
+    @classmethod
+    def _lang_lower(cls, value: object) -> object:
+        """COCKPIT_LANG=EN means English, not an error."""
+        return value.strip().lower() if isinstance(value, str) else value
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -72,7 +218,13 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        toml = TomlConfigSettingsSource(settings_cls, toml_file=config_file())
+        arguments = getattr(init_settings, "init_kwargs", {})
+        try:
+            toml = ConfigFile(settings_cls, config_file())
+        except _FileProblems as err:
+            raise SettingsError(
+                err.problems, _language(settings_cls, arguments, err.table)
+            ) from None
         return init_settings, env_settings, toml
 
     @property
@@ -91,3 +243,371 @@ class Settings(BaseSettings):
     def resolved_as_of(self, model_as_of: date | None) -> date:
         """Configured as-of, else the model's (the demo's 2025-12-31), else today."""
         return self.as_of or model_as_of or date.today()
+
+    def resolved_temp_dir(self) -> Path:
+        """Where DuckDB spills: `temp_dir`, else `<cache_dir>/tmp`."""
+        return self.temp_dir or self.cache_dir / "tmp"
+
+
+def load_settings(
+    *,
+    base: Settings | None = None,
+    labels: Mapping[str, str] | None = None,
+    **overrides: object,
+) -> Settings:
+    """The settings the CLI, the app and the API use: `overrides` (None means "not given") over
+    `base` — or over the environment, the config file and the defaults when there is no base.
+
+    Raises `SettingsError`; `labels` names arguments in its message the caller's way
+    (the CLI passes {"as_of": "--as-of", …})."""
+    given = {name: value for name, value in overrides.items() if value is not None}
+    unknown = sorted(set(given) - set(Settings.model_fields))
+    if unknown:  # a caller's typo is a bug, not a user's mistake
+        raise TypeError(f"unknown settings: {', '.join(unknown)}")
+    try:
+        if base is None:
+            return Settings(**given)
+        return base.model_copy(update=_validated(given, base.lang)) if given else base
+    except SettingsError as err:
+        raise err.named(labels or {}) from err.__cause__
+
+
+def _validated(values: Mapping[str, object], lang: str) -> dict[str, object]:
+    """Each value checked against its field alone (no environment or config file re-read)."""
+    checked: dict[str, object] = {}
+    problems: list[Problem] = []
+    for name, value in values.items():
+        field = Settings.model_fields[name]
+        try:
+            checked[name] = TypeAdapter(Annotated[field.annotation, field]).validate_python(value)
+        except ValidationError as err:
+            problems.append(_problem(name, field, err.errors()[0], "argument", name))
+    if problems:
+        raise SettingsError(problems, lang)
+    return checked
+
+
+# --- the config file ---------------------------------------------------------------------------
+
+
+class _FileProblems(Exception):
+    """The config file cannot be used; `table` is what it holds when it could be parsed (its
+    `lang` then decides the language of the message)."""
+
+    def __init__(self, problems: Sequence[Problem], table: Mapping[str, Any] | None = None) -> None:
+        self.problems = tuple(problems)
+        self.table = dict(table or {})
+        super().__init__(problems[0].en)
+
+
+class ConfigFile(TomlConfigSettingsSource):
+    """The TOML config file, read strictly: a syntax error names the file and line, an unknown
+    key names the key (and the setting meant), and an explicit COCKPIT_CONFIG must exist."""
+
+    def __init__(self, settings_cls: type[BaseSettings], path: Path) -> None:
+        self.path = path
+        if os.environ.get(CONFIG_VARIABLE):
+            _explicit_file_exists(path)
+        super().__init__(settings_cls, toml_file=path)
+        names = _setting_names(settings_cls)
+        problems = [
+            _file_problem(
+                path,
+                _key_line(path, key),
+                key,
+                "不是可用的设置" + _did_you_mean(key, names, "zh"),
+                "is not a setting" + _did_you_mean(key, names, "en"),
+            )
+            for key in self.toml_data
+            if key not in names
+        ]
+        if problems:
+            raise _FileProblems(problems, self.toml_data)
+
+    def _read_file(self, file_path: Any) -> dict[str, Any]:
+        return read_config(Path(file_path))
+
+
+def read_config(path: Path) -> dict[str, Any]:
+    """The config file's table; unreadable files and TOML errors name the file and the line."""
+    try:
+        raw = path.read_bytes()
+    except OSError as err:
+        detail = err.strerror or type(err).__name__
+        raise _FileProblems(
+            [
+                Problem(
+                    "config",
+                    "file",
+                    str(path),
+                    f"无法读取（{detail}）",
+                    f"cannot be read ({detail})",
+                )
+            ]
+        ) from None
+    try:
+        return tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as err:
+        line = raw[: err.start].count(b"\n") + 1
+        raise _FileProblems(
+            [_file_problem(path, line, None, "不是 UTF-8 文本", "is not UTF-8 text")]
+        ) from None
+    except tomllib.TOMLDecodeError as err:
+        # Python 3.11's error has no lineno attribute: the position is in its message,
+        # "Invalid value (at line 3, column 9)" or "… (at end of document)".
+        text = str(err)
+        where = re.search(r"\s*\(at line (\d+), column (\d+)\)$", text)
+        end = re.search(r"\s*\(at end of document\)$", text)
+        if where:
+            line, column = int(where.group(1)), where.group(2)
+            detail = text[: where.start()]
+        else:
+            line, column = raw.count(b"\n") + (0 if raw.endswith(b"\n") else 1), None
+            detail = text[: end.start()] if end else text
+        at_zh = f"第 {column} 列" if column else "文件末尾"
+        at_en = f"column {column}" if column else "end of file"
+        raise _FileProblems(
+            [
+                _file_problem(
+                    path,
+                    max(line, 1),
+                    None,
+                    f"TOML 语法错误（{at_zh}）：{detail}",
+                    f"TOML syntax error at {at_en}: {detail}",
+                )
+            ]
+        ) from None
+
+
+def _explicit_file_exists(path: Path) -> None:
+    if not path.exists():
+        raise _FileProblems(
+            [
+                Problem(
+                    "config",
+                    "environment",
+                    CONFIG_VARIABLE,
+                    f"找不到配置文件 {path}",
+                    f"the config file {path} does not exist",
+                )
+            ]
+        )
+    if path.is_dir():
+        raise _FileProblems(
+            [
+                Problem(
+                    "config",
+                    "environment",
+                    CONFIG_VARIABLE,
+                    f"{path} 是文件夹，请指定一个 TOML 文件",
+                    f"{path} is a folder; name a TOML file",
+                )
+            ]
+        )
+
+
+def _file_problem(path: Path, line: int | None, key: str | None, zh: str, en: str) -> Problem:
+    where = f"{path}:{line}" if line else str(path)
+    return Problem(key or "config", "file", f"{where}: {key}" if key else where, zh, en)
+
+
+def _key_line(path: Path, key: str) -> int | None:
+    """The line where `key = …` or `[key]` is written (for `file:line: key` in messages)."""
+    name = rf"""(?:{re.escape(key)}|"{re.escape(key)}"|'{re.escape(key)}')"""
+    pattern = re.compile(rf"^\s*(?:{name}\s*=|\[\[?\s*{name}\s*[\].])")
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return next((n for n, text in enumerate(lines, 1) if pattern.match(text)), None)
+
+
+def _did_you_mean(key: str, names: set[str], lang: str) -> str:
+    found = closest(key, sorted(n for n in names if n.islower()), limit=1)
+    if not found:
+        return ""
+    return f"（你是不是想写 {found[0]}）" if lang == "zh" else f" (did you mean {found[0]}?)"
+
+
+# --- from pydantic's errors to one line per setting --------------------------------------------
+
+
+def _setting_names(settings_cls: type[BaseSettings]) -> set[str]:
+    """Every key that names a setting: field names and their aliases (OPENAI_API_KEY)."""
+    names = set(settings_cls.model_fields)
+    for field in settings_cls.model_fields.values():
+        names.update(_aliases(field))
+    return names
+
+
+def _aliases(field: FieldInfo) -> list[str]:
+    alias = field.validation_alias
+    if isinstance(alias, AliasChoices):
+        return [a for a in alias.choices if isinstance(a, str)]
+    return [alias] if isinstance(alias, str) else []
+
+
+def _field_name(settings_cls: type[BaseSettings], key: object) -> str | None:
+    for name, field in settings_cls.model_fields.items():
+        if key == name or key in _aliases(field):
+            return name
+    return None
+
+
+def _origin(
+    settings_cls: type[BaseSettings],
+    name: str,
+    arguments: Mapping[str, object],
+    path: Path,
+    table: Mapping[str, object],
+) -> tuple[str, str, object]:
+    """Where the value of setting `name` came from — the same order the sources are merged in:
+    (origin, what to call it, the value)."""
+    field = settings_cls.model_fields[name]
+    keys = [name, *_aliases(field)]
+    for key in keys:
+        if key in arguments:
+            return "argument", name, arguments[key]
+    variables = {a.lower() for a in _aliases(field)} or {f"{ENV_PREFIX}{name}".lower()}
+    for variable, value in os.environ.items():
+        if variable.lower() in variables and value != "":
+            return "environment", variable, value
+    for key in keys:
+        if key in table:
+            line = _key_line(path, key)
+            return "file", f"{path}:{line}: {key}" if line else f"{path}: {key}", table[key]
+    return "argument", name, None
+
+
+def _config_table() -> tuple[Path, dict[str, Any]]:
+    path = config_file()
+    try:
+        return path, (read_config(path) if path.is_file() else {})
+    except _FileProblems:
+        return path, {}
+
+
+def _language(
+    settings_cls: type[BaseSettings], arguments: Mapping[str, object], table: Mapping[str, object]
+) -> str | None:
+    """The language messages are shown in: the one configured, "zh" if none is, None (both)
+    when the configured value is itself unusable."""
+    _, _, value = _origin(settings_cls, "lang", arguments, Path(), table)
+    if value is None:
+        return "zh"
+    text = value.strip().lower() if isinstance(value, str) else value
+    return text if text in ("zh", "en") else None
+
+
+def _settings_error(
+    settings_cls: type[BaseSettings], err: ValidationError, arguments: Mapping[str, object]
+) -> SettingsError:
+    path, table = _config_table()
+    problems: dict[str, Problem] = {}
+    for error in err.errors():
+        name = _field_name(settings_cls, error["loc"][0]) if error["loc"] else None
+        if name is None or name in problems:
+            continue
+        origin, source, _ = _origin(settings_cls, name, arguments, path, table)
+        field = settings_cls.model_fields[name]
+        problems[name] = _problem(name, field, error, origin, source)
+    if not problems:  # not a field's value: keep pydantic's own words
+        problems["settings"] = Problem("settings", "argument", "settings", str(err), str(err))
+    return SettingsError(list(problems.values()), _language(settings_cls, arguments, table))
+
+
+def _problem(
+    name: str, field: FieldInfo, error: Mapping[str, Any], origin: str, source: str
+) -> Problem:
+    """One line from a pydantic error: the value, what is wrong with it, what is accepted."""
+    kind = _base_type(field.annotation)
+    if kind is SecretStr:
+        shown_zh, shown_en = "该值", "the value"
+    else:
+        shown_zh = shown_en = _shown(error.get("input"))
+    wrong_zh, wrong_en = _wrong(str(error["type"]), error.get("msg", ""))
+    accepts_zh, accepts_en = _accepts(field)
+    space = " " if accepts_zh[:1].isascii() else ""
+    gap = " " if shown_zh[-1:].isascii() else ""
+    return Problem(
+        name,
+        origin,
+        source,
+        f"{shown_zh}{gap}{wrong_zh}，请用{space}{accepts_zh}",
+        f"{shown_en} {wrong_en}; use {accepts_en}",
+    )
+
+
+def _shown(value: object) -> str:
+    """The value as the user wrote it, quoted, escaped and cut short."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "…"
+
+
+def _wrong(error_type: str, detail: str) -> tuple[str, str]:
+    """What is wrong, from pydantic's error type (date_parsing, int_parsing, greater_than…)."""
+    if error_type.startswith(("date", "datetime")):
+        return "不是日期", "is not a date"
+    if error_type == "finite_number":
+        return "不是有限的数", "is not a finite number"
+    if error_type.startswith("int"):
+        return "不是整数", "is not a whole number"
+    if error_type.startswith("float"):
+        return "不是数字", "is not a number"
+    if error_type.startswith("bool"):
+        return "不是布尔值", "is not a yes/no value"
+    if error_type.startswith("greater_than"):
+        return "太小", "is too small"
+    if error_type.startswith("less_than"):
+        return "太大", "is too large"
+    if error_type == "literal_error":
+        return "不是可选的值", "is not one of the choices"
+    if error_type == "string_pattern_mismatch":
+        return "格式不对", "is not in the expected form"
+    if error_type.endswith("_type"):
+        return "类型不对", "has the wrong type"
+    return f"无效（{detail}）", f"is not valid ({detail})"
+
+
+def _accepts(field: FieldInfo) -> tuple[str, str]:
+    """What a field accepts, from its type and constraints (ge, gt, Literal, examples)."""
+    kind = _base_type(field.annotation)
+    if get_origin(kind) is Literal:
+        choices = [str(c) for c in get_args(kind)]
+        return _either(choices)
+    if kind is bool:
+        return "true 或 false", "true or false"
+    if kind is date:
+        return "YYYY-MM-DD 格式", "YYYY-MM-DD"
+    if kind in (int, float):
+        noun_zh, noun_en = ("整数", "a whole number") if kind is int else ("数", "a number")
+        for bound in field.metadata:
+            if isinstance(bound, annotated_types.Ge):
+                return f"不小于 {bound.ge} 的{noun_zh}", f"{noun_en} of at least {bound.ge}"
+            if isinstance(bound, annotated_types.Gt):
+                return f"大于 {bound.gt} 的{noun_zh}", f"{noun_en} greater than {bound.gt}"
+        return noun_zh, noun_en
+    if field.examples:
+        zh, en = _either([str(e) for e in field.examples])
+        return f"类似 {zh} 的值", f"a value like {en}"
+    if kind is Path:
+        return "文件或文件夹路径", "a file or folder path"
+    return "文本", "text"
+
+
+def _either(choices: list[str]) -> tuple[str, str]:
+    """Choices joined for a message: zh 或 en / zh or en; a、b 或 c / a, b or c."""
+    if len(choices) == 1:
+        return choices[0], choices[0]
+    head, last = choices[:-1], choices[-1]
+    return f"{'、'.join(head)} 或 {last}", f"{', '.join(head)} or {last}"
+
+
+def _base_type(annotation: Any) -> Any:
+    """`int` for `int`, `date` for `Annotated[date, …] | None`, the Literal itself for one."""
+    if get_origin(annotation) in (Union, UnionType):
+        members = [a for a in get_args(annotation) if a is not NoneType]
+        annotation = members[0] if len(members) == 1 else annotation
+    if get_origin(annotation) is Annotated:
+        annotation = get_args(annotation)[0]
+    return annotation
