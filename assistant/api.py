@@ -67,8 +67,7 @@ class Assistant:
         self.settings = settings or Settings()
         self.as_of = as_of or model.as_of or date.today()
         self.catalog = catalog(model)
-        self.lexicon = Lexicon.build(model, self.raw_engine)
-        self.context = Context(model, self.catalog, self.lexicon, self.as_of, self._coverage())
+        self._scope()
         self._llm = llm
         self._backend: LLMBackend | None = None
         self._scoped: dict[str | None, Assistant] = {role: self}
@@ -77,6 +76,13 @@ class Assistant:
     @staticmethod
     def _max_rows(settings: Settings | None) -> int:
         return (settings or Settings()).max_rows
+
+    def _scope(self) -> None:
+        """What understanding knows is what the role may see: member names (and each metric's
+        data span) are read through the role's own secured engine, so a name outside the role
+        is as unknown as a made-up one, and no prompt can carry it."""
+        self.lexicon = Lexicon.build(self.model, self.engine)
+        self.context = Context(self.model, self.catalog, self.lexicon, self.as_of, self._coverage())
 
     def for_role(self, role: str | None) -> Assistant:
         """The same assistant seen through `role`'s row filters and masks (built once)."""
@@ -88,6 +94,7 @@ class Assistant:
             scoped.engine = SecuredEngine(self.raw_engine, self.model, role, self.settings.max_rows)
             scoped.role = role
             scoped._backend = None
+            scoped._scope()
             self._scoped[role] = scoped
         return self._scoped[role]
 
@@ -102,7 +109,9 @@ class Assistant:
             from assistant.llm.client import chat_model
 
             chat = self._llm if self._llm is not None else chat_model(self.settings)
-            self._backend = Backend(chat, self.context, self.engine, self._index())
+            self._backend = Backend(
+                chat, self.context, self.engine, self._index(), self.settings.query_timeout
+            )
         return self._backend
 
     def _index(self):
@@ -120,21 +129,48 @@ class Assistant:
         embed = embedder(self.settings) or hashed_ngrams
         name = self.settings.embedding_model or "hashed-ngrams"
         try:
+            hidden = self._hidden_from_prompts()
+            # One index per what a prompt may contain: a role never reads another's index.
+            scope = json.dumps(
+                [sorted(hidden.dimensions), sorted(hidden.metrics), sorted(hidden.words)],
+                ensure_ascii=False,
+            )
             index = CatalogIndex(
                 self.settings.cache_dir / "chroma",
-                fingerprint(self.model, self.lexicon, name),
+                fingerprint(self.model, self.lexicon, name + scope),
                 embed,
             )
             if index.empty:
                 root = Path(__file__).resolve().parents[1]
-                items = catalog_items(self.model, self.lexicon)
-                items += example_items(examples_from_eval(root, self.context))
-                items += example_items(self._good_examples())
+                items = catalog_items(self.model, self.lexicon, hidden=hidden)
+                examples = examples_from_eval(root, self.context) + self._good_examples()
+                items += example_items([e for e in examples if not _mentions(e, hidden.words)])
                 index.add(items)
         except Exception:  # retrieval is an aid: without it the prompt lists the catalogue
             log.exception("retrieval index unavailable")
             return None
         return index
+
+    def _hidden_from_prompts(self):
+        """What a prompt for this role may not contain: the role's masked dimensions and
+        denied metrics, and every member name the unrestricted data has that the role's does
+        not (read here, in process, only to keep them out of the prompt)."""
+        from assistant.llm.retrieval import Hidden
+
+        role = self.engine.role
+        if role is None:
+            return Hidden()
+        full = Lexicon.build(self.model, self.raw_engine)
+        masked = set(role.masked_dimensions)
+        words: set[str] = set()
+        for dimension, values in full.values.items():
+            visible = set() if dimension in masked else set(self.lexicon.values.get(dimension, []))
+            words.update(v for v in values if v not in visible and len(v) > 1)
+        return Hidden(
+            dimensions=frozenset(masked),
+            metrics=frozenset(role.denied_metrics),
+            words=frozenset(words),
+        )
 
     def _examples_file(self) -> Path:
         return self.settings.cache_dir / "good_examples.jsonl"
@@ -281,6 +317,13 @@ class Assistant:
             if isinstance(routed, Answer):
                 return routed
             notice = routed
+        if understood.status == "clarify" and self._scoped_rows():
+            # The same words whether a name is unknown or outside the role: no existence oracle.
+            notice = (notice + "\n" if notice else "") + (
+                "（若它是一个名称：也可能不在你可查看的数据范围内。）"
+                if lang == "zh"
+                else "(If it is a name, it may also be outside the data you can see.)"
+            )
         if understood.status != "ok" or understood.query is None:
             return Answer(
                 question=question,
@@ -310,6 +353,8 @@ class Assistant:
         timings = dict(timings or {})
         notes = list(notes or [])
         denied = self._out_of_scope(query, lang)  # before any path: explain, summary, plain
+        if denied is None:
+            denied = self._unknown_members(query, lang)
         if denied is not None:
             return _refused(question, lang, denied, query, timings)
         if (
@@ -384,7 +429,7 @@ class Assistant:
         if result.query is not None:
             answer = self.run(result.query, question, lang, timings)
             return replace(answer, path="llm", reason=result.reason)
-        if result.sql is not None:
+        if result.sql is not None and result.rows is not None:
             return self._sql_answer(question, lang, result, timings)
         return (
             "（LLM 也未能给出可验证的查询：" + result.reason[:160] + "）"
@@ -397,9 +442,8 @@ class Assistant:
         from semantic_layer.compiler import OutputColumn
         from semantic_layer.model import Label
 
-        started = time.perf_counter()
-        rows = self.engine.execute(result.sql)
-        timings["execute"] = time.perf_counter() - started
+        # The rows of the guarded dry run: LLM text never reaches the engine as an AST.
+        rows = result.rows
         columns = tuple(
             OutputColumn(
                 c.name,
@@ -423,7 +467,7 @@ class Assistant:
             question=question,
             status="ok",
             lang=lang,
-            sql=result.sql.sql(dialect="duckdb", pretty=True),
+            sql=result.sql,
             columns=columns,
             rows=rows.rows,
             narrative=narrative,
@@ -471,19 +515,37 @@ class Assistant:
                     if lang == "zh"
                     else f"'{label}' is outside the data the role '{role_label}' may see."
                 )
-        for rule in role.row_filters:
-            for f in query.filters:
-                if f.dimension != rule.dimension or f.op not in ("=", "in"):
-                    continue
-                allowed = set(map(str, rule.values))
-                outside = [v for v in map(str, f.values) if (v in allowed) != (rule.op == "in")]
-                if outside:
-                    role_label = role.label.get(lang) if role.label else role.name
-                    return (
-                        f"「{'、'.join(outside)}」不在角色「{role_label}」的权限范围内。"
-                        if lang == "zh"
-                        else f"{', '.join(outside)} is outside what the role '{role_label}' may see."
-                    )
+        return None
+
+    def _scoped_rows(self) -> bool:
+        """Whether this assistant's role sees only some rows."""
+        role = self.engine.role
+        return role is not None and bool(role.row_filters)
+
+    def _unknown_members(self, query: SemanticQuery, lang: str) -> str | None:
+        """A filter naming a member the data (as this role sees it) does not have.
+
+        Outside the role and not existing at all read the same — one message, one status — so
+        a role cannot probe which customers exist elsewhere. Only category dimensions whose
+        members were all read are checked (a truncated list proves nothing)."""
+        from assistant.understand.lexicon import MAX_VALUES
+
+        for f in query.filters:
+            if f.op not in ("=", "in"):
+                continue
+            known = self.lexicon.values.get(f.dimension)
+            if known is None or len(known) >= MAX_VALUES:
+                continue
+            members = set(known)
+            missing = [str(v) for v in f.values if str(v) not in members]
+            if missing:
+                dim = self.model.dimension(f.dimension).label.get(lang)
+                return (
+                    f"在你可查看的数据中没有{dim}「{'、'.join(missing)}」。请检查名称，或换一个{dim}。"
+                    if lang == "zh"
+                    else f"There is no {dim.lower()} '{', '.join(missing)}' in the data you can "
+                    f"see. Check the name, or pick another {dim.lower()}."
+                )
         return None
 
     @staticmethod
@@ -601,6 +663,14 @@ class Conversation:
     def reset(self) -> None:
         self.history.clear()
         self.state = None
+
+
+def _mentions(example: tuple[str, dict], words: frozenset[str]) -> bool:
+    """Whether an example (question and query) contains any of `words`."""
+    if not words:
+        return False
+    text = example[0] + json.dumps(example[1], ensure_ascii=False)
+    return any(word in text for word in words)
 
 
 __all__ = ["Assistant", "Conversation", "Understanding"]

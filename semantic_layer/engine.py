@@ -126,6 +126,10 @@ class _Connected:
         self.close()
 
 
+# The configuration each database file was first opened with in this process.
+_OPENED_WITH: dict[str, dict[str, Any]] = {}
+
+
 class DuckDBEngine(_Connected):
     """A read-only DuckDB database file."""
 
@@ -178,8 +182,20 @@ class DuckDBEngine(_Connected):
         if self.temp_dir is not None:
             self.temp_dir.mkdir(parents=True, exist_ok=True)
             config["temp_directory"] = str(self.temp_dir)
+        key = str(self.path.resolve())
         try:
-            return duckdb.connect(str(self.path), read_only=True, config=config)
+            try:
+                connection = duckdb.connect(str(self.path), read_only=True, config=config)
+            except duckdb.ConnectionException as err:
+                # DuckDB shares one instance per file in a process, with the configuration of
+                # its first connection (ours too: read-only, no external access, locked); a
+                # second engine with another memory budget joins it on the first one's terms.
+                if "different configuration" not in str(err) or key not in _OPENED_WITH:
+                    raise
+                config = _OPENED_WITH[key]
+                connection = duckdb.connect(str(self.path), read_only=True, config=config)
+            _OPENED_WITH[key] = config
+            return connection
         except duckdb.Error as err:
             raise ExecutionError(
                 "database_corrupt", path=str(self.path), detail=str(err).splitlines()[0]

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
-from sqlglot import exp
 
 from assistant.llm.retrieval import CatalogIndex
 from assistant.understand.resolve import Context, language
@@ -48,7 +48,8 @@ class LLMResult:
     """What the LLM path produced: a governed query, or guarded SQL with its result."""
 
     query: SemanticQuery | None = None
-    sql: exp.Expression | None = None
+    sql: str | None = None  # the guarded statement, before the role's views (text, not an AST)
+    rows: Any = None  # the engine's result of that statement
     reason: str = ""
     attempts: list[str] = field(default_factory=list)  # raw outputs, for the audit trail
 
@@ -57,12 +58,20 @@ class LLMBackend:
     """Understanding and SQL writing through any langchain chat model."""
 
     def __init__(
-        self, chat_model: Any, context: Context, engine: Engine, index: CatalogIndex | None = None
+        self,
+        chat_model: Any,
+        context: Context,
+        engine: Engine,
+        index: CatalogIndex | None = None,
+        time_limit: float = 30.0,
     ) -> None:
+        """`time_limit`: database seconds one question may spend across all its statements
+        (the first attempt and every repair share it)."""
         self.chat = chat_model
         self.ctx = context
         self.engine = engine
         self.index = index
+        self.time_limit = time_limit
 
     # --- calling the model ------------------------------------------------------------------
     def _call(self, messages: list[tuple[str, str]]) -> str:
@@ -82,7 +91,9 @@ class LLMBackend:
             values = self.index.search(question, "value", 12)
             examples = self.index.search(question, "example", 5)
         else:  # no index (tests, tiny models): the catalogue is small enough to list
-            metrics = [m.name for m in model.metrics]
+            role = getattr(self.engine, "role", None)
+            denied = set(role.denied_metrics) if role is not None else set()
+            metrics = [m.name for m in model.metrics if m.name not in denied]
             dimensions = [d.name for d in model.dimensions]
             values, examples = [], []
         if "metric_time" not in dimensions and "metric_time" in model.dimension_map:
@@ -189,13 +200,23 @@ class LLMBackend:
             metrics=values["metrics"],
         )
         messages: list[tuple[str, str]] = [("human", text)]
+        # One deadline for the question: repairs share the time limit, they do not renew it.
+        deadline = time.monotonic() + self.time_limit
         for attempt in range(3):  # the first answer, then two repair rounds
+            left = deadline - time.monotonic()
+            if left <= 0:
+                result.reason = f"time limit of {self.time_limit:g} s reached"
+                break
             output = self._call(messages)
             result.attempts.append(output)
             sql = _sql_of(output)
             try:
-                guarded = guard_sql(sql, tables)
-                self.engine.execute(guarded)  # a dry run: the database's error feeds the repair
+                # A clear reason for the repair before anything runs; its text is what the
+                # answer shows (the statement as run carries the role's views: never shown).
+                guarded = guard_sql(sql, tables).sql(dialect="duckdb", pretty=True)
+                # Text, not the parsed tree: the engine parses it again, dropping comments and
+                # metadata, and checks every column; its rows are the answer's.
+                rows = _execute(self.engine, sql, deadline - time.monotonic())
             except CockpitError as err:
                 error = err.message("en")
                 messages += [
@@ -205,6 +226,7 @@ class LLMBackend:
                 result.reason = error
                 continue
             result.sql = guarded
+            result.rows = rows
             result.reason = (
                 "generated SQL" if attempt == 0 else f"generated SQL after {attempt} repair(s)"
             )
@@ -223,6 +245,14 @@ class LLMBackend:
         return self._call(
             [("human", f"{ask}\n{question}\n{json.dumps(sample, ensure_ascii=False)}")]
         )
+
+
+def _execute(engine: Engine, sql: str, left: float):
+    """Run LLM text through the secured engine's untrusted entry, within what is left."""
+    untrusted = getattr(engine, "execute_untrusted", None)
+    if untrusted is not None:
+        return untrusted(sql, timeout=max(left, 0.001))
+    return engine.execute(sql)
 
 
 def _sql_of(output: str) -> str:

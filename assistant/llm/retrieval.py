@@ -46,6 +46,16 @@ def hashed_ngrams(texts: Sequence[str]) -> list[list[float]]:
 
 
 @dataclass(frozen=True)
+class Hidden:
+    """What must never reach a role's prompt: its masked dimensions' members, its denied
+    metrics, and member names outside its rows (`words`)."""
+
+    dimensions: frozenset[str] = frozenset()
+    metrics: frozenset[str] = frozenset()
+    words: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
 class Hit:
     kind: str  # metric | dimension | value | example
     name: str
@@ -114,10 +124,16 @@ def fingerprint(model: SemanticModel, lexicon: Lexicon, embedder_name: str) -> s
     return digest.hexdigest()[:16]
 
 
-def catalog_items(model: SemanticModel, lexicon: Lexicon) -> list[tuple[str, str, str, str, str]]:
-    """What the index holds about the model: metrics, dimensions and their values."""
+def catalog_items(
+    model: SemanticModel, lexicon: Lexicon, hidden: Hidden | None = None
+) -> list[tuple[str, str, str, str, str]]:
+    """What the index holds about the model: metrics, dimensions and their values — for a
+    role, only what it may see (`hidden` leaves out masked members and denied metrics)."""
+    hidden = hidden or Hidden()
     items = []
     for metric in model.metrics:
+        if metric.name in hidden.metrics:
+            continue
         description = (
             metric.description.zh + " / " + metric.description.en if metric.description else ""
         )
@@ -148,6 +164,8 @@ def catalog_items(model: SemanticModel, lexicon: Lexicon) -> list[tuple[str, str
         forms = dict.fromkeys([dim.name, dim.label.zh, dim.label.en, *dim.synonyms])
         for index, form in enumerate(forms):
             items.append((f"dimension:{dim.name}:{index}", "dimension", dim.name, form, payload))
+        if dim.name in hidden.dimensions:
+            continue  # masked: not even the pseudonyms go to an LLM
         for value in lexicon.values.get(dim.name, []):
             english = dim.value_labels.get(value, "")
             synonyms = " ".join(dim.value_synonyms.get(value, []))
