@@ -3,6 +3,13 @@
 Loading validates a model on its own; this validates it against real data, which is what a
 model author needs before anyone asks it a question: a typo in a column name must show up
 here, with file:line, not as a database error in front of a manager.
+
+A model is text that someone else may have written, and checking it runs its expressions. So
+nothing runs before every expression passed the load-time safety rules, and every statement
+check builds — a probe of a dimension, a compiled metric — is a sqlglot AST that passes
+`guard_ast` with the model's tables and the database schema before it reaches the database,
+exactly as a question's SQL does. The members the probes read also sharpen the role-policy
+leak warnings of `validate.policy_leaks`.
 """
 
 from __future__ import annotations
@@ -13,12 +20,25 @@ from sqlglot import exp
 
 from semantic_layer.catalog import catalog
 from semantic_layer.compiler import compile_for
-from semantic_layer.engine import Engine
+from semantic_layer.engine import Engine, Result
 from semantic_layer.errors import CockpitError, Issue, closest
 from semantic_layer.expressions import columns_of, parse_expr, qualify
+from semantic_layer.guard import SQLRejected, guard_ast
 from semantic_layer.loader import Locations, read_model_located
 from semantic_layer.model import MetricKind, SemanticModel
 from semantic_layer.query import SemanticQuery
+from semantic_layer.validate import (
+    ModelExpression,
+    model_expressions,
+    policy_leaks,
+    rejection,
+    unsafe_expressions,
+    unsafe_issue,
+)
+
+# A category with more distinct values than this names entities (customers), not kinds of
+# data: its members are not read for the leak warnings.
+MEMBER_LIMIT = 1000
 
 
 def check_model(
@@ -28,15 +48,71 @@ def check_model(
     model, issues, locations = read_model_located(source)
     if model is None or any(i.severity == "error" for i in issues):
         return model, issues
-    issues.extend(check_against_database(model, engine, locations))
-    return model, issues
+    found = check_against_database(model, engine, locations)
+    # The database's members only add to the model's own: its leak warnings replace loading's.
+    return model, [i for i in issues if i.code != "policy_leak"] + found
+
+
+class _Runner:
+    """Runs check's statements the way questions run: guarded first, then executed."""
+
+    def __init__(self, model: SemanticModel, engine: Engine, where: Locations) -> None:
+        self.engine = engine
+        self.where = where
+        self.tables = [t.name for t in model.tables]
+        wanted = {name.lower() for name in self.tables}
+        self.schema = {t: c for t, c in engine.schema().items() if t.lower() in wanted}
+        self.issues: list[Issue] = []
+
+    def run(self, statement: exp.Query, item: ModelExpression, max_rows: int = 1) -> Result | None:
+        """Guard and run one statement built from `item`; on refusal or failure, an issue."""
+        try:
+            guarded = guard_ast(
+                statement,
+                self.tables,
+                max_rows=max_rows,
+                dialect=self.engine.dialect,
+                schema=self.schema,
+            )
+        except SQLRejected as err:
+            self.issues.append(unsafe_issue(item, self.where, rejection(err)))
+            return None
+        try:
+            return self.engine.execute(guarded)
+        except CockpitError as err:
+            if item.kind == "metric":
+                code, params = "check_failed", {"metric": item.name}
+            else:
+                code, params = "dimension_check_failed", {"dimension": item.name}
+            self.issues.append(item.issue(code, self.where, detail=err.message("en"), **params))
+            return None
+
+
+def _members_statement(item: ModelExpression, label_en: str | None) -> exp.Query:
+    """`SELECT DISTINCT <expr>[, <English label>] FROM <table> WHERE <expr> IS NOT NULL`."""
+    assert item.table is not None
+    member = qualify(parse_expr(item.text), item.table)
+    columns: list[exp.Expression] = [member]
+    if label_en:
+        columns.append(qualify(parse_expr(label_en), item.table))
+    return (
+        exp.select(*columns)
+        .distinct()
+        .from_(exp.to_table(item.table))
+        .where(exp.Not(this=exp.Is(this=member.copy(), expression=exp.Null())))
+    )
 
 
 def check_against_database(
     model: SemanticModel, engine: Engine, where: Locations | None = None
 ) -> list[Issue]:
-    """Columns and tables the model names must exist; each metric must compile and run."""
+    """Columns and tables the model names must exist; each expression and metric must pass the
+    guard and run; role policies must not leave what they hide readable elsewhere."""
     where = where or Locations()
+    unsafe = unsafe_expressions(model, where)
+    if unsafe:
+        # Nothing of a model runs until every expression of it is one the guard would accept.
+        return unsafe + policy_leaks(model, where)
     schema = engine.schema()
     issues: list[Issue] = []
 
@@ -80,7 +156,8 @@ def check_against_database(
                 if text:
                     need_expr(text, metric.table, ("metrics", index, field))
     if issues:
-        return issues  # running metrics over missing columns would only repeat these
+        # Running metrics over missing columns would only repeat these.
+        return issues + policy_leaks(model, where)
 
     for index, join in enumerate(model.joins):
         if not join.required:
@@ -113,16 +190,41 @@ def check_against_database(
                 )
             )
 
+    runner = _Runner(model, engine, where)
+    # Each dimension expression runs alone; a category's distinct members (with their English
+    # labels) are read on the way, for the leak warnings.
+    members: dict[str, dict[str, list[str]]] = {}
+    for item in model_expressions(model):
+        if item.kind != "dimension":
+            continue
+        dim = model.dimension(item.name)
+        if dim.type != "category" or item.path[-1] == "value_label_en":
+            runner.run(item.probe(), item)
+            continue
+        label_en = dim.value_label_en if item.table == dim.table else None
+        statement = _members_statement(item, label_en)
+        result = runner.run(statement, item, max_rows=MEMBER_LIMIT + 1)
+        if result is None or len(result.rows) > MEMBER_LIMIT:
+            continue
+        found = members.setdefault(dim.name, {})
+        for row in result.rows:
+            words = found.setdefault(str(row[0]), [])
+            if len(row) > 1 and row[1] is not None:
+                words.append(str(row[1]))
+
     cat = catalog(model)
     for index, metric in enumerate(model.metrics):
         dims = ["metric_time:month"] if cat.uses_period_days(metric.name) else []
         query = SemanticQuery(metrics=[metric.name], dimensions=dims, limit=1)
+        item = ModelExpression("metric", metric.name, ("metrics", index), metric.expr, None)
         try:
-            engine.execute(compile_for(engine, model, query).ast)
+            compiled = compile_for(engine, model, query).ast
         except CockpitError as err:
             issues.append(
-                where.issue(
-                    "check_failed", ("metrics", index), metric=metric.name, detail=err.message("en")
-                )
+                item.issue("check_failed", where, metric=metric.name, detail=err.message("en"))
             )
+            continue
+        runner.run(compiled, item)
+    issues.extend(runner.issues)
+    issues.extend(policy_leaks(model, where, members))
     return issues

@@ -61,6 +61,21 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "指标 {metric} 在数据库上执行失败：{detail}",
         "Metric {metric} failed on the database: {detail}",
     ),
+    "unsafe_expression": (
+        "{owner} 的表达式不允许使用：{reason}（模型里的表达式与查询经过同一道 SQL 安全检查）",
+        "The expression of {owner_en} is not allowed: {reason_en} (model expressions pass the "
+        "same SQL guard as queries)",
+    ),
+    "dimension_check_failed": (
+        "维度 {dimension} 在数据库上执行失败：{detail}",
+        "Dimension {dimension} failed on the database: {detail}",
+    ),
+    "policy_leak": (
+        "角色 {role} 看不到{hidden}，但仍能从表 {table} 读到同类数据：{via}。"
+        "请在该角色上也加以限制，例如 {fix}",
+        "Role {role} cannot see {hidden_en}, but can still read the same kind of data in table "
+        "{table}: {via_en}. Restrict it there too, e.g. {fix}",
+    ),
     "model_invalid": (
         "语义模型有 {count} 个问题，无法加载",
         "The semantic model has {count} problem(s) and cannot be loaded",
