@@ -3,6 +3,7 @@
     python -m eval                              # all questions, report in eval/report.md (+ .json)
     python -m eval --category rank --verbose    # one category, print each failure
     python -m eval --check                      # exit 1 below eval/threshold.yaml (CI)
+    python -m eval --questions eval/external/jaffle_sl   # a set with its own model and data
 
 Exit status: 0 done (and, with --check, thresholds met); 1 thresholds not met; 2 the run
 could not start (no Assistant, bad question file, missing database).
@@ -20,7 +21,16 @@ from typing import Any
 import yaml
 
 from eval.gold import GoldDatabase
-from eval.items import CATEGORIES, LANGS, QUESTIONS_DIR, ItemError, load_items, select
+from eval.items import (
+    CATEGORIES,
+    LANGS,
+    QUESTIONS_DIR,
+    EvalSet,
+    ItemError,
+    load_items,
+    load_set,
+    select,
+)
 from eval.report import console_summary, failure_text, markdown
 from eval.runner import check_thresholds, run_items, summarize, to_json
 
@@ -36,7 +46,10 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--questions", type=Path, default=QUESTIONS_DIR, help="question folder")
     parser.add_argument(
-        "--database", type=Path, default=None, help="demo DuckDB file (default: the demo cache)"
+        "--database",
+        type=Path,
+        default=None,
+        help="DuckDB file (default: the demo cache; for a set with set.yaml, built into the cache)",
     )
     parser.add_argument("--report", type=Path, default=DEFAULT_REPORT, help="Markdown report")
     parser.add_argument("--category", choices=CATEGORIES, help="only this category")
@@ -53,16 +66,24 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def _database(explicit: Path | None) -> Path:
+def _database(explicit: Path | None, eval_set: EvalSet | None = None) -> Path:
     if explicit is not None:
         return explicit
     from assistant.settings import Settings
+
+    if eval_set is not None:
+        return set_database(eval_set, Path(Settings().cache_dir))
     from semantic_layer.demo import demo_database
 
     return demo_database(Settings().cache_dir)
 
 
-def _assistant(database: Path, backend: str = "rules") -> Any:
+def set_database(eval_set: EvalSet, cache_dir: Path) -> Path:
+    """Build the set's database afresh in the cache (a few seconds at most; never committed)."""
+    return eval_set.build(cache_dir / "eval-external" / f"{eval_set.name}.duckdb")
+
+
+def _assistant(database: Path, backend: str = "rules", eval_set: EvalSet | None = None) -> Any:
     from assistant import Assistant
     from assistant.settings import Settings
 
@@ -73,22 +94,29 @@ def _assistant(database: Path, backend: str = "rules") -> Any:
         raise RuntimeError(
             "--backend llm needs OPENAI_API_KEY / OPENAI_BASE_URL and COCKPIT_LLM_MODEL"
         )
+    if eval_set is not None:
+        return Assistant.open(
+            model=eval_set.model, database=database, as_of=eval_set.as_of, settings=settings
+        )
     parameters = inspect.signature(Assistant.demo).parameters
     if "as_of" in parameters:
         return Assistant.demo(database=database, as_of=DEMO_AS_OF, settings=settings)
     return Assistant.demo(database=database)
 
 
-def _metric_names() -> list[str]:
+def _metric_names(eval_set: EvalSet | None = None) -> list[str]:
     from semantic_layer.loader import load_model
 
-    return [m.name for m in load_model().metrics]
+    model = load_model(eval_set.model) if eval_set is not None else load_model()
+    return [m.name for m in model.metrics]
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _arguments(argv)
     try:
-        items = select(load_items(args.questions), args.category, args.lang, args.limit)
+        eval_set = load_set(args.questions)
+        folder = eval_set.questions if eval_set is not None else args.questions
+        items = select(load_items(folder), args.category, args.lang, args.limit)
     except (ItemError, OSError, yaml.YAMLError) as err:
         print(f"cannot read the questions: {err}", file=sys.stderr)
         return 2
@@ -97,13 +125,13 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     threshold = yaml.safe_load(THRESHOLD_FILE.read_text(encoding="utf-8")) if args.check else {}
     try:
-        database = _database(args.database)
+        database = _database(args.database, eval_set)
         gold_db = GoldDatabase(database)
     except Exception as err:
         print(f"cannot open the database: {err}", file=sys.stderr)
         return 2
     try:
-        assistant = _assistant(database, args.backend)
+        assistant = _assistant(database, args.backend, eval_set)
     except Exception as err:
         print(f"cannot start the Assistant: {type(err).__name__}: {err}", file=sys.stderr)
         return 2
@@ -114,7 +142,9 @@ def main(argv: list[str] | None = None) -> int:
 
     started = datetime.now().isoformat(timespec="seconds")
     with gold_db:
-        results = run_items(items, assistant, gold_db, _metric_names(), on_result=progress)
+        results = run_items(
+            items, assistant, gold_db, _metric_names(eval_set), on_result=progress
+        )
     summary = summarize(results)
     filters = [
         f"{k}={v}"
@@ -125,6 +155,8 @@ def main(argv: list[str] | None = None) -> int:
         "started": started,
         "database": str(database),
         "questions": str(args.questions),
+        "model": str(eval_set.model) if eval_set is not None else "demo",
+        "as_of": (eval_set.as_of if eval_set is not None else DEMO_AS_OF).isoformat(),
         "filter": ", ".join(filters),
     }
     print(console_summary(summary))

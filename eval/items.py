@@ -17,12 +17,23 @@ that silently scores nothing.
       turns:
         - {question: 2025年华东区的收入, gold_sql: "..."}
         - {question: 华南呢?, gold_sql: "..."}
+
+A folder with a `set.yaml` is a set over another model and database (eval/external/*):
+
+    name: jaffle_sl
+    model: model.yaml           # the semantic model, relative to the folder
+    build: build.py             # defines build(path): writes the DuckDB file the set runs on
+    as_of: 2020-08-31           # the "today" of the set's relative dates
+    questions: questions        # the folder of item files (default: questions)
+    known_check_errors: 0       # how many errors `cockpit check` reported at the first run
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+import importlib.util
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +63,8 @@ EXPECTS = ("ok", "refuse_or_clarify")
 _ITEM_KEYS = {"id", "lang", "category", "question", "expect", "gold_sql", "ordered", "note"}
 _CONVERSATION_KEYS = {"id", "lang", "category", "turns", "note"}
 _TURN_KEYS = {"question", "expect", "gold_sql", "ordered", "note"}
+_SET_KEYS = {"name", "model", "build", "as_of", "questions", "known_check_errors", "source", "note"}
+SET_FILE = "set.yaml"
 
 
 class ItemError(ValueError):
@@ -201,3 +214,61 @@ def select(
         if (category is None or i.category == category) and (lang is None or i.lang == lang)
     ]
     return chosen[:limit] if limit is not None else chosen
+
+
+@dataclass(frozen=True)
+class EvalSet:
+    """A question set over its own model and database (a folder with a set.yaml)."""
+
+    name: str
+    folder: Path
+    model: Path
+    build_script: Path
+    as_of: date
+    questions: Path
+    known_check_errors: int = 0
+
+    def build(self, path: str | Path) -> Path:
+        """Run the set's build script: write its DuckDB database to `path`."""
+        spec = importlib.util.spec_from_file_location(f"eval_set_{self.name}", self.build_script)
+        if spec is None or spec.loader is None:
+            raise ItemError(f"{self.build_script}: cannot load the build script")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return Path(module.build(Path(path)))
+
+
+def load_set(folder: str | Path) -> EvalSet | None:
+    """The set described by `folder`/set.yaml, or None when the folder has none."""
+    folder = Path(folder)
+    path = folder / SET_FILE
+    if not path.is_file():
+        return None
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if not isinstance(raw, dict):
+        raise ItemError(f"{path}: a set file is a mapping")
+    unknown = set(raw) - _SET_KEYS
+    if unknown:
+        raise ItemError(f"{path}: unknown keys {sorted(unknown)}")
+    missing = [k for k in ("name", "model", "build", "as_of") if k not in raw]
+    if missing:
+        raise ItemError(f"{path}: missing {missing}")
+    as_of = raw["as_of"]
+    if not isinstance(as_of, date):
+        try:
+            as_of = date.fromisoformat(str(as_of))
+        except ValueError as err:
+            raise ItemError(f"{path}: as_of must be a date (YYYY-MM-DD): {err}") from err
+    eval_set = EvalSet(
+        name=str(raw["name"]),
+        folder=folder,
+        model=folder / str(raw["model"]),
+        build_script=folder / str(raw["build"]),
+        as_of=as_of,
+        questions=folder / str(raw.get("questions", "questions")),
+        known_check_errors=int(raw.get("known_check_errors", 0)),
+    )
+    for what in (eval_set.model, eval_set.build_script, eval_set.questions):
+        if not what.exists():
+            raise ItemError(f"{path}: {what} does not exist")
+    return eval_set

@@ -25,6 +25,14 @@ def _cell(text: str) -> str:
     return _one_line(text).replace("|", "\\|")
 
 
+def _outcomes(counts: dict[str, int] | None) -> str:
+    """correct 30 · wrong number 5 · no answer 4 · internal error 1 · other 0"""
+    if not counts:
+        return "n/a"
+    order = ("correct", "wrong_number", "no_answer", "internal_error", "other")
+    return " · ".join(f"{name.replace('_', ' ')} {counts.get(name, 0)}" for name in order)
+
+
 def console_summary(summary: dict[str, Any]) -> str:
     """A compact plain-text summary for the terminal."""
     overall = summary["overall"]
@@ -50,6 +58,8 @@ def console_summary(summary: dict[str, Any]) -> str:
         f"({refuse['passed']}/{refuse['total']}); "
         f"answered with a number: {len(summary['numbers_on_refusal'])} (must be 0)"
     )
+    lines.append(f"outcomes (items): {_outcomes(summary.get('outcomes'))}")
+    lines.append(f"outcomes (questions asked): {_outcomes(summary.get('turn_outcomes'))}")
     if summary["errors"] or summary["gold_errors"]:
         lines.append(
             f"exceptions from ask(): {summary['errors']}; "
@@ -63,7 +73,7 @@ def console_summary(summary: dict[str, Any]) -> str:
 
 def failure_text(result: ItemResult) -> str:
     """Every failed turn of an item: question, expected vs got, the query and the message."""
-    lines = [f"✗ {result.id} [{result.category}/{result.lang}]"]
+    lines = [f"✗ {result.id} [{result.category}/{result.lang}] {result.outcome.replace('_', ' ')}"]
     for n, turn in enumerate(result.turns, start=1):
         mark = "✓" if turn.passed else "✗"
         prefix = f"  turn {n} {mark} " if result.conversation else "  "
@@ -107,6 +117,8 @@ def markdown(summary: dict[str, Any], results: Sequence[ItemResult], meta: dict[
         f"- **accuracy: {_pct(overall['accuracy'])}** ({overall['passed']}/{overall['total']})",
         f"- must refuse or clarify: {_pct(summary['must_refuse']['accuracy'])}; "
         f"**answered with a number: {len(summary['numbers_on_refusal'])}** (must be 0)",
+        f"- outcomes (items): {_outcomes(summary.get('outcomes'))}",
+        f"- outcomes (questions asked): {_outcomes(summary.get('turn_outcomes'))}",
     ]
     turns = summary["conversation_turns"]
     if turns["total"]:
@@ -139,14 +151,18 @@ def markdown(summary: dict[str, Any], results: Sequence[ItemResult], meta: dict[
     failures = [r for r in results if not r.passed]
     out += ["", f"## Failures ({len(failures)})", ""]
     if failures:
-        out += ["| id | category | lang | question | why |", "|---|---|---|---|---|"]
+        out += [
+            "| id | category | lang | outcome | question | why |",
+            "|---|---|---|---|---|---|",
+        ]
         for r in failures:
             for n, t in enumerate(r.turns, start=1):
                 if t.passed:
                     continue
                 qid = f"{r.id} (turn {n})" if r.conversation else r.id
                 out.append(
-                    f"| `{qid}` | {r.category} | {r.lang} | {_cell(t.question)} | "
+                    f"| `{qid}` | {r.category} | {r.lang} | {t.outcome.replace('_', ' ')} | "
+                    f"{_cell(t.question)} | "
                     f"{_cell(t.reason or t.error or '')} |"
                 )
     else:

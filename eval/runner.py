@@ -16,6 +16,14 @@ from eval.score import Verdict, answered_with_number, score_ok, score_refusal
 STAGES = ("understand", "compile", "execute", "present")
 ROWS_KEPT = 5  # rows of each answer kept in the JSON report
 
+# What an answer amounts to, worst first (a conversation takes its worst turn's):
+#   internal_error  ask() raised, or the answer's status is "error" (a bug, not a user mistake)
+#   wrong_number    status "ok" but not the gold answer, or a number shown on a must-refuse item
+#   no_answer       a clarification or refusal where the gold has an answer
+#   other           anything else that failed (a broken gold query, an unknown status, …)
+#   correct         passed
+OUTCOMES = ("internal_error", "wrong_number", "no_answer", "other", "correct")
+
 
 @dataclass
 class TurnResult:
@@ -40,6 +48,7 @@ class TurnResult:
     timings_ms: dict[str, float] = field(default_factory=dict)
     total_ms: float | None = None
     number_on_refusal: bool = False
+    outcome: str = "other"
 
 
 @dataclass
@@ -53,6 +62,7 @@ class ItemResult:
     conversation: bool
     passed: bool
     turns: list[TurnResult]
+    outcome: str = "other"
 
 
 def _jsonable(value: Any) -> Any:
@@ -135,7 +145,30 @@ def _score_turn(
         verdict = Verdict(False, f"cannot score the answer: {type(err).__name__}: {err}")
     result.passed = verdict.passed
     result.reason = verdict.reason
+    result.outcome = outcome_of(result)
     return result
+
+
+def outcome_of(turn: TurnResult) -> str:
+    """Which of OUTCOMES a scored turn is."""
+    if turn.error is not None or turn.status == "error":
+        return "internal_error"
+    if turn.passed:
+        return "correct"
+    if turn.gold_error is not None:
+        return "other"
+    if turn.expect == "refuse_or_clarify":
+        return "wrong_number" if turn.number_on_refusal else "other"
+    if turn.status == "ok":
+        return "wrong_number"
+    if turn.status in ("clarify", "refused"):
+        return "no_answer"
+    return "other"
+
+
+def worst(outcomes: Iterable[str]) -> str:
+    """The worst of several outcomes (a conversation's, from its turns)."""
+    return min(outcomes, key=OUTCOMES.index, default="other")
 
 
 def run_items(
@@ -167,6 +200,7 @@ def run_items(
             conversation=item.conversation,
             passed=all(t.passed for t in turns),
             turns=turns,
+            outcome=worst(t.outcome for t in turns),
         )
         results.append(result)
         if on_result is not None:
@@ -241,6 +275,8 @@ def summarize(results: Sequence[ItemResult]) -> dict[str, Any]:
             [r for r in results if not r.conversation and r.expect == "refuse_or_clarify"]
         ),
         "numbers_on_refusal": numbers_on_refusal,
+        "outcomes": {o: sum(1 for r in results if r.outcome == o) for o in OUTCOMES},
+        "turn_outcomes": {o: sum(1 for t in turns if t.outcome == o) for o in OUTCOMES},
         "errors": sum(1 for t in turns if t.error),
         "gold_errors": sum(1 for t in turns if t.gold_error),
         "latency_ms": latency,

@@ -1,0 +1,4 @@
+select
+    Claim_Amount_Identifier
+from 
+    dbt_cdw_benchmark__seed.expense_payment
