@@ -431,8 +431,9 @@ def expression_hazard(node: exp.Expression, tables: Collection[str]) -> tuple[st
 
 def rejection(err: SQLRejected) -> tuple[str, str]:
     """The guard's reason for refusing a statement, as the (zh, en) reason of an issue."""
-    reason = str(err.params.get("reason") or err.message("en"))
-    return f"未通过 SQL 安全检查（{reason}）", reason
+    reason = err.params.get("reason")
+    en = str(getattr(reason, "en", None) or reason or err.message("en"))
+    return str(getattr(reason, "zh", None) or en), en
 
 
 def unsafe_issue(item: ModelExpression, where: Locations, reason: tuple[str, str]) -> Issue:
@@ -512,7 +513,8 @@ def _stem(token: str) -> str:
 
 def mentions(text: str, word: str) -> bool:
     """Whether `text` names `word`: equal, inside a CJK compound (采购付款 ⊃ 采购), or as whole
-    Latin words with plurals folded ("purchase payments" ⊃ "purchases"; "sales" ⊅ "sale tax")."""
+    Latin words with plurals folded ("purchase payments" names "purchases"; "costume" does not
+    name "cost")."""
     if text == word:
         return True
     if len(word) < 2:

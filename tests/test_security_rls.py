@@ -46,7 +46,8 @@ E_AGING = (
 )
 E_BUDGET = f"(SELECT * FROM revenue_budget WHERE region_id IN {EAST_ID})"
 E_REGIONS = "(SELECT * FROM regions WHERE region_name = '华东')"
-NOT_PAYROLL = "category IS DISTINCT FROM '工资薪酬'"
+NOT_PAYROLL = "category IS DISTINCT FROM '工资薪酬'"  # expenses, their budget and cash flows
+NOT_SUPPLIER_PAYMENTS = "category IS DISTINCT FROM '采购付款'"  # cash flows, for the auditor
 DENIED_FOR_EAST = ["expenses", "expense_budget", "cash_flows", "purchases", "inventory_monthly"]
 AMOUNT = re.compile(r"\d[\d,]*(\.\d+)?\s*(万|亿|元|%)")
 
@@ -568,6 +569,45 @@ SALES_BYPASSES = [
         "SELECT sum(amount) FROM order_lines",
         "SELECT sum(amount) FROM order_lines",
     ),
+    # Payroll is paid out in cash too: the same concept, closed in cash_flows as well.
+    bypass(
+        "cash-outflow-total",
+        "SELECT sum(amount) FROM cash_flows WHERE direction = '流出'",
+        f"SELECT sum(amount) FROM cash_flows WHERE direction = '流出' AND {NOT_PAYROLL}",
+    ),
+    bypass(
+        "cash-by-category",
+        "SELECT category, sum(amount) FROM cash_flows GROUP BY 1",
+        f"SELECT category, sum(amount) FROM cash_flows WHERE {NOT_PAYROLL} GROUP BY 1",
+    ),
+    bypass(
+        "payroll-cash-asked-directly",
+        "SELECT sum(amount) FROM cash_flows WHERE category = '工资薪酬'",
+        "SELECT NULL",
+    ),
+    bypass(
+        "payroll-cash-by-like",
+        "SELECT count(*) FROM cash_flows WHERE category LIKE '%工资%'",
+        "SELECT 0",
+    ),
+    bypass(
+        "cash-minus-visible",
+        "SELECT (SELECT sum(amount) FROM cash_flows) - "
+        "(SELECT sum(amount) FROM cash_flows WHERE category <> '工资薪酬')",
+        "SELECT 0",
+    ),
+    bypass(
+        "categories-of-expenses-and-cash",
+        "SELECT category FROM expenses UNION SELECT category FROM cash_flows",
+        f"SELECT category FROM expenses WHERE {NOT_PAYROLL} UNION "
+        f"SELECT category FROM cash_flows WHERE {NOT_PAYROLL}",
+    ),
+    bypass(
+        "payroll-cash-through-cte",
+        "WITH c AS (SELECT * FROM cash_flows) SELECT sum(amount) FROM c "
+        "WHERE category = '工资薪酬'",
+        "SELECT NULL",
+    ),
 ]
 
 
@@ -578,6 +618,39 @@ def test_sales_dept_never_sees_payroll(sql, truth, raw, engines):
     except CockpitError:
         return
     assert _rows(got) == _rows(raw.execute(truth))
+
+
+def _cash_outflow_by_category_2025(engine):
+    """The compiled semantic query "2025 cash outflow by cash category", run on `engine`."""
+    query = SemanticQuery(
+        metrics=["cash_outflow"],
+        dimensions=["cash_category"],
+        time_range={"start": date(2025, 1, 1), "end": date(2026, 1, 1)},
+    )
+    return engine.execute(compile_query(MODEL, query).ast)
+
+
+CASH_OUT_2025 = (
+    "SELECT category, sum(amount) FROM cash_flows WHERE direction = '流出' "
+    "AND txn_date >= DATE '2025-01-01' AND txn_date < DATE '2026-01-01'"
+)
+
+
+def test_sales_dept_cash_outflow_by_category_has_no_payroll(raw, engines):
+    got = _cash_outflow_by_category_2025(engines["sales_dept"])
+    truth = raw.execute(f"{CASH_OUT_2025} AND {NOT_PAYROLL} GROUP BY 1")
+    assert _rows(got) == _rows(truth)
+    assert "工资薪酬" not in {row[0] for row in got.rows}
+    everyone = _cash_outflow_by_category_2025(engines[None])
+    assert "工资薪酬" in {row[0] for row in everyone.rows}  # the data has payroll to hide
+
+
+def test_sales_dept_asks_cash_outflow_by_category_without_payroll(assistant, raw):
+    answer = assistant.ask("2025年各收支类别的现金流出", role="sales_dept")
+    assert answer.status == "ok", answer.message
+    truth = raw.execute(f"{CASH_OUT_2025} AND {NOT_PAYROLL} GROUP BY 1").rows
+    assert sorted(answer.rows) == sorted(truth)
+    assert "工资薪酬" not in " ".join(_texts(answer))
 
 
 # --- auditor: pseudonyms for names, no cost --------------------------------------------------------
@@ -719,6 +792,63 @@ def test_auditor_never_sees_cost(sql, engines):
     except CockpitError:
         return
     assert _no_figure(got.rows), f"{sql} returned {got.rows[:3]}"
+
+
+AUDITOR_CASH = [
+    bypass(
+        "cash-by-category",
+        "SELECT category, sum(amount) FROM cash_flows GROUP BY 1",
+        f"SELECT category, sum(amount) FROM cash_flows WHERE {NOT_SUPPLIER_PAYMENTS} GROUP BY 1",
+    ),
+    bypass(
+        "supplier-payments-asked-directly",
+        "SELECT sum(amount) FROM cash_flows WHERE category = '采购付款'",
+        "SELECT NULL",
+    ),
+    bypass(
+        "operating-outflow-minus-visible",
+        "SELECT (SELECT sum(amount) FROM cash_flows WHERE activity = '经营活动') - "
+        "(SELECT sum(amount) FROM cash_flows WHERE activity = '经营活动' "
+        "AND category <> '采购付款')",
+        "SELECT 0",
+    ),
+    bypass(
+        "supplier-payments-through-subquery",
+        "SELECT sum(c.amount) FROM (SELECT * FROM cash_flows) c WHERE c.category LIKE '采购%'",
+        "SELECT NULL",
+    ),
+    bypass(
+        "payroll-is-not-cost",
+        "SELECT sum(amount) FROM cash_flows WHERE category = '工资薪酬'",
+        "SELECT sum(amount) FROM cash_flows WHERE category = '工资薪酬'",
+    ),
+]
+
+
+@pytest.mark.parametrize(("sql", "truth"), AUDITOR_CASH)
+def test_auditor_never_sees_supplier_payments(sql, truth, raw, engines):
+    """Supplier payments repeat the purchase amounts the auditor may not see."""
+    try:
+        got = engines["auditor"].execute(sql)
+    except CockpitError:
+        return
+    assert _rows(got) == _rows(raw.execute(truth))
+
+
+def test_auditor_cash_outflow_by_category_has_no_supplier_payments(raw, engines):
+    got = _cash_outflow_by_category_2025(engines["auditor"])
+    truth = raw.execute(f"{CASH_OUT_2025} AND {NOT_SUPPLIER_PAYMENTS} GROUP BY 1")
+    assert _rows(got) == _rows(truth)
+    categories = {row[0] for row in got.rows}
+    assert "采购付款" not in categories and "工资薪酬" in categories
+
+
+def test_auditor_asks_cash_outflow_by_category_without_supplier_payments(assistant, raw):
+    answer = assistant.ask("2025年各收支类别的现金流出", role="auditor")
+    assert answer.status == "ok", answer.message
+    truth = raw.execute(f"{CASH_OUT_2025} AND {NOT_SUPPLIER_PAYMENTS} GROUP BY 1").rows
+    assert sorted(answer.rows) == sorted(truth)
+    assert "采购付款" not in " ".join(_texts(answer))
 
 
 def test_auditor_cost_column_reads_null_and_revenue_is_whole(raw, engines):
