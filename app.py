@@ -5,11 +5,17 @@ chat (`chat.py`, the default) and the 驾驶舱 board (`board.py`). They share t
 as-of date and the role through session state. The folder is not called `pages/`: Streamlit
 would take a `pages/` folder beside the entrypoint for its automatic page list and run a
 process's first session through that, listing the chat as "app".
+
+Settings are checked here, before any page runs: an unusable value (COCKPIT_AS_OF=xyz, a
+broken cockpit.toml) is shown as its one-line message and the app stops — no traceback.
 """
 
 from __future__ import annotations
 
 import streamlit as st
+
+from assistant.settings import SettingsError, load_settings
+from assistant.ui_helpers import md_escape
 
 PAGES = [
     st.Page("app_pages/chat.py", title="对话 · Chat", icon=":material/forum:", default=True),
@@ -19,4 +25,10 @@ PAGES = [
 page = st.navigation(PAGES)
 # The browser tab names the page too, so two open tabs can be told apart.
 st.set_page_config(page_title=f"Cockpit · {page.title}", page_icon="📊", layout="wide")
+try:
+    load_settings()
+except SettingsError as err:
+    # One line per bad setting; Markdown needs two spaces to keep a line break.
+    st.error(md_escape(err.message()).replace("\n", "  \n"), icon=":material/settings:")
+    st.stop()
 page.run()

@@ -29,7 +29,7 @@ from assistant.board import (
     period_label,
     view_board,
 )
-from assistant.settings import Settings
+from assistant.settings import load_settings
 from assistant.ui_helpers import md_escape, role_options, t
 from semantic_layer.compiler import add_months
 from semantic_layer.query import Filter
@@ -109,7 +109,9 @@ state = st.session_state
 for shared_key in ("lang", "as_of", "role"):
     if shared_key in state:
         state[shared_key] = state[shared_key]
-state.setdefault("lang", Settings().lang)
+# app.py has checked the settings: an unusable value stopped the app there with its message.
+settings = load_settings()
+state.setdefault("lang", settings.lang)
 
 
 def copy_to(source: str, target: str) -> None:

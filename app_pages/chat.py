@@ -20,7 +20,7 @@ from assistant import Answer, Assistant
 from assistant.charts import DRILL, chart, drillable
 from assistant.doctor import llm_status
 from assistant.present import describe_range
-from assistant.settings import Settings
+from assistant.settings import load_settings
 from assistant.ui_helpers import (
     EXAMPLES,
     HEADLINES,
@@ -91,7 +91,9 @@ def headline_answer(as_of: date, role: str, lang: str) -> Answer:
 state = st.session_state
 state.setdefault("turns", [])  # [{"answer": Answer, "as_of": date}]
 state.setdefault("pending", None)  # (question, index of the answer it follows up, or None)
-state.setdefault("lang", Settings().lang)
+# app.py has checked the settings: an unusable value stopped the app there with its message.
+settings = load_settings()
+state.setdefault("lang", settings.lang)
 
 
 def queue(question: str, base: int | None = None) -> None:
@@ -172,7 +174,7 @@ lang: str = state.lang
 roles = role_options(default.model, lang, configured=default.role)
 with st.sidebar:
     st.subheader(t("data_source", lang))
-    if Settings().database is None:
+    if settings.database is None:
         st.markdown(t("demo_data", lang))
     st.caption(f"{t('database', lang)}: `{default.engine.path}`")
     st.date_input(

@@ -1,7 +1,8 @@
 """The `cockpit` command: build the demo, check a model, list metrics, run semantic queries.
 
 Every user mistake ends as a clear message in the chosen language and exit code 1 — never a
-traceback.
+traceback. A setting that cannot be used (COCKPIT_AS_OF=xyz, a broken cockpit.toml, --as-of
+31/12) is one line per setting and exit code 2, like any other usage error.
 """
 
 from __future__ import annotations
@@ -13,20 +14,35 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
+import click
 import typer
 from pydantic import ValidationError
+from typer.core import TyperGroup
 
 from assistant.formatting import format_value
-from assistant.settings import Settings
+from assistant.settings import Settings, SettingsError, load_settings
 from semantic_layer.compiler import compile_for, compile_query
 from semantic_layer.engine import DuckDBEngine
 from semantic_layer.errors import CockpitError
 from semantic_layer.loader import load_model
 from semantic_layer.query import SemanticQuery
 
+
+class _Commands(TyperGroup):
+    """The command group; a `SettingsError` raised anywhere in a command — wherever its
+    settings are built — ends as its one-line message and exit code 2, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except SettingsError as err:
+            _settings_failed(err)
+
+
 app = typer.Typer(
+    cls=_Commands,
     help="Cockpit — ask your business and finance data (指标中心 + 自然语言分析).",
     no_args_is_help=True,
     add_completion=False,
@@ -45,13 +61,38 @@ RoleOpt = Annotated[
 ]
 
 
+# Settings given as options are named in messages the way they were typed.
+OPTION_NAMES = {
+    "as_of": "--as-of",
+    "database": "--db",
+    "engine": "--engine",
+    "lang": "--lang",
+    "model": "--model",
+    "role": "--role",
+}
+
+
 def _fail(err: CockpitError, lang: str) -> None:
+    if isinstance(err, SettingsError):
+        _settings_failed(err)
     typer.echo(err.message(lang), err=True)
     raise typer.Exit(1)
 
 
+def _settings_failed(err: SettingsError) -> NoReturn:
+    """Unusable settings: their lines in the configured language (both when the language
+    setting is the bad one), exit code 2 — a usage error, as click reports its own."""
+    typer.echo(err.message(), err=True)
+    raise typer.Exit(2)
+
+
 def _settings(**overrides: object) -> Settings:
-    return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    """The settings for a command: its options (None: not given) over the environment and the
+    config file; unusable values end the command with their one-line messages."""
+    try:
+        return load_settings(labels=OPTION_NAMES, **overrides)
+    except SettingsError as err:
+        _settings_failed(err)
 
 
 @app.command()
@@ -276,21 +317,16 @@ def _assistant(
     engine: str | None = None,
     lang: str | None = None,
 ):
-    """The Assistant for a command; a bad model, database or date ends with a clear message
-    (in `lang`: the question's language when there is a question)."""
-    from datetime import date
-
+    """The Assistant for a command; a bad model or database ends with a clear message
+    (in `lang`: the question's language when there is a question), a bad setting such as
+    `--as-of 31/12` with its one line and exit code 2."""
     from assistant.api import Assistant
 
+    settings = _settings(model=model, database=db, as_of=as_of, role=role, engine=engine)
     try:
-        day = date.fromisoformat(as_of) if as_of else None
-    except ValueError:
-        typer.echo(f"日期格式应为 YYYY-MM-DD / dates are YYYY-MM-DD: {as_of}", err=True)
-        raise typer.Exit(1) from None
-    try:
-        return Assistant.open(model=model, database=db, as_of=day, role=role, engine=engine)
+        return Assistant.open(settings=settings)
     except CockpitError as err:
-        _fail(err, lang or _settings().lang)
+        _fail(err, lang or settings.lang)
 
 
 def _print_answer(answer, as_json: bool, show_sql: bool) -> None:

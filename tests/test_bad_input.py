@@ -9,6 +9,7 @@ before and after the whole module.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import subprocess
@@ -122,12 +123,26 @@ BAD_QUESTIONS = [
     pytest.param("\u202e2025年收入\u202c", "zh", STATUSES - {"error"}, id="bidi-override"),
     pytest.param("2025年\u200b收入", "zh", STATUSES - {"error"}, id="zero-width-space"),
     pytest.param("\ud800", None, STATUSES, id="lone-surrogate"),
+    pytest.param("\udcff\udcfe", None, {"error"}, id="undecodable-bytes-only"),
+    pytest.param("2025年各区域的营业收入\udcff", "zh", {"ok"}, id="undecodable-byte-in-chinese"),
+    pytest.param("revenue \ud83d\ude00 by region in 2025", "en", {"ok"}, id="split-surrogate-pair"),
 ]
+
+
+def _audit_lines(assistant: Assistant) -> list[str]:
+    """The audit log's lines, read strictly as UTF-8 (U+2028 inside a line is not a break)."""
+    path = assistant.audit.path
+    return path.read_bytes().decode("utf-8").split("\n")[:-1] if path.exists() else []
 
 
 @pytest.mark.parametrize(("question", "lang", "statuses"), BAD_QUESTIONS)
 def test_bad_question_gets_a_clear_message(question, lang, statuses, assistant):
+    before = len(_audit_lines(assistant))
     answer = assistant.ask(question)
+    after = _audit_lines(assistant)
+    assert len(after) == before + 1, "the question has no audit line"
+    assert json.loads(after[-1])["status"] == answer.status
+    answer.question.encode("utf-8")  # valid text: no lone surrogate left
     assert answer.status in statuses, (answer.status, answer.message)
     shown = _shown(answer)
     if answer.status != "ok":
