@@ -28,7 +28,6 @@ from pydantic import (
     BeforeValidator,
     Field,
     SecretStr,
-    TypeAdapter,
     ValidationError,
     field_validator,
 )
@@ -79,6 +78,7 @@ class Problem:
     en: str
 
     def line(self, lang: str) -> str:
+        """`source: what is wrong; use what it accepts` in `lang`."""
         return f"{self.source}：{self.zh}" if lang == "zh" else f"{self.source}: {self.en}"
 
 
@@ -267,24 +267,26 @@ def load_settings(
     try:
         if base is None:
             return Settings(**given)
-        return base.model_copy(update=_validated(given, base.lang)) if given else base
+        return _validated(base, given) if given else base
     except SettingsError as err:
         raise err.named(labels or {}) from err.__cause__
 
 
-def _validated(values: Mapping[str, object], lang: str) -> dict[str, object]:
-    """Each value checked against its field alone (no environment or config file re-read)."""
-    checked: dict[str, object] = {}
+def _validated(base: Settings, values: Mapping[str, object]) -> Settings:
+    """`base` with `values` assigned, each checked by its field's own validators (no environment
+    or config file re-read: `base` already holds what they said)."""
+    settings = base.model_copy()
     problems: list[Problem] = []
     for name, value in values.items():
-        field = Settings.model_fields[name]
         try:
-            checked[name] = TypeAdapter(Annotated[field.annotation, field]).validate_python(value)
+            Settings.__pydantic_validator__.validate_assignment(settings, name, value)
         except ValidationError as err:
+            field = Settings.model_fields[name]
             problems.append(_problem(name, field, err.errors()[0], "argument", name))
     if problems:
-        raise SettingsError(problems, lang)
-    return checked
+        bad_lang = any(p.setting == "lang" for p in problems)
+        raise SettingsError(problems, None if bad_lang else base.lang)
+    return settings
 
 
 # --- the config file ---------------------------------------------------------------------------
@@ -380,6 +382,8 @@ def read_config(path: Path) -> dict[str, Any]:
 
 
 def _explicit_file_exists(path: Path) -> None:
+    """A COCKPIT_CONFIG that names nothing is a mistake to report, not a file to skip quietly
+    (the settings the user meant would silently not apply)."""
     if not path.exists():
         raise _FileProblems(
             [
@@ -407,6 +411,7 @@ def _explicit_file_exists(path: Path) -> None:
 
 
 def _file_problem(path: Path, line: int | None, key: str | None, zh: str, en: str) -> Problem:
+    """A problem shown as `file:line: key`, the way compilers point at a place in a file."""
     where = f"{path}:{line}" if line else str(path)
     return Problem(key or "config", "file", f"{where}: {key}" if key else where, zh, en)
 
@@ -423,6 +428,7 @@ def _key_line(path: Path, key: str) -> int | None:
 
 
 def _did_you_mean(key: str, names: set[str], lang: str) -> str:
+    """The hint after a misspelt key, e.g. "(did you mean max_rows?)"; empty if none is close."""
     found = closest(key, sorted(n for n in names if n.islower()), limit=1)
     if not found:
         return ""
@@ -441,6 +447,7 @@ def _setting_names(settings_cls: type[BaseSettings]) -> set[str]:
 
 
 def _aliases(field: FieldInfo) -> list[str]:
+    """The other names a setting is read under (OPENAI_API_KEY for openai_api_key)."""
     alias = field.validation_alias
     if isinstance(alias, AliasChoices):
         return [a for a in alias.choices if isinstance(a, str)]
@@ -448,6 +455,7 @@ def _aliases(field: FieldInfo) -> list[str]:
 
 
 def _field_name(settings_cls: type[BaseSettings], key: object) -> str | None:
+    """The setting an error's location names (pydantic may report it under an alias)."""
     for name, field in settings_cls.model_fields.items():
         if key == name or key in _aliases(field):
             return name
@@ -480,6 +488,7 @@ def _origin(
 
 
 def _config_table() -> tuple[Path, dict[str, Any]]:
+    """The config file and its table, to tell which bad values came from it."""
     path = config_file()
     try:
         return path, (read_config(path) if path.is_file() else {})
@@ -502,6 +511,8 @@ def _language(
 def _settings_error(
     settings_cls: type[BaseSettings], err: ValidationError, arguments: Mapping[str, object]
 ) -> SettingsError:
+    """pydantic's error, one `Problem` per bad setting, each named by where its value came from
+    (pydantic only knows the merged values, so the sources are asked in their merge order)."""
     path, table = _config_table()
     problems: dict[str, Problem] = {}
     for error in err.errors():
