@@ -13,7 +13,16 @@ import yaml
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from semantic_layer.errors import Issue, ModelError
-from semantic_layer.model import Alert, Dimension, Join, Metric, Role, SemanticModel, Table
+from semantic_layer.model import (
+    Alert,
+    Dimension,
+    Join,
+    Knowledge,
+    Metric,
+    Role,
+    SemanticModel,
+    Table,
+)
 
 SECTIONS: dict[str, type[BaseModel]] = {
     "tables": Table,
@@ -178,6 +187,20 @@ def read_model_located(
             elif key in SCALARS:
                 merged.setdefault(key, value)
                 locations.add((key,), *file_locations.find((key,)))
+            elif key == "knowledge":
+                # One mapping; with several files, later files add the parts not yet given.
+                if not isinstance(value, dict):
+                    issues.append(
+                        file_locations.issue(
+                            "schema", (key,), field=key, detail="expected a mapping"
+                        )
+                    )
+                    continue
+                for part, content in value.items():
+                    merged.setdefault("knowledge", {}).setdefault(part, content)
+                for path, where in file_locations.entries():
+                    if path[:1] == (key,):
+                        locations.add(path, *where)
             else:
                 issues.append(
                     file_locations.issue(
@@ -204,7 +227,12 @@ def read_model_located(
     scalars = {k: merged[k] for k in SCALARS if k in merged}
     scalars.setdefault("name", "model")
     try:
-        model = SemanticModel(**scalars, **sections)
+        known = Knowledge.model_validate(merged.get("knowledge", {}))
+    except ValidationError as err:
+        issues.extend(_schema_issues(err, ("knowledge",), locations))
+        known = Knowledge()
+    try:
+        model = SemanticModel(**scalars, **sections, knowledge=known)
     except ValidationError as err:
         issues.extend(_schema_issues(err, (), locations))
         return None, issues, locations

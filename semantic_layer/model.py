@@ -127,6 +127,9 @@ class Dimension(Frozen):
     # Other words people use for a value: 电商 → 线上, e-comm, online.
     value_synonyms: dict[str, list[str]] = Field(default_factory=dict)
     grains: list[Grain] = Field(default_factory=lambda: list(GRAIN_ORDER))
+    # How people write any member, "{}" standing for it: ["{}区", "{} region"] read 华东区 and
+    # "East region" as 华东 / East. Forms are tried on the stored value and its English name.
+    value_forms: list[str] = Field(default_factory=list)
     # True for `metric_time`: the dimension that means "each metric's own date".
     metric_time: bool = False
 
@@ -278,6 +281,84 @@ class Alert(Frozen):
     owner_role: str | None = None
 
 
+def _patterns(patterns: list[str]) -> list[str]:
+    """Regular expressions from a model file must compile (and are matched lowercased)."""
+    import re
+
+    for pattern in patterns:
+        try:
+            re.compile(pattern)
+        except re.error as err:
+            raise ValueError(f"not a regular expression: {pattern!r} ({err})") from None
+    return patterns
+
+
+class Implied(Frozen):
+    """Words that imply a metric when none is named: 卖了多少 → revenue, "spent" → expenses.
+
+    `metrics` in order of preference: the first that reaches everything else the question
+    names is used (买了 → revenue, but from a supplier → purchases)."""
+
+    patterns: list[str] = Field(min_length=1)
+    metrics: list[str] = Field(min_length=1)
+
+    @field_validator("patterns")
+    @classmethod
+    def _compile(cls, value: list[str]) -> list[str]:
+        return _patterns(value)
+
+
+class Lacking(Frozen):
+    """A concept people ask for that the model deliberately does not define (净利润), and the
+    metrics to offer instead. Asked for, it is refused with those as suggestions."""
+
+    patterns: list[str] = Field(min_length=1)
+    label: Label
+    suggest: list[str] = Field(default_factory=list)
+
+    @field_validator("patterns")
+    @classmethod
+    def _compile(cls, value: list[str]) -> list[str]:
+        return _patterns(value)
+
+
+class MetricGroup(Frozen):
+    """Metrics asked for together by one word: "账龄" / "aging" → every aging bucket.
+
+    `whole`: metrics that a named member of the group narrows ("90天以上的应收" is the 90+
+    bucket, not the whole receivables balance)."""
+
+    patterns: list[str] = Field(min_length=1)
+    metrics: list[str] = Field(min_length=1)
+    whole: list[str] = Field(default_factory=list)
+
+    @field_validator("patterns")
+    @classmethod
+    def _compile(cls, value: list[str]) -> list[str]:
+        return _patterns(value)
+
+
+class Knowledge(Frozen):
+    """What the product needs to know about the business, declared in the model — never in
+    code. Every part is optional; what is missing is derived from the model itself
+    (`semantic_layer/knowledge.py`)."""
+
+    # The period a question without time words covers: all data (default), or a calendar
+    # window relative to the as-of date.
+    default_period: Literal["all", "this_year", "this_quarter", "this_month"] = "all"
+    kpis: list[str] = Field(default_factory=list)  # the summary's and welcome cards' metrics
+    # Dimensions "why", anomalies and the summary's movers try first; per metric, with "*"
+    # for any metric not listed.
+    breakdowns: dict[str, list[str]] = Field(default_factory=dict)
+    board_filters: list[str] = Field(default_factory=list)  # the board's shared filters
+    implies: list[Implied] = Field(default_factory=list)
+    lacks: list[Lacking] = Field(default_factory=list)
+    groups: list[MetricGroup] = Field(default_factory=list)
+    # Words fuzzy matching must never turn into one another (应收/应付, inflow/outflow).
+    siblings: list[list[str]] = Field(default_factory=list)
+    examples: list[Label] = Field(default_factory=list)  # example questions, zh and en
+
+
 class SemanticModel(Frozen):
     """A whole model: what the compiler, the parser and the UI all read."""
 
@@ -291,6 +372,7 @@ class SemanticModel(Frozen):
     metrics: list[Metric] = Field(default_factory=list)
     roles: list[Role] = Field(default_factory=list)
     alerts: list[Alert] = Field(default_factory=list)
+    knowledge: Knowledge = Field(default_factory=Knowledge)
 
     @cached_property
     def table_map(self) -> dict[str, Table]:

@@ -33,22 +33,13 @@ from datetime import date, timedelta
 
 from assistant.formatting import format_value
 from assistant.insights.alerts import as_date, english_names, period_label
+from semantic_layer import knowledge
 from semantic_layer.catalog import catalog
 from semantic_layer.compiler import add_months, compile_for
 from semantic_layer.engine import Engine
 from semantic_layer.model import Label, Metric, SemanticModel
 from semantic_layer.query import DimensionRef, Filter, Intent, SemanticQuery, TimeRange
 
-# What "scan everything" means: the metrics a manager watches, each with the breakdowns where
-# a problem usually hides. Not every metric: ratios of ratios only repeat these.
-DEFAULT_SCAN: dict[str, tuple[str, ...]] = {
-    "revenue": ("region",),
-    "gross_margin": ("region", "channel"),
-    "expenses": ("expense_category", "department"),
-    "collections": ("region",),
-    "operating_cash_flow": (),
-    "overdue_over_90": ("region",),
-}
 THRESHOLD = 3.5
 SEVERITIES = ((8.0, "critical"), (5.0, "warning"), (0.0, "info"))
 # A member's anomaly must move by at least this share of the company's value to be worth a
@@ -105,17 +96,19 @@ def scan_anomalies(
 ) -> list[Anomaly]:
     """Anomalous months among the last `months` whole months up to `as_of`, worst first.
 
-    `metrics`: the metrics to scan (default: `DEFAULT_SCAN`). `dimensions`: breakdowns to scan
+    `metrics`: the metrics to scan (default: what the model's knowledge watches, else its
+    headline metrics). `dimensions`: breakdowns to scan
     as well — a list applies to every metric it reaches, a mapping gives each metric its own,
     `[]` scans company totals only; by default each metric's usual breakdowns. A month is
     whole when `as_of` is its last day; a partial month would look like a collapse.
     """
-    names = list(metrics) if metrics is not None else list(DEFAULT_SCAN)
+    names = list(metrics) if metrics is not None else knowledge.watched(model)
     cat = catalog(model)
     breakdowns: dict[str, list[str]] = {}
+    counts = knowledge.member_counts(model, engine) if dimensions is None else {}
     for name in names:
         if dimensions is None:
-            wanted: Sequence[str] = DEFAULT_SCAN.get(name, ())
+            wanted: Sequence[str] = knowledge.breakdowns(model, name, counts)
         elif isinstance(dimensions, Mapping):
             wanted = dimensions.get(name, ())
         else:

@@ -15,6 +15,7 @@ from assistant.formatting import format_value
 from assistant.insights.summary import Summary, build_summary
 from assistant.present import describe_range
 from assistant.understand.time_words import find_times
+from semantic_layer import knowledge
 from semantic_layer.compiler import add_months
 from semantic_layer.errors import QueryError
 from semantic_layer.query import DimensionRef, SemanticQuery, TimeRange
@@ -51,39 +52,58 @@ def chart_svg(spec: dict | None) -> str:
 
 
 def _charts(assistant: Assistant, summary: Summary, lang: str) -> list[tuple[str, str]]:
-    """(title, svg) for the trend of revenue and margin, expenses vs budget, revenue by region."""
+    """(title, svg): the headline metrics' trend, a budgeted metric against its budget, and
+    the headline metric by its first breakdown — all chosen from the model's knowledge."""
+    model = assistant.model
     end = summary.window.end
     trailing = TimeRange(start=add_months(date(end.year, end.month, 1), -12), end=end)
     zh = lang == "zh"
-    specs = [
-        (
-            "近12个月营业收入与毛利率" if zh else "Revenue and gross margin, last 12 months",
-            SemanticQuery(
-                metrics=["revenue", "gross_margin"],
-                dimensions=[DimensionRef(name="metric_time", grain="month")],
-                time_range=trailing,
-                intent="trend",
-            ),
-        ),
-        (
-            "费用与预算" if zh else "Expenses vs budget",
-            SemanticQuery(
-                metrics=["expenses"],
-                dimensions=[DimensionRef(name="metric_time", grain="month")],
-                time_range=trailing,
-                compare="budget",
-            ),
-        ),
-        (
-            "各区域营业收入" if zh else "Revenue by region",
-            SemanticQuery(
-                metrics=["revenue"],
-                dimensions=[DimensionRef(name="region")],
-                time_range=summary.window,
-                intent="breakdown",
-            ),
-        ),
-    ]
+    kpis = knowledge.kpis(model)
+
+    def name(metric: str) -> str:
+        return model.metric(metric).label.get(lang)
+
+    month = DimensionRef(name="metric_time", grain="month")
+    specs: list[tuple[str, SemanticQuery]] = []
+    flows = [m for m in kpis if not model.metric(m).semi_additive][:2]
+    if flows and "metric_time" in model.dimension_map:
+        title = "与".join(map(name, flows)) if zh else " and ".join(map(name, flows))
+        specs.append(
+            (
+                f"近12个月{title}" if zh else f"{title}, last 12 months",
+                SemanticQuery(
+                    metrics=flows, dimensions=[month], time_range=trailing, intent="trend"
+                ),
+            )
+        )
+    budgeted = [m for m in kpis if m in assistant.catalog.budget_of]
+    # A cost against its budget says more than revenue against its own; else the first.
+    budgeted.sort(key=lambda m: model.metric(m).higher_is_better)
+    if budgeted and "metric_time" in model.dimension_map:
+        specs.append(
+            (
+                f"{name(budgeted[0])}与预算" if zh else f"{name(budgeted[0])} vs budget",
+                SemanticQuery(
+                    metrics=[budgeted[0]], dimensions=[month], time_range=trailing, compare="budget"
+                ),
+            )
+        )
+    if kpis:
+        counts = {d: len(v) for d, v in assistant.lexicon.values.items()}
+        split = knowledge.breakdowns(model, kpis[0], counts, limit=1)
+        if split:
+            dim = model.dimension(split[0]).label.get(lang)
+            specs.append(
+                (
+                    f"各{dim}{name(kpis[0])}" if zh else f"{name(kpis[0])} by {dim.lower()}",
+                    SemanticQuery(
+                        metrics=[kpis[0]],
+                        dimensions=[DimensionRef(name=split[0])],
+                        time_range=summary.window,
+                        intent="breakdown",
+                    ),
+                )
+            )
     out = []
     for title, query in specs:
         if not all(m in assistant.model.metric_map for m in query.metrics):
@@ -138,6 +158,9 @@ def render(
     ]
     alerts = [getattr(a, "message_zh" if zh else "message_en", str(a)) for a in summary.alerts]
     charts = _charts(assistant, summary, lang)
+    head = summary.kpis[0] if summary.kpis else None
+    head_name = (head.label_zh if zh else head.label_en) if head else ""
+    movers_title = f"{head_name}变动最大" if zh else f"Top {head_name.lower()} movers"
     if fmt == "md":
         lines = [
             f"# {title}",
@@ -149,7 +172,7 @@ def render(
         ]
         lines += ["| " + " | ".join(r) + " |" for r in kpis]
         if movers:
-            lines += ["", "## " + ("收入变动最大" if zh else "Top revenue movers"), ""]
+            lines += ["", "## " + movers_title, ""]
             lines += [f"- {m} {c}" for m, c in movers]
         if alerts:
             lines += ["", "## " + ("预警" if zh else "Alerts"), ""] + [f"- {a}" for a in alerts]
@@ -174,7 +197,7 @@ def render(
     ]
     if movers:
         parts.append(
-            f"<h2>{'收入变动最大' if zh else 'Top revenue movers'}</h2><ul>"
+            f"<h2>{esc(movers_title)}</h2><ul>"
             + "".join(f"<li>{esc(m)} {esc(c)}</li>" for m, c in movers)
             + "</ul>"
         )

@@ -9,22 +9,12 @@ from typing import TYPE_CHECKING, Any
 
 from assistant.formatting import format_value
 from assistant.present import describe_range
+from semantic_layer import knowledge
 from semantic_layer.compiler import compile_for, compile_query
 from semantic_layer.query import Compare, SemanticQuery, TimeRange
 
 if TYPE_CHECKING:
     from assistant.api import Assistant
-
-KPIS = [
-    "revenue",
-    "gross_margin",
-    "expenses",
-    "operating_profit",
-    "collections",
-    "overdue_ar",
-    "operating_cash_flow",
-]
-MOVER_DIMENSIONS = ["region", "product_line", "channel"]
 
 
 @dataclass(frozen=True)
@@ -38,6 +28,7 @@ class Kpi:
     previous: float | None  # the previous period of the same length
     last_year: float | None  # the same period a year earlier
     budget: float | None = None
+    balance: bool = False  # a snapshot (semi-additive): read at the period's end
 
     def change(self, against: float | None) -> float | None:
         if self.value is None or against is None:
@@ -84,7 +75,7 @@ def _values(assistant: Assistant, query: SemanticQuery) -> dict[str, Any]:
 def build_summary(assistant: Assistant, window: TimeRange) -> Summary:
     """The KPI pack for `window`: values, previous period, last year, budget, movers, alerts."""
     model = assistant.model
-    kpis = [k for k in KPIS if k in model.metric_map]
+    kpis = knowledge.kpis(model)
     previous = SemanticQuery(metrics=kpis, time_range=window, compare=Compare.previous_period)
     last_year = SemanticQuery(metrics=kpis, time_range=window, compare=Compare.yoy)
     with_budget = [k for k in kpis if k in assistant.catalog.budget_of]
@@ -115,6 +106,7 @@ def build_summary(assistant: Assistant, window: TimeRange) -> Summary:
                 number(now, f"{name}__compare"),
                 number(year, f"{name}__compare"),
                 number(budget, f"{name}__compare") if name in with_budget else None,
+                metric.semi_additive,
             )
         )
     summary = Summary(window, previous_window, pack, queries=queries)
@@ -124,13 +116,18 @@ def build_summary(assistant: Assistant, window: TimeRange) -> Summary:
 
 
 def _movers(assistant: Assistant, window: TimeRange, queries: list) -> list[Mover]:
-    """The members whose revenue moved most against the previous period."""
+    """The members whose headline metric (the model's first KPI) moved most against the
+    previous period, along that metric's usual breakdowns."""
     movers = []
-    for dim in MOVER_DIMENSIONS:
-        if dim not in assistant.model.dimension_map:
-            continue
+    model = assistant.model
+    headline = knowledge.kpis(model)[:1]
+    if not headline or model.metric(headline[0]).unit not in ("yuan", "count", "units"):
+        return movers  # movers are amounts that add up; a rate's members do not
+    metric = headline[0]
+    counts = {name: len(values) for name, values in assistant.lexicon.values.items()}
+    for dim in knowledge.breakdowns(model, metric, counts):
         query = SemanticQuery(
-            metrics=["revenue"],
+            metrics=[metric],
             dimensions=[dim],
             time_range=window,
             compare=Compare.previous_period,
@@ -139,15 +136,15 @@ def _movers(assistant: Assistant, window: TimeRange, queries: list) -> list[Move
         for row in assistant.engine.execute(
             compile_for(assistant.engine, assistant.model, query).ast
         ).records():
-            if row["revenue__change"] is None:
+            if row[f"{metric}__change"] is None:
                 continue
             movers.append(
                 Mover(
                     dim,
                     str(row[dim]),
-                    float(row["revenue__change"]),
-                    float(row["revenue"] or 0),
-                    float(row["revenue__compare"] or 0),
+                    float(row[f"{metric}__change"]),
+                    float(row[metric] or 0),
+                    float(row[f"{metric}__compare"] or 0),
                 )
             )
     movers.sort(key=lambda m: abs(m.change), reverse=True)
@@ -176,64 +173,62 @@ def _pct(value: float | None, unit: str, lang: str) -> str:
 
 
 def _narrative(summary: Summary, lang: str) -> str:
+    """A few sentences over whatever the KPI pack holds: the headline metric with its
+    comparisons, then rates, other amounts and balances — from the metrics' own labels and
+    units, so any model's pack reads as well as the demo's."""
     zh = lang == "zh"
-    by = {k.metric: k for k in summary.kpis}
     period = describe_range(summary.window, lang).split("（")[0].split(" (")[0]
     sentences = []
-    revenue, margin = by.get("revenue"), by.get("gross_margin")
-    if revenue and revenue.value is not None:
+    pack = [k for k in summary.kpis if k.value is not None]
+    if pack:
+        head = pack[0]
+        name = head.label_zh if zh else head.label_en
+        value = format_value(head.value, head.unit, lang, compact=True)
+        mom = _pct(head.change(head.previous), head.unit, lang)
+        yoy = _pct(head.change(head.last_year), head.unit, lang)
         text = (
-            f"{period}营业收入 {format_value(revenue.value, 'yuan', lang, compact=True)}，"
-            f"环比 {_pct(revenue.change(revenue.previous), 'yuan', lang)}，"
-            f"同比 {_pct(revenue.change(revenue.last_year), 'yuan', lang)}"
+            f"{period}{name} {value}，环比 {mom}，同比 {yoy}"
             if zh
-            else f"Revenue for {period} was {format_value(revenue.value, 'yuan', lang, compact=True)}, "
-            f"{_pct(revenue.change(revenue.previous), 'yuan', lang)} on the previous period and "
-            f"{_pct(revenue.change(revenue.last_year), 'yuan', lang)} year over year"
+            else f"{name} for {period} was {value}, {mom} on the previous period and {yoy} "
+            "year over year"
         )
-        if revenue.attainment is not None:
+        if head.attainment is not None:
             text += (
-                f"，预算完成率 {revenue.attainment:.1%}"
+                f"，预算完成率 {head.attainment:.1%}"
                 if zh
-                else f", {revenue.attainment:.1%} of budget"
+                else f", {head.attainment:.1%} of budget"
             )
         sentences.append(text + ("。" if zh else "."))
-    if margin and margin.value is not None:
-        sentences.append(
-            f"毛利率 {margin.value:.1%}（环比 {_pct(margin.change(margin.previous), 'percent', lang)}）。"
-            if zh
-            else f"Gross margin was {margin.value:.1%} ({_pct(margin.change(margin.previous), 'percent', lang)} "
-            "on the previous period)."
-        )
-    profit, expenses = by.get("operating_profit"), by.get("expenses")
-    if profit and profit.value is not None and expenses and expenses.value is not None:
-        usage = expenses.attainment
-        sentences.append(
-            f"费用 {format_value(expenses.value, 'yuan', lang, compact=True)}"
-            + (f"（预算执行率 {usage:.0%}）" if usage is not None else "")
-            + f"，营业利润 {format_value(profit.value, 'yuan', lang, compact=True)}。"
-            if zh
-            else f"Expenses were {format_value(expenses.value, 'yuan', lang, compact=True)}"
-            + (f" ({usage:.0%} of budget)" if usage is not None else "")
-            + f"; operating profit {format_value(profit.value, 'yuan', lang, compact=True)}."
-        )
-    collections, overdue = by.get("collections"), by.get("overdue_ar")
-    if collections and collections.value is not None and overdue and overdue.value is not None:
-        sentences.append(
-            f"回款 {format_value(collections.value, 'yuan', lang, compact=True)}，"
-            f"期末逾期应收 {format_value(overdue.value, 'yuan', lang, compact=True)}"
-            f"（环比 {_pct(overdue.change(overdue.previous), 'yuan', lang)}）。"
-            if zh
-            else f"Collections were {format_value(collections.value, 'yuan', lang, compact=True)}; overdue "
-            f"receivables ended at {format_value(overdue.value, 'yuan', lang, compact=True)} "
-            f"({_pct(overdue.change(overdue.previous), 'yuan', lang)} on the previous period)."
-        )
+    rates = [k for k in pack[1:] if k.unit in ("percent", "ratio")]
+    balances = [k for k in pack[1:] if k.balance and k not in rates]
+    amounts = [k for k in pack[1:] if k not in rates and k not in balances]
+    for group, prefix in ((rates, ("", "")), (amounts, ("", "")), (balances, ("期末", "closing "))):
+        parts = []
+        for kpi in group:
+            name = kpi.label_zh if zh else kpi.label_en
+            value = format_value(kpi.value, kpi.unit, lang, compact=True)
+            if kpi.attainment is not None and group is amounts:
+                extra = (
+                    f"预算执行率 {kpi.attainment:.0%}" if zh else f"{kpi.attainment:.0%} of budget"
+                )
+            else:
+                change = _pct(kpi.change(kpi.previous), kpi.unit, lang)
+                extra = f"环比 {change}" if zh else f"{change} on the previous period"
+            parts.append(
+                f"{prefix[0]}{name} {value}（{extra}）"
+                if zh
+                else f"{prefix[1]}{name} {value} ({extra})"
+            )
+        if parts:
+            sentences.append("，".join(parts) + "。" if zh else "; ".join(parts).capitalize() + ".")
     if summary.movers:
         top = summary.movers[0]
+        head = summary.kpis[0]
+        change = format_value(top.change, head.unit, lang, compact=True)
         sentences.append(
-            f"收入变化最大的是「{top.member}」（{format_value(top.change, 'yuan', lang, compact=True)}）。"
+            f"{head.label_zh}变化最大的是「{top.member}」（{change}）。"
             if zh
-            else f"The biggest revenue mover was {top.member} ({format_value(top.change, 'yuan', lang, compact=True)})."
+            else f"The biggest mover in {head.label_en.lower()} was {top.member} ({change})."
         )
     if summary.alerts:
         names = [

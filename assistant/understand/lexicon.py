@@ -17,7 +17,7 @@ from typing import Literal
 from rapidfuzz import fuzz, process
 
 from semantic_layer.engine import Engine
-from semantic_layer.model import SemanticModel
+from semantic_layer.model import Knowledge, SemanticModel
 
 Kind = Literal["metric", "dimension", "value"]
 KIND_RANK = {"metric": 0, "dimension": 1, "value": 2}
@@ -139,6 +139,10 @@ class Lexicon:
         self.difference_of: dict[tuple[str, str], str] = {}
         # percent metric → the amount it is a ratio of: "GM和GM%" names both.
         self.amount_of: dict[str, str] = {}
+        # The model's business knowledge (verbs that imply metrics, metric groups…).
+        self.knowledge = Knowledge()
+        # dimension → how people write any of its members ("{}区", "{} region").
+        self.value_forms: dict[str, list[str]] = {}
         self.max_length = 1
 
     def add(self, surface: str, entry: Entry) -> None:
@@ -155,6 +159,8 @@ class Lexicon:
     def build(cls, model: SemanticModel, engine: Engine | None = None) -> Lexicon:
         """Terms from the model, plus dimension values read from the database when given."""
         lexicon = cls()
+        lexicon.knowledge = model.knowledge
+        lexicon.value_forms = {d.name: d.value_forms for d in model.dimensions if d.value_forms}
         lexicon.metric_names = set(model.metric_map)
         lexicon.difference_of, lexicon.amount_of = _relations(model)
         for metric in model.metrics:
@@ -221,18 +227,18 @@ class Lexicon:
             for row in rows:
                 stored = str(row[0])
                 entry = Entry("value", dim.name, stored)
-                for alias in self._aliases(stored, dim.name):
+                for alias in self._aliases(stored, dim.value_forms):
                     self.add(alias, entry)
                 for word in dim.value_synonyms.get(stored, []):
                     self.add(word, entry)
                 english = [row[1]] if len(row) > 1 and row[1] else []
                 english += [dim.value_labels[stored]] if stored in dim.value_labels else []
                 for word in english:
-                    for alias in self._english_aliases(normalize(str(word)), dim.name):
+                    for alias in self._english_aliases(normalize(str(word)), dim.value_forms):
                         self.add(alias, entry)
 
     @staticmethod
-    def _aliases(value: str, dimension: str) -> list[str]:
+    def _aliases(value: str, forms: list[str]) -> list[str]:
         """How people write a stored value: 北辰重工有限公司 → 北辰重工, 华东 → 华东区, A → A级."""
         if len(value) == 1 and value.isascii():
             # A bare letter would match the English article "a": only qualified forms count.
@@ -251,24 +257,22 @@ class Lexicon:
         short = COMPANY_SUFFIX.sub("", value)
         if short != value and len(short) >= 2:
             aliases.append(short)
-        if dimension == "region" and len(value) == 2:
-            # 华东 → 华东区, 华东地区, 华东大区, 华东片区
-            aliases += [value + suffix for suffix in ("区", "地区", "大区", "片区", "区域")]
         if value.endswith("活动") and len(value) > 3:
             aliases.append(value[:-2])  # 经营活动 → 经营
-        if dimension == "expense_category" and not value.endswith("费"):
-            aliases.append(value + "费")  # 市场推广 → 市场推广费
+        # The model's forms with Chinese in them: 华东 → 华东区 ("{}区"); 市场推广 → 市场推广费.
+        aliases += [
+            form.replace("{}", value)
+            for form in forms
+            if not form.replace("{}", "").isascii() and form.replace("{}", "") not in value
+        ]
         return aliases
 
     @staticmethod
-    def _english_aliases(word: str, dimension: str) -> list[str]:
-        """South → South China / southern region; Sales → sales dept / sales team."""
-        aliases = [word]
-        if dimension == "region":
-            aliases += [f"{word} china", f"{word} region", f"{word}ern region", f"{word}ern china"]
-        if dimension == "department":
-            aliases += [f"{word} {s}" for s in ("dept", "department", "team")]
-        return aliases
+    def _english_aliases(word: str, forms: list[str]) -> list[str]:
+        """The model's English forms: South → South China ("{} china"); Sales → sales team."""
+        return [word] + [
+            normalize(form.replace("{}", word)) for form in forms if form.replace("{}", "").isascii()
+        ]
 
     def correct(self, text: str) -> tuple[str, list[tuple[str, str]]]:
         """Fix one-character input-method slips in place (same length, so spans still fit)."""

@@ -12,9 +12,9 @@ import re
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
-from assistant.insights.summary import KPIS
 from assistant.understand.lexicon import Lexicon
 from assistant.understand.rules import Parse, parse
+from semantic_layer import knowledge
 from semantic_layer.catalog import Catalog
 from semantic_layer.compiler import add_months
 from semantic_layer.model import Grain, SemanticModel
@@ -29,8 +29,6 @@ from semantic_layer.query import (
     TimeRange,
 )
 
-# The executive summary's KPI pack, when "经营概况" names no metric.
-SUMMARY_METRICS = KPIS
 EPOCH = date(1900, 1, 1)
 # Festivals on the lunar calendar: recognised, but their dates move every year.
 LUNAR = re.compile(
@@ -49,24 +47,6 @@ CHANGE_DATA = re.compile(
     r"|\b(?:delete|drop|erase|wipe|remove|truncate|modify|overwrite|update|insert)\s+(?:the\s+|all\s+|some\s+)?"
     r"(?:table|tables|data|records?|rows?|orders?|customers?|database|everything|entries)\b"
 )
-# Concepts people ask for that this model does not define: say so, offer the nearest.
-NOT_MODELLED = [
-    (
-        re.compile(
-            r"净利润|净利|税后利润|税后|\bnet (?:profit|income|margin)\b|\bebitda\b|\bebit\b(?!da)"
-        ),
-        "净利润/税后利润/EBITDA",
-        "net profit / EBITDA",
-        ["operating_profit", "gross_profit"],
-    ),
-    (
-        re.compile(r"员工|人数|人均|headcount|employees|per employee"),
-        "员工人数",
-        "headcount",
-        ["expenses"],
-    ),
-    (re.compile(r"市场份额|市占率|market share"), "市场份额", "market share", ["revenue"]),
-]
 REPLACE = re.compile(r"换成|改成|改为|换为|instead")
 VERSUS = re.compile(r"比|vs|versus|compare|against")
 
@@ -94,6 +74,18 @@ class Understanding:
     parse: Parse | None = None
 
 
+def members(ctx: Context) -> dict[str, int]:
+    """How many members each category dimension has (what a good breakdown needs to know)."""
+    return {name: len(values) for name, values in ctx.lexicon.values.items()}
+
+
+def _model_examples(ctx: Context) -> list[dict[str, str]]:
+    """The model's example questions (declared, or built from its own labels)."""
+    return [
+        {"zh": e.zh, "en": e.en} for e in knowledge.examples(ctx.model, members(ctx))
+    ]
+
+
 def language(text: str) -> str:
     """zh if the question has any Chinese character, else en."""
     return "zh" if any("\u4e00" <= ch <= "\u9fff" for ch in text) else "en"
@@ -110,10 +102,7 @@ def understand(question: str, ctx: Context, previous: SemanticQuery | None = Non
                 "en": "This looks like an SQL statement or command. Cockpit answers business "
                 "questions and never runs SQL it is given; no data is changed.",
             },
-            [
-                {"zh": "今年的营业收入", "en": "revenue this year"},
-                {"zh": "各区域的毛利率", "en": "gross margin by region"},
-            ],
+            _model_examples(ctx)[:2],
         )
     if CHANGE_DATA.search(question.lower()):
         return Understanding(
@@ -124,7 +113,7 @@ def understand(question: str, ctx: Context, previous: SemanticQuery | None = Non
                 "en": "Cockpit is read-only: it cannot delete or change data, only answer "
                 "questions about it.",
             },
-            [{"zh": "2024年的订单数", "en": "order count in 2024"}],
+            _model_examples(ctx)[:1],
         )
     resolver = _Resolver(ctx, parse(question, ctx.lexicon, ctx.as_of))
     missing = resolver.not_modelled(question)
@@ -179,12 +168,17 @@ class _Resolver:
                 "zh": f"各{self.label(dimension, 'zh')}的{zh}",
                 "en": f"{en} by {self.label(dimension, 'en').lower()}",
             }
-        return {"zh": f"今年的{zh}", "en": f"{en} this year"}
+        window = knowledge.default_window(self.model, self.ctx.as_of)
+        if window.start is None:
+            return {"zh": zh, "en": en}
+        return {"zh": f"{window.label.zh}的{zh}", "en": f"{en} {window.label.en}"}
 
     def not_modelled(self, question: str) -> Understanding | None:
-        for pattern, zh, en, nearest in NOT_MODELLED:
-            if pattern.search(question.lower()):
-                nearest = [m for m in nearest if m in self.model.metric_map]
+        """A concept the model says it lacks (净利润): refused, with what to ask instead."""
+        for lacking in self.model.knowledge.lacks:
+            if knowledge.compiled(lacking.patterns).search(question.lower()):
+                zh, en = lacking.label.zh, lacking.label.en
+                nearest = [m for m in lacking.suggest if m in self.model.metric_map]
                 return self.clarify(
                     f"指标中心没有定义「{zh}」，无法给出准确数字。最接近的指标："
                     + "、".join(
@@ -213,7 +207,7 @@ class _Resolver:
             return self._unknown_words()
         metrics = list(p.metrics)
         if not metrics and p.intent is Intent.summary:
-            metrics = [m for m in SUMMARY_METRICS if m in self.model.metric_map]
+            metrics = knowledge.kpis(self.model)
             self.note(
                 "经营概况包含：" + "、".join(self.label(m) for m in metrics),
                 "The overview shows: " + ", ".join(self.label(m, "en") for m in metrics),
@@ -249,16 +243,14 @@ class _Resolver:
     def _implied_metric(self) -> list[str]:
         """The metric a verb implies (卖了多少 → revenue), fitted to what was named with it."""
         named = [*self.p.dimensions, *self.p.values]
-        for metric in self.p.implied:
-            if metric == "revenue" and any(
-                self.ctx.catalog.reaches("purchase_amount", d)
-                and not self.ctx.catalog.reaches(metric, d)
-                for d in named
-            ):
-                metric = "purchase_amount"  # 从供应商买了多少 → purchases
-            if all(self.ctx.catalog.reaches(metric, d) for d in named):
-                self._note_metric(metric)
-                return [metric]
+        for alternatives in self.p.implied:
+            # 买了多少 → revenue; from a supplier → purchases: the first that reaches all named.
+            for metric in alternatives:
+                if metric in self.model.metric_map and all(
+                    self.ctx.catalog.reaches(metric, d) for d in named
+                ):
+                    self._note_metric(metric)
+                    return [metric]
         return []
 
     def _default_metric(self) -> list[str]:
@@ -315,21 +307,17 @@ class _Resolver:
             )
         words = "、".join(f"「{w}」" for w in self.p.unknown)
         words_en = ", ".join(f"'{w}'" for w in self.p.unknown)
-        metric = self.p.metrics[0] if self.p.metrics else "revenue"
         suggestions = []
         if self.p.metrics:
+            metric = self.p.metrics[0]
             suggestions.append(self.example(metric))
-            for dim in ("region", "customer", "product"):
-                if dim in self.model.dimension_map and self.ctx.catalog.reaches(metric, dim):
-                    suggestions.append(self.example(metric, dim))
-                    break
+            for dim in knowledge.breakdowns(self.model, metric, members(self.ctx), limit=1):
+                suggestions.append(self.example(metric, dim))
         elif self.p.values or self.p.dimensions:
             # "成都仓还有多少件货": the part understood (成都仓) says which metrics fit.
             suggestions += self._fitting_examples()
         if not suggestions:
-            suggestions += [
-                self.example(m) for m in ("revenue", "gross_margin") if m in self.model.metric_map
-            ]
+            suggestions += _model_examples(self.ctx)[:2]
         return self.clarify(
             f"没有理解问题中的{words}：它不是已知的指标、维度或取值。请换个说法，或去掉这个词再问。",
             f"I did not understand {words_en}: it is not a known metric, dimension or value. "
@@ -354,19 +342,20 @@ class _Resolver:
     def _no_metric(self) -> Understanding:
         p = self.p
         if p.empty and p.intent is None:
+            examples = _model_examples(self.ctx)[:3]
+            first = examples[0] if examples else {"zh": "", "en": ""}
             return self.clarify(
-                "没能理解这个问题。可以问指标、时间和维度，例如「2025年各区域的营业收入」。",
+                "没能理解这个问题。可以问指标、时间和维度，例如「" + first["zh"] + "」。",
                 "I could not understand the question. Ask about a metric, a period and a "
-                "breakdown, e.g. 'revenue by region in 2025'.",
-                [
-                    self.example("revenue", "region"),
-                    self.example("gross_margin"),
-                    self.example("ar_balance"),
-                ],
+                "breakdown, e.g. '" + first["en"] + "'.",
+                examples,
             )
+        headline = knowledge.kpis(self.model)[:3]
         return self.clarify(
-            "请说明想看哪个指标（例如营业收入、毛利率、回款额）。",
-            "Which metric do you want to see (e.g. revenue, gross margin, collections)?",
+            "请说明想看哪个指标（例如" + "、".join(self.label(m) for m in headline) + "）。",
+            "Which metric do you want to see (e.g. "
+            + ", ".join(self.label(m, "en") for m in headline)
+            + ")?",
             self._fitting_examples(),
         )
 
@@ -699,12 +688,18 @@ class _Resolver:
                 f"No period given: the latest balance as of {as_of}",
             )
             return TimeRange(start=EPOCH, end=tomorrow, label=f"截至{as_of}"), None
-        start = date(as_of.year, 1, 1)
+        window = knowledge.default_window(self.model, as_of)
+        if window.start is None:
+            self.note(
+                f"未指定时间：全部时间（截至 {as_of}）",
+                f"No period given: all time (up to {as_of})",
+            )
+            return TimeRange(start=EPOCH, end=tomorrow, label=window.label.zh), None
         self.note(
-            f"未指定时间：默认今年（{start} 至 {as_of}）",
-            f"No period given: this year ({start} to {as_of})",
+            f"未指定时间：默认{window.label.zh}（{window.start} 至 {as_of}）",
+            f"No period given: {window.label.en} ({window.start} to {as_of})",
         )
-        return TimeRange(start=start, end=tomorrow, label="今年"), None
+        return TimeRange(start=window.start, end=tomorrow, label=window.label.zh), None
 
     def _leaves(self, metrics: list[str]) -> list[str]:
         out: list[str] = []

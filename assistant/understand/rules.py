@@ -16,7 +16,7 @@ from datetime import date
 from assistant.understand.lexicon import COMMON_ENGLISH, Entry, Lexicon, Match, normalize
 from assistant.understand.numbers import NumberMatch, find_numbers, parse_chinese_numeral
 from assistant.understand.time_words import TimeMatch, find_grains, find_times
-from semantic_layer.model import Grain
+from semantic_layer.model import Grain, Knowledge
 from semantic_layer.query import Compare, Intent
 
 CN_NUM = r"(?:\d+|[一二两三四五六七八九十百]+)"
@@ -136,48 +136,23 @@ STEP_BACK = _rx(
 )
 STEP_FORWARD = _rx(r"再?往后(?:推)?一个?(?:月|季度|年|期)|\bthe (?:month|quarter|year) after\b")
 
-# Verbs that imply a metric when none is named: "卖了多少" → revenue, "花了多少" → expenses.
-IMPLIED: list[tuple[str, re.Pattern[str]]] = [
-    (
-        "units_sold",
-        _rx(
-            r"卖了多少(?:台|件|个|套|只)|卖了几(?:台|件|个|套)|卖出(?:多少|几)(?:台|件|个|套)"
-            r"|\bhow many units\b"
-        ),
-    ),
-    (
-        "revenue",
-        _rx(
-            r"卖了多少钱?|卖的钱|卖了|卖得|卖出|卖的|销售了多少|买了|贡献|成交|\bsold\b|\bsell(?:s|ing)?\b"
-            r"|\bbought\b|\bbilled\b"
-        ),
-    ),
-    (
-        "expenses",
-        _rx(
-            r"花了多少钱?|花钱|花了|花得|花的|花费|花销|开销|报了多少|报销了?|\bspent\b|\bspend(?:ing)?\b"
-            r"|\bcost us\b"
-        ),
-    ),
-    ("order_count", _rx(r"下了(?:几|多少)单|(?:几|多少)(?:个)?单|\bhow many orders\b")),
-    (
-        "ar_balance",
-        _rx(
-            r"欠(?:我们|我司|公司|咱们)?(?:多少钱?|多少)|欠款|还欠|\bowes?\b|\bowed\b"
-            r"|\boutstanding\b"
-        ),
-    ),
-    (
-        "collections",
-        _rx(r"回了多少款|收了多少钱|收回来|收回了?多少|回笼|\bcollect(?:ed|ing)?\b|\bpaid us\b"),
-    ),
-    ("gross_profit", _rx(r"赚了多少|挣了多少|最赚钱|赚钱|\bearn(?:ed|s)?\b|\bmade money\b")),
-]
-# The receivables aging table as a whole: "应收账龄分布" → every aging bucket.
-AGING = _rx(r"[账帐]龄|\bag(?:e)?ing\b")
-AGING_METRICS = ["ar_current", "overdue_1_30", "overdue_31_60", "overdue_61_90", "overdue_over_90"]
-# "90天以上的逾期", "帐龄超过90天的应收": a bucket naming which part of the whole is asked.
-AGING_WHOLE = {"ar_balance", "overdue_ar"}
+# Verbs that imply a metric (卖了多少 → revenue) and words naming a group of metrics (账龄 →
+# the aging buckets) come from the model's `knowledge:` section, compiled once per model.
+_COMPILED: dict[int, tuple[Knowledge, list, list]] = {}
+
+
+def _knowledge(lexicon: Lexicon) -> tuple[list, list]:
+    """The model's implied-metric verbs and metric groups as compiled patterns."""
+    knowledge = lexicon.knowledge
+    cached = _COMPILED.get(id(knowledge))
+    if cached is None or cached[0] is not knowledge:
+        implied = [(_rx("|".join(f"(?:{p})" for p in i.patterns)), i.metrics) for i in knowledge.implies]
+        groups = [
+            (_rx("|".join(f"(?:{p})" for p in g.patterns)), g.metrics, set(g.whole))
+            for g in knowledge.groups
+        ]
+        cached = _COMPILED[id(knowledge)] = (knowledge, implied, groups)
+    return cached[1], cached[2]
 # "cash in, cash out and net", "流入、流出和净额": the metric defined as their difference.
 NET = _rx(r"\bnet\b|净额|净值|轧差|\bthe difference\b")
 # "西北和东北加起来" → one number for both, not one row each.
@@ -269,7 +244,8 @@ class Parse:
     ambiguous: list[tuple[str, list[str]]] = field(default_factory=list)
     fuzzy: list[tuple[str, str]] = field(default_factory=list)  # (typed, understood as)
     dimension_options: list[list[str]] = field(default_factory=list)  # "类别": several dims
-    implied: list[str] = field(default_factory=list)  # metrics implied by verbs (卖了多少)
+    # Metrics implied by verbs (卖了多少), each a list of alternatives in order of preference.
+    implied: list[list[str]] = field(default_factory=list)
     combine: bool = False
     budget_use: bool = False
 
@@ -365,16 +341,18 @@ def parse(question: str, lexicon: Lexicon, as_of: date) -> Parse:
         p.intent = Intent.explain
     elif t.find(SUMMARY):
         p.intent = Intent.summary
-    aging = bool(t.find(AGING))
+    implied, groups = _knowledge(lexicon)
+    named_groups = [(metrics, whole) for pattern, metrics, whole in groups if t.find(pattern)]
     _read_lexicon(t, p, lexicon)
     _read_net(t, p, lexicon)
-    if aging and sum(m in AGING_METRICS for m in p.metrics) != 1:
-        # The aging table as a whole (a list of buckets too), unless one bucket was named.
-        buckets = [m for m in AGING_METRICS if m in lexicon.metric_names]
-        p.metrics = [*buckets, *(m for m in p.metrics if m not in buckets)]
-    for metric, pattern in IMPLIED:
-        if t.find(pattern) and metric not in p.implied:
-            p.implied.append(metric)
+    for members, _ in named_groups:
+        if sum(m in members for m in p.metrics) != 1:
+            # The group as a whole (a list of buckets too), unless one member was named.
+            present = [m for m in members if m in lexicon.metric_names]
+            p.metrics = [*present, *(m for m in p.metrics if m not in present)]
+    for pattern, metrics in implied:
+        if t.find(pattern) and metrics not in p.implied:
+            p.implied.append(list(metrics))
     _read_conditions(t, p)
     p.combine = bool(t.find(COMBINE))
     p.budget_use = bool(t.find(BUDGET_USE))
@@ -421,7 +399,7 @@ def _read_lexicon(t: _Text, p: Parse, lexicon: Lexicon) -> None:
             ):
                 continue  # 制造业客户 / customers rated C: a filter, not a split by customer
         before = matches[index - 1] if index else None
-        if _narrowed(match, before, t.text):
+        if _narrowed(match, before, t.text, lexicon):
             continue
         entry = match.entries[0]
         if entry.kind == "metric" and entry.name in p.metrics and entry.name in lexicon.amount_of:
@@ -450,14 +428,15 @@ def _read_net(t: _Text, p: Parse, lexicon: Lexicon) -> None:
             return
 
 
-def _narrowed(match: Match, before: Match | None, text: str) -> bool:
+def _narrowed(match: Match, before: Match | None, text: str, lexicon: Lexicon) -> bool:
     """ "90天以上的逾期": the whole (逾期) right after one of its buckets names no second metric."""
     if before is None or match.entries[0].kind != "metric" or before.entries[0].kind != "metric":
         return False
-    return (
-        match.entries[0].name in AGING_WHOLE
-        and before.entries[0].name in AGING_METRICS
-        and text[before.end : match.start].strip() in ("", "的")
+    if text[before.end : match.start].strip() not in ("", "的"):
+        return False
+    return any(
+        match.entries[0].name in whole and before.entries[0].name in members
+        for _, members, whole in _knowledge(lexicon)[1]
     )
 
 
