@@ -142,9 +142,7 @@ def main(argv: list[str] | None = None) -> int:
 
     started = datetime.now().isoformat(timespec="seconds")
     with gold_db:
-        results = run_items(
-            items, assistant, gold_db, _metric_names(eval_set), on_result=progress
-        )
+        results = run_items(items, assistant, gold_db, _metric_names(eval_set), on_result=progress)
     summary = summarize(results)
     filters = [
         f"{k}={v}"

@@ -30,8 +30,8 @@ A folder with a `set.yaml` is a set over another model and database (eval/extern
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 import importlib.util
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
