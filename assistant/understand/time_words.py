@@ -468,6 +468,20 @@ def _fixed(m: re.Match[str], as_of: date) -> _Piece | None:
     return _Piece(m.start(), m.end("w"), meaning(as_of), grain, year=year)
 
 
+# All the data there is, up to D: "历史累计", "all time", "ever". (所有 alone is not one:
+# 所有客户 means every customer, not every year.)
+_ALL_TIME = (
+    "全部时间|所有时间|全部期间|历史累计|历史总计|历史上|有史以来|迄今为止|至今累计|累计至今|成立以来"
+    "|开业以来|从古至今|all time|all-time|ever|of all time|since inception|since the beginning"
+    "|in total|lifetime|since records began"
+)
+
+
+@_rule(rf"(?P<w>{_words(_ALL_TIME)})", re.IGNORECASE)
+def _all_time(m: re.Match[str], as_of: date) -> _Piece | None:
+    return _piece(m, (date(1900, 1, 1), as_of + timedelta(days=1)), None)
+
+
 _DURATION_AFTER = set("前后内间期以")
 
 
@@ -1106,7 +1120,7 @@ def _since_one(p: _Piece, span: Span, text: str, as_of: date) -> _Piece:
 
 # A cheap test that lets questions without any time-ish character skip the patterns.
 _ANY_TIME = re.compile(
-    r"[\d年月季周天日今去昨前上下本这当近半Qq双庆旦诞节夜]|[A-Za-z]{2,}",
+    r"[\d年月季周天日今去昨前上下本这当近半Qq双庆旦诞节夜史全所至累开从迄]|[A-Za-z]{2,}",
 )
 
 
