@@ -14,7 +14,7 @@ import logging
 import re
 import time
 from dataclasses import replace
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -65,7 +65,7 @@ class Assistant:
         self.engine = SecuredEngine(self.raw_engine, model, role, self._max_rows(settings))
         self.role = role
         self.settings = settings or Settings()
-        self.as_of = as_of or model.as_of or date.today()
+        self.as_of = _as_of(as_of) or model.as_of or date.today()
         self.catalog = catalog(model)
         self._scope()
         self._llm = llm
@@ -222,7 +222,7 @@ class Assistant:
 
         settings = load_settings(base=settings, as_of=as_of, demo_scale=None if settings else scale)
         path = Path(database) if database is not None else settings.database_path()
-        engine = DuckDBEngine(path, timeout=settings.query_timeout)
+        engine = DuckDBEngine(path, timeout=settings.query_timeout, **engine_budget(settings))
         return cls(load_model(), engine, settings.as_of, settings=settings, role=settings.role)
 
     @classmethod
@@ -248,7 +248,11 @@ class Assistant:
         semantic_model = load_model(settings.model)
         from semantic_layer.engine import open_engine
 
-        engine = open_engine(settings.engine or settings.database_path(), settings.query_timeout)
+        engine = open_engine(
+            settings.engine or settings.database_path(),
+            settings.query_timeout,
+            **engine_budget(settings),
+        )
         return cls(
             semantic_model,
             engine,
@@ -286,7 +290,11 @@ class Assistant:
                 return refused
             return scoped.ask(question, previous, lang)
         started = time.perf_counter()
-        answer = self._ask(question, previous, lang)
+        try:
+            answer = self._ask(question, previous, lang)
+        except Exception:  # a bug: the user gets a message, the audit log still gets its line
+            log.exception("answering failed for %r", question)
+            answer = self._internal_error(str(question), lang or "zh")
         self.audit.record(answer, self.role, time.perf_counter() - started)
         return answer
 
@@ -582,6 +590,17 @@ class Assistant:
         return spans
 
 
+def engine_budget(settings: Settings) -> dict[str, Any]:
+    """The memory budget of an engine, from the settings (DuckDB's limit and spill folder,
+    the largest result, the result cache)."""
+    return {
+        "memory_limit": settings.memory_limit,
+        "temp_dir": settings.resolved_temp_dir(),
+        "max_result_bytes": settings.max_result_mb * 2**20,
+        "cache_bytes": settings.cache_mb * 2**20,
+    }
+
+
 ANOMALY_WORDS = re.compile(r"异常|异动|离群|\banomal|\bunusual\b|\boutliers?\b|\bodd\b")
 ALERT_WORDS = re.compile(r"预警|告警|警报|红灯|\balerts?\b|\bred flags?\b")
 
@@ -637,6 +656,21 @@ def _refused(
         message=message,
         timings=timings or {},
     )
+
+
+def _as_of(value: date | str | None) -> date | None:
+    """`as_of` as given to the API: a date or "YYYY-MM-DD" — anything else fails here, at
+    construction, not later per question."""
+    if value is None or (isinstance(value, date) and not isinstance(value, datetime)):
+        return value
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise ValueError(f"as_of: {value!r} is not a date; use a date or 'YYYY-MM-DD'")
 
 
 def _as_date(value: object) -> date:
