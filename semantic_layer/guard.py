@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 import unicodedata
 from collections.abc import Iterable, Iterator
@@ -38,6 +39,8 @@ log = logging.getLogger(__name__)
 
 # The longest SQL text the guard reads (an LLM's query is a few thousand characters at most).
 MAX_SQL_CHARS = 100_000
+# The largest row count DuckDB accepts in LIMIT/OFFSET (a BIGINT).
+MAX_COUNT = 2**63 - 1
 # The most characters or elements repeat()/lpad()/rpad()/space() may make from one value.
 MAX_GENERATED = 1_000
 
@@ -400,6 +403,12 @@ SIZED_CLASSES: dict[type[exp.Expression], str] = {
     if isinstance(cls, type)
 }
 SIZED_ANONYMOUS = {"repeat": 1, "lpad": 1, "rpad": 1, "space": 0}
+# How many times longer than its inputs a value may grow through nested string functions
+# (repeat, lpad, replace, ...). replace(repeat('a', 1000), 'a', repeat('a', 1000)) would make
+# a 1 GB string in one scalar step that the time limit cannot interrupt.
+MAX_GROWTH = 1_000
+# A width or precision of 1000 or more in a printf()/format() pattern ("%2000000000d").
+WIDE_FORMAT = re.compile(r"%[-+ #0]*\d{4,}|%[-+ #0]*\d*\.\d{4,}|\{[^}]*\d{4,}[^}]*\}")
 # Table options that time-travel, sample or otherwise change what a table reference reads.
 TABLE_OPTIONS = (
     "hints",
@@ -544,10 +553,12 @@ def _parse(sql: str, dialect: str) -> exp.Expression:
         )
     _check_characters(sql)
     try:
-        statements = [s for s in sqlglot.parse(sql, read=dialect) if s is not None]
+        parsed = sqlglot.parse(sql, read=dialect)
     except SqlglotError as err:  # parse and tokenizer errors ("SELECT 'abc")
         detail = str(err).splitlines()[0] if str(err) else type(err).__name__
         _reject(f"parse error: {detail}", f"无法解析：{detail}")
+    # A lone `;` (or `; -- a comment` after the query) is no statement.
+    statements = [s for s in parsed if s is not None and not isinstance(s, exp.Semicolon)]
     if len(statements) != 1:
         _reject("exactly one statement is allowed", "只允许一条语句")
     return statements[0]
@@ -596,10 +607,8 @@ def _guard(
     schema: dict[str, dict[str, str]] | None,
 ) -> exp.Expression:
     if not isinstance(query, exp.Query):
-        _reject(
-            f"only SELECT is allowed, not {query.key.upper()}",
-            f"只允许 SELECT，不允许 {query.key.upper()}",
-        )
+        kind = _statement_kind(query)
+        _reject(f"only SELECT is allowed, not {kind}", f"只允许 SELECT，不允许 {kind}")
     allowed_set = set(allowed)
     for node in query.walk():
         _check_node(node)
@@ -610,6 +619,15 @@ def _guard(
         _check_columns(query, schema, allowed_set, dialect)
     _cap(query, max_rows)
     return query
+
+
+def _statement_kind(statement: exp.Expression) -> str:
+    """What a statement is, for a message: CREATE, LOAD (sqlglot's Command keeps the word)."""
+    if isinstance(statement, exp.Command):
+        return str(statement.name).split()[0].upper() if statement.name else "COMMAND"
+    if isinstance(statement, WRITE_NODES + (exp.Pivot, exp.Values)):
+        return statement.key.upper()
+    return f"an expression ({_short(statement)})"
 
 
 def _check_node(node: exp.Expression) -> None:
@@ -677,6 +695,64 @@ def _check_function(node: exp.Func) -> None:
                 f"{name}() needs a whole-number length between 0 and {MAX_GENERATED}",
                 f"{name}() 的长度必须是 0 到 {MAX_GENERATED} 之间的整数",
             )
+    if name in ("printf", "format"):
+        pattern = node.this if isinstance(node, exp.Format) else None
+        if isinstance(node, exp.Anonymous):
+            pattern = node.expressions[0] if node.expressions else None
+        if not isinstance(pattern, exp.Literal) or not pattern.is_string:
+            _reject(f"{name}() needs a literal pattern", f"{name}() 的格式必须是字面量")
+        if WIDE_FORMAT.search(pattern.this):
+            _reject(
+                f"{name}() widths of 1000 or more are not allowed",
+                f"{name}() 的宽度不能达到 1000 或以上",
+            )
+    if _growth(node) > 1:
+        total, ancestor = 1.0, node
+        while ancestor is not None:
+            total *= _growth(ancestor)
+            ancestor = ancestor.parent
+        if total > MAX_GROWTH:
+            _reject(
+                f"nested {name}() could make values {total:.0f} times longer than their input",
+                f"嵌套的 {name}() 可能使值增长到原来的 {total:.0f} 倍",
+            )
+
+
+def _string_length(node: exp.Expression | None) -> int | None:
+    return len(node.this) if isinstance(node, exp.Literal) and node.is_string else None
+
+
+def _growth(node: exp.Expression) -> float:
+    """How many times longer than its input the value of `node` can be (1: no growth).
+
+    Pessimistic where the size is not written in the SQL: a computed replacement counts as
+    MAX_GROWTH, so two such functions nested are refused.
+    """
+    if not isinstance(node, exp.Func):
+        return 1.0
+    name = _function_name(node)
+    if type(node) in SIZED_CLASSES or (isinstance(node, exp.Anonymous) and name in SIZED_ANONYMOUS):
+        if isinstance(node, exp.Anonymous):
+            arguments = node.expressions
+            position = SIZED_ANONYMOUS[name]
+            size = arguments[position] if len(arguments) > position else None
+        else:
+            size = node.args.get(SIZED_CLASSES[type(node)])
+        return float(max(_literal_int(size) or 1, 1))
+    if isinstance(node, exp.Replace) or (isinstance(node, exp.Anonymous) and name == "replace"):
+        if isinstance(node, exp.Replace):
+            search, replacement = node.expression, node.args.get("replacement")
+        else:
+            arguments = [*node.expressions, None, None, None]
+            search, replacement = arguments[1], arguments[2]
+        new = _string_length(replacement)
+        if new is None:
+            return float(MAX_GROWTH)
+        return max(1.0, new / max(_string_length(search) or 1, 1))
+    if isinstance(node, exp.RegexpReplace):
+        new = _string_length(node.args.get("replacement"))
+        return float(MAX_GROWTH) if new is None else float(max(new + 1, 1))
+    return 1.0
 
 
 def _check_sources(query: exp.Expression) -> None:
@@ -824,18 +900,33 @@ def _check_options(node: exp.Expression, clause: str) -> None:
 
 
 def _check_limits(query: exp.Expression) -> None:
-    """Every LIMIT, OFFSET and FETCH in the statement, at any depth, is a plain row count."""
-    for node in query.find_all(exp.Limit, exp.Offset, exp.Fetch):
+    """Every LIMIT, OFFSET and FETCH in the statement, at any depth, is a plain row count,
+    rewritten as an integer literal (LIMIT 1e3 → LIMIT 1000) so DuckDB reads what we read."""
+    for node in list(query.find_all(exp.Limit, exp.Offset, exp.Fetch)):
         if isinstance(node, exp.Limit):
             _check_options(node, "LIMIT")
-            _rows(node.expression, "LIMIT")
-            _rows(node.args.get("offset"), "OFFSET")
+            _normalise(node, "expression", "LIMIT")
+            _normalise(node, "offset", "OFFSET")
         elif isinstance(node, exp.Offset):
             _check_options(node, "OFFSET")
-            _rows(node.expression, "OFFSET")
+            _normalise(node, "expression", "OFFSET")
         else:
             _check_options(node, "FETCH")
-            _rows(node.args.get("count"), "FETCH")
+            _normalise(node, "count", "FETCH")
+
+
+def _normalise(node: exp.Expression, arg: str, clause: str) -> None:
+    value = node.args.get(arg)
+    if value is None:
+        return
+    rows = _rows(value, clause)
+    if rows is None:
+        return
+    if rows > MAX_COUNT:
+        if clause == "OFFSET":
+            _reject(f"OFFSET {rows} is too large", f"OFFSET {rows} 太大")
+        rows = MAX_COUNT  # LIMIT beyond what a table can hold: no limit at all
+    node.set(arg, exp.Literal.number(rows))
 
 
 def _cap(query: exp.Expression, max_rows: int) -> None:
@@ -906,7 +997,12 @@ def _verify_resolved(qualified: exp.Expression, columns: dict[str, set[str]]) ->
                 seen = seen.parent
             name = column.name.lower()
             if isinstance(source, exp.Table):
-                if name not in columns.get(source.name.lower(), set()):
+                renamed = (
+                    {c.name.lower() for c in source.args["alias"].columns}
+                    if isinstance(source.args.get("alias"), exp.TableAlias)
+                    else set()
+                )
+                if name not in columns.get(source.name.lower(), set()) | renamed:
                     _reject(
                         f"unknown column {source.name}.{column.name}",
                         f"表 {source.name} 中没有列 {column.name}",
@@ -917,6 +1013,11 @@ def _verify_resolved(qualified: exp.Expression, columns: dict[str, set[str]]) ->
                     _reject(f"unknown column {column.sql()}", f"未知的列 {column.sql()}")
             else:
                 _reject(f"unknown column {column.sql()}", f"未知的列 {column.sql()}")
+    for whole in qualified.find_all(exp.TableColumn):
+        _reject(
+            f"{whole.sql()} is a whole-row reference; name the columns",
+            f"{whole.sql()} 引用了整行；请写出列名",
+        )
     for column in qualified.find_all(exp.Column):
         if column.table or _bound_by_lambda(column) or _is_alias_reference(column):
             continue
@@ -984,8 +1085,8 @@ DUCKDB_REFUSED_TYPES = {
 }
 
 
-def _duckdb_tree(text: str) -> dict[str, Any]:
-    """DuckDB's own parse tree of `text` (its parser, no database, no external access)."""
+def _duckdb_run(sql: str, *parameters: object) -> list[tuple[Any, ...]]:
+    """Rows of `sql` on a private in-memory DuckDB (no database, no external access)."""
     import duckdb
 
     with _DUCKDB_LOCK:
@@ -993,10 +1094,33 @@ def _duckdb_tree(text: str) -> dict[str, Any]:
             _DUCKDB.append(duckdb.connect(config={"enable_external_access": False}))
         cursor = _DUCKDB[0].cursor()
     try:
-        row = cursor.execute("SELECT json_serialize_sql(?)", [text]).fetchone()
+        return cursor.execute(sql, list(parameters)).fetchall()
     finally:
         cursor.close()
-    return json.loads(row[0])
+
+
+def _duckdb_tree(text: str) -> dict[str, Any]:
+    """DuckDB's own parse tree of `text`: its parser, not sqlglot's."""
+    return json.loads(_duckdb_run("SELECT json_serialize_sql(?)", text)[0][0])
+
+
+_BUILTINS: list[frozenset[str]] = []
+
+
+def _duckdb_builtins() -> frozenset[str]:
+    """Scalar, aggregate, window and macro functions DuckDB has without loading anything.
+
+    A name outside this set would make DuckDB autoload an extension — code from disk or the
+    network — so it is refused however sqlglot spelled it.
+    """
+    if not _BUILTINS:
+        rows = _duckdb_run(
+            "SELECT DISTINCT lower(function_name) FROM duckdb_functions() "
+            "WHERE function_type IN ('scalar', 'aggregate', 'window', 'macro')"
+        )
+        # UNNEST is a table function DuckDB also accepts in the select list.
+        _BUILTINS.append(frozenset({"unnest", *(name for (name,) in rows)}))
+    return _BUILTINS[0]
 
 
 def _json_nodes(value: Any) -> Iterator[dict[str, Any]]:
@@ -1055,13 +1179,21 @@ def _check_as_duckdb_reads_it(query: exp.Expression, allowed: list[str], max_row
         if node.get("class") == "FUNCTION":
             name = str(node.get("function_name", "")).lower()
             if node.get("schema") or node.get("catalog"):
+                qualified = ".".join(
+                    str(part) for part in (node.get("catalog"), node.get("schema"), name) if part
+                )
                 _reject(
-                    f"qualified function name {name} is not allowed",
-                    f"不允许带 schema 的函数名 {name}",
+                    f"qualified function name {qualified} is not allowed",
+                    f"不允许带限定名的函数 {qualified}",
                 )
             if name in FORBIDDEN_FUNCTIONS or name.startswith(FORBIDDEN_PREFIXES):
                 _reject(f"function {name} is not allowed", f"不允许函数 {name}")
-        if node.get("class") == "STAR" and (node.get("columns") or node.get("expr")):
+            if name not in _duckdb_builtins():
+                _reject(
+                    f"function {name} is not built into DuckDB",
+                    f"函数 {name} 不是 DuckDB 的内置函数",
+                )
+        if node.get("class") == "STAR" and node.get("expr"):
             _reject(
                 "COLUMNS(...) is not allowed; name the columns", "不允许 COLUMNS(...)；请写出列名"
             )
