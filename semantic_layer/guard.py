@@ -438,6 +438,12 @@ FOREIGN_CLAUSES = (
     "operation_modifiers",
     "kind",
 )
+# What sqlglot may write out verbatim: an unquoted name, a number, a keyword, a type name.
+SAFE_NAME = re.compile(r"^[^\W\d]\w*$")
+NUMBER = re.compile(r"^(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
+WORD = re.compile(r"^[A-Za-z_]\w*$")
+TYPE_NAME = re.compile(r"^[A-Za-z_][\w.]*$")
+KEYWORDS = re.compile(r"^[\w ]*$")
 # Characters allowed although Unicode calls them control characters: ordinary whitespace.
 WHITESPACE_CONTROLS = {"\t", "\n", "\r"}
 
@@ -494,10 +500,7 @@ def guard_sql(
     try:
         statement = _parse(sql, dialect)
         _make_inert(statement)
-        query = _guard(statement, allowed, max_rows, dialect, schema)
-        if dialect == "duckdb":
-            _check_as_duckdb_reads_it(query, allowed, max_rows)
-        return query
+        return _guard(statement, allowed, max_rows, dialect, schema)
     except SQLRejected:
         raise
     except RecursionError:
@@ -618,6 +621,8 @@ def _guard(
     if schema is not None:
         _check_columns(query, schema, allowed_set, dialect)
     _cap(query, max_rows)
+    if dialect == "duckdb":
+        _check_as_duckdb_reads_it(query, allowed, max_rows)
     return query
 
 
@@ -642,10 +647,7 @@ def _check_node(node: exp.Expression) -> None:
             "recursive queries (WITH RECURSIVE) are not allowed: they have no bound",
             "不允许递归查询（WITH RECURSIVE）：其规模没有上限",
         )
-    # ASTs may come from elsewhere than our parser: NUL would end the text DuckDB reads.
-    text = node.this if isinstance(node, exp.Identifier | exp.Literal) else None
-    if isinstance(text, str) and "\x00" in text:
-        _reject("a NUL character is not allowed", "不允许 NUL 字符")
+    _check_verbatim(node)
     if isinstance(node, exp.Query):
         clauses = [key for key in FOREIGN_CLAUSES if node.args.get(key)]
         if clauses:
@@ -655,6 +657,39 @@ def _check_node(node: exp.Expression) -> None:
             )
     if isinstance(node, exp.Func):
         _check_function(node)
+
+
+def _check_verbatim(node: exp.Expression) -> None:
+    """Text sqlglot writes out as it is must be what it claims to be.
+
+    An AST need not come from our parser: an unquoted identifier `getenv('HOME')`, a number
+    `1; DROP TABLE x` or a type `INT); DROP …` would be rendered verbatim and read by the
+    database as structure. Unsafe identifiers are quoted (inert); the rest is refused.
+    """
+    text = node.this if isinstance(node, exp.Identifier | exp.Literal) else None
+    if isinstance(text, str) and "\x00" in text:
+        # NUL would end the text DuckDB reads early.
+        _reject("a NUL character is not allowed", "不允许 NUL 字符")
+    if isinstance(node, exp.Identifier) and not node.quoted and not SAFE_NAME.match(str(text)):
+        node.set("quoted", True)
+    elif isinstance(node, exp.Literal) and not node.is_string and not NUMBER.match(str(text)):
+        _reject(f"malformed number {text!r}", f"数字格式有误：{text!r}")
+    elif isinstance(node, exp.Var) and not WORD.match(node.name):
+        _reject(f"malformed keyword {node.name!r}", f"关键字格式有误：{node.name!r}")
+    elif isinstance(node, exp.DataType) and node.this == exp.DataType.Type.USERDEFINED:
+        kind = str(node.args.get("kind") or "")
+        if not TYPE_NAME.match(kind):
+            _reject(f"malformed type {kind!r}", f"类型格式有误：{kind!r}")
+    if isinstance(node, exp.Literal | exp.Identifier | exp.DataType):
+        return
+    for key, value in node.args.items():
+        # Other plain-text arguments (a join's kind, a window frame's bound, a function's
+        # name) are keywords: words and spaces only.
+        if isinstance(value, str) and not KEYWORDS.match(value):
+            _reject(
+                f"malformed {node.key} {key} {value!r}",
+                f"{node.key} 的 {key} 格式有误：{value!r}",
+            )
 
 
 def _function_name(node: exp.Func) -> str:
