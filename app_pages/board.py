@@ -31,6 +31,7 @@ from assistant.board import (
 )
 from assistant.settings import load_settings
 from assistant.ui_helpers import md_escape, role_options, t
+from semantic_layer import knowledge
 from semantic_layer.compiler import add_months
 from semantic_layer.query import Filter
 
@@ -63,7 +64,6 @@ TEXT = {
         "The board file cannot be opened ({detail}). Set COCKPIT_BOARD_DB to a writable path.",
     ),
 }
-SHARED_DIMENSION = "region"  # the dimension the whole board can be filtered by
 
 
 def tr(key: str, lang: str, **values: object) -> str:
@@ -267,20 +267,23 @@ with st.sidebar:
 st.title(board.title)
 filters: tuple[tuple[str, str], ...] = ()
 with st.container(horizontal=True):
-    if SHARED_DIMENSION in model.dimension_map:
-        members = dimension_members(viewer, SHARED_DIMENSION)
-        dimension = model.dimension(SHARED_DIMENSION)
-        if state.get("board_member") not in ("", *members):  # a member the new role cannot see
-            state["board_member"] = ""
+    # The dimensions the whole board can be filtered by: the model's, else derived from it.
+    counts = {name: len(values) for name, values in viewer.lexicon.values.items()}
+    for shared in knowledge.board_filters(model, counts):
+        members = dimension_members(viewer, shared)
+        dimension = model.dimension(shared)
+        key = f"board_member_{shared}"
+        if state.get(key) not in ("", *members):  # a member the new role cannot see
+            state[key] = ""
         picked = st.selectbox(
             dimension.label.get(lang),
             ["", *members],
-            key="board_member",
+            key=key,
             format_func=lambda v: v or tr("everyone", lang),
             width=220,
         )
         if picked:
-            filters = ((SHARED_DIMENSION, picked),)
+            filters = (*filters, (shared, picked))
     last_month = date(as_of.year, as_of.month, 1)
     months = [add_months(last_month, -i).strftime("%Y-%m") for i in range(12)]
     period = st.selectbox(

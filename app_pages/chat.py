@@ -22,13 +22,13 @@ from assistant.doctor import llm_status
 from assistant.present import describe_range
 from assistant.settings import load_settings
 from assistant.ui_helpers import (
-    EXAMPLES,
-    HEADLINES,
     csv_bytes,
     drill_from_selection,
+    example_questions,
     excel_bytes,
     file_stem,
     followups,
+    headline_question,
     in_language,
     logo_spec,
     md_escape,
@@ -84,7 +84,8 @@ def headline_answer(as_of: date, role: str, lang: str) -> Answer:
     visit: the audit log should hold what people asked)."""
     default = load_assistant(None)
     base = default if as_of == default.as_of else load_assistant(as_of)
-    return base.for_role(None if role == "*" else role).ask(HEADLINES[lang])
+    viewer = base.for_role(None if role == "*" else role)
+    return viewer.ask(headline_question(viewer, lang))
 
 
 # --- session state ----------------------------------------------------------------------------
@@ -174,8 +175,8 @@ lang: str = state.lang
 roles = role_options(default.model, lang, configured=default.role)
 with st.sidebar:
     st.subheader(t("data_source", lang))
-    if settings.database is None:
-        st.markdown(t("demo_data", lang))
+    if default.model.label is not None:  # the model's own name: 华锐科技 for the demo
+        st.markdown(t("model_name", lang, name=default.model.label.get(lang)))
     st.caption(f"{t('database', lang)}: `{default.engine.path}`")
     st.date_input(
         t("as_of", lang),
@@ -309,7 +310,7 @@ if not state.turns:
         show_chart("headline", headline)
     st.markdown(f"**{t('examples', lang)}**")
     with st.container(horizontal=True):
-        for n, example in enumerate(EXAMPLES[lang]):
+        for n, example in enumerate(example_questions(default, lang)):
             st.button(example, key=f"example-{n}", on_click=queue, args=(example,))
 
 

@@ -173,10 +173,10 @@ _FILTER = re.compile(r"^\s*(\w+)\s*(!=|>=|<=|=|>|<|~)\s*(.+?)\s*$")
 
 
 def _parse_filter(text: str) -> dict[str, object]:
-    """`region=华东`, `region=华东,华南` (in), `channel!=电商`, `customer~重工` (contains)."""
+    """`dim=value`, `dim=a,b` (in), `dim!=value`, `dim~part` (contains), `dim>=value`…"""
     match = _FILTER.match(text)
     if not match:
-        raise typer.BadParameter(f"cannot read filter {text!r}; try region=华东")
+        raise typer.BadParameter(f"cannot read filter {text!r}; try dimension=value")
     dimension, op, value = match.groups()
     values = [v.strip() for v in value.split(",")]
     if op == "=" and len(values) > 1:
@@ -203,10 +203,10 @@ def query(
     metric: Annotated[list[str] | None, typer.Option("--metric", "-m", help="metric name")] = None,
     by: Annotated[
         list[str] | None,
-        typer.Option("--by", "-b", help="dimension, e.g. region or metric_time:month"),
+        typer.Option("--by", "-b", help="dimension, or metric_time:month (a time grain)"),
     ] = None,
     where: Annotated[
-        list[str] | None, typer.Option("--where", "-w", help="e.g. region=华东")
+        list[str] | None, typer.Option("--where", "-w", help="dimension=value (!=, ~, >, <, a,b)")
     ] = None,
     having: Annotated[list[str] | None, typer.Option(help="e.g. gross_margin<0.2")] = None,
     start: Annotated[str | None, typer.Option("--from", help="first day, YYYY-MM-DD")] = None,
@@ -491,9 +491,15 @@ board_app = typer.Typer(help="The 驾驶舱 board: pinned answers re-run on curr
 app.add_typer(board_app, name="board")
 
 
-def _region_filter(region: str | None) -> list[dict] | None:
-    """The board-wide filter `--region 华东`."""
-    return [{"dimension": "region", "values": [region]}] if region else None
+def _board_filters(where: list[str] | None) -> list[dict] | None:
+    """Board-wide filters `--where dimension=value` (each tile that reaches the dimension)."""
+    if not where:
+        return None
+    filters = [_parse_filter(w) for w in where]
+    for f in filters:
+        if f.get("op", "=") not in ("=", "in"):
+            raise typer.BadParameter(f"a board filter is dimension=value, not {f['op']}")
+    return [{"dimension": f["dimension"], "values": f["values"]} for f in filters]
 
 
 def _store():
@@ -513,7 +519,10 @@ def board_list(role: RoleOpt = None, db: DbOpt = None) -> None:
 def board_show(
     name: Annotated[str, typer.Argument(help="board name")] = "default",
     period: Annotated[str | None, typer.Option(help="this_month, last_month, ytd…")] = None,
-    region: Annotated[str | None, typer.Option(help="filter the whole board by region")] = None,
+    where: Annotated[
+        list[str] | None,
+        typer.Option("--where", "-w", help="filter the whole board: dimension=value"),
+    ] = None,
     role: RoleOpt = None,
     lang: Lang = None,
     db: DbOpt = None,
@@ -524,7 +533,7 @@ def board_show(
 
     settings = _settings(lang=lang)
     assistant = _assistant(None, db, None, role)
-    filters = _region_filter(region)
+    filters = _board_filters(where)
     try:
         try:
             board = _store().get(name, role)
@@ -598,7 +607,9 @@ def push(
     fmt: Annotated[
         str, typer.Option("--format", help="generic|wecom|dingtalk|slack|teams")
     ] = "generic",
-    region: Annotated[str | None, typer.Option(help="filter the board by region")] = None,
+    where: Annotated[
+        list[str] | None, typer.Option("--where", "-w", help="filter the board: dimension=value")
+    ] = None,
     role: RoleOpt = None,
     lang: Lang = None,
     db: DbOpt = None,
@@ -610,7 +621,7 @@ def push(
 
     settings = _settings(lang=lang)
     assistant = _assistant(None, db, None, role)
-    filters = _region_filter(region)
+    filters = _board_filters(where)
     try:
         result = deliver_push(
             assistant, board, to, period=period, fmt=fmt, lang=settings.lang, filters=filters

@@ -31,13 +31,10 @@ UI: dict[str, tuple[str, str]] = {
         "Ask in Chinese or English; every answer comes from the governed metric layer, "
         "with a chart, its definition and the SQL.",
     ),
-    "input": (
-        "问一个经营问题，例如：2025年各区域的毛利率",
-        "Ask, e.g. gross margin by region in 2025",
-    ),
+    "input": ("问一个经营问题", "Ask a business question"),
     "language": ("语言", "Language"),
     "data_source": ("数据源", "Data source"),
-    "demo_data": ("演示数据：华锐科技", "Demo data: Huarui Technology"),
+    "model_name": ("数据：{name}", "Data: {name}"),
     "database": ("数据库", "Database"),
     "as_of": ("数据截至（今天）", "As-of date (today)"),
     "as_of_help": (
@@ -88,31 +85,34 @@ UNITS = {
     "ratio": ("比值", "ratio"),
 }
 
-EXAMPLES = {
-    "zh": [
-        "2025年各区域的毛利率",
-        "今年收入同比",
-        "近12个月收入趋势",
-        "2025年各区域收入和预算比",
-        "今年各渠道收入占比",
-        "2025年收入前5的客户",
-    ],
-    "en": [
-        "gross margin by region this year",
-        "revenue by month in 2025",
-        "top 5 customers by revenue last year",
-        "revenue by region vs budget in 2025",
-        "this year revenue year over year",
-        "expenses by department this year",
-    ],
-}
+
+def example_questions(assistant: Any, lang: str) -> list[str]:
+    """The welcome page's example questions: the model's own (declared in its `knowledge:`
+    section, else built from its metric and dimension labels), in the page's language."""
+    from semantic_layer import knowledge
+
+    counts = {name: len(values) for name, values in assistant.lexicon.values.items()}
+    return [e.get(lang) for e in knowledge.examples(assistant.model, counts)]
 
 
-# The welcome page's KPI cards: this year's headline numbers against last year.
-HEADLINES = {
-    "zh": "今年营业收入、毛利率和费用同比",
-    "en": "this year revenue, gross margin and expenses year over year",
-}
+def headline_question(assistant: Any, lang: str) -> str:
+    """The welcome page's KPI cards: the first three headline metrics over the model's
+    default period (this year when it has none) against the year before."""
+    from semantic_layer import knowledge
+
+    model = assistant.model
+    names = [model.metric(m).label.get(lang) for m in knowledge.kpis(model)[:3]]
+    window = knowledge.default_window(model, assistant.as_of)
+    period = window.label if window.start is not None else None
+    if lang == "zh":
+        listed = (
+            "、".join(names[:-1]) + ("和" if len(names) > 1 else "") + names[-1] if names else ""
+        )
+        return f"{period.zh if period else '今年'}{listed}同比"
+    listed = (
+        ", ".join(names[:-1]) + (" and " if len(names) > 1 else "") + names[-1] if names else ""
+    )
+    return f"{period.en if period else 'this year'} {listed.lower()} year over year"
 
 
 def logo_spec() -> dict[str, Any]:

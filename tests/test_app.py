@@ -13,15 +13,15 @@ from streamlit.testing.v1 import AppTest
 
 from assistant import Assistant
 from assistant.ui_helpers import (
-    EXAMPLES,
-    HEADLINES,
     UI,
     csv_bytes,
     drill_from_selection,
     drill_question,
+    example_questions,
     excel_bytes,
     file_stem,
     followups,
+    headline_question,
     in_language,
     md_escape,
     metric_catalog,
@@ -74,9 +74,10 @@ def buttons(block) -> dict[str, object]:
 
 
 # --- the app ------------------------------------------------------------------------------------
-def test_welcome_page_shows_headline_kpis_examples_and_the_sidebar(app):
+def test_welcome_page_shows_headline_kpis_examples_and_the_sidebar(app, assistant):
     assert "华锐科技" in app.title[0].value
-    assert [b.label for b in app.main.get("button")] == EXAMPLES["zh"]
+    assert [b.label for b in app.main.get("button")] == example_questions(assistant, "zh")
+    assert len(example_questions(assistant, "zh")) == 6  # the demo model's own examples
     assert app.sidebar.header[0].value == "经营驾驶舱"
     (logo,) = charts(app.sidebar)
     assert {layer["mark"]["type"] for layer in logo["layer"]} == {"arc", "point"}
@@ -219,16 +220,17 @@ def test_metric_catalog_search(app):
     assert "没有匹配的指标" in texts(app.sidebar)
 
 
-def test_new_conversation_clears_the_chat(app):
+def test_new_conversation_clears_the_chat(app, assistant):
     ask(app, "今年的收入")
     buttons(app.sidebar)["新对话"].click().run()
     assert not app.chat_message
-    assert [b.label for b in app.main.get("button")] == EXAMPLES["zh"]
+    assert [b.label for b in app.main.get("button")] == example_questions(assistant, "zh")
 
 
 def test_every_example_and_headline_question_is_answered(assistant):
-    for lang, questions in EXAMPLES.items():
-        for question in [*questions, HEADLINES[lang]]:
+    assert headline_question(assistant, "zh") == "今年营业收入、毛利率和费用同比"
+    for lang in ("zh", "en"):
+        for question in [*example_questions(assistant, lang), headline_question(assistant, lang)]:
             answer = assistant.ask(question)
             assert answer.status == "ok", (question, answer.message)
             assert answer.lang == lang

@@ -430,7 +430,7 @@ def test_the_board_page_shows_the_default_board(page_env, assistant):
     assert "数据截至 2025-12-31" in at.caption[0].value
     assert at.subheader[-1].value == "当前预警"
 
-    at.selectbox(key="board_member").set_value("华东").run()
+    at.selectbox(key="board_member_region").set_value("华东").run()
     assert not at.exception
     east = metrics_shown(at)
     assert east["营业收入"] != shown["营业收入"] and east["费用"] == shown["费用"]
@@ -440,13 +440,13 @@ def test_the_board_page_shows_the_default_board(page_env, assistant):
     assert not at.exception
     assert any("2025-03-01" in c.value for c in at.caption)
 
-    at.selectbox(key="board_member").set_value("").run()
+    at.selectbox(key="board_member_region").set_value("").run()
     at.selectbox(key="board_role").set_value("east_manager").run()
     assert not at.exception
     assert at.session_state["role"] == "east_manager"
     scoped = metrics_shown(at)
     assert scoped["费用"] == "—"
-    assert at.selectbox(key="board_member").options == ["全部", "华东"]
+    assert at.selectbox(key="board_member_region").options == ["全部", "华东"]
 
     at.radio(key="board_lang").set_value("en").run()
     assert not at.exception

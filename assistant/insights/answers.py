@@ -327,19 +327,27 @@ def summary_answer(
         answer,
         narrative=summary.narrative(lang),
         notes=(*answer.notes, *extra),
-        suggestions=tuple(
-            Suggestion(s)
-            for s in (
-                ["为什么收入变化了", "各区域的营业收入", "哪些客户逾期最多"]
-                if lang == "zh"
-                else [
-                    "why did revenue change",
-                    "revenue by region",
-                    "which customers are most overdue",
-                ]
-            )
-        ),
+        suggestions=tuple(Suggestion(s) for s in _summary_followups(assistant, lang, summary)),
     )
+
+
+def _summary_followups(assistant: Assistant, lang: str, summary: Any) -> list[str]:
+    """Next questions after a summary, from the model's own headline metric and breakdowns."""
+    from semantic_layer import knowledge
+
+    model = assistant.model
+    kpis = knowledge.kpis(model)
+    if not kpis:
+        return []
+    name = model.metric(kpis[0]).label.get(lang)
+    out = [f"为什么{name}变化了" if lang == "zh" else f"why did {name.lower()} change"]
+    counts = {d: len(v) for d, v in assistant.lexicon.values.items()}
+    for dim in knowledge.breakdowns(model, kpis[0], counts, limit=1):
+        label = model.dimension(dim).label.get(lang)
+        out.append(f"各{label}的{name}" if lang == "zh" else f"{name.lower()} by {label.lower()}")
+    if summary.alerts:
+        out.append("有哪些预警" if lang == "zh" else "which alerts fired")
+    return out
 
 
 def anomaly_answer(assistant: Assistant, question: str, lang: str) -> Answer:
@@ -403,15 +411,25 @@ def anomaly_answer(assistant: Assistant, question: str, lang: str) -> Answer:
         narrative=narrative,
         interpretation=interpretation,
         timings=timings,
-        suggestions=tuple(
-            Suggestion(s)
-            for s in (
-                ["为什么2025年3月毛利率下降了", "有哪些预警"]
-                if zh
-                else ["why did gross margin drop in March 2025", "which alerts fired"]
-            )
-        ),
+        suggestions=tuple(Suggestion(s) for s in _anomaly_followups(found, lang)),
     )
+
+
+def _anomaly_followups(found: list[Any], lang: str) -> list[str]:
+    """ "Why" about the most notable anomaly found (for its month), then the alerts."""
+    out = []
+    if found:
+        worst = found[0]
+        name = worst.label.get(lang)
+        up = worst.value > worst.expected
+        month = worst.period
+        if lang == "zh":
+            out.append(f"为什么{month.year}年{month.month}月{name}{'上升' if up else '下降'}了")
+        else:
+            when = f"{month:%B} {month.year}"
+            out.append(f"why did {name.lower()} {'rise' if up else 'drop'} in {when}")
+    out.append("有哪些预警" if lang == "zh" else "which alerts fired")
+    return out
 
 
 def alerts_answer(assistant: Assistant, question: str, lang: str) -> Answer:

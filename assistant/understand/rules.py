@@ -127,7 +127,7 @@ EXCLUDE = _rx(
 ONLY = _rx(r"只看|仅看|只要|仅限|only|just")
 FOLLOWUP = _rx(
     r"^(?:那|那么|那个|换成|改成|换为|再看|再|还有|then|and|what about|how about|now)"
-    r"|呢$|呢\?$|\bwhat about\b|\bhow about\b|换成|改成|改为|换为|instead|它|其中|该客户|这个客户"
+    r"|呢$|呢\?$|\bwhat about\b|\bhow about\b|换成|改成|改为|换为|instead|它|其中"
     r"|\bsame thing\b|\bthe same\b|\bits\b|\bthem\b|\bthose\b"
 )
 # "再往前一个月呢": the previous period moved back (or forward) by one step of its length.
@@ -306,6 +306,20 @@ def _count(text: str) -> int | None:
     return parse_chinese_numeral(text)
 
 
+# "该客户", "这个产品", "这家供应商": a demonstrative before a dimension refers to the member
+# the conversation is about.
+DEMONSTRATIVE = re.compile(r"(?:该|这个|这位|这家|此)")
+
+
+def _refers_back(text: str, lexicon: Lexicon) -> bool:
+    """Whether a demonstrative points at one of the model's dimensions (not 这个月: a time)."""
+    for m in DEMONSTRATIVE.finditer(text):
+        following = lexicon.scan(text[m.end() : m.end() + lexicon.max_length])
+        if following and following[0].start == 0 and following[0].entries[0].kind == "dimension":
+            return True
+    return False
+
+
 def parse(question: str, lexicon: Lexicon, as_of: date) -> Parse:
     """Read a question into slots. Pure: no database access, no defaults applied."""
     corrected, fixes = lexicon.correct(normalize(question))
@@ -315,7 +329,7 @@ def parse(question: str, lexicon: Lexicon, as_of: date) -> Parse:
     p = Parse(text=question)
     p.fuzzy += fixes
     stripped = t.text.strip(" ?？!！。.")
-    p.followup = bool(FOLLOWUP.search(stripped))
+    p.followup = bool(FOLLOWUP.search(stripped)) or _refers_back(stripped, lexicon)
 
     for compare, pattern in COMPARE_PATTERNS:
         if t.find(pattern) and p.compare is None:
