@@ -176,6 +176,7 @@ class Lexicon:
                 lexicon.add(word, entry)
                 for plural in _plural(normalize(word)):
                     lexicon.add(plural, entry)
+        lexicon._add_derived_forms(model)
         from semantic_layer.graph import JoinGraph
 
         graph = JoinGraph(model)
@@ -202,6 +203,23 @@ class Lexicon:
         if engine is not None:
             lexicon._add_values(model, engine)
         return lexicon
+
+    def _add_derived_forms(self, model: SemanticModel) -> None:
+        """Forms people use that the model did not list (claims, how many claims, 收入 for an
+        English "Revenue"): added only where no declared word already means something, so
+        the model's own words always win."""
+        from assistant.understand.vocabulary import dimension_forms, metric_forms
+
+        soft: dict[str, set[Entry]] = {}
+        for metric in model.metrics:
+            for form in metric_forms(metric):
+                soft.setdefault(normalize(form), set()).add(Entry("metric", metric.name))
+        for dim in model.dimensions:
+            for form in dimension_forms(dim):
+                soft.setdefault(normalize(form), set()).add(Entry("dimension", dim.name))
+        for surface, entries in soft.items():
+            if surface and surface not in self.surfaces and len(entries) == 1:
+                self.add(surface, next(iter(entries)))
 
     def _add_values(self, model: SemanticModel, engine: Engine) -> None:
         from sqlglot import exp
@@ -271,7 +289,9 @@ class Lexicon:
     def _english_aliases(word: str, forms: list[str]) -> list[str]:
         """The model's English forms: South → South China ("{} china"); Sales → sales team."""
         return [word] + [
-            normalize(form.replace("{}", word)) for form in forms if form.replace("{}", "").isascii()
+            normalize(form.replace("{}", word))
+            for form in forms
+            if form.replace("{}", "").isascii()
         ]
 
     def correct(self, text: str) -> tuple[str, list[tuple[str, str]]]:

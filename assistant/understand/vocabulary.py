@@ -1,0 +1,127 @@
+"""How people name a model's metrics and dimensions, derived from the model alone.
+
+A model written by someone else (imported from dbt or Cube, drafted by `cockpit init`) names
+things its own way: "Number of claims", "Avg claim amount", `company_claim_number`. People
+ask "how many claims", "average claim amount", "by claim number", "理赔数量". This module
+turns each label into the forms people use, generically:
+
+- English inflection (claims ↔ claim, policies ↔ policy) by the `inflect` library;
+- count metrics ("Number of claims", "Claim count", agg count over a table) also answer to
+  "how many claims", "number of claim", "claims", "理赔数量", "多少个理赔";
+- aggregation words: "avg"/"average"/"mean", and "total"/"sum of" before a summed measure;
+- English-only labels get Chinese forms from the business glossary (revenue → 收入,
+  orders → 订单), so a Chinese question works on an English model.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from semantic_layer.model import Dimension, Metric
+
+AVERAGE = ("average", "avg", "mean")
+COUNT_LABEL = re.compile(
+    r"^(?:number of|no\.? of|count of|# of|num(?:ber)? of|total number of)\s+(?P<x>.+)$"
+    r"|^(?P<y>.+?)\s+(?:count|counts|number)$"
+)
+ZH_COUNT = ("数量", "数", "个数", "总数")
+
+
+@lru_cache(maxsize=1)
+def _engine():
+    import inflect
+
+    return inflect.engine()
+
+
+def inflections(phrase: str) -> list[str]:
+    """The phrase with its last English word in singular and plural ("claim amounts" ↔
+    "claim amount"); [] for text that is not plain English words."""
+    if not re.fullmatch(r"[a-z][a-z &\-]*[a-z]", phrase):
+        return []
+    *head, last = phrase.split(" ")
+    engine = _engine()
+    forms = set()
+    singular = engine.singular_noun(last)
+    if singular:
+        forms.add(" ".join([*head, singular]))
+    else:
+        forms.add(" ".join([*head, engine.plural_noun(last)]))
+    forms.discard(phrase)
+    return sorted(forms)
+
+
+def _zh(words: str) -> str | None:
+    """Chinese for English words by the business glossary (None when a word is unknown)."""
+    from semantic_layer.draft import zh_words
+
+    split = [w for w in re.split(r"[\s_\-]+", words.lower()) if w]
+    return zh_words(split) if split else None
+
+
+def _has_cjk(text: str) -> bool:
+    return bool(re.search(r"[\u3400-\u9fff]", text))
+
+
+def metric_forms(metric: Metric) -> list[str]:
+    """Extra ways to name `metric` beyond its name, labels and synonyms."""
+    english = metric.label.en.lower().strip()
+    forms: list[str] = []
+    counted = None
+    match = COUNT_LABEL.match(english)
+    if match:
+        counted = (match["x"] or match["y"]).strip()
+    elif metric.agg is not None and metric.agg.value in ("count", "count_distinct"):
+        counted = english
+    if counted:
+        things = {counted, *inflections(counted)}
+        for thing in things:
+            forms += [
+                f"number of {thing}",
+                f"how many {thing}",
+                f"count of {thing}",
+                f"{thing} count",
+                f"total {thing}",
+                f"# of {thing}",
+            ]
+        plural = max(things, key=len)
+        forms.append(plural)  # "claims by status": the count of claims
+        zh = _zh(counted)
+        if zh:
+            forms += [f"{zh}{suffix}" for suffix in ZH_COUNT] + [f"多少{zh}", f"多少个{zh}"]
+    for prefix in AVERAGE:
+        if english.startswith(prefix + " "):
+            rest = english[len(prefix) + 1 :]
+            forms += [f"{other} {rest}" for other in AVERAGE] + [
+                f"{other} of {rest}" for other in AVERAGE
+            ]
+            zh = _zh(rest)
+            if zh:
+                forms += [f"平均{zh}", f"{zh}平均值", f"{zh}均值"]
+    if metric.agg is not None and metric.agg.value == "sum":
+        forms += [f"total {english}", f"sum of {english}", f"{english} total"]
+    if not _has_cjk(metric.label.zh):
+        zh = _zh(english) or _zh(metric.name)
+        if zh:
+            forms.append(zh)
+    out = []
+    for form in forms:
+        out += [form, *inflections(form)]
+    return list(dict.fromkeys(f for f in out if f))
+
+
+def dimension_forms(dim: Dimension) -> list[str]:
+    """Extra ways to name a dimension: inflections and, for English-only labels, Chinese."""
+    english = dim.label.en.lower().strip()
+    forms = [english, *inflections(english)]
+    # An identifier named from its column (company_claim_number → "claim number").
+    words = [w for w in dim.name.lower().split("_") if w]
+    if len(words) > 2:
+        tail = " ".join(words[-2:])
+        forms += [tail, *inflections(tail)]
+    if not _has_cjk(dim.label.zh):
+        zh = _zh(english) or _zh(dim.name)
+        if zh:
+            forms.append(zh)
+    return list(dict.fromkeys(forms))
