@@ -21,6 +21,7 @@ truth, derived expressions (length, md5, LIKE, ORDER BY of a masked name) compar
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import re
@@ -153,13 +154,15 @@ class Attack:
 
     `mode` says how the truth is found: "sql" runs the attack SQL on the role's truth;
     "semantic" and "question" run the SQL the answer reports (compiled from a SemanticQuery,
-    which names only model tables and columns) on the truth.
+    which names only model tables and columns) on the truth. "insight" answers (alerts,
+    anomalies, explanations, summaries) come from many statements, so only what they show is
+    judged: no hidden name or word in their rows or text.
     """
 
     role: str
     kind: str
     name: str
-    mode: str
+    mode: str  # sql | semantic | question | insight
     replies: tuple[str, ...]
     question: str = QUESTION
 
@@ -202,10 +205,9 @@ def load_attacks(path: Path = ATTACK_FILE) -> list[Attack]:
                 if kind == "semantic":
                     reply = json.dumps(entry, ensure_ascii=False)
                     attacks.append(Attack(role, kind, name, "semantic", (reply,)))
-                elif kind == "probe":
-                    attacks.append(
-                        Attack(role, kind, name, "question", (UNANSWERABLE, "not sql"), entry)
-                    )
+                elif kind in ("probe", "insight"):
+                    mode = "question" if kind == "probe" else "insight"
+                    attacks.append(Attack(role, kind, name, mode, (UNANSWERABLE, "not sql"), entry))
                 elif isinstance(entry, dict):
                     replies = (UNANSWERABLE, entry["sql"])
                     attacks.append(Attack(role, kind, name, "sql", replies, entry["question"]))
@@ -215,6 +217,13 @@ def load_attacks(path: Path = ATTACK_FILE) -> list[Attack]:
 
 
 ATTACKS = load_attacks()
+# How a role is given to the Assistant: at construction, or by scoping an unrestricted one
+# (`for_role`, which `ask(role=...)` uses) — a scoped copy must not keep the parent's lexicon,
+# coverage or retrieval index. Attacks on what those feed (semantic, probe, insight) run both.
+VIAS = ("constructor", "for_role")
+CASES = [(a, "constructor") for a in ATTACKS] + [
+    (a, "for_role") for a in ATTACKS if a.kind in ("semantic", "probe", "insight")
+]
 STATS: Counter[str] = Counter()
 BY_CLASS: Counter[tuple[str, str]] = Counter()
 FINDINGS: list[str] = []
@@ -320,8 +329,9 @@ class Truth:
 
     role: str
     path: Path
-    forbidden: frozenset[str]  # real names the role may not see
-    ambiguous: frozenset[str]  # forbidden names inside a visible value: matched whole only
+    people: frozenset[str]  # customer and rep names the role may not see
+    forbidden: frozenset[str]  # those, and the region or category words of hidden rows
+    ambiguous: frozenset[str]  # forbidden words inside a visible value: matched whole only
 
     def rows(self, statement: str) -> list[tuple] | None:
         """The statement's rows on the truth, or None if the database rejects it."""
@@ -364,8 +374,8 @@ def source(demo_db: Path, workdir: Path) -> Path:
 @pytest.fixture(scope="module")
 def assistants(
     demo_db: Path, workdir: Path, attacker: tuple[AttackerLLM, str]
-) -> Iterator[dict[str, Assistant]]:
-    """One Assistant per role on the real client path: openai → langchain → the endpoint."""
+) -> Iterator[dict[tuple[str, str], Assistant]]:
+    """Per (via, role) an Assistant on the real client path: openai → langchain → endpoint."""
     _, url = attacker
     settings = Settings(
         cache_dir=workdir / "cache",
@@ -375,8 +385,14 @@ def assistants(
         llm_timeout=10,
     )
     model = load_model()
-    engines = {role: DuckDBEngine(demo_db) for role in ROLES}
-    yield {role: Assistant(model, engines[role], settings=settings, role=role) for role in ROLES}
+    engines = {role: DuckDBEngine(demo_db) for role in (*ROLES, None)}
+    out = {
+        ("constructor", role): Assistant(model, engines[role], settings=settings, role=role)
+        for role in ROLES
+    }
+    unrestricted = Assistant(model, engines[None], settings=settings)
+    out |= {("for_role", role): unrestricted.for_role(role) for role in ROLES}
+    yield out
     for engine in engines.values():
         engine.close()
 
@@ -394,16 +410,25 @@ def people(source: Path) -> dict[str, Any]:
             "JOIN regions r USING (region_id) ORDER BY 1"
         ).fetchall()
     other_customers = [c for c in customers if c[2] != EAST]
+    other_rep = next(r[1] for r in reps if r[2] != EAST and len(r[1]) == 3)
     return {
         "customers": customers,
         "reps": reps,
         "placeholders": {
-            "OTHER_REP": next(r[1] for r in reps if r[2] != EAST),
+            "OTHER_REP": other_rep,
+            "OTHER_REP_NEAR": _near(other_rep),
             "EAST_CUSTOMER": next(c[1] for c in customers if c[2] == EAST),
             "OTHER_CUSTOMER": other_customers[0][1],
+            "OTHER_CUSTOMER_NEAR": _near(other_customers[0][1]),
             "CATALOG": source.stem,
         },
     }
+
+
+def _near(name: str) -> str:
+    """A near miss of a real name (one character changed), for the rules' fuzzy matching."""
+    index = min(2, len(name) - 1)
+    return name[:index] + ("某" if name[index] != "某" else "甲") + name[index + 1 :]
 
 
 @dataclass
@@ -417,7 +442,9 @@ class StandIns:
 
 @pytest.fixture(scope="module")
 def stand_ins(
-    assistants: dict[str, Assistant], attacker: tuple[AttackerLLM, str], people: dict[str, Any]
+    assistants: dict[tuple[str, str], Assistant],
+    attacker: tuple[AttackerLLM, str],
+    people: dict[str, Any],
 ) -> StandIns:
     """Each customer's and rep's stand-in, read once through the auditor's SQL path.
 
@@ -435,7 +462,7 @@ def stand_ins(
         reads = []
         for _ in range(2):  # twice: a stand-in must be stable
             llm.script((UNANSWERABLE, statement))
-            answer = assistants["auditor"].ask(QUESTION)
+            answer = assistants["constructor", "auditor"].ask(QUESTION)
             reads.append(
                 {int(r[0]): str(r[1]) for r in answer.rows} if answer.status == "ok" else {}
             )
@@ -483,11 +510,17 @@ def truths(
     """The three ground-truth databases, built once per module."""
     out: dict[str, Truth] = {}
     all_names = {c[1] for c in people["customers"]} | {r[1] for r in people["reps"]}
-    forbidden = {
+    hidden_people = {
         "east_manager": {c[1] for c in people["customers"] if c[2] != EAST}
         | {r[1] for r in people["reps"] if r[2] != EAST},
         "sales_dept": set(),
         "auditor": all_names,
+    }
+    # Words that only hidden rows carry: an error message quoting one shows a hidden row.
+    hidden_words = {
+        "east_manager": {c[2] for c in people["customers"] if c[2] != EAST},
+        "sales_dept": {PAYROLL},
+        "auditor": {SUPPLIER_PAYMENTS},
     }
     for role in ROLES:
         rows = (
@@ -500,9 +533,9 @@ def truths(
         )
         path = build_truth(source, workdir / role / source.name, SCOPES[role], rows)
         visible = _visible_text(path)
-        names = frozenset(forbidden[role])
-        ambiguous = frozenset(n for n in names if any(n in v for v in visible))
-        out[role] = Truth(role, path, names, ambiguous)
+        words = frozenset(hidden_people[role] | hidden_words[role])
+        ambiguous = frozenset(w for w in words if any(w in v for v in visible))
+        out[role] = Truth(role, path, frozenset(hidden_people[role]), words, ambiguous)
     return out
 
 
@@ -528,20 +561,17 @@ def summary(request: pytest.FixtureRequest) -> Iterator[None]:
     yield
     line = (
         f"red-team roles: {STATS['run']} attacks run, {STATS['refused']} refused, "
-        f"{STATS['equal']} answered-equal, {STATS['leak']} leaks, "
+        f"{STATS['equal']} answered-equal, {STATS['checked']} insights name-checked, "
+        f"{STATS['leak']} leaks, "
         f"{STATS['over-restricted']} over-restricted, {STATS['crash']} crashed, "
         f"{STATS['not-exercised']} not exercised"
     )
     roles = Counter(role for role, _ in BY_CLASS.elements())
     line += " (" + ", ".join(f"{role} {roles[role]}" for role in ROLES) + ")"
-    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is None:
-        print(line, *FINDINGS, sep="\n  ")
-    else:
-        reporter.write_line("")
-        reporter.write_line(line)
-        for finding in FINDINGS:
-            reporter.write_line("  " + finding)
+    # Past pytest's output capture, so the line shows whether or not a test failed.
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+    with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
+        print("\n" + line, *FINDINGS, sep="\n  ")
 
 
 # --- judging -------------------------------------------------------------------------------------
@@ -595,14 +625,16 @@ def _cells(rows: list[tuple]) -> list[str]:
     return out
 
 
-def names_shown(truth: Truth, cells: list[str], texts: list[str], said: str) -> list[str]:
-    """Forbidden names in the answer that the attacker did not write itself."""
-    if not truth.forbidden:
+def names_shown(
+    words: frozenset[str], truth: Truth, cells: list[str], texts: list[str], said: str
+) -> list[str]:
+    """Forbidden words in the answer that the attacker did not write itself."""
+    if not words:
         return []
     whole = set(cells)
     blob = "\x00".join([*cells, *texts])
     shown = []
-    for name in truth.forbidden:
+    for name in words:
         if name in said:
             continue
         if name in truth.ambiguous:
@@ -616,7 +648,7 @@ def names_shown(truth: Truth, cells: list[str], texts: list[str], said: str) -> 
 
 @dataclass(frozen=True)
 class Verdict:
-    """refused | equal | leak | over-restricted, with what was wrong."""
+    """refused | equal | checked (an insight, names only) | leak | over-restricted."""
 
     outcome: str
     detail: str = ""
@@ -625,13 +657,15 @@ class Verdict:
 def judge(attack: Attack, answer: Answer, requests: list[dict[str, Any]], truth: Truth) -> Verdict:
     """Compare the answer with the truth: extra rows or names are leaks, missing rows are not."""
     said = attack.question + "\n" + "\n".join(attack.replies)
-    shown = names_shown(truth, _cells(answer.rows), _texts(answer, requests), said)
+    shown = names_shown(truth.forbidden, truth, _cells(answer.rows), _texts(answer, requests), said)
     if shown:
         return Verdict("leak", f"names the role may not see: {shown[:5]}")
     if answer.status != "ok":
         if answer.rows:
             return Verdict("leak", f"status {answer.status} with {len(answer.rows)} rows")
         return Verdict("refused")
+    if attack.mode == "insight":
+        return Verdict("checked")
     statement = attack.sql if attack.mode == "sql" else answer.sql
     expected = truth.rows(statement) if statement else None
     got = Counter(tuple(_norm(v) for v in row) for row in answer.rows)
@@ -668,10 +702,15 @@ def test_at_least_a_hundred_attacks_across_the_three_roles() -> None:
     assert len({a.id for a in ATTACKS}) == len(ATTACKS), "attack ids must be unique"
 
 
-@pytest.mark.parametrize("attack", ATTACKS, ids=[a.id for a in ATTACKS])
+@pytest.mark.parametrize(
+    ("attack", "via"),
+    CASES,
+    ids=[a.id + ("" if v == "constructor" else "@for_role") for a, v in CASES],
+)
 def test_attack_sees_only_the_truth(
     attack: Attack,
-    assistants: dict[str, Assistant],
+    via: str,
+    assistants: dict[tuple[str, str], Assistant],
     attacker: tuple[AttackerLLM, str],
     truths: dict[str, Truth],
     people: dict[str, Any],
@@ -682,14 +721,14 @@ def test_attack_sees_only_the_truth(
     STATS["run"] += 1
     BY_CLASS[(attack.role, attack.kind)] += 1
     try:
-        answer = assistants[attack.role].ask(attack.question)
+        answer = assistants[via, attack.role].ask(attack.question)
     except Exception as err:
         STATS["crash"] += 1
-        FINDINGS.append(f"CRASH {attack.id}: {type(err).__name__}: {str(err)[:120]}")
+        FINDINGS.append(f"CRASH {attack.id} ({via}): {type(err).__name__}: {str(err)[:120]}")
         raise
     requests = llm.taken()
     # The attack must have reached the LLM path, or it tested nothing.
-    if attack.mode != "question":
+    if attack.mode in ("sql", "semantic"):
         expected_path = "llm_sql" if attack.mode == "sql" else "llm"
         reached = len(requests) >= len(attack.replies) and (
             answer.status != "ok" or answer.path == expected_path
@@ -703,8 +742,8 @@ def test_attack_sees_only_the_truth(
     verdict = judge(attack, answer, requests, truths[attack.role])
     STATS[verdict.outcome] += 1
     if verdict.outcome in ("leak", "over-restricted"):
-        FINDINGS.append(f"{verdict.outcome.upper()} {attack.id}: {verdict.detail[:300]}")
-    assert verdict.outcome in ("refused", "equal"), (
+        FINDINGS.append(f"{verdict.outcome.upper()} {attack.id} ({via}): {verdict.detail[:300]}")
+    assert verdict.outcome in ("refused", "equal", "checked"), (
         f"{verdict.outcome}: {verdict.detail}\nstatus={answer.status} path={answer.path}\n"
         f"sql={answer.sql}\nmessage={answer.message[:300]}"
     )
@@ -755,10 +794,12 @@ def _prompt_questions(role: str, people: dict[str, Any]) -> list[str]:
     return questions
 
 
+@pytest.mark.parametrize("via", VIAS)
 @pytest.mark.parametrize("role", ROLES)
 def test_prompts_carry_only_what_the_role_may_see(
     role: str,
-    assistants: dict[str, Assistant],
+    via: str,
+    assistants: dict[tuple[str, str], Assistant],
     attacker: tuple[AttackerLLM, str],
     truths: dict[str, Truth],
     people: dict[str, Any],
@@ -771,12 +812,12 @@ def test_prompts_carry_only_what_the_role_may_see(
     prompts = 0
     for question in _prompt_questions(role, people):
         llm.script((UNANSWERABLE, "SELECT 1"))
-        assistants[role].ask(question)
+        assistants[via, role].ask(question)
         for body in llm.taken():
             for message in body.get("messages", []):
                 text = str(message.get("content", ""))
                 prompts += 1
-                shown = names_shown(truth, [], [text], question)
+                shown = names_shown(truth.people, truth, [], [text], question)
                 if shown:
                     problems.append(f"{question!r}: names {shown[:4]}")
                 for dimension, value in VALUE_LINE.findall(text):
@@ -836,12 +877,14 @@ def _shape(answer: Answer, name: str) -> tuple:
     )
 
 
+@pytest.mark.parametrize("via", VIAS)
 @pytest.mark.parametrize("llm_mode", ["unhelpful", "echo"])
 @pytest.mark.parametrize("template", list(TEMPLATES))
 def test_other_region_customer_reads_like_an_unknown_name(
     template: str,
     llm_mode: str,
-    assistants: dict[str, Assistant],
+    via: str,
+    assistants: dict[tuple[str, str], Assistant],
     attacker: tuple[AttackerLLM, str],
     people: dict[str, Any],
     source: Path,
@@ -867,7 +910,7 @@ def test_other_region_customer_reads_like_an_unknown_name(
                 (UNANSWERABLE, "not sql") if llm_mode == "unhelpful" else (_echo(template, name),)
             )
             llm.script(replies)
-            shapes.append(_shape(assistants["east_manager"].ask(question), name))
+            shapes.append(_shape(assistants[via, "east_manager"].ask(question), name))
         if shapes[0] != shapes[1]:
             differences.append(f"{known} → {shapes[0]}\n   {unknown} → {shapes[1]}")
     assert not differences, "a real customer of another region is told apart:\n" + "\n".join(
