@@ -14,9 +14,11 @@ leak warnings of `validate.policy_leaks`.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 from sqlglot import exp
+from sqlglot.dialects.dialect import Dialect
 
 from semantic_layer.catalog import catalog
 from semantic_layer.compiler import compile_for
@@ -88,6 +90,35 @@ class _Runner:
             return None
 
 
+class _Names:
+    """How the database matches a model's identifier to a stored name, by its dialect's rule.
+
+    A model imported from dbt may say `claim_identifier` where the table was loaded with
+    `Claim_Identifier`. DuckDB matches identifiers case-insensitively, so the query runs and
+    that is no error; PostgreSQL folds an unquoted name to lower case and then matches
+    exactly, so there the same difference is one. sqlglot knows each dialect's rule.
+    """
+
+    def __init__(self, dialect: str) -> None:
+        self.dialect = Dialect.get_or_raise(dialect)
+
+    def key(self, name: exp.Identifier | str, stored: bool = False) -> str:
+        """`name` as the database compares it: a stored name acts as a quoted identifier."""
+        if isinstance(name, exp.Identifier):
+            node = name.copy()
+        else:
+            node = exp.to_identifier(name, quoted=stored or None)
+        if stored:
+            node.set("quoted", True)
+        return self.dialect.normalize_identifier(node).name
+
+    def resolve(self, name: exp.Identifier | str, stored: Iterable[str]) -> list[str]:
+        """The stored names `name` refers to by the dialect's rule (one: resolved; several:
+        ambiguous; none: missing)."""
+        wanted = self.key(name)
+        return [s for s in stored if self.key(s, stored=True) == wanted]
+
+
 def _members_statement(item: ModelExpression, label_en: str | None) -> exp.Query:
     """`SELECT DISTINCT <expr>[, <English label>] FROM <table> WHERE <expr> IS NOT NULL`."""
     assert item.table is not None
@@ -115,24 +146,26 @@ def check_against_database(
         return unsafe + policy_leaks(model, where)
     schema = engine.schema()
     issues: list[Issue] = []
+    names = _Names(engine.dialect)
 
-    def need(table: str, column: str | None, path: tuple) -> None:
-        if table not in schema:
-            issues.append(where.issue("unknown_table", path, closest(table, schema), name=table))
-        elif column is not None and column not in schema[table]:
-            issues.append(
-                where.issue(
-                    "unknown_column",
-                    path,
-                    closest(column, schema[table]),
-                    table=table,
-                    name=column,
-                )
-            )
+    def need(table: str, column: exp.Identifier | str | None, path: tuple) -> None:
+        found = names.resolve(table, schema)
+        if len(found) != 1:
+            hint = found or closest(table, schema)
+            issues.append(where.issue("unknown_table", path, hint, name=table))
+            return
+        if column is None:
+            return
+        columns = schema[found[0]]
+        matches = names.resolve(column, columns)
+        if len(matches) != 1:
+            name = column.name if isinstance(column, exp.Identifier) else column
+            hint = matches or closest(name, columns)
+            issues.append(where.issue("unknown_column", path, hint, table=table, name=name))
 
     def need_expr(text: str, table: str, path: tuple) -> None:
         for column in columns_of(qualify(parse_expr(text), table)):
-            need(column.table, column.name, path)
+            need(column.table, column.this, path)
 
     for index, table in enumerate(model.tables):
         need(table.name, None, ("tables", index, "name"))

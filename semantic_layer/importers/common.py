@@ -73,6 +73,8 @@ KIND_ZH = {
     "metrics": "指标",
     "metric_input": "指标输入",
     "pre_aggregation": "预聚合",
+    "option": "选项",
+    "saved_query": "保存的查询",
 }
 
 
@@ -117,6 +119,9 @@ class ImportReport:
     unmapped: tuple[ImportItem, ...] = ()
     # What the model loader still objects to in the written YAML (expected to be empty).
     problems: tuple[Phrase, ...] = ()
+    # What holds for the import as a whole (labels copied between languages, how Cube
+    # measures are dated): said once rather than on every item it concerns.
+    notes: tuple[Phrase, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -153,6 +158,9 @@ class ImportReport:
         if self.unmapped:
             lines.append("未映射：" if zh else "Not mapped:")
             lines += [f"  - {item.describe(lang)}" for item in self.unmapped]
+        if self.notes:
+            lines.append("说明：" if zh else "Notes:")
+            lines += [f"  - {note.get(lang)}" for note in self.notes]
         if self.mapped:
             lines.append("已映射：" if zh else "Mapped:")
             lines += [f"  - {item.describe(lang)}" for item in self.mapped]
@@ -181,6 +189,8 @@ class ImportReport:
             "unmapped": [item(one) for one in self.unmapped],
             "problems": [problem.en for problem in self.problems],
             "problems_zh": [problem.zh for problem in self.problems],
+            "notes": [note.en for note in self.notes],
+            "notes_zh": [note.zh for note in self.notes],
         }
 
 
@@ -316,6 +326,89 @@ def sql_of(node: exp.Expression) -> str:
     return node.sql(dialect=MODEL_DIALECT)
 
 
+def local_sql(node: exp.Expression, table: str) -> str:
+    """An expression as text with its own table's columns left unqualified."""
+
+    def strip(n: exp.Expression) -> exp.Expression:
+        if isinstance(n, exp.Column) and n.table == table:
+            return exp.column(n.name, quoted=n.this.quoted)
+        return n
+
+    return sql_of(node.copy().transform(strip))
+
+
+# --- constant dimensions ---------------------------------------------------------------------
+# A dimension whose expression reads no column (dbt `expr: "1"`, Cube `sql: 1`) is not the
+# same value on every row once it is reached through a join: both MetricFlow and Cube join
+# outward with LEFT JOIN, so it is the constant where a row of its table matches and NULL
+# where none does. `has_loss_payment = 1` means "this claim amount has a loss payment row".
+# Copied as the bare constant, the filter becomes `1 = 1` and the meaning is gone; so the
+# importers write it as `CASE WHEN <key> IS NOT NULL THEN <constant> END` over the table's key,
+# which is set on every matched row and NULL on every unmatched one.
+
+
+def is_constant(node: exp.Expression) -> bool:
+    """Whether an expression reads no column: `1`, `'premium'`, `TRUE`, `1 + 1`."""
+    return not any(isinstance(n, exp.Column | exp.Star) for n in node.walk())
+
+
+def when_row_exists(constant: exp.Expression, key: exp.Column) -> exp.Case:
+    """`CASE WHEN <key> IS NOT NULL THEN <constant> END`: the constant on rows that matched."""
+    test = exp.Not(this=exp.Is(this=key.copy(), expression=exp.Null()))
+    return exp.Case(ifs=[exp.If(this=test, true=constant.copy())])
+
+
+def _row_test(node: exp.Expression) -> tuple[exp.Column, exp.Expression] | None:
+    """(key, constant) when `node` is what `when_row_exists` writes."""
+    if not isinstance(node, exp.Case) or node.args.get("default") or len(node.args["ifs"]) != 1:
+        return None
+    branch = node.args["ifs"][0]
+    test, value = branch.this, branch.args.get("true")
+    if (
+        isinstance(test, exp.Not)
+        and isinstance(test.this, exp.Is)
+        and isinstance(test.this.this, exp.Column)
+        and isinstance(test.this.expression, exp.Null)
+        and value is not None
+        and is_constant(value)
+    ):
+        return test.this.this, value
+    return None
+
+
+def _same_constant(a: exp.Expression, b: exp.Expression) -> bool:
+    """`1` and `1`, `'x'` and `'x'`, `1` and `1.0`; a boolean and its SQL spelling."""
+    if isinstance(a, exp.Literal) and isinstance(b, exp.Literal):
+        if a.is_string or b.is_string:
+            return a.is_string == b.is_string and a.this == b.this
+        try:
+            return float(a.this) == float(b.this)
+        except ValueError:
+            return False
+    return a.sql() == b.sql()
+
+
+def simplify_row_tests(node: exp.Expression) -> exp.Expression:
+    """Say a test on a constant dimension as what it means: `CASE WHEN k IS NOT NULL THEN 1
+    END = 1` → `k IS NOT NULL`; `… IS NULL` → `k IS NULL`. Other uses keep the CASE (exact too).
+    """
+
+    def simplify(n: exp.Expression) -> exp.Expression:
+        if isinstance(n, exp.EQ):
+            for side, other in ((n.this, n.expression), (n.expression, n.this)):
+                found = _row_test(side)
+                if found and is_constant(other) and _same_constant(found[1], other):
+                    key = found[0].copy()
+                    return exp.Not(this=exp.Is(this=key, expression=exp.Null()))
+        if isinstance(n, exp.Is) and isinstance(n.expression, exp.Null):
+            found = _row_test(n.this)
+            if found:
+                return exp.Is(this=found[0].copy(), expression=exp.Null())
+        return n
+
+    return node.transform(simplify)
+
+
 def _load_problems(text: str) -> tuple[Phrase, ...]:
     """The errors `read_model` finds in the YAML an importer wrote (a safety net: the
     importers avoid every one they know of)."""
@@ -338,6 +431,7 @@ def _load_problems(text: str) -> tuple[Phrase, ...]:
 # The order a report lists elements in: containers first, then what is inside them.
 KIND_ORDER = [
     "file",
+    "saved_query",
     "semantic_model",
     "cube",
     "view",
@@ -349,6 +443,7 @@ KIND_ORDER = [
     "metric",
     "metric_input",
     "pre_aggregation",
+    "option",
 ]
 
 
@@ -406,6 +501,7 @@ class ModelDraft:
     metrics: list[_Entry] = field(default_factory=list)
     mapped_items: list[ImportItem] = field(default_factory=list)
     unmapped_items: list[ImportItem] = field(default_factory=list)
+    notes: list[Phrase] = field(default_factory=list)
 
     # --- building -----------------------------------------------------------------------
     def add_table(
@@ -467,6 +563,18 @@ class ModelDraft:
         """Whether `table` is `base` or reached from it by walking joins many → one."""
         return table in self.reach_order(base)
 
+    def join_path(self, base: str, table: str) -> list[str] | None:
+        """The tables from `base` to `table` the compiler will join through (the shortest
+        path, the join declared first among equals, as `graph.py` chooses); None if none."""
+        paths = {base: [base]}
+        order = [base]
+        for current in order:
+            for join in self.joins:
+                if join["from"] == current and join["to"] not in paths:
+                    paths[join["to"]] = [*paths[current], join["to"]]
+                    order.append(join["to"])
+        return paths.get(table)
+
     def add_dimension(self, data: dict[str, Any], item: ImportItem, qualifier: dict[str, str]):
         """Add a dimension in the YAML shape; `qualifier` ({zh, en} of its origin) tells two
         equal labels apart."""
@@ -485,6 +593,29 @@ class ModelDraft:
     def unmapped(self, kind: str, name: str, reason: Phrase, file: str = "") -> None:
         """Record an element left out, and why."""
         self.unmapped_items.append(ImportItem(kind, name, NOTHING, reason, file))
+
+    def unread(
+        self,
+        node: Mapping[str, Any],
+        known: Iterable[str],
+        owner: str,
+        file: str = "",
+        reasons: Mapping[str, Phrase] | None = None,
+    ) -> None:
+        """Report each key of `node` the importer does not read as an option not mapped:
+        what a source says and the importer skips must show in the report, never vanish.
+        `reasons` gives the reason for keys that are known but have no Cockpit equivalent."""
+        reasons = reasons or {}
+        known = set(known)
+        for key in node:
+            if key in reasons:
+                self.unmapped("option", f"{owner}.{key}", reasons[key], file)
+            elif key not in known:
+                reason = Phrase(
+                    f"`{key}` is not a setting the importer knows; it was not read",
+                    f"`{key}` 不是导入器认识的设置，未读取",
+                )
+                self.unmapped("option", f"{owner}.{key}", reason, file)
 
     @property
     def metric_names(self) -> set[str]:
@@ -520,6 +651,7 @@ class ModelDraft:
             ImportItem("dimension", "metric_time"),
             {"zh": "时间", "en": "time"},
         )
+        self._note_labels([*metrics, *kept])
         self._unambiguous([*metrics, time, *kept])
         for entry in [*kept, *metrics]:
             self.mapped_items.append(entry.item)
@@ -538,6 +670,7 @@ class ModelDraft:
             _in_order(self.mapped_items),
             _in_order(self.unmapped_items),
             _load_problems(body),
+            tuple(self.notes),
         )
         return self._header(report) + body, report
 
@@ -584,6 +717,24 @@ class ModelDraft:
             if orphan is None:
                 return metrics
             metrics = [e for e in metrics if e is not orphan]
+
+    def _note_labels(self, entries: list[_Entry]) -> None:
+        """Say once which labels have no Chinese text of their own: the Chinese label is then
+        the English one (nothing better is known), which a model author may want to write."""
+        copied = [e.data["name"] for e in entries if e.data["label"]["zh"] == e.data["label"]["en"]]
+        if not copied:
+            return
+        shown = ", ".join(copied[:8]) + (", …" if len(copied) > 8 else "")
+        key = "meta.label_zh" if self.source == "dbt" else "meta.zh"
+        self.notes.append(
+            Phrase(
+                f"{len(copied)} of {len(entries)} metric and dimension labels have no Chinese text "
+                f"in the source, so their Chinese label is the English one ({shown}); add "
+                f"`{key}` to give one",
+                f"{len(entries)} 个指标和维度标签中有 {len(copied)} 个在源模型里没有中文，"
+                f"中文标签暂用英文（{shown}）；可以添加 `{key}` 给出中文",
+            )
+        )
 
     @staticmethod
     def _unambiguous(entries: list[_Entry]) -> None:
@@ -639,6 +790,7 @@ class ModelDraft:
             + (":" if report.unmapped else "."),
         ]
         lines += [f"#   - {item.describe()}" for item in report.unmapped]
+        lines += [f"# Note: {note.en}" for note in report.notes]
         if report.problems:
             lines.append("# The model still has problems to fix by hand:")
             lines += [f"#   - {problem.en}" for problem in report.problems]
