@@ -465,10 +465,16 @@ def init(
         Path, typer.Option("--out", help="folder for data.duckdb and model.yaml")
     ] = Path("cockpit-data"),
     name: Annotated[str, typer.Option(help="the model's name")] = "my_data",
-    force: Annotated[bool, typer.Option("--force", help="overwrite an existing model")] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="overwrite an existing model, database, cockpit.toml")
+    ] = False,
     lang: Lang = None,
 ) -> None:
-    """Load your files into DuckDB and draft a semantic model for them (then check and ask)."""
+    """Load your files into DuckDB and draft a semantic model for them (then check and ask).
+
+    Also writes a cockpit.toml in the folder, so a plain `cockpit ask` run there uses them."""
+    import shlex
+
     from semantic_layer.draft import init_project
 
     settings = _settings(lang=lang)
@@ -482,7 +488,17 @@ def init(
     zh = settings.lang == "zh"
     typer.echo(("\n数据库：" if zh else "\ndatabase: ") + str(result.database))
     typer.echo(("模型：" if zh else "model: ") + str(result.model))
-    typer.echo(f'cockpit ask "…" --db {result.database} --model {result.model}')
+    if result.config is not None:
+        typer.echo(("配置：" if zh else "config: ") + str(result.config))
+        # Environment variables win over the file: say so, or the hint would seem to fail.
+        hint = (
+            "在该文件夹中直接提问（环境变量 COCKPIT_MODEL / COCKPIT_DATABASE 优先）："
+            if zh
+            else "ask in that folder (COCKPIT_MODEL / COCKPIT_DATABASE, if set, take precedence):"
+        )
+        typer.echo(f'{hint}\n  cd {shlex.quote(str(out))} && cockpit ask "…"')
+    else:
+        typer.echo(f'cockpit ask "…" --db {result.database} --model {result.model}')
     if not result.ok:
         raise typer.Exit(1)
 

@@ -79,9 +79,16 @@ GLOSSARY = _pairs(
     gross_margin_rate=毛利率 tax_rate=税率 deal=成交 sales_rep=销售代表 aging=账龄 ar=应收 ap=应付
     monthly=月度 daily=每日 snapshot=快照 overdue=逾期 current=当期 direction=方向 activity=活动
     credit=信用 product_line=产品线 list=标价 cash=现金 flow=流水 cash_flow=现金流水
+    claim=理赔 policy=保单 policy_number=保单号 premium=保费 insurance=保险 insured=被保险人
+    coverage=保障 loss=损失 reserve=准备金 catastrophe=巨灾 agent=代理人 underwriting=核保
+    underwriter=核保人 effective=生效 expiration=到期 expiry=到期 begin=开始 close=关闭
+    closed=关闭 location=地点 event=事件 tax_paid=已付税额 supply=物料 supplies=物料
+    ordered=下单 at=时间
     """
 )
 GLOSSARY["of"] = ""
+# "open" alone is opening an account, a claim, a ticket (开立); a shop's opening is 开业.
+GLOSSARY["open"] = "开立"
 # A measure column named by one word reads as the measure: a column "sales" is 销售额.
 SOLO = _pairs("sales=销售额 sale=销售额 count=数量 total=合计")
 # Chinese words in headers and file names → English identifier words (门店编号 → store_id).
@@ -113,7 +120,26 @@ ACRONYMS = {"id": "ID", "sku": "SKU", "gmv": "GMV", "vip": "VIP", "kpi": "KPI", 
 ACRONYMS |= {"ar": "AR", "ap": "AP"}
 
 # --- what a column name says ------------------------------------------------------------------
-ID_LIKE = re.compile(r"(^|_)(id|code|no|key|uuid|sku|number)$|^id_|编号|代码|编码|单号|序号")
+ID_LIKE = re.compile(
+    r"(^|_)(id|identifier|ident|code|no|nr|num|key|uuid|guid|pk|sku|number)$|^id_|"
+    r"编号|代码|编码|单号|号码|序号"
+)
+# Of the id-like columns, those that name a row for people — a policy number, a claim number,
+# an order no., a product code — rather than only for joins: `claim_id`, `identifier`, uuid.
+BUSINESS_ID = re.compile(r"(^|_)(code|no|nr|num|number|sku)$|单号|号码|代码|编码|[^编]号$")
+GENERIC_ID = re.compile(r"id|identifier|key|uuid|code|no|number|编号|代码|编码|序号|Id|ID")
+SURROGATE_ID = re.compile(r"(^|_)(id|identifier|ident|key|uuid|guid|pk)$|^id_")
+# A leading word that says whose identifier it is, not what it identifies: company_claim_number
+# is the claim number.
+OWNER_WORDS = {"company", "our", "internal", "corporate"}
+# Prefixes of pipeline stages in table names (dbt's raw_, stg_, dim_, fct_; 数仓 ods_, dwd_):
+# a table raw_customers holds customers.
+STAGE_PREFIXES = {"raw", "stg", "staging", "src", "dim", "fct", "fact", "tbl", "ods", "dwd"}
+STAGE_PREFIXES |= {"dws", "ads", "base"}
+# Nouns whose plural is the noun itself, or not made by a suffix.
+PLURAL_SAME = {"sales", "staff", "data", "info", "inventory", "stock", "equipment", "series"}
+PLURAL_SAME |= {"goods", "news", "feedback", "personnel", "software"}
+PLURAL_IRREGULAR = {"person": "people", "child": "children", "man": "men", "woman": "women"}
 AVG_LIKE = re.compile(
     r"price|rate|ratio|pct|percent|margin|score|rating|avg|average|mean|(^|_)age$|"
     r"temperature|单价|价格|售价|率|比例|评分|均价|年龄"
@@ -156,14 +182,34 @@ MAX_TEXT_LENGTH = 40
 # A join needs this share of the column's distinct values found in the other table's key.
 MIN_COVERAGE = 0.95
 METRIC_TIME_WORDS = ["日期", "期间", "时期", "date", "period"]
+# Data whose last date is more than this many days before today is history: it gets as_of.
+HISTORY_DAYS = 31
 
 
 def _words(name: str) -> list[str]:
     return [w for w in re.split(r"[_\s]+", name.lower()) if w]
 
 
+def _table_words(name: str) -> list[str]:
+    """A table name's words without a pipeline prefix: raw_customers → customers."""
+    words = _words(name)
+    return words[1:] if len(words) > 1 and words[0] in STAGE_PREFIXES else words
+
+
+def _table_forms(name: str) -> set[str]:
+    """What a column may call a table when it refers to it: raw_customers → customers, customer."""
+    bare = "_".join(_table_words(name))
+    return {name.lower(), _singular(name.lower()), bare, _singular(bare)}
+
+
 def _singular(word: str) -> str:
-    if word in GLOSSARY and word not in ("sales", "returns", "orders", "lines", "notes"):
+    """`policies` → `policy`, `orders` → `order`; words the glossary knows as they are (`sales`
+    is a table of sales, `goods` are goods)."""
+    irregular = {plural: one for one, plural in PLURAL_IRREGULAR.items()}
+    if word in irregular:
+        return irregular[word]
+    keep = ("sales", "returns", "orders", "lines", "notes", "supplies", "claims", "policies")
+    if word in GLOSSARY and word not in keep:
         return word
     if word.endswith("ies") and len(word) > 4:
         return word[:-3] + "y"
@@ -172,6 +218,24 @@ def _singular(word: str) -> str:
     if word.endswith("s") and not word.endswith(("ss", "us", "is")) and len(word) > 3:
         return word[:-1]
     return word
+
+
+def _plural(word: str) -> str:
+    """`claim` → `claims`, `policy` → `policies`, `sales` and `staff` as they are.
+
+    The draft's own labels ("Number of policies") only: a handful of regular suffixes and
+    the irregular nouns of business tables, not a general inflection engine."""
+    if word in PLURAL_SAME or word in PLURAL_IRREGULAR.values():
+        return word
+    if word in PLURAL_IRREGULAR:
+        return PLURAL_IRREGULAR[word]
+    if _singular(word) != word:
+        return word  # already plural: orders, claims
+    if re.search(r"[^aeiou]y$", word):
+        return word[:-1] + "ies"
+    if re.search(r"(s|x|z|ch|sh)$", word):
+        return word + "es"
+    return word + "s"
 
 
 def _lookup(phrase: str) -> str | None:
@@ -186,6 +250,9 @@ def zh_words(words: list[str]) -> str | None:
     """Chinese for a name's words by the glossary (longest phrases first), or None."""
     if len(words) == 1 and words[0] in SOLO:
         return SOLO[words[0]]
+    if len(words) > 1 and words[-1] == "total":
+        head = zh_words(words[:-1])  # order_total: the order's total, 订单总额
+        return head + "总额" if head else None
     out, i = [], 0
     while i < len(words):
         for j in range(min(len(words), i + 3), i, -1):
@@ -349,6 +416,13 @@ class Column:
     def id_like(self) -> bool:
         return bool(ID_LIKE.search(self.name.lower()) or ID_LIKE.search(self.label.lower()))
 
+    @property
+    def business_id(self) -> bool:
+        """Names rows for people (policy number, order no., product code), not only for joins."""
+        if SURROGATE_ID.search(self.name.lower()):
+            return False
+        return bool(BUSINESS_ID.search(self.name.lower()) or BUSINESS_ID.search(self.label))
+
 
 @dataclass
 class Tbl:
@@ -451,7 +525,7 @@ def _primary_key(table: Tbl) -> list[str]:
     """The unique, non-null integer or text column named like an id (store_id, id, 编号), or
     else the first column if it is unique."""
     best, best_score = None, None
-    singular = _singular(table.name.lower())
+    own = {f"{form}_{word}" for form in _table_forms(table.name) for word in ("id", "identifier")}
     for column in table.columns.values():
         if not column.unique or not (column.integral or column.type == "VARCHAR"):
             continue
@@ -460,8 +534,8 @@ def _primary_key(table: Tbl) -> list[str]:
         if column.type == "VARCHAR" and column.avg_length > MAX_TEXT_LENGTH:
             continue
         score = 4.0 if column.id_like else 0.0
-        if column.name.lower() in ("id", f"{singular}_id", f"{table.name.lower()}_id"):
-            score += 3
+        if column.name.lower() in ("id", "identifier") or column.name.lower() in own:
+            score += 3  # the table's own id (claim_identifier), not a number people quote
         score -= column.position * 0.01
         if best_score is None or score > best_score:
             best, best_score = column.name, score
@@ -486,14 +560,25 @@ def _composite_key(engine: Any, table: Tbl) -> list[str]:
 
 
 def _stem(name: str) -> str:
-    return re.sub(r"_?(id|code|no|key|number)$", "", name) or name
+    return re.sub(r"_?(id|identifier|code|no|nr|num|key|number)$", "", name) or name
 
 
-def _refers(column: str, target: Tbl, key: str) -> bool:
-    """Whether a column's name points at `target`'s key: store_id → store(s).store_id or .id."""
+def _refers(column: str, target: Tbl, key: str) -> int:
+    """How strongly a column's name points at `target`'s key: 2 when it names the table
+    (store_id → store(s).store_id or .id), 1 when it only shares the key's name (claim_id in
+    claim_coverage, keyed by claim_id, is no reference to claim_coverage), 0 otherwise."""
     col, key = column.lower(), key.lower()
-    tables = {target.name.lower(), _singular(target.name.lower())}
-    return col == key or _stem(col) in tables or (key != "id" and _stem(key) == _stem(col))
+    if _stem(col) in _table_forms(target.name):
+        return 2
+    return int(col == key or (key not in ("id", "identifier") and _stem(key) == _stem(col)))
+
+
+def _own_identity(table: Tbl, column: Column) -> bool:
+    """A table's one-column key named after the table itself (claim.claim_identifier): it is
+    what other tables refer to, never a reference out of the table."""
+    return table.primary_key == [column.name] and _stem(column.name.lower()) in _table_forms(
+        table.name
+    )
 
 
 def _family(column: Column) -> str:
@@ -509,7 +594,9 @@ def _joins(engine: Any, tables: list[Tbl], decisions: list[Decision]) -> list[Jo
             family = _family(column)
             if family == "other" or column.distinct == 0:
                 continue
-            candidates: list[tuple[bool, float, JoinEdge]] = []
+            if _own_identity(table, column):
+                continue
+            candidates: list[tuple[int, float, JoinEdge]] = []
             for target in keyed:
                 key = target.col(target.primary_key[0])
                 if target is table or _family(key) != family or column.distinct > key.distinct:
@@ -604,7 +691,7 @@ def _column_names(column: Column) -> Names:
 
 
 def _table_names(table: Tbl) -> Names:
-    words = tuple(_words(table.name))
+    words = tuple(_table_words(table.name))
     if has_cjk(table.label):
         fallback = re.fullmatch(r"table_\d+", table.name) is not None
         return Names(table.label, table.label if fallback else en_words(words), words, True)
@@ -612,6 +699,21 @@ def _table_names(table: Tbl) -> Names:
     # A table of sales is 销售, though a column named sales is 销售额.
     zh = "销售" if words in (("sales",), ("sale",)) else zh_words(words)
     return Names(zh or en, en, words)
+
+
+def _upper_first(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _entity_nouns(t: Names) -> tuple[str, str]:
+    """What one row of a table is called and what many are, for count labels: ("claim",
+    "claims"), ("policy", "policies"); a table with Chinese labels keeps its own words."""
+    if t.cjk or not t.words:
+        return _lower_first(t.en), _lower_first(t.en)
+    head = list(t.words[:-1])
+    one = en_words([*head, _singular(t.words[-1])])
+    many = en_words([*head, _plural(_singular(t.words[-1]))])
+    return _lower_first(one), _lower_first(many)
 
 
 def _lower_first(text: str) -> str:
@@ -625,6 +727,8 @@ def qualified_zh(t: Names, c: Names) -> str:
         phrase = zh_words(t.words + c.words)
         if phrase:
             return phrase
+    if has_cjk(t.zh) != has_cjk(c.zh):
+        return ""  # one half has no translation: no "Policy coverage detail生效日期"
     return c.zh if c.zh.startswith(t.zh) else t.zh + c.zh
 
 
@@ -667,9 +771,10 @@ class Item:
             return
         self.qualified = True
         (t, c), (zh_lead, en_lead) = self.names, self.lead
-        self.zh = zh_lead + qualified_zh(t, c)
         en = qualified_en(t, c)
         self.en = en_lead + _lower_first(en) if en_lead else en
+        zh = qualified_zh(t, c)
+        self.zh = zh_lead + zh if zh else self.en  # no translation known: English in zh too
 
 
 def _key(word: str) -> str:
@@ -728,12 +833,17 @@ def _make_unique(items: list[Item]) -> None:
 
 # --- the draft --------------------------------------------------------------------------------
 def draft_model(
-    database: Path, tables: list[str] | None = None, name: str = "my_data"
+    database: Path,
+    tables: list[str] | None = None,
+    name: str = "my_data",
+    today: date | None = None,
 ) -> tuple[str, DraftReport]:
     """Draft a semantic model of `database` (every table of its main schema, or `tables`).
 
     Returns the YAML text — it loads with `load_model` without errors — and the report of
     what became what. The database is only read (opened read-only, like the answering engine).
+    `today` (default: the real date) decides whether the data is history that gets its own
+    as-of date (see `_as_of`).
     """
     from semantic_layer.engine import DuckDBEngine
 
@@ -742,7 +852,7 @@ def draft_model(
         model_name = "m_" + model_name
     engine = DuckDBEngine(database, timeout=None)
     try:
-        return _Drafter(engine, model_name).run(tables)
+        return _Drafter(engine, model_name, today).run(tables)
     finally:
         engine.close()
 
@@ -750,15 +860,17 @@ def draft_model(
 class _Drafter:
     """One draft: the tables read, the joins found, the items made, the decisions noted."""
 
-    def __init__(self, engine: Any, model_name: str) -> None:
+    def __init__(self, engine: Any, model_name: str, today: date | None = None) -> None:
         self.engine = engine
         self.model_name = model_name
+        self.today = today or date.today()
         self.decisions: list[Decision] = []
         self.tables: list[Tbl] = []
         self.edges: list[JoinEdge] = []
         self.names: dict[str, Names] = {}
         self.facts: list[str] = []
         self.latest: list[tuple[int, Any]] = []  # (rows, latest date) per fact table
+        self.events: list[str] = []  # fact tables whose rows are events (they get a row count)
 
     def note(self, kind: str, name: str, zh: str, en: str) -> None:
         self.decisions.append(Decision(kind, name, zh, en))
@@ -790,6 +902,7 @@ class _Drafter:
         self.outgoing = {e.from_table for e in self.edges}
         self.incoming = {e.to for e in self.edges}
         metrics = [m for t in self.tables for m in self.metrics_of(t)]
+        metrics += self.entity_counts()
         reachable = {name for fact in self.facts for name in self.reach(fact)}
         dimensions: list[Item] = []
         for table in self.tables:
@@ -815,7 +928,7 @@ class _Drafter:
             )
             items = [*metrics, metric_time, *dimensions]
         _make_unique(items)
-        as_of = _latest(self.latest)
+        as_of = _as_of(self.latest, self.today)
         return self.yaml(as_of, items), self.report(as_of, items)
 
     def reach(self, base: str) -> dict[str, int]:
@@ -845,7 +958,11 @@ class _Drafter:
                     "其他表引用的维度表上的数值属性（如单价），不作为指标",
                     "a number attribute of a table others refer to (like a list price); not a metric",
                 )
-            return []
+            if table.time_column is None:
+                return []  # counted through the facts that refer to it (`entity_counts`)
+            # Policies, stores: "how many policies" counts them, dated by their own date.
+            self.facts.append(table.name)
+            return [self.count_metric(table, self.time_of(table) or "")]
         time = self.time_of(table)
         if time is None and not numbers:
             return []  # a table of things (sales reps): its columns are dimensions
@@ -863,6 +980,7 @@ class _Drafter:
         events = table.primary_key and not any(table.col(k).temporal for k in table.primary_key)
         if not items or (events and not snapshot):
             items.append(self.count_metric(table, time))
+            self.events.append(table.name)
         else:
             self.note(
                 "note",
@@ -977,17 +1095,18 @@ class _Drafter:
             body["higher_is_better"] = False
         synonyms = [column.label, column.name, column.name.replace("_", " ")]
         synonyms += [qualified_zh(t, c), qualified_en(t, c)]
-        if not c.zh.startswith(t.zh):
+        if not c.zh.startswith(t.zh) and has_cjk(t.zh) == has_cjk(c.zh):
             synonyms.append(t.zh + c.zh)  # 销售金额 as well as 销售额
         if not lead[0]:
             synonyms += [c.zh, c.en]
         if agg == "sum" and unit == "yuan" and set(c.words) <= GENERIC_MEASURE:
             synonyms += [t.zh, t.en]  # the amount of sales is what "sales" means
+        en = lead[1] + _lower_first(c.en) if lead[1] else c.en
         item = Item(
             "metrics",
             name,
-            lead[0] + c.zh,
-            lead[1] + _lower_first(c.en) if lead[1] else c.en,
+            lead[0] + c.zh if has_cjk(c.zh) else en,  # no 平均Policy amount
+            en,
             body,
             why,
             synonyms,
@@ -1004,9 +1123,10 @@ class _Drafter:
         return item
 
     def count_metric(self, table: Tbl, time: str) -> Item:
+        """The number of a table's rows: "Number of claims" / 理赔数量, "how many claims"."""
         t = self.names[table.name]
         key = table.primary_key[0] if len(table.primary_key) == 1 else None
-        plural = _lower_first(t.en)
+        one, many = _entity_nouns(t)
         body = {
             "description": {
                 "zh": f"{t.zh}表的记录数，按 {time} 计入期间。自动生成，请核对口径。",
@@ -1020,17 +1140,88 @@ class _Drafter:
             "expr": _expr(key) if key else "1",
             "time": time,
         }
-        synonyms = [f"{t.zh}笔数", f"{t.zh}记录数", f"number of {plural}", f"{plural} count"]
+        # A table with a quantity (sales): 销售数量 is how much was sold, so its rows are 笔数.
+        quantity = any(c.numeric and UNITS_LIKE.search(c.words) for c in table.columns.values())
+        if has_cjk(t.zh):
+            zh = f"{t.zh}笔数" if quantity else f"{t.zh}数量"
+            zh_synonyms = [f"{t.zh}笔数", f"{t.zh}记录数"]
+            if not quantity:
+                zh_synonyms += [f"{t.zh}数", f"{t.zh}个数", f"多少个{t.zh}", f"{t.zh}有多少"]
+        else:
+            zh, zh_synonyms = f"Number of {many}", []  # no translation known: English in zh too
+        synonyms = [
+            *zh_synonyms,
+            f"number of {many}",
+            f"{many} count",
+            f"{one} count",
+            f"count of {many}",
+            f"how many {many}",
+            f"total {many}",
+        ]
         return Item(
             "metrics",
             f"{table.name}_count",
-            f"{t.zh}数",
-            f"Number of {plural}",
+            zh,
+            f"Number of {many}",
             body,
             (f"{table.name} 的行数", f"the rows of {table.name}"),
             synonyms,
             table.name,
         )
+
+    def entity_counts(self) -> list[Item]:
+        """Undated tables that facts refer to (customers, products): how many of them the facts
+        name — "Customers with orders", count_distinct(orders.customer_id), dated by the
+        orders' date. "Number of customers" is one of its names only when every customer has
+        an order, so that over all time it is the number of customers."""
+        out = []
+        for table in self.tables:
+            if table.name in self.facts or len(table.primary_key) != 1:
+                continue
+            edges = [e for e in self.edges if e.to == table.name and e.from_table in self.events]
+            if not edges:
+                continue
+            edge = max(edges, key=lambda e: (self.by_name[e.from_table].rows, e.from_table))
+            fact = self.by_name[edge.from_table]
+            time = self.time_of(fact)
+            if time is None:
+                continue
+            t, f = self.names[table.name], self.names[fact.name]
+            one, many = _entity_nouns(t)
+            _fact_one, facts = _entity_nouns(f)
+            everyone = edge.found >= table.rows
+            if has_cjk(t.zh) and has_cjk(f.zh):
+                zh = f"有{f.zh}的{t.zh}数"
+                zh_synonyms = [f"{t.zh}数量", f"{t.zh}数", f"多少个{t.zh}"] if everyone else []
+            else:
+                zh, zh_synonyms = f"{_upper_first(many)} with {facts}", []
+            synonyms = [*zh_synonyms, f"{many} with {facts}", f"number of {many} with {facts}"]
+            if everyone:
+                synonyms += [f"number of {many}", f"how many {many}", f"{one} count"]
+            body = {
+                "description": {
+                    "zh": f"{f.zh}中出现的不同{t.zh}个数（{fact.name}.{edge.column} 去重计数），"
+                    f"按 {time} 计入期间。自动生成，请核对口径。",
+                    "en": f"Distinct {many} named by {fact.name}.{edge.column}, dated by {time}. "
+                    "Drafted automatically: review the definition.",
+                },
+                "unit": "count",
+                "format": ",.0f",
+                "table": fact.name,
+                "agg": "count_distinct",
+                "expr": _expr(edge.column),
+                "time": time,
+            }
+            why = (
+                f"{fact.name}.{edge.column} 去重计数：{table.name} 没有日期列"
+                + ("，且每一行都被引用" if everyone else ""),
+                f"distinct {fact.name}.{edge.column}: {table.name} has no date column"
+                + (", and every row of it is referred to" if everyone else ""),
+            )
+            name = f"{'_'.join(_table_words(table.name))}_with_{'_'.join(_table_words(fact.name))}"
+            label_en = f"{_upper_first(many)} with {facts}"
+            out.append(Item("metrics", name, zh, label_en, body, why, synonyms, fact.name))
+        return out
 
     # --- dimensions
     def dimensions_of(self, table: Tbl) -> list[Item]:
@@ -1077,7 +1268,7 @@ class _Drafter:
                 out.append(
                     Item(
                         "dimensions",
-                        _singular(table.name) if named else column.name,
+                        "_".join(singular) if named and singular else column.name,
                         t.zh,
                         en,
                         source,
@@ -1085,10 +1276,17 @@ class _Drafter:
                             f"{table.name} 的名称列：其他表引用的实体",
                             f"the name column of {table.name}, which other tables refer to",
                         ),
-                        [column.label, column.name.replace("_", " "), c.zh, c.en],
+                        # Not "id" or 编号: every table has one; the word names none of them.
+                        [
+                            w
+                            for w in (column.label, column.name.replace("_", " "), c.zh, c.en)
+                            if not GENERIC_ID.fullmatch(w.strip().lower())
+                        ],
                         table.name,
                     )
                 )
+            elif (identifier := self.identifier(table, column)) is not None:
+                out.append(identifier)
             elif column.textual:
                 reason = self.not_a_category(table, column)
                 if reason:
@@ -1114,16 +1312,58 @@ class _Drafter:
                 self.skip(where, f"{column.type} 类型不作为维度", f"type {column.type} is not used")
         return out
 
+    def identifier(self, table: Tbl, column: Column) -> Item | None:
+        """A text identifier people list and group by, as a category dimension labelled from
+        its name: company_claim_number → "Claim number" (理赔编号), order_no → "Order number";
+        and a text id that refers to no table here (customer_id without a customers table),
+        which is then the only name its rows have ("Customer ID"). Join keys, the table's own
+        surrogate key and integer ids are not: their values are only for joins, and bare
+        numbers would be read as members in "top 3"."""
+        if not column.id_like or column.type != "VARCHAR" or column.non_null == 0:
+            return None
+        if (table.name, column.name) in self.join_columns:
+            return None
+        stem = _stem(column.name.lower())
+        if column.business_id:
+            kind = ("编号：可按它列出、分组", "an identifier to list and group by")
+        elif column.name not in table.primary_key and stem not in _table_forms(table.name):
+            kind = (
+                "编号，但没有可关联的表：它就是这些行的名称",
+                "an id that no table here resolves: it is the only name these rows have",
+            )
+        else:
+            return None
+        if FREE_TEXT.search(column.words) or column.avg_length > MAX_TEXT_LENGTH:
+            return None
+        words = [w for w in _words(column.name)]
+        while len(words) > 2 and words[0] in OWNER_WORDS:
+            words = words[1:]  # company_claim_number → claim_number
+        if len(words) == 1 and not has_cjk(column.label):
+            words = [_singular(w) for w in _table_words(table.name)] + words  # code → order code
+        shown = ["number" if w in ("no", "nr", "num") else w for w in words]
+        if has_cjk(column.label):
+            zh = column.label
+            fallback = re.fullmatch(r"col_\d+", column.name) is not None
+            en = column.label if fallback else en_words(shown)
+        else:
+            en = en_words(shown)
+            zh = zh_words(words) or en
+        name = "_".join(words) if IDENT.match("_".join(words)) else column.name
+        synonyms = [column.label, column.name.replace("_", " "), " ".join(shown)]
+        source = {"table": table.name, "expr": _expr(column.name)}
+        why = (f"{kind[0]}（{column.distinct} 个取值）", f"{kind[1]} ({column.distinct} values)")
+        return Item("dimensions", name, zh, en, source, why, synonyms, table.name)
+
     def not_a_category(self, table: Tbl, column: Column) -> tuple[str, str] | None:
         if (table.name, column.name) in self.join_columns:
             return (
                 "关联键：维度在被关联的表上",
                 "a join key: its dimensions are on the table it joins",
             )
-        if column.name in table.primary_key or column.id_like:
-            return ("编号或主键，不作为维度", "an id or key, not a dimension")
         if column.non_null == 0:
             return ("全部为空", "all values are empty")
+        if column.name in table.primary_key or column.id_like:
+            return ("编号或主键，不作为维度", "an id or key, not a dimension")
         if FREE_TEXT.search(column.words):
             return ("备注、描述类的自由文本", "free text (notes, descriptions)")
         if column.avg_length > MAX_TEXT_LENGTH:
@@ -1186,12 +1426,13 @@ class _Drafter:
             fact = table.name in self.facts
             zh.append("事实表（有指标）" if fact else "维度表")
             en.append("fact table (has metrics)" if fact else "dimension table")
+            names = self.names[table.name]  # each language its own label: no 费用付款 in English
             head.append(
                 Decision(
                     "table",
-                    f"{table.name}（{self.names[table.name].zh}）",
-                    "，".join(zh),
-                    ", ".join(en),
+                    table.name,
+                    f"{names.zh}：{'，'.join(zh)}",
+                    f"{names.en}: {', '.join(en)}",
                 )
             )
         for edge in self.edges:
@@ -1221,9 +1462,11 @@ class _Drafter:
             self.note(
                 "note",
                 "as_of",
-                f"「今天」设为最大事实表中最晚的日期 {as_of}（删除模型中的 as_of 即按实际日期）",
-                f"'today' is the latest date of the largest fact table, {as_of} "
-                "(remove as_of to use the real date)",
+                f"数据截至 {as_of}，早于今天一个月以上：「今天」设为这一天，「今年」「上月」按数据的"
+                "最后日期理解（数据会更新时请删除模型中的 as_of）",
+                f"the data ends on {as_of}, over a month ago: 'today' is set to that day, so "
+                "'this year' and 'last month' are the data's own (remove as_of if the data "
+                "will be refreshed)",
             )
         tail = sorted(self.decisions, key=lambda d: d.kind != "skipped")
         return DraftReport(self.model_name, tuple(head + tail), as_of)
@@ -1237,7 +1480,7 @@ class _Drafter:
         ]
         if as_of is not None:
             out.append(
-                f"as_of: {as_of.isoformat()}  # the latest date in the data; remove to use today"
+                f"as_of: {as_of.isoformat()}  # the data's last date; remove when it is refreshed"
             )
         out += ["currency: CNY", "", "tables:"]
         for table in self.tables:
@@ -1315,15 +1558,24 @@ def _entity_column(table: Tbl) -> str | None:
     return None
 
 
-def _latest(facts: list[tuple[int, Any]]) -> date | None:
-    """The latest date of the largest fact table: "today" for 今年 and 上月 on this data.
+def _as_of(facts: list[tuple[int, Any]], today: date) -> date | None:
+    """The model's as-of date: the latest date any metric is dated by, when that is over a
+    month before `today` — a finished history (last year's export, a public dataset), where
+    "this year" and "last month" can only mean the data's own.
 
-    Not the latest of all: returns processed into January must not make "this year" a year
-    in which there are no sales yet."""
-    dated = [(rows, value) for rows, value in facts if value is not None]
+    The latest of *all* the facts, never of one table: "all time" ends at as-of, so an as-of
+    before some fact's last date would silently drop its latest rows from every answer
+    without a period (two claims, answered as one). Data that reaches into the last month is
+    live: no as-of, so "today" is the real date and a refreshed database is never cut off at
+    a date frozen into the model."""
+    dated = [_day(value) for _rows_, value in facts if value is not None]
     if not dated:
         return None
-    _rows_, value = max(dated, key=lambda fact: fact[0])
+    latest = max(dated)
+    return latest if (today - latest).days > HISTORY_DAYS else None
+
+
+def _day(value: Any) -> date:
     return value.date() if isinstance(value, datetime) else value
 
 
@@ -1344,29 +1596,76 @@ def _block(data: dict[str, Any]) -> str:
 
 
 # --- the whole of `cockpit init` --------------------------------------------------------------
+CONFIG_NAME = "cockpit.toml"
+MODEL_NAME, DATABASE_NAME = "model.yaml", "data.duckdb"
+# `model = "…"` and `database = "…"` lines of a config file (the ones init writes).
+CONFIG_LINE = re.compile(r"^\s*(model|database)\s*=.*$", re.MULTILINE)
+
+
 @dataclass(frozen=True)
 class InitResult:
-    """What `init_project` wrote, what it loaded, the draft's report and the check's issues."""
+    """What `init_project` wrote, what it loaded, the draft's report and the check's issues.
+
+    `config` is the cockpit.toml beside them, so that `cockpit ask` run in that folder uses
+    this model and database."""
 
     database: Path
     model: Path
     tables: tuple[Any, ...]  # ingest.LoadedTable
     report: DraftReport
     issues: tuple[Any, ...]  # errors.Issue from check_model: warnings, or errors to fix
+    config: Path | None = None
 
     @property
     def ok(self) -> bool:
         return not any(issue.severity == "error" for issue in self.issues)
 
 
+def config_text(existing: str | None = None) -> str:
+    """The cockpit.toml init writes: the model and the database beside it, by relative paths.
+
+    Settings reads ./cockpit.toml from the folder a command runs in, and a relative path in
+    it is relative to that folder — which is this file's folder — so the folder can be moved
+    or shared as a whole. Other settings already in `existing` (lang, an LLM endpoint) and
+    its comments are kept; only the model and database lines are replaced."""
+    lines = f'model = "{MODEL_NAME}"\ndatabase = "{DATABASE_NAME}"\n'
+    if not existing:
+        head = (
+            "# Written by `cockpit init`: `cockpit ask` run in this folder uses the model and\n"
+            "# database drafted here (paths are relative to this folder).\n"
+        )
+        return head + lines
+    kept = CONFIG_LINE.sub("", existing)
+    kept = re.sub(r"\n{3,}", "\n\n", kept).strip("\n")
+    # Top-level keys must come before any [table]: put ours first.
+    return lines + ("\n" + kept + "\n" if kept else "")
+
+
+def _config_points_here(path: Path) -> bool:
+    """Whether an existing cockpit.toml already names this folder's model and database."""
+    import tomllib
+
+    try:
+        table = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return False
+    return table.get("model") == MODEL_NAME and table.get("database") == DATABASE_NAME
+
+
 def init_project(
-    paths: list[Path], out_dir: Path, name: str = "my_data", overwrite: bool = False
+    paths: list[Path],
+    out_dir: Path,
+    name: str = "my_data",
+    overwrite: bool = False,
+    today: date | None = None,
 ) -> InitResult:
     """`cockpit init`: load `paths` into `out_dir`/data.duckdb, draft `out_dir`/model.yaml from
-    the tables just loaded, and check the model against the data.
+    the tables just loaded, write `out_dir`/cockpit.toml pointing at both, and check the model
+    against the data.
 
-    A model.yaml or data.duckdb already in `out_dir` is replaced only with `overwrite` (a model
-    may have been edited by hand since the last init).
+    A model.yaml, data.duckdb or a cockpit.toml (that names other files) already in `out_dir`
+    is replaced only with `overwrite` (a model may have been edited by hand since the last
+    init; a config may hold other settings — those lines are kept).
     """
     from semantic_layer.check import check_model
     from semantic_layer.engine import DuckDBEngine
@@ -1374,18 +1673,27 @@ def init_project(
     from semantic_layer.ingest import load_files
 
     out_dir = Path(out_dir)
-    database, model = out_dir / "data.duckdb", out_dir / "model.yaml"
+    database, model = out_dir / DATABASE_NAME, out_dir / MODEL_NAME
+    config = out_dir / CONFIG_NAME
     existing = [p for p in (database, model) if p.exists()]
+    if config.exists() and not _config_points_here(config):
+        existing.append(config)
     if existing and not overwrite:
         names = ", ".join(str(p) for p in existing)
         raise CockpitError(
-            "invalid_query", detail=f"{names} already exists; overwrite it or choose another folder"
+            "invalid_query",
+            detail=f"{names} already exists; overwrite it (--force) or choose another folder",
         )
     for leftover in (database, database.with_name(database.name + ".wal")):
         leftover.unlink(missing_ok=True)
     tables = load_files(list(paths), database)
-    text, report = draft_model(database, [t.name for t in tables], name)
+    text, report = draft_model(database, [t.name for t in tables], name, today=today)
     model.write_text(text, encoding="utf-8")
+    try:
+        before = config.read_text(encoding="utf-8") if config.exists() else None
+    except (OSError, UnicodeDecodeError):
+        before = None  # unreadable: replaced whole (overwrite was asked for)
+    config.write_text(config_text(before), encoding="utf-8")
     with DuckDBEngine(database) as engine:
         _model, issues = check_model(model, engine)
-    return InitResult(database, model, tuple(tables), report, tuple(issues))
+    return InitResult(database, model, tuple(tables), report, tuple(issues), config)

@@ -72,7 +72,14 @@ TIMESTAMP_FORMATS = (
     "%Y-%m-%dT%H:%M:%S",
 )
 DATE_WORDS = re.compile(r"date|day|time|dt$|日期|时间|日$", re.IGNORECASE)
-ID_WORDS = re.compile(r"(^|_)(id|code|no|key|uuid|sku)$|^id_|编号|代码|编码|单号", re.IGNORECASE)
+ID_WORDS = re.compile(
+    r"(^|_)(id|identifier|code|no|nr|num|number|key|uuid|sku)$|^id_|编号|代码|编码|单号",
+    re.IGNORECASE,
+)
+# A number people read, quote and list by, never count with: a policy, claim or invoice number.
+# Written as digits, it stays text (12312701, not 12,312,701), so it is never summed and reads
+# as written; surrogate keys (`claim_id`, `编号`) stay integers and keep joining as integers.
+BUSINESS_NUMBER = re.compile(r"(^|_)(number|no|nr|num)$|单号|号码|[^编]号$")
 INTEGER = r"[+-]?(0|[1-9][0-9]*)"
 DECIMAL = r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?"
 # Money or a number with thousands separators: ¥1,234.50  $ 12,000  -1,234  ￥88.
@@ -352,10 +359,15 @@ def _read_duckdb(
 
 # --- typing ---------------------------------------------------------------------------------
 def _typed_expr(
-    con: duckdb.DuckDBPyConnection, column: str, kind: str
+    con: duckdb.DuckDBPyConnection, column: str, kind: str, name: str = ""
 ) -> tuple[exp.Expression, str]:
-    """The expression that gives `column` of the staging table its real type, and a note."""
+    """The expression that gives `column` of the staging table its real type, and a note.
+
+    `name` is the identifier the column is stored under (`Company_Claim_Number` →
+    `company_claim_number`): what it says decides whether digits are a number or an identifier.
+    """
     col = _col(column)
+    number = bool(BUSINESS_NUMBER.search(name.lower()) or BUSINESS_NUMBER.search(column))
     if kind.startswith("TIMESTAMP") and "TIME ZONE" not in kind:
         if _all_midnight(con, col):
             return exp.cast(col, "DATE"), "timestamps at midnight → dates"
@@ -365,10 +377,13 @@ def _typed_expr(
         whole = col.copy().eq(exp.func("floor", col.copy()))
         query = exp.select(exp.func("count", col.copy()).eq(_count_if(whole)))
         if _scalar(con, query.from_(_table(STAGE))):
+            if number:
+                whole = exp.cast(col, "BIGINT")
+                return exp.cast(whole, "VARCHAR"), "identifiers written as numbers → text"
             return exp.cast(col, "BIGINT"), "whole numbers → integers"
     if kind != "VARCHAR":
         return col, ""
-    return _infer_text(con, column)
+    return _infer_text(con, column, number)
 
 
 def _all_midnight(con: duckdb.DuckDBPyConnection, value: exp.Expression) -> bool:
@@ -381,8 +396,11 @@ def _scalar(con: duckdb.DuckDBPyConnection, query: exp.Expression) -> object:
     return con.execute(_sql(query)).fetchone()[0]
 
 
-def _infer_text(con: duckdb.DuckDBPyConnection, column: str) -> tuple[exp.Expression, str]:
-    """Text → BIGINT, DOUBLE, percent, DATE or TIMESTAMP when every value reads as one."""
+def _infer_text(
+    con: duckdb.DuckDBPyConnection, column: str, identifier: bool = False
+) -> tuple[exp.Expression, str]:
+    """Text → BIGINT, DOUBLE, percent, DATE or TIMESTAMP when every value reads as one; digits
+    in an `identifier` column (a policy number) stay text."""
     trimmed = exp.func("trim", _col(column))
     # "-", "N/A", "#N/A", 无: how exports write a missing number or date. They become NULL
     # when the column is typed; a column that stays text keeps them as written.
@@ -438,6 +456,8 @@ def _infer_text(con: duckdb.DuckDBPyConnection, column: str) -> tuple[exp.Expres
             return parsed, f"timestamps ({fmt or 'ISO'})"
     if counts["leading_zero"] or counts["long_number"]:
         return col, ""  # codes such as 007, and card numbers, stay as written
+    if identifier and every("integer"):
+        return col, "identifiers written as numbers stay text"
     if every("integer"):
         return exp.cast(v(), "BIGINT"), ""
     if every("decimal"):
@@ -579,7 +599,7 @@ def _store(con: duckdb.DuckDBPyConnection, source: _Source, name: str) -> Loaded
         original = desc[0]
         column = safe_identifier(original) or f"col_{index + 1}"
         column = _unique(column, taken)
-        expr, note = _typed_expr(con, original, kind)
+        expr, note = _typed_expr(con, original, kind, column)
         select.append(expr.as_(exp.to_identifier(column, quoted=True)))
         columns.append((column, original, note))
     create = exp.Create(
