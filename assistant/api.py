@@ -59,8 +59,10 @@ class Assistant:
         from assistant.audit import AuditLog
         from semantic_layer.security import SecuredEngine
 
-        self.model = model
         self.raw_engine = engine.engine if isinstance(engine, SecuredEngine) else engine
+        # Time columns stored as text or integer years are read as dates (said in `adapted`).
+        model, self.adapted = _fit_to_database(model, self.raw_engine)
+        self.model = model
         # Every statement — compiled, explained, summarised or LLM-written — is guarded here.
         self.engine = SecuredEngine(self.raw_engine, model, role, self._max_rows(settings))
         self.role = role
@@ -588,6 +590,17 @@ class Assistant:
                 first, last = span
                 spans[metric.name] = (_as_date(first), _as_date(last))
         return spans
+
+
+def _fit_to_database(model: SemanticModel, engine: Engine) -> tuple[SemanticModel, list[str]]:
+    """The model with its time columns read as dates on this database (see `adapt.py`)."""
+    from semantic_layer.adapt import adapt_time_columns
+
+    try:
+        schema = engine.schema()
+    except CockpitError:  # the database cannot be described: nothing to adapt
+        return model, []
+    return adapt_time_columns(model, schema)
 
 
 def engine_budget(settings: Settings) -> dict[str, Any]:

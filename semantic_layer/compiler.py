@@ -157,8 +157,22 @@ def _date(day: date) -> exp.Expression:
     return exp.cast(exp.Literal.string(day.isoformat()), exp.DataType.Type.DATE)
 
 
+ALL_TIME = date(1900, 1, 1)  # a window starting here means "all the data there is"
+
+
 def _within(node: exp.Expression, window: TimeRange) -> list[exp.Expression]:
-    """start <= node, node < end: the half-open range every period in a SemanticQuery is."""
+    """start <= node, node < end: the half-open range every period in a SemanticQuery is.
+
+    A window over all time keeps rows without a date too (a fact table whose date column is
+    empty still has facts: "how many claims" must count them), and only cuts what lies after
+    its end (the as-of date)."""
+    if window.start <= ALL_TIME:
+        return [
+            exp.or_(
+                exp.Is(this=node.copy(), expression=exp.Null()),
+                exp.LT(this=node.copy(), expression=_date(window.end)),
+            )
+        ]
     return [
         exp.GTE(this=node.copy(), expression=_date(window.start)),
         exp.LT(this=node.copy(), expression=_date(window.end)),

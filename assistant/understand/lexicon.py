@@ -143,6 +143,10 @@ class Lexicon:
         self.knowledge = Knowledge()
         # dimension → how people write any of its members ("{}区", "{} region").
         self.value_forms: dict[str, list[str]] = {}
+        # Surfaces derived from labels (not declared): read when written, never a fuzzy
+        # target — "claim" is not a typo of the derived "claims", nor 理赔员 of 理赔数.
+        self.derived: set[str] = set()
+        self.counts: set[str] = set()  # metrics that count things (agg count, count_distinct)
         self.max_length = 1
 
     def add(self, surface: str, entry: Entry) -> None:
@@ -162,6 +166,9 @@ class Lexicon:
         lexicon.knowledge = model.knowledge
         lexicon.value_forms = {d.name: d.value_forms for d in model.dimensions if d.value_forms}
         lexicon.metric_names = set(model.metric_map)
+        lexicon.counts = {
+            m.name for m in model.metrics if m.agg is not None and m.agg.value.startswith("count")
+        }
         lexicon.difference_of, lexicon.amount_of = _relations(model)
         for metric in model.metrics:
             entry = Entry("metric", metric.name)
@@ -220,6 +227,7 @@ class Lexicon:
         for surface, entries in soft.items():
             if surface and surface not in self.surfaces and len(entries) == 1:
                 self.add(surface, next(iter(entries)))
+                self.derived.add(surface)
 
     def _add_values(self, model: SemanticModel, engine: Engine) -> None:
         from sqlglot import exp
@@ -403,7 +411,8 @@ class Lexicon:
             # Same length, one character different: a wrong character typed by pinyin input.
             for surface, entries in self.surfaces.items():
                 if (
-                    len(surface) == len(chunk)
+                    surface not in self.derived
+                    and len(surface) == len(chunk)
                     and sum(a != b for a, b in zip(surface, chunk, strict=True)) == 1
                     and (entries[0].kind != "value" or len(chunk) >= 4)
                 ):
@@ -411,9 +420,15 @@ class Lexicon:
             return None
         if len(chunk) < 5:
             return None
-        choices = [s for s in self.surfaces if LATIN.match(s)]
+        choices = [s for s in self.surfaces if LATIN.match(s) and s not in self.derived]
         best = process.extractOne(chunk, choices, scorer=fuzz.ratio, score_cutoff=85)
         if best is None:
+            return None
+        from assistant.understand.vocabulary import inflections
+
+        entries = self.surfaces[best[0]]
+        if best[0] in inflections(chunk) and any(e.name in self.counts for e in entries):
+            # "settle a claim" is not "claims" (the count of claims): another word, not a slip.
             return None
         return Match(0, len(chunk), best[0], tuple(self.surfaces[best[0]]), fuzzy=True)
 
@@ -437,7 +452,7 @@ class Lexicon:
         """Names whose surface forms contain `chunk` (a vague word: 预算 → two budgets)."""
         names: dict[str, None] = {}
         for surface, entries in self.surfaces.items():
-            if chunk in surface:
+            if chunk in surface and surface not in self.derived:
                 names.update({e.name: None for e in entries if e.kind == kind})
         return list(names)
 

@@ -81,9 +81,7 @@ def members(ctx: Context) -> dict[str, int]:
 
 def _model_examples(ctx: Context) -> list[dict[str, str]]:
     """The model's example questions (declared, or built from its own labels)."""
-    return [
-        {"zh": e.zh, "en": e.en} for e in knowledge.examples(ctx.model, members(ctx))
-    ]
+    return [{"zh": e.zh, "en": e.en} for e in knowledge.examples(ctx.model, members(ctx))]
 
 
 def language(text: str) -> str:

@@ -146,13 +146,17 @@ def _knowledge(lexicon: Lexicon) -> tuple[list, list]:
     knowledge = lexicon.knowledge
     cached = _COMPILED.get(id(knowledge))
     if cached is None or cached[0] is not knowledge:
-        implied = [(_rx("|".join(f"(?:{p})" for p in i.patterns)), i.metrics) for i in knowledge.implies]
+        implied = [
+            (_rx("|".join(f"(?:{p})" for p in i.patterns)), i.metrics) for i in knowledge.implies
+        ]
         groups = [
             (_rx("|".join(f"(?:{p})" for p in g.patterns)), g.metrics, set(g.whole))
             for g in knowledge.groups
         ]
         cached = _COMPILED[id(knowledge)] = (knowledge, implied, groups)
     return cached[1], cached[2]
+
+
 # "cash in, cash out and net", "流入、流出和净额": the metric defined as their difference.
 NET = _rx(r"\bnet\b|净额|净值|轧差|\bthe difference\b")
 # "西北和东北加起来" → one number for both, not one row each.

@@ -84,9 +84,9 @@ def metric_forms(metric: Metric) -> list[str]:
                 f"{thing} count",
                 f"total {thing}",
                 f"# of {thing}",
+                f"{thing}数",
+                f"{thing}数量",
             ]
-        plural = max(things, key=len)
-        forms.append(plural)  # "claims by status": the count of claims
         zh = _zh(counted)
         if zh:
             forms += [f"{zh}{suffix}" for suffix in ZH_COUNT] + [f"多少{zh}", f"多少个{zh}"]
@@ -101,13 +101,17 @@ def metric_forms(metric: Metric) -> list[str]:
                 forms += [f"平均{zh}", f"{zh}平均值", f"{zh}均值"]
     if metric.agg is not None and metric.agg.value == "sum":
         forms += [f"total {english}", f"sum of {english}", f"{english} total"]
-    if not _has_cjk(metric.label.zh):
+    if not _has_cjk(metric.label.zh) and not counted:
+        # (A count's bare noun — 理赔, "claim" — is not the count: "settle a claim", 理赔员.)
         zh = _zh(english) or _zh(metric.name)
         if zh:
             forms.append(zh)
     out = []
     for form in forms:
         out += [form, *inflections(form)]
+    if counted:
+        # "claims by status": the plural alone names the count; the singular does not.
+        out.append(max({counted, *inflections(counted)}, key=len))
     return list(dict.fromkeys(f for f in out if f))
 
 
