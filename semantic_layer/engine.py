@@ -180,8 +180,11 @@ class DuckDBEngine(_Connected):
         if self.memory_limit:
             config["memory_limit"] = self.memory_limit
         if self.temp_dir is not None:
-            self.temp_dir.mkdir(parents=True, exist_ok=True)
-            config["temp_directory"] = str(self.temp_dir)
+            try:
+                self.temp_dir.mkdir(parents=True, exist_ok=True)
+                config["temp_directory"] = str(self.temp_dir)
+            except OSError:  # an unwritable cache: DuckDB keeps its own default, still answers
+                pass
         key = str(self.path.resolve())
         try:
             try:
