@@ -36,6 +36,9 @@ from sqlglot.errors import SqlglotError
 from semantic_layer.errors import CockpitError, Issue
 
 log = logging.getLogger(__name__)
+# sqlglot warns with the statement it could not parse ("Falling back to parsing as a
+# 'Command'"): an attacker's text has no place in the application log.
+logging.getLogger("sqlglot").setLevel(logging.ERROR)
 
 # The longest SQL text the guard reads (an LLM's query is a few thousand characters at most).
 MAX_SQL_CHARS = 100_000
