@@ -17,9 +17,17 @@ What maps:
 - member names used by more than one cube are qualified with the cube name
   (`orders_count`, `customers_count`).
 
+- a dimension whose SQL reads no column (`sql: 1`) is the constant only where a row of its
+  cube matches, NULL elsewhere (Cube joins with LEFT JOIN): it is written as
+  `CASE WHEN <primary key> IS NOT NULL THEN 1 END`, in dimensions and in measure filters alike.
+- `{CUBE}`, `${CUBE}`, `{CUBE.member}`, `{member}`, `{other_cube.member}` are all read;
+  `count_distinct_approx` is counted exactly (the report says so).
+
 What does not (each reported with the reason): cubes defined by a real query, JavaScript
-models, views, segments, pre-aggregations, running totals and rolling windows, string, time
-and boolean measures, dimensions reading another cube, hidden dimensions (`public: false`).
+models, views, segments, pre-aggregations, access policies, hierarchies, running totals,
+rolling windows and multi-stage measures (`time_shift`, `group_by`, `reduce_by`), string,
+time and boolean measures, dimensions reading another cube, hidden dimensions
+(`public: false`), custom granularities, and any key the importer does not know.
 """
 
 from __future__ import annotations
@@ -54,13 +62,17 @@ from semantic_layer.importers.common import (
     assign_names,
     description_of,
     humanize,
+    is_constant,
     labels_of,
+    local_sql,
     named,
     owner_synonyms,
     plain_column,
+    simplify_row_tests,
     snake,
     sql_of,
     synonyms_of,
+    when_row_exists,
 )
 
 # A member reference in Cube SQL: {CUBE}, {CUBE.status}, {status}, {customers.id}, ${CUBE}.
@@ -80,6 +92,40 @@ SQL_AGGS = {exp.Sum: "sum", exp.Avg: "avg", exp.Min: "min", exp.Max: "max", exp.
 MANY_TO_ONE = {"many_to_one", "belongs_to", "belongsto", "one_to_one", "has_one", "hasone"}
 ONE_TO_MANY = {"one_to_many", "has_many", "hasmany"}
 DIMENSION_TYPES = {"string": "category", "boolean": "category", "number": "number", "time": "time"}
+
+# The keys of each Cube construct the importer reads (or knows to change no number: titles,
+# formats, drill members, caching, aliases); any other key is reported as not read.
+CUBE_KEYS = set(
+    "name sql_table sqlTable sql title description meta joins dimensions measures segments "
+    "pre_aggregations preAggregations extends public shown refresh_key refreshKey sql_alias "
+    "sqlAlias data_source dataSource".split()
+)
+DIMENSION_KEYS = set(
+    "name sql type title description meta primary_key primaryKey public shown case sub_query "
+    "subQuery propagate_filters_to_sub_query format".split()
+)
+MEASURE_KEYS = set(
+    "name sql type title description meta filters format drill_members drillMembers "
+    "rolling_window rollingWindow public shown".split()
+)
+JOIN_KEYS = {"name", "relationship", "sql"}
+CUBE_REASONS = {
+    "access_policy": Phrase(
+        "access policies are Cube's row and member security; Cockpit does not carry them "
+        "over: write the roles in the model",
+        "访问策略是 Cube 的行级和成员级权限；Cockpit 不会照搬，请在模型里编写角色",
+    ),
+    "hierarchies": Phrase(
+        "hierarchies are drill-down paths for Cube's UI; set a dimension's `parent` in the model",
+        "层级是 Cube 界面里的下钻路径；请在模型里设置维度的 `parent`",
+    ),
+}
+GRANULARITIES = Phrase(
+    "custom granularities (fiscal years and the like) have no Cockpit equivalent; the "
+    "dimension keeps the standard grains",
+    "自定义粒度（财年之类）在 Cockpit 中没有对应；该维度保留标准粒度",
+)
+MULTI_STAGE = ("multi_stage", "time_shift", "group_by", "reduce_by", "add_group_by")
 
 
 @dataclass
@@ -329,7 +375,8 @@ class _CubeImporter:
             raw = owner.dimensions[name]
             if "sql" not in raw:
                 raise Unmappable(Phrase(f"the dimension {key} has no sql", f"维度 {key} 没有 sql"))
-            return self.resolve(raw["sql"], owner, False, (*seen, key))
+            node = self.resolve(raw["sql"], owner, False, (*seen, key))
+            return self.row_constant(node, owner) if is_constant(node) else node
         if name in owner.measures:
             if not measures:
                 raise Unmappable(
@@ -345,6 +392,21 @@ class _CubeImporter:
                 f"{{{ref}}} 不是 cube {owner.name} 的成员",
             )
         )
+
+    def row_constant(self, node: exp.Expression, cube: _Cube) -> exp.Expression:
+        """A constant dimension of `cube` as what it means once joined (see
+        `common.when_row_exists`); raises when the cube has no primary key to say it with."""
+        key = cube.primary_key()
+        if key is None:
+            raise Unmappable(
+                Phrase(
+                    f"{sql_of(node)} is a constant, which means 'a row of {cube.name} matches' "
+                    "once joined; without a primary key there is no way to say that",
+                    f"{sql_of(node)} 是常量，关联后表示“{cube.name} 有匹配的行”；"
+                    "没有主键就无法表达这一点",
+                )
+            )
+        return when_row_exists(node, exp.column(key, table=cube.table))
 
     # --- cubes → tables and joins ---------------------------------------------------------
     def tables(self, draft: ModelDraft) -> None:
@@ -367,6 +429,7 @@ class _CubeImporter:
                 continue
             cube.table = table
             draft.mapped("cube", cube.name, as_table(table), file=cube.file)
+            self.unread_keys(draft, cube)
             for kind, key in (("segments", "segment"), ("pre_aggregations", "pre_aggregation")):
                 for raw in _members(cube.raw, kind).values():
                     reason = {
@@ -382,6 +445,27 @@ class _CubeImporter:
                         ),
                     }[key]
                     draft.unmapped(key, f"{cube.name}.{raw.get('name', '?')}", reason, cube.file)
+
+    @staticmethod
+    def unread_keys(draft: ModelDraft, cube: _Cube) -> None:
+        """Report every key of the cube and its members that is not read."""
+        reasons = dict(CUBE_REASONS)
+        source = cube.raw.get("data_source", cube.raw.get("dataSource"))
+        if source not in (None, "default"):
+            reasons["data_source" if "data_source" in cube.raw else "dataSource"] = Phrase(
+                f"the cube reads the data source {source}; Cockpit reads the one database it is "
+                "given, so the table must be there",
+                f"这个 cube 读取数据源 {source}；Cockpit 只读取给定的一个数据库，表必须在那里",
+            )
+        draft.unread(cube.raw, CUBE_KEYS, cube.name, cube.file, reasons)
+        for name, raw in cube.dimensions.items():
+            grains = {"granularities": GRANULARITIES}
+            draft.unread(raw, DIMENSION_KEYS, f"{cube.name}.{name}", cube.file, grains)
+        for name, raw in cube.measures.items():
+            # Multi-stage keys make the whole measure unmapped (see `measure`).
+            draft.unread(raw, MEASURE_KEYS | set(MULTI_STAGE), f"{cube.name}.{name}", cube.file)
+        for name, raw in _members(cube.raw, "joins").items():
+            draft.unread(raw, JOIN_KEYS, f"{cube.name}.{name}", cube.file)
 
     def joins(self, draft: ModelDraft) -> None:
         for cube in self.cubes.values():
@@ -458,8 +542,17 @@ class _CubeImporter:
                 if data is None:
                     draft.mapped("dimension", label, as_primary_key(cube.table), file=cube.file)
                     continue
-                item_target = as_dimension(data["name"])
-                draft.add_dimension(data, _item("dimension", label, item_target, cube), cube.label)
+                note = NOTHING
+                if data.pop("constant", None) is not None:
+                    constant, key = str(raw.get("sql")), cube.primary_key()
+                    note = Phrase(
+                        f"the constant {constant} holds where a row of {cube.table} matches "
+                        f"({key} is set) and is empty elsewhere, as in Cube's outer joins",
+                        f"常量 {constant} 只在 {cube.table} 有匹配的行（{key} 有值）时成立，"
+                        "其他情况为空，与 Cube 的外关联一致",
+                    )
+                item = _item("dimension", label, as_dimension(data["name"]), cube, note)
+                draft.add_dimension(data, item, cube.label)
 
     def dimension(self, cube: _Cube, name: str, raw: dict[str, Any]) -> dict[str, Any] | None:
         if raw.get("primary_key") or raw.get("primaryKey"):
@@ -485,10 +578,13 @@ class _CubeImporter:
                     f"{kind} 类型的维度在 Cockpit 中没有对应",
                 )
             )
+        constant = None
         if "case" in raw:
             node = self.case(cube, raw["case"])
         else:
             node = self.resolve(raw.get("sql", name), cube)
+            if is_constant(node):
+                constant, node = node, self.row_constant(node, cube)
         if tables_of(node) - {cube.table}:
             others = ", ".join(sorted(tables_of(node) - {cube.table}))
             raise Unmappable(
@@ -500,7 +596,7 @@ class _CubeImporter:
         data: dict[str, Any] = {
             "name": self.names[(cube.name, name)],
             "table": cube.table,
-            "expr": _local(node, cube.table),
+            "expr": local_sql(node, cube.table),
             "type": DIMENSION_TYPES[kind],
             "label": labels_of(raw, humanize(self.names[(cube.name, name)]), "title"),
         }
@@ -509,6 +605,8 @@ class _CubeImporter:
             data["synonyms"] = list(dict.fromkeys(synonyms))
         if raw.get("description"):
             data["description"] = str(raw["description"]).strip()
+        if constant is not None:
+            data["constant"] = sql_of(constant)  # taken out again by `dimensions`
         return data
 
     def case(self, cube: _Cube, case: dict[str, Any]) -> exp.Expression:
@@ -546,7 +644,7 @@ class _CubeImporter:
                         node = self.resolve(raw.get("sql", name), owner)
                     except Unmappable:
                         continue
-                    return _local(node, cube.table)
+                    return local_sql(node, cube.table)
         raise Unmappable(
             Phrase(
                 f"neither cube {cube.name} nor a cube it joins to has a time dimension; Cockpit "
@@ -556,6 +654,7 @@ class _CubeImporter:
         )
 
     def measures(self, draft: ModelDraft) -> None:
+        dated: dict[str, str] = {}  # cube → the date its metrics are dated by
         for cube in self.cubes.values():
             for name, raw in cube.measures.items():
                 label = f"{cube.name}.{name}"
@@ -567,9 +666,33 @@ class _CubeImporter:
                 kind = "derived" if data.get("kind") == "derived" else "simple"
                 item = _item("measure", label, as_metric(data["name"], kind), cube, note)
                 draft.add_metric(data, item, cube.label)
+                if "time" in data:
+                    dated[cube.name] = data["time"]
+        if dated:
+            each = "; ".join(f"{cube}: {time}" for cube, time in dated.items())
+            draft.notes.append(
+                Phrase(
+                    "a Cube query picks the time dimension a measure is filtered and grouped "
+                    "by; a Cockpit metric has one date, so each cube's measures are dated by its "
+                    f"first time dimension, or that of the nearest cube it joins to ({each})",
+                    "Cube 的查询可以任选度量按哪个时间维度筛选和分组；Cockpit 的指标只有一个日期，"
+                    "所以每个 cube 的度量按它的第一个时间维度（或它关联到的最近 cube 的）定日期"
+                    f"（{each}）",
+                )
+            )
 
     def measure(self, cube: _Cube, name: str, raw: dict[str, Any]) -> tuple[dict[str, Any], Phrase]:
         kind = str(raw.get("type", ""))
+        stages = [key for key in MULTI_STAGE if raw.get(key)]
+        if stages:
+            keys = ", ".join(stages)
+            raise Unmappable(
+                Phrase(
+                    f"a multi-stage measure ({keys}): it aggregates an aggregate, shifted or "
+                    "regrouped, which a Cockpit metric cannot",
+                    f"多阶段度量（{keys}）：它对聚合结果再平移或重新分组后聚合，Cockpit 的指标做不到",
+                )
+            )
         if raw.get("rolling_window") or raw.get("rollingWindow"):
             raise Unmappable(
                 Phrase(
@@ -609,7 +732,7 @@ class _CubeImporter:
                 agg, value = SQL_AGGS[type(node)], node.this
                 if isinstance(value, exp.Distinct) and agg == "count":
                     agg, value = "count_distinct", value.expressions[0]
-                expr = "1" if isinstance(value, exp.Star) else _local(value, cube.table)
+                expr = "1" if isinstance(value, exp.Star) else local_sql(value, cube.table)
             else:
                 raise Unmappable(
                     Phrase(
@@ -625,7 +748,7 @@ class _CubeImporter:
                     "counted exactly (Cube approximates)", "按精确值计数（Cube 用的是近似值）"
                 )
             if "sql" in raw:
-                expr = _local(self.resolve(raw["sql"], cube), cube.table)
+                expr = local_sql(self.resolve(raw["sql"], cube), cube.table)
             elif agg == "count":
                 expr = "1"
             else:
@@ -644,9 +767,8 @@ class _CubeImporter:
         data.update({"table": cube.table, "agg": agg, "expr": expr})
         filters = [self.resolve(f["sql"], cube) for f in raw.get("filters") or [] if "sql" in f]
         if filters:
-            data["filter"] = _local(
-                exp.and_(*filters) if len(filters) > 1 else filters[0], cube.table
-            )
+            condition = exp.and_(*filters) if len(filters) > 1 else filters[0]
+            data["filter"] = local_sql(simplify_row_tests(condition), cube.table)
         data["time"] = self.time_of(cube)
         for table in tables_of(qualify(parse_expr(data["expr"]), cube.table)):
             if not self.draft.reachable(cube.table, table):
@@ -680,17 +802,6 @@ class _CubeImporter:
 
 def _item(kind: str, name: str, target: Phrase, cube: _Cube, note: Phrase = NOTHING) -> ImportItem:
     return ImportItem(kind, name, target, note, cube.file)
-
-
-def _local(node: exp.Expression, table: str) -> str:
-    """An expression as text with its own table's columns left unqualified."""
-
-    def strip(n: exp.Expression) -> exp.Expression:
-        if isinstance(n, exp.Column) and n.table == table:
-            return exp.column(n.name)
-        return n
-
-    return sql_of(node.copy().transform(strip))
 
 
 def import_cube(
