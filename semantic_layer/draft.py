@@ -705,6 +705,12 @@ def _upper_first(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+def _plural_name(table: str) -> str:
+    """An identifier for many of a table's rows: store → stores, raw_customers → customers."""
+    *head, last = _table_words(table)
+    return "_".join([*head, _plural(_singular(last))])
+
+
 def _entity_nouns(t: Names) -> tuple[str, str]:
     """What one row of a table is called and what many are, for count labels: ("claim",
     "claims"), ("policy", "policies"); a table with Chinese labels keeps its own words."""
@@ -727,8 +733,8 @@ def qualified_zh(t: Names, c: Names) -> str:
         phrase = zh_words(t.words + c.words)
         if phrase:
             return phrase
-    if has_cjk(t.zh) != has_cjk(c.zh):
-        return ""  # one half has no translation: no "Policy coverage detail生效日期"
+    if not (has_cjk(t.zh) and has_cjk(c.zh)):
+        return ""  # a half has no translation: no "Policy coverage detail生效日期"
     return c.zh if c.zh.startswith(t.zh) else t.zh + c.zh
 
 
@@ -810,7 +816,9 @@ def _make_unique(items: list[Item]) -> None:
     found = owners()
     for item in items:
         if len(found[_key(item.zh)]) > 1:
-            item.zh = f"{item.zh}（{item.name}）"
+            item.zh = (
+                f"{item.zh}（{item.name}）" if has_cjk(item.zh) else f"{item.zh} ({item.name})"
+            )
         if len(found[_key(item.en)]) > 1:
             item.en = f"{item.en} ({item.name})"
     labels = set(owners())
@@ -1095,7 +1103,7 @@ class _Drafter:
             body["higher_is_better"] = False
         synonyms = [column.label, column.name, column.name.replace("_", " ")]
         synonyms += [qualified_zh(t, c), qualified_en(t, c)]
-        if not c.zh.startswith(t.zh) and has_cjk(t.zh) == has_cjk(c.zh):
+        if not c.zh.startswith(t.zh) and has_cjk(t.zh) and has_cjk(c.zh):
             synonyms.append(t.zh + c.zh)  # 销售金额 as well as 销售额
         if not lead[0]:
             synonyms += [c.zh, c.en]
@@ -1218,7 +1226,7 @@ class _Drafter:
                 f"distinct {fact.name}.{edge.column}: {table.name} has no date column"
                 + (", and every row of it is referred to" if everyone else ""),
             )
-            name = f"{'_'.join(_table_words(table.name))}_with_{'_'.join(_table_words(fact.name))}"
+            name = f"{_plural_name(table.name)}_with_{_plural_name(fact.name)}"
             label_en = f"{_upper_first(many)} with {facts}"
             out.append(Item("metrics", name, zh, label_en, body, why, synonyms, fact.name))
         return out
@@ -1335,7 +1343,7 @@ class _Drafter:
             return None
         if FREE_TEXT.search(column.words) or column.avg_length > MAX_TEXT_LENGTH:
             return None
-        words = [w for w in _words(column.name)]
+        words = _words(column.name)
         while len(words) > 2 and words[0] in OWNER_WORDS:
             words = words[1:]  # company_claim_number → claim_number
         if len(words) == 1 and not has_cjk(column.label):
@@ -1348,11 +1356,13 @@ class _Drafter:
         else:
             en = en_words(shown)
             zh = zh_words(words) or en
-        name = "_".join(words) if IDENT.match("_".join(words)) else column.name
+        name = "_".join(shown) if IDENT.match("_".join(shown)) else column.name
         synonyms = [column.label, column.name.replace("_", " "), " ".join(shown)]
         source = {"table": table.name, "expr": _expr(column.name)}
         why = (f"{kind[0]}（{column.distinct} 个取值）", f"{kind[1]} ({column.distinct} values)")
-        return Item("dimensions", name, zh, en, source, why, synonyms, table.name)
+        own = Names(zh, en, tuple(words), has_cjk(column.label))
+        t = self.names[table.name]  # two state codes: Geographic location / Location address …
+        return Item("dimensions", name, zh, en, source, why, synonyms, table.name, (t, own))
 
     def not_a_category(self, table: Tbl, column: Column) -> tuple[str, str] | None:
         if (table.name, column.name) in self.join_columns:
