@@ -714,7 +714,7 @@ def _plural_name(table: str) -> str:
 def _entity_nouns(t: Names) -> tuple[str, str]:
     """What one row of a table is called and what many are, for count labels: ("claim",
     "claims"), ("policy", "policies"); a table with Chinese labels keeps its own words."""
-    if t.cjk or not t.words:
+    if has_cjk(t.en) or not t.words:  # table_1: its Chinese name is the only one it has
         return _lower_first(t.en), _lower_first(t.en)
     head = list(t.words[:-1])
     one = en_words([*head, _singular(t.words[-1])])

@@ -267,7 +267,31 @@ def test_draft_finds_keys_joins_metrics_and_dimensions(
     assert dims["product"].parent == "category"
     assert dims["sales_date"].type == "time" and dims["sales_date"].label.zh == "销售日期"
     assert dims["reason"].table == "returns"
-    assert model.as_of == sql(engine, "SELECT max(date) FROM sales")[0][0]
+    # History (it ended over a month before today): as-of is the last date of any fact, so
+    # "all time" leaves no sale, return or target out.
+    last = "SELECT max(d) FROM (SELECT max(date) d FROM sales UNION ALL SELECT max(return_date) "
+    last += "FROM returns UNION ALL SELECT max(month) FROM targets)"
+    assert model.as_of == sql(engine, last)[0][0]
+
+
+def test_draft_counts_what_the_tables_hold(retailer: dict, engine: DuckDBEngine) -> None:
+    """A count per table of events, in each language's words; stores and products (no dates)
+    counted as those the sales name — every one of them, so "门店数量" is a name of it."""
+    model = load_model(retailer["model_path"])
+    metrics = {m.name: m for m in model.metrics}
+    # Sales have a quantity, so 销售数量 is how much was sold: the rows are 笔数.
+    sales = metrics["sales_count"]
+    assert (sales.label.zh, sales.label.en, sales.agg) == ("销售笔数", "Number of sales", "count")
+    assert "how many sales" in sales.synonyms and "销售数量" not in sales.synonyms
+    stores = metrics["stores_with_sales"]
+    assert (stores.label.zh, stores.label.en) == ("有销售的门店数", "Stores with sales")
+    assert (stores.table, stores.agg, stores.expr) == ("sales", "count_distinct", "store_id")
+    assert {"门店数量", "多少个门店", "number of stores"} <= set(stores.synonyms)
+    assert metrics["products_with_sales"].label.en == "Products with sales"
+    # No id, key or code is a metric.
+    for metric in model.metrics:
+        counted = metric.agg in ("count", "count_distinct")
+        assert counted or not metric.expr.endswith("_id"), metric.name
 
 
 def test_report_says_what_became_what_and_why(retailer: dict) -> None:
@@ -346,6 +370,14 @@ def test_returns_reach_regions_through_sales(engine: DuckDBEngine, assistant: As
         "AND r.return_date < DATE '2026-01-01' GROUP BY 1 ORDER BY 2 DESC",
     )
     close(sorted(answer.rows, key=lambda r: -r[1]), expected)
+
+
+def test_how_many_stores(engine: DuckDBEngine, assistant: Assistant) -> None:
+    expected = sql(engine, "SELECT count(*) FROM store")
+    for question in ("门店数量", "有多少个门店", "how many stores"):
+        answer = assistant.ask(question)
+        assert answer.status == "ok", answer.message
+        assert answer.names == ["stores_with_sales"] and answer.rows == expected
 
 
 def test_sales_against_targets_by_store(engine: DuckDBEngine, assistant: Assistant) -> None:
@@ -613,6 +645,9 @@ def test_cli_init_then_check_then_ask(tmp_path: Path) -> None:
     made = runner.invoke(app, ["init", str(data), "--out", str(out), "--lang", "en"])
     assert made.exit_code == 0, made.output
     database, model = out / "data.duckdb", out / "model.yaml"
+    # A cockpit.toml beside them, so that `cockpit ask` in that folder needs no options.
+    assert 'model = "model.yaml"' in (out / "cockpit.toml").read_text(encoding="utf-8")
+    assert f"cd {out} && cockpit ask" in made.output
     checked = runner.invoke(app, ["check", str(model), "--db", str(database)])
     assert checked.exit_code == 0, checked.output
     asked = runner.invoke(
