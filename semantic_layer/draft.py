@@ -121,12 +121,12 @@ ACRONYMS |= {"ar": "AR", "ap": "AP"}
 
 # --- what a column name says ------------------------------------------------------------------
 ID_LIKE = re.compile(
-    r"(^|_)(id|identifier|ident|code|no|nr|num|key|uuid|guid|pk|sku|number)$|^id_|"
+    r"(^|_)(id|identifier|ident|code|no|nr|key|uuid|guid|pk|sku|number)$|^id_|"
     r"编号|代码|编码|单号|号码|序号"
 )
 # Of the id-like columns, those that name a row for people — a policy number, a claim number,
 # an order no., a product code — rather than only for joins: `claim_id`, `identifier`, uuid.
-BUSINESS_ID = re.compile(r"(^|_)(code|no|nr|num|number|sku)$|单号|号码|代码|编码|[^编]号$")
+BUSINESS_ID = re.compile(r"(^|_)(code|no|nr|number|sku)$|单号|号码|代码|编码|[^编]号$")
 GENERIC_ID = re.compile(r"id|identifier|key|uuid|code|no|number|编号|代码|编码|序号|Id|ID")
 SURROGATE_ID = re.compile(r"(^|_)(id|identifier|ident|key|uuid|guid|pk)$|^id_")
 # A leading word that says whose identifier it is, not what it identifies: company_claim_number
@@ -182,6 +182,8 @@ MAX_TEXT_LENGTH = 40
 # A join needs this share of the column's distinct values found in the other table's key.
 MIN_COVERAGE = 0.95
 METRIC_TIME_WORDS = ["日期", "期间", "时期", "date", "period"]
+# An identifier written as up to six digits reads as a count, a year or an amount in questions.
+SHORT_NUMBER = r"\s*[0-9]{1,6}\s*"
 # Data whose last date is more than this many days before today is history: it gets as_of.
 HISTORY_DAYS = 31
 
@@ -560,7 +562,7 @@ def _composite_key(engine: Any, table: Tbl) -> list[str]:
 
 
 def _stem(name: str) -> str:
-    return re.sub(r"_?(id|identifier|code|no|nr|num|key|number)$", "", name) or name
+    return re.sub(r"_?(id|identifier|code|no|nr|key|number)$", "", name) or name
 
 
 def _refers(column: str, target: Tbl, key: str) -> int:
@@ -1294,7 +1296,10 @@ class _Drafter:
                     )
                 )
             elif (identifier := self.identifier(table, column)) is not None:
-                out.append(identifier)
+                if isinstance(identifier, Item):
+                    out.append(identifier)
+                else:
+                    self.skip(where, *identifier)
             elif column.textual:
                 reason = self.not_a_category(table, column)
                 if reason:
@@ -1320,13 +1325,14 @@ class _Drafter:
                 self.skip(where, f"{column.type} 类型不作为维度", f"type {column.type} is not used")
         return out
 
-    def identifier(self, table: Tbl, column: Column) -> Item | None:
+    def identifier(self, table: Tbl, column: Column) -> Item | tuple[str, str] | None:
         """A text identifier people list and group by, as a category dimension labelled from
         its name: company_claim_number → "Claim number" (理赔编号), order_no → "Order number";
         and a text id that refers to no table here (customer_id without a customers table),
         which is then the only name its rows have ("Customer ID"). Join keys, the table's own
         surrogate key and integer ids are not: their values are only for joins, and bare
-        numbers would be read as members in "top 3"."""
+        numbers would be read as members in "top 3". Returns the dimension, or why an
+        identifier is not one (zh, en), or None for a column that is no identifier of these."""
         if not column.id_like or column.type != "VARCHAR" or column.non_null == 0:
             return None
         if (table.name, column.name) in self.join_columns:
@@ -1343,6 +1349,12 @@ class _Drafter:
             return None
         if FREE_TEXT.search(column.words) or column.avg_length > MAX_TEXT_LENGTH:
             return None
+        if self.short_numbers(table, column):
+            return (
+                "编号是较短的数字，会与问题中的数字（前 10、2025 年、5000 元）混淆，不作为维度",
+                "its values are short numbers, which questions use for other things (top 10, "
+                "2025, 5000): not a dimension",
+            )
         words = _words(column.name)
         while len(words) > 2 and words[0] in OWNER_WORDS:
             words = words[1:]  # company_claim_number → claim_number
@@ -1363,6 +1375,13 @@ class _Drafter:
         own = Names(zh, en, tuple(words), has_cjk(column.label))
         t = self.names[table.name]  # two state codes: Geographic location / Location address …
         return Item("dimensions", name, zh, en, source, why, synonyms, table.name, (t, own))
+
+    def short_numbers(self, table: Tbl, column: Column) -> bool:
+        """Whether some value is digits only and short (order no. 12): as a member it would
+        turn "top 12", "2025年" or "over 5000" into a filter."""
+        short = exp.func("regexp_full_match", _col(column.name), exp.Literal.string(SHORT_NUMBER))
+        query = exp.select(exp.func("count_if", short)).from_(_table(table.name))
+        return bool(_rows(self.engine, query)[0][0])
 
     def not_a_category(self, table: Tbl, column: Column) -> tuple[str, str] | None:
         if (table.name, column.name) in self.join_columns:

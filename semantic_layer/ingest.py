@@ -73,13 +73,13 @@ TIMESTAMP_FORMATS = (
 )
 DATE_WORDS = re.compile(r"date|day|time|dt$|日期|时间|日$", re.IGNORECASE)
 ID_WORDS = re.compile(
-    r"(^|_)(id|identifier|code|no|nr|num|number|key|uuid|sku)$|^id_|编号|代码|编码|单号",
+    r"(^|_)(id|identifier|code|no|nr|number|key|uuid|sku)$|^id_|编号|代码|编码|单号",
     re.IGNORECASE,
 )
 # A number people read, quote and list by, never count with: a policy, claim or invoice number.
 # Written as digits, it stays text (12312701, not 12,312,701), so it is never summed and reads
 # as written; surrogate keys (`claim_id`, `编号`) stay integers and keep joining as integers.
-BUSINESS_NUMBER = re.compile(r"(^|_)(number|no|nr|num)$|单号|号码|[^编]号$")
+BUSINESS_NUMBER = re.compile(r"(^|_)(number|no|nr)$|单号|号码|[^编]号$")
 INTEGER = r"[+-]?(0|[1-9][0-9]*)"
 DECIMAL = r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?"
 # Money or a number with thousands separators: ¥1,234.50  $ 12,000  -1,234  ￥88.

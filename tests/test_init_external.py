@@ -338,3 +338,20 @@ def test_cli_init_prints_how_to_ask_in_the_folder(tmp_path: Path) -> None:
     assert again.exit_code == 1 and "cockpit.toml" not in again.output
     forced = runner.invoke(app, ["init", str(tmp_path / "shop"), "--out", str(out), "--force"])
     assert forced.exit_code == 0, forced.output
+
+
+def test_short_numbers_are_no_members(tmp_path: Path) -> None:
+    """Order no. 12 as a member would turn "top 12" or "2025年" into a filter: not a dimension,
+    and the report says why; and a `goods_num` (how Chinese schemas often name a quantity) is
+    still a measure."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "orders.csv").write_text(
+        "order_no,order_date,goods_num\n12,2025-01-01,5\n2025,2025-01-02,6\n", encoding="utf-8"
+    )
+    result = init_project([folder], tmp_path / "out", today=TODAY)
+    model = load_model(result.model)
+    assert "order_number" not in model.dimension_map
+    skipped = {d.name: d.en for d in result.report.skipped}
+    assert "short numbers" in skipped["orders.order_no"]
+    assert model.metric("goods_num").agg == "sum"
