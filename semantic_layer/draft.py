@@ -10,20 +10,27 @@ the data, not only the schema, and guesses what a model author would write:
   1..6 is "contained" in any other 1..N;
 - **metrics**: number columns of fact tables (tables that refer to others, stand alone, or are
   dated with amounts) — amounts summed, prices and rates averaged, balances and snapshot tables
-  at the last snapshot — plus a row count per table of events, each dated by the table's date
-  column (or the date of a table it refers to); a dimension table's numbers (list prices) are
-  attributes, not metrics;
+  at the last snapshot; never an id, key, code or number people quote — plus a count of each
+  table of things: its rows for tables of events and dated entities ("Number of claims" /
+  理赔数量, "how many claims"), and for an undated table the facts refer to, how many of its
+  rows they name ("Customers with orders", also "number of customers" when that is every
+  customer); a dimension table's numbers (list prices) are attributes, not metrics;
 - **dimensions**: text and low-cardinality columns of tables the facts reach (free text such as
-  notes excluded), each referenced table's name column as the entity (`store`), date columns as
-  time dimensions, `metric_time`, and parents where one column determines another
+  notes excluded), each referenced table's name column as the entity (`store`), identifiers
+  people list and group by (`company_claim_number` → "Claim number" / 理赔编号), date columns
+  as time dimensions, `metric_time`, and parents where one column determines another
   (store → city → region), for drill-down;
 - **labels**: zh/en from the original headers (kept by ingest as column comments) and a small
   business glossary (`unit_price` → 单价 / Unit price); words that would mean two things (two
-  amounts called 金额) are disambiguated by the table's label (销售额 / 退货金额).
+  amounts called 金额) are disambiguated by the table's label (销售额 / 退货金额). English
+  headers the glossary cannot translate keep their English in `zh` too — never half of each;
+- **as_of**: only for a finished history (data that ended over a month ago), at the last date
+  of any fact, so that "all time" never leaves rows out (`_as_of`).
 
 The report says what became what and why anything was left out. The YAML is a draft: it loads
 without errors and `check_model` passes, but its definitions (口径) are guesses to review.
-`init_project` runs the whole of `cockpit init`: load, draft, write, check.
+`init_project` runs the whole of `cockpit init`: load, draft, write (with a cockpit.toml, so
+`cockpit ask` in that folder uses the new model and database), check.
 """
 
 from __future__ import annotations

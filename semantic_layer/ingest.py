@@ -13,7 +13,8 @@ What it does to the data, and why:
   reads back as the label. Columns likewise: `门店编号` → `store_id`, comment `门店编号`;
 - text that is really numbers, money (`¥1,234.50`), percentages (`12.5%`) or dates
   (`2025/1/5`, `2025年1月5日`, `2025-01`) is typed as DOUBLE/BIGINT/DATE, so sums and months
-  work; codes with leading zeros (`007`) stay text; timestamps that are all midnight are dates;
+  work; codes with leading zeros (`007`) and numbers people quote (a `Policy_Number`, 订单号)
+  stay text, so nothing adds them up; timestamps that are all midnight are dates;
 - CSV encodings utf-8, utf-8 with BOM, utf-16 and GBK/GB18030 are detected, and the delimiter
   (`,` `;` tab `|`) sniffed. A non-UTF-8 file is transcoded to a temporary copy: input files are
   only ever read.
