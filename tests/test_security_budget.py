@@ -174,7 +174,9 @@ def test_the_result_cache_is_bounded_in_bytes(demo_db):
     budget = 4 * 2**20
     engine = DuckDBEngine(demo_db, cache_bytes=budget)
     for i in range(30):
-        engine.execute(f"SELECT * FROM order_lines WHERE (order_id * 7 + line_no) % 30 = {i} LIMIT 1000")
+        engine.execute(
+            f"SELECT * FROM order_lines WHERE (order_id * 7 + line_no) % 30 = {i} LIMIT 1000"
+        )
         assert engine.cached_bytes <= budget
     assert 0 < len(engine._cache) < 30
     # A repeated small question is still answered from the cache.
