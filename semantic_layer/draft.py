@@ -1172,8 +1172,7 @@ class _Drafter:
             f"{many} count",
             f"{one} count",
             f"count of {many}",
-            f"how many {many}",
-            f"total {many}",
+            f"how many {many}",  # not "total X": "total sales" is an amount, not a count
         ]
         return Item(
             "metrics",

@@ -283,6 +283,7 @@ def test_draft_counts_what_the_tables_hold(retailer: dict, engine: DuckDBEngine)
     sales = metrics["sales_count"]
     assert (sales.label.zh, sales.label.en, sales.agg) == ("销售笔数", "Number of sales", "count")
     assert "how many sales" in sales.synonyms and "销售数量" not in sales.synonyms
+    assert "total sales" not in sales.synonyms  # an amount, not a count
     stores = metrics["stores_with_sales"]
     assert (stores.label.zh, stores.label.en) == ("有销售的门店数", "Stores with sales")
     assert (stores.table, stores.agg, stores.expr) == ("sales", "count_distinct", "store_id")
