@@ -27,7 +27,7 @@ from assistant.settings import Settings
 from assistant.understand.lexicon import Lexicon
 from assistant.understand.resolve import Context, Understanding, language, understand
 from semantic_layer.catalog import catalog
-from semantic_layer.compiler import compile_for
+from semantic_layer.compiler import compile_for, with_definitions
 from semantic_layer.engine import DuckDBEngine, Engine
 from semantic_layer.errors import CockpitError
 from semantic_layer.expressions import parse_expr, qualify
@@ -362,7 +362,13 @@ class Assistant:
         """
         timings = dict(timings or {})
         notes = list(notes or [])
-        denied = self._out_of_scope(query, lang)  # before any path: explain, summary, plain
+        try:  # metrics the question defines for itself join the model for this answer
+            model = with_definitions(self.model, query)
+        except CockpitError as err:
+            return _refused(question, lang, err.message(lang), query, timings)
+        # The insights work on the model's own metrics: a defined metric gets its numbers.
+        plain = plain or bool(query.define)
+        denied = self._out_of_scope(query, lang, model)  # before any path: explain, summary
         if denied is None:
             denied = self._unknown_members(query, lang)
         if denied is not None:
@@ -409,9 +415,9 @@ class Assistant:
             sql=compiled.sql,
             columns=compiled.columns,
             rows=result.rows,
-            interpretation=interpretation(query, self.model, compiled, lang, notes),
-            narrative=narrative(query, self.model, compiled.columns, result.rows, lang),
-            chart=chart(compiled.columns, result.rows, lang, model=self.model, query=query),
+            interpretation=interpretation(query, model, compiled, lang, notes),
+            narrative=narrative(query, model, compiled.columns, result.rows, lang),
+            chart=chart(compiled.columns, result.rows, lang, model=model, query=query),
             notes=tuple(notes),
             timings=timings,
         )
@@ -488,20 +494,25 @@ class Assistant:
             notes=(label,),
         )
 
-    def _out_of_scope(self, query: SemanticQuery, lang: str) -> str | None:
+    def _out_of_scope(
+        self, query: SemanticQuery, lang: str, model: SemanticModel | None = None
+    ) -> str | None:
         """Why the role may not see this at all (a denied metric, a closed table), or None.
 
         The SQL rewrite already keeps the data out; this says so instead of showing blanks.
+        `model`: the model with the question's own definitions, if any.
         """
         role = self.engine.role
         if role is None:
             return None
         from semantic_layer.security import policies
 
-        table_policies = policies(self.model, role)
+        model = model or self.model
+        cat = catalog(model)
+        table_policies = policies(self.model, role, self.engine.secret, self.engine.dialect)
         for metric in query.metrics:
-            leaves = self.catalog.leaves(metric)
-            label = self.model.metric(metric).label.get(lang)
+            leaves = cat.leaves(metric)
+            label = model.metric(metric).label.get(lang)
             role_label = role.label.get(lang) if role.label else role.name
             if metric in role.denied_metrics or any(m in role.denied_metrics for m in leaves):
                 return (
@@ -509,7 +520,7 @@ class Assistant:
                     if lang == "zh"
                     else f"The role '{role_label}' may not see '{label}'."
                 )
-            resolved = [self.catalog.leaf(m) for m in leaves]
+            resolved = [cat.leaf(m) for m in leaves]
             hidden = any(
                 table_policies[leaf.table.lower()].deny
                 or any(

@@ -21,7 +21,7 @@ from sqlglot import exp
 
 from semantic_layer.catalog import Catalog, Leaf, catalog
 from semantic_layer.errors import QueryError, closest
-from semantic_layer.expressions import PERIOD_DAYS
+from semantic_layer.expressions import PERIOD_DAYS, parse_expr
 from semantic_layer.model import Agg, Grain, Label, SemanticModel
 from semantic_layer.query import (
     Compare,
@@ -143,7 +143,55 @@ def compile_query(
 
     `snapshots` (usually `engine.snapshots`) tells which snapshot dates the balance tables
     hold, so balances name their dates as literals; without it they use a MAX subquery."""
+    if query.define:
+        model = with_definitions(model, query)
     return _Compiler(model, query, dialect, snapshots).compile()
+
+
+def with_definitions(model: SemanticModel, query: SemanticQuery) -> SemanticModel:
+    """`model` plus the metrics `query` defines for itself, as derived metrics — checked like
+    the model's own (every name a metric, no cycle, arithmetic only); `QueryError` if not."""
+    if not query.define:
+        return model
+    key = (id(model), tuple(d.model_dump_json() for d in query.define))
+    cached = _DEFINED.get(key)
+    if cached is not None and cached[0] is model:
+        return cached[1]  # the same object each time: its catalog is built once
+    from semantic_layer.model import Label, Metric, MetricKind
+
+    added = []
+    known = set(model.metric_map)
+    for definition in query.define:
+        if definition.name in known:
+            raise QueryError("definition_clash", name=definition.name)
+        names = {c.name for c in parse_expr(definition.expr).find_all(exp.Column)}
+        unknown = sorted(names - known)
+        if unknown:
+            raise QueryError("definition_unknown", name=definition.label, refs=", ".join(unknown))
+        added.append(
+            Metric(
+                name=definition.name,
+                label=Label(zh=definition.label, en=definition.label),
+                description=Label(
+                    zh=f"问题中定义：{definition.expr}",
+                    en=f"Defined in the question: {definition.expr}",
+                ),
+                kind=MetricKind.derived,
+                expr=definition.expr,
+                unit=definition.unit,
+            )
+        )
+        known.add(definition.name)
+    fields = {name: getattr(model, name) for name in type(model).model_fields}
+    fields["metrics"] = [*model.metrics, *added]
+    extended = type(model)(**fields)
+    _DEFINED[key] = (model, extended)
+    while len(_DEFINED) > 64:
+        _DEFINED.pop(next(iter(_DEFINED)))
+    return extended
+
+
+_DEFINED: dict[tuple[int, tuple[str, ...]], tuple[SemanticModel, SemanticModel]] = {}
 
 
 def compile_for(engine: Any, model: SemanticModel, query: SemanticQuery) -> CompiledQuery:

@@ -142,6 +142,15 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "use fewer breakdowns.",
     ),
     "database_error": ("数据库执行出错：{detail}", "The database reported an error: {detail}"),
+    "definition_clash": (
+        "问题中定义的指标名「{name}」与指标中心已有的指标重名，请换个名字。",
+        "The metric defined in the question, '{name}', has the name of a catalogue metric; "
+        "please call it something else.",
+    ),
+    "definition_unknown": (
+        "问题中定义的「{name}」用到了指标中心没有的指标：{refs}。",
+        "'{name}', defined in the question, uses metrics the catalogue does not have: {refs}.",
+    ),
     "result_too_large": (
         "结果太大（超过 {mb} MB 的上限），已中止。请加筛选条件、缩小时间范围或只取前 N 名。",
         "The result is too large (over the {mb} MB limit) and was stopped. Add a filter, narrow "

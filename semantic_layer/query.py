@@ -110,10 +110,33 @@ class OrderBy(Frozen):
     desc: bool = True
 
 
+class Definition(Frozen):
+    """A metric defined in the question itself ("loss ratio is total loss divided by
+    premium"): a derived metric over the model's metrics, compiled like the model's own
+    (divisions guarded against zero), and shown in the 口径 as defined in the question."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    label: str = Field(min_length=1, max_length=80)
+    expr: str = Field(min_length=1, max_length=500)  # metric names, + - * /, numbers, ( )
+    unit: Literal["yuan", "percent", "count", "days", "units", "ratio"] = "yuan"
+
+    @field_validator("expr")
+    @classmethod
+    def _arithmetic(cls, value: str) -> str:
+        # Only names, numbers, arithmetic and parentheses: no function, no SQL.
+        import re
+
+        if not re.fullmatch(r"[A-Za-z0-9_\s+\-*/().]+", value):
+            raise ValueError("a defined metric is arithmetic over metric names only")
+        return value
+
+
 class SemanticQuery(Frozen):
     """What to compute: metrics by dimensions, filtered, in a period, maybe compared."""
 
     metrics: list[str] = Field(min_length=1)
+    # Metrics the question defines for itself (used by name in `metrics`).
+    define: list[Definition] = Field(default_factory=list, max_length=5)
     dimensions: list[DimensionRef] = Field(default_factory=list)
     filters: list[Filter] = Field(default_factory=list)
     having: list[Having] = Field(default_factory=list)

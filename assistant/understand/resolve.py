@@ -12,14 +12,17 @@ import re
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
+from assistant.understand.definitions import Found, find_definitions, without_definitions
 from assistant.understand.lexicon import Lexicon
 from assistant.understand.rules import Parse, parse
 from semantic_layer import knowledge
-from semantic_layer.catalog import Catalog
-from semantic_layer.compiler import add_months
+from semantic_layer.catalog import Catalog, catalog
+from semantic_layer.compiler import add_months, with_definitions
+from semantic_layer.errors import QueryError
 from semantic_layer.model import Grain, SemanticModel
 from semantic_layer.query import (
     Compare,
+    Definition,
     DimensionRef,
     Filter,
     Having,
@@ -113,13 +116,74 @@ def understand(question: str, ctx: Context, previous: SemanticQuery | None = Non
             },
             _model_examples(ctx)[:1],
         )
+    found = find_definitions(question, ctx.lexicon, ctx.model)
+    carried = list(previous.define) if previous is not None else []
+    if found or carried:
+        return _with_definitions(question, ctx, previous, found, carried)
+    return _understand(question, ctx, previous)
+
+
+def _understand(
+    question: str, ctx: Context, previous: SemanticQuery | None, defined: list[str] = ()
+) -> Understanding:
     resolver = _Resolver(ctx, parse(question, ctx.lexicon, ctx.as_of))
+    if defined:
+        # The metrics the question defined are what it asks for, with whatever else it names.
+        resolver.p.metrics = [*defined, *(m for m in resolver.p.metrics if m not in defined)]
     missing = resolver.not_modelled(question)
     if missing is not None:
         return missing
     if previous is not None and not _is_new(resolver.p):
         return resolver.followup(previous)
     return resolver.fresh()
+
+
+def _with_definitions(
+    question: str,
+    ctx: Context,
+    previous: SemanticQuery | None,
+    found: list[Found],
+    carried: list[Definition],
+) -> Understanding:
+    """Understand a question with metrics defined in it (or earlier in the conversation):
+    the model is extended with them for this question, the defining clauses are taken out,
+    and the query carries the definitions so that the compiler and follow-ups have them."""
+    new = [f.definition for f in found]
+    names = {d.name for d in new}
+    definitions = [*(d for d in carried if d.name not in names), *new]
+    probe = SemanticQuery(metrics=[definitions[0].name], define=definitions)
+    try:
+        extended = with_definitions(ctx.model, probe)
+    except QueryError as err:
+        return Understanding("clarify", None, {"zh": err.message("zh"), "en": err.message("en")})
+    scoped = replace(ctx, model=extended, catalog=catalog(extended))
+    rest = without_definitions(question, found) if found else question
+    understood = _understand(rest, scoped, previous, [d.name for d in new])
+    if understood.query is None:
+        return understood
+    used = set(understood.query.metrics)
+    if not used & {d.name for d in definitions}:
+        return understood  # a new question about model metrics: the definitions stay behind
+    query = understood.query.model_copy(update={"define": definitions})
+    understood.notes.append(
+        {
+            "zh": "问题中定义的指标："
+            + "；".join(f"{d.label} = {_readable(d.expr, extended, 'zh')}" for d in definitions),
+            "en": "Defined in the question: "
+            + "; ".join(f"{d.label} = {_readable(d.expr, extended, 'en')}" for d in definitions),
+        }
+    )
+    return replace(understood, query=query)
+
+
+def _readable(expr: str, model: SemanticModel, lang: str) -> str:
+    """`q_total_loss / premium` → "Total loss / Premium" (labels instead of names)."""
+
+    def label(match: re.Match[str]) -> str:
+        name = match.group(0)
+        return model.metric(name).label.get(lang) if name in model.metric_map else name
+
+    return re.sub(r"[A-Za-z_][A-Za-z0-9_]*", label, expr)
 
 
 def _is_new(p: Parse) -> bool:
