@@ -84,7 +84,10 @@ class Assistant:
         data span) are read through the role's own secured engine, so a name outside the role
         is as unknown as a made-up one, and no prompt can carry it."""
         self.lexicon = Lexicon.build(self.model, self.engine)
-        self.context = Context(self.model, self.catalog, self.lexicon, self.as_of, self._coverage())
+        spans, undated = self._coverage()
+        self.context = Context(
+            self.model, self.catalog, self.lexicon, self.as_of, spans, frozenset(undated)
+        )
 
     def for_role(self, role: str | None) -> Assistant:
         """The same assistant seen through `role`'s row filters and masks (built once)."""
@@ -579,9 +582,12 @@ class Assistant:
         )
         return Answer(question=question, status="error", lang=lang, message=message)
 
-    def _coverage(self) -> dict[str, tuple[date, date]]:
-        """The first and last date of each simple metric's data, to spot empty periods."""
+    def _coverage(self) -> tuple[dict[str, tuple[date, date]], set[str]]:
+        """The first and last date of each simple metric's data, to spot empty periods; and
+        the metrics whose date column holds no date at all (undated facts)."""
         spans: dict[str, tuple[date, date]] = {}
+        undated: set[str] = set()
+        unreadable: set[str] = set()
         by_column: dict[str, tuple[date, date] | None] = {}
         for metric in self.model.metrics:
             if metric.kind is not MetricKind.simple or metric.table is None or not metric.time:
@@ -594,13 +600,16 @@ class Assistant:
                 try:
                     row = self.engine.execute(select.from_(table)).rows[0]
                     by_column[key] = (row[0], row[1]) if row[0] is not None else None
-                except CockpitError:
+                except CockpitError:  # a table the role cannot read: unknown, not undated
                     by_column[key] = None
+                    unreadable.add(key)
             span = by_column[key]
             if span is not None:
                 first, last = span
                 spans[metric.name] = (_as_date(first), _as_date(last))
-        return spans
+            elif key not in unreadable:
+                undated.add(metric.name)
+        return spans, undated
 
 
 def _fit_to_database(model: SemanticModel, engine: Engine) -> tuple[SemanticModel, list[str]]:

@@ -31,6 +31,11 @@ LATIN = re.compile(r"[a-z0-9]")
 GRAMMAR_WORDS = ("走势", "趋势", "同比", "环比", "占比", "排名", "预算", "构成", "增长", "下降")
 # Ordinary English words that must never be "corrected" into catalogue words.
 COMMON_ENGLISH = set(
+    # Verbs that say how a fact happened, which the metric's own date already means: "orders
+    # placed in 2019", "premium written", "claims opened", "policies that took effect".
+    """placed written opened paid issued booked filed submitted recorded received generated
+    made took effect came happened occurred incurred registered created logged earned
+    """
     """a about above across actual actually add added after again against ago all almost along
     already also although always am among amount an and another any anything are around as ask
     asked at average away back bad based be became because become been before begin beginning

@@ -63,6 +63,8 @@ class Context:
     lexicon: Lexicon
     as_of: date
     coverage: dict[str, tuple[date, date]] = field(default_factory=dict)  # metric → data span
+    # Metrics whose date column holds no date at all: they can be asked over all time only.
+    undated: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -267,6 +269,12 @@ class _Resolver:
             )
         if p.unknown:
             return self._unknown_words()
+        if p.counted is not None:
+            counted = self._count_of(p.counted)
+            if counted is None:
+                return self._cannot_count(p.counted)
+            p.metrics = [counted, *(m for m in p.metrics if m not in (counted,))][:1]
+            p.dimensions = [d for d in p.dimensions if d != p.counted]
         metrics = list(p.metrics)
         if not metrics and p.intent is Intent.summary:
             metrics = knowledge.kpis(self.model)
@@ -282,6 +290,40 @@ class _Resolver:
         if not metrics:
             return self._no_metric()
         return self.build(self._ratio(self._budget_use(metrics)), [], [], None, None)
+
+    def _count_of(self, dimension: str) -> str | None:
+        """The model's metric that counts the members of `dimension` ("how many customers"
+        → "Customers with orders"): a count metric whose label names the same thing."""
+        dim = self.model.dimension(dimension)
+        words = {
+            w
+            for text in (dim.label.en.lower(), dimension.replace("_", " "), *dim.synonyms)
+            for w in re.findall(r"[a-z]{3,}", text.lower())
+            if w not in ("name", "names", "type", "code", "number", "id")
+        }
+        zh = dim.label.zh.removesuffix("名称").removesuffix("编号")
+        for metric in self.model.metrics:
+            if metric.name not in self.ctx.lexicon.counts:
+                continue
+            label = f"{metric.label.en} {metric.name}".lower().replace("_", " ")
+            if any(re.search(rf"\b{w}s?\b", label) for w in words) or (
+                len(zh) >= 2 and zh in metric.label.zh
+            ):
+                self._note_metric(metric.name)
+                return metric.name
+        return None
+
+    def _cannot_count(self, dimension: str) -> Understanding:
+        """ "How many customers" with no metric counting them: say so, never a split."""
+        zh, en = self.label(dimension), self.label(dimension, "en")
+        counts = [m for m in self.model.metrics if m.name in self.ctx.lexicon.counts][:3]
+        return self.clarify(
+            f"指标中心没有统计「{zh}」个数的指标，无法给出准确数字。"
+            + ("可以问：" + "、".join(m.label.zh for m in counts) if counts else ""),
+            f"The catalogue has no metric that counts {en.lower()}, so there is no exact number."
+            + (" You could ask: " + ", ".join(m.label.en for m in counts) if counts else ""),
+            [self.example(m.name) for m in counts],
+        )
 
     def _ratio(self, metrics: list[str], previous: SemanticQuery | None = None) -> list[str]:
         """ "逾期占应收多少" / "其中逾期的占多少": the model's ratio of the part to the whole."""
@@ -770,9 +812,43 @@ class _Resolver:
         return out
 
     def _coverage_problem(self, metrics: list[str], window: TimeRange) -> Understanding | None:
-        spans = [self.ctx.coverage[m] for m in self._leaves(metrics) if m in self.ctx.coverage]
+        """A period the data does not cover: refused when no metric has data in it, a note
+        for each metric that has none (never a silent 0); a metric without any dates can only
+        be asked over all time."""
+        leaves = self._leaves(metrics)
+        all_time = window.start <= EPOCH
+        undated = [m for m in leaves if m in self.ctx.undated]
+        if undated and not all_time:
+            name = next(m for m in metrics if set(self.ctx.catalog.leaves(m)) & set(undated))
+            return self.clarify(
+                f"「{self.label(name)}」的日期在数据中为空，无法按期间统计，只能看全部时间的数字。",
+                f"'{self.label(name, 'en')}' has no dates in the data, so it cannot be counted "
+                "for a period — only over all time.",
+                [
+                    {
+                        "zh": f"历史累计的{self.label(name)}",
+                        "en": f"{self.label(name, 'en')} of all time",
+                    }
+                ],
+                status="refused",
+            )
+        spans = [self.ctx.coverage[m] for m in leaves if m in self.ctx.coverage]
         if not spans:
             return None
+        if not all_time:
+            for metric in metrics:
+                own = [
+                    self.ctx.coverage[m]
+                    for m in self.ctx.catalog.leaves(metric)
+                    if m in self.ctx.coverage
+                ]
+                if own and not any(window.end > a and window.start <= b for a, b in own):
+                    a, b = min(s[0] for s in own), max(s[1] for s in own)
+                    self.note(
+                        f"「{self.label(metric)}」在该期间没有数据（数据覆盖 {a} 至 {b}）",
+                        f"'{self.label(metric, 'en')}' has no data in that period (the data "
+                        f"covers {a} to {b})",
+                    )
         first = min(s[0] for s in spans)
         last = max(s[1] for s in spans)
         if window.end > first and window.start <= last:

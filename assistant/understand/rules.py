@@ -227,6 +227,8 @@ class Parse:
     text: str
     metrics: list[str] = field(default_factory=list)
     dimensions: list[str] = field(default_factory=list)
+    # "how many customers": the members of a dimension counted, not a split by it.
+    counted: str | None = None
     values: dict[str, list[str]] = field(default_factory=dict)  # dimension → values to keep
     excluded: dict[str, list[str]] = field(default_factory=dict)  # dimension → values to drop
     times: list[TimeMatch] = field(default_factory=list)
@@ -324,6 +326,28 @@ def _refers_back(text: str, lexicon: Lexicon) -> bool:
     return False
 
 
+COUNT_CUE = re.compile(
+    r"how many|number of|count of|(?<!哪)(?:多少个|多少家|多少位|多少名|几个|几家|几位|几名)"
+)
+# "几个仓的库存分别占多少": several members, each with its number — a split, not a count.
+EACH = re.compile(r"分别|各自|各个|\beach\b|\brespectively\b")
+
+
+def _counted_dimension(text: str, lexicon: Lexicon) -> str | None:
+    """The dimension right after a counting word ("how many customers" → customer)."""
+    if EACH.search(text):
+        return None
+    for m in COUNT_CUE.finditer(text):
+        rest = text[m.end() :].lstrip()
+        following = lexicon.scan(rest[: lexicon.max_length])
+        if following and following[0].start == 0:
+            entry = following[0].entries[0]
+            if entry.kind == "dimension":
+                return entry.name
+            return None  # "how many orders": a metric is counted, as the metric says
+    return None
+
+
 def parse(question: str, lexicon: Lexicon, as_of: date) -> Parse:
     """Read a question into slots. Pure: no database access, no defaults applied."""
     corrected, fixes = lexicon.correct(normalize(question))
@@ -361,6 +385,7 @@ def parse(question: str, lexicon: Lexicon, as_of: date) -> Parse:
         p.intent = Intent.summary
     implied, groups = _knowledge(lexicon)
     named_groups = [(metrics, whole) for pattern, metrics, whole in groups if t.find(pattern)]
+    p.counted = _counted_dimension(t.text, lexicon)
     _read_lexicon(t, p, lexicon)
     _read_net(t, p, lexicon)
     for members, _ in named_groups:

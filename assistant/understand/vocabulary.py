@@ -101,6 +101,21 @@ def metric_forms(metric: Metric) -> list[str]:
                 forms += [f"平均{zh}", f"{zh}平均值", f"{zh}均值"]
     if metric.agg is not None and metric.agg.value == "sum":
         forms += [f"total {english}", f"sum of {english}", f"{english} total"]
+    if "%" in english:
+        # "Food Revenue %": the share people call a percentage, a rate, a ratio, 占比.
+        base = english.replace("%", "").strip()
+        forms += [f"{base} {w}" for w in ("percentage", "percent", "pct", "share", "ratio", "rate")]
+        forms += [f"{w} of {base}" for w in ("percentage", "share")]
+        zh = _zh(base)
+        if zh:
+            forms += [f"{zh}占比", f"{zh}比例", f"{zh}百分比"]
+    bare = re.sub(r"\s+(?:amount|amounts|value|total)$", "", english)
+    if bare != english and " " in bare:
+        forms.append(bare)  # "loss payment amount" is asked as "loss payments"
+    words = english.replace("%", "").split()
+    if len(words) >= 3 and not counted:
+        # "Order Gross Profit" is what people call "gross profit" when nothing else is.
+        forms.append(" ".join(words[-2:]))
     if not _has_cjk(metric.label.zh) and not counted:
         # (A count's bare noun — 理赔, "claim" — is not the count: "settle a claim", 理赔员.)
         zh = _zh(english) or _zh(metric.name)
@@ -109,9 +124,8 @@ def metric_forms(metric: Metric) -> list[str]:
     out = []
     for form in forms:
         out += [form, *inflections(form)]
-    if counted:
-        # "claims by status": the plural alone names the count; the singular does not.
-        out.append(max({counted, *inflections(counted)}, key=len))
+    # (A count's bare noun — "claims" — is not the count either: "paid in expenses on claims"
+    # asks an amount. Counts are named with a counting word: how many, number of, 数量.)
     return list(dict.fromkeys(f for f in out if f))
 
 
@@ -121,9 +135,17 @@ def dimension_forms(dim: Dimension) -> list[str]:
     forms = [english, *inflections(english)]
     # An identifier named from its column (company_claim_number → "claim number").
     words = [w for w in dim.name.lower().split("_") if w]
-    if len(words) > 2:
+    if len(words) > 2 and words[-1] in ("number", "no", "id", "code", "key", "identifier"):
         tail = " ".join(words[-2:])
         forms += [tail, *inflections(tail)]
+    # "Product name", "Location name": the thing itself ("by product", 各产品).
+    head = re.sub(r"\s+(?:name|title)$", "", english)
+    if head != english and head:
+        # Singular only: "how many customers" asks a count, not a list by customer name.
+        forms.append(_engine().singular_noun(head) or head)
+        zh = _zh(head)
+        if zh:
+            forms.append(zh)
     if not _has_cjk(dim.label.zh):
         zh = _zh(english) or _zh(dim.name)
         if zh:
