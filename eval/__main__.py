@@ -124,6 +124,8 @@ def main(argv: list[str] | None = None) -> int:
         print("no questions match the filter", file=sys.stderr)
         return 2
     threshold = yaml.safe_load(THRESHOLD_FILE.read_text(encoding="utf-8")) if args.check else {}
+    if args.check and eval_set is not None and eval_set.threshold is not None:
+        threshold = eval_set.threshold  # an external set holds its own bar
     try:
         database = _database(args.database, eval_set)
         gold_db = GoldDatabase(database)

@@ -63,7 +63,17 @@ EXPECTS = ("ok", "refuse_or_clarify")
 _ITEM_KEYS = {"id", "lang", "category", "question", "expect", "gold_sql", "ordered", "note"}
 _CONVERSATION_KEYS = {"id", "lang", "category", "turns", "note"}
 _TURN_KEYS = {"question", "expect", "gold_sql", "ordered", "note"}
-_SET_KEYS = {"name", "model", "build", "as_of", "questions", "known_check_errors", "source", "note"}
+_SET_KEYS = {
+    "name",
+    "model",
+    "build",
+    "as_of",
+    "questions",
+    "known_check_errors",
+    "source",
+    "note",
+    "threshold",
+}
 SET_FILE = "set.yaml"
 
 
@@ -227,6 +237,7 @@ class EvalSet:
     as_of: date
     questions: Path
     known_check_errors: int = 0
+    threshold: dict | None = None  # this set's bar for `--check` (else eval/threshold.yaml)
 
     def build(self, path: str | Path) -> Path:
         """Run the set's build script: write its DuckDB database to `path`."""
@@ -267,6 +278,7 @@ def load_set(folder: str | Path) -> EvalSet | None:
         as_of=as_of,
         questions=folder / str(raw.get("questions", "questions")),
         known_check_errors=int(raw.get("known_check_errors", 0)),
+        threshold=raw.get("threshold"),
     )
     for what in (eval_set.model, eval_set.build_script, eval_set.questions):
         if not what.exists():

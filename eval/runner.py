@@ -293,6 +293,12 @@ def check_thresholds(summary: dict[str, Any], threshold: dict[str, Any]) -> list
     for category, acc in summary["per_category"].items():
         if acc["accuracy"] is not None and acc["accuracy"] < floor:
             problems.append(f"category {category} accuracy {_pct(acc['accuracy'])} < {_pct(floor)}")
+    wrong = summary["outcomes"].get("wrong_number", 0)
+    if wrong > int(threshold.get("max_wrong_numbers", 0)):
+        problems.append(f"{wrong} item(s) answered with a wrong number (must be 0)")
+    crashes = summary["outcomes"].get("internal_error", 0)
+    if crashes > int(threshold.get("max_internal_errors", 0)):
+        problems.append(f"{crashes} item(s) hit an internal error")
     allowed = int(threshold.get("max_numbers_on_refusal", 0))
     if len(summary["numbers_on_refusal"]) > allowed:
         problems.append(

@@ -437,6 +437,19 @@ class Lexicon:
             return None
         return Match(0, len(chunk), best[0], tuple(self.surfaces[best[0]]), fuzzy=True)
 
+    def metric_words(self) -> set[str]:
+        """Every English word of a metric's or dimension's declared surface (not derived
+        forms): left unread in a question, such a word names something unresolved."""
+        if not hasattr(self, "_metric_words"):
+            self._metric_words = {
+                word
+                for surface, entries in self.surfaces.items()
+                if surface not in self.derived
+                and any(e.kind in ("metric", "dimension") for e in entries)
+                for word in re.findall(r"[a-z]{3,}", surface)
+            }
+        return self._metric_words
+
     def english_words(self) -> set[str]:
         """Every English word that is part of some surface form."""
         if not hasattr(self, "_known"):

@@ -603,6 +603,13 @@ def _content_words(free: str) -> list[str]:
     return words
 
 
+# Words inside metric names that say nothing on their own ("the total", "amount by region").
+GENERIC_MEASURE_WORDS = set(
+    "amount amounts total totals value values number numbers count counts sum rate rates "
+    "average avg mean ratio share percent percentage pct level figure figures data".split()
+)
+
+
 def _leftovers(t: _Text, p: Parse, lexicon: Lexicon) -> None:
     """Words nobody understood: try a typo match, a vague word, else report them."""
     free = t.free()
@@ -614,9 +621,24 @@ def _leftovers(t: _Text, p: Parse, lexicon: Lexicon) -> None:
         if match is not None:
             p.fuzzy.append((word, match.text))
             _use(match, p, t)
+    fuzzy = {typed for typed, _ in p.fuzzy}
+    # Words of the metrics already read (or implied) repeat them: "cash" in "how much cash did
+    # we collect" is the collections' own word; "expenses" in "paid in expenses on claims" is not.
+    own = {
+        w
+        for name in [*p.metrics, *(m for alts in p.implied for m in alts)]
+        for surface in lexicon.surfaces_of(name)
+        for w in re.findall(r"[a-z]{3,}", surface)
+    }
     for word in re.findall(r"[a-z][a-z'\-]{2,}", rest):
-        if word not in COMMON_ENGLISH and word not in lexicon.english_words():
-            p.unknown.append(word)  # "east vs west": "west" is no region; never drop it
+        if word in COMMON_ENGLISH or word in GENERIC_MEASURE_WORDS or word in fuzzy:
+            continue
+        if word not in lexicon.english_words() or (
+            word in lexicon.metric_words() and word not in own
+        ):
+            # "east vs west": "west" is no region; "paid in expenses": a metric's word left
+            # unread names something this question did not resolve — never drop it.
+            p.unknown.append(word)
 
 
 def _leftover_word(run: str, p: Parse, lexicon: Lexicon) -> None:

@@ -66,7 +66,7 @@ def _has_cjk(text: str) -> bool:
 
 def metric_forms(metric: Metric) -> list[str]:
     """Extra ways to name `metric` beyond its name, labels and synonyms."""
-    english = metric.label.en.lower().strip()
+    english = metric.label.en.lower().replace("_", " ").strip()
     forms: list[str] = []
     counted = None
     match = COUNT_LABEL.match(english)
@@ -131,15 +131,16 @@ def metric_forms(metric: Metric) -> list[str]:
 
 def dimension_forms(dim: Dimension) -> list[str]:
     """Extra ways to name a dimension: inflections and, for English-only labels, Chinese."""
-    english = dim.label.en.lower().strip()
+    english = dim.label.en.lower().replace("_", " ").strip()
     forms = [english, *inflections(english)]
     # An identifier named from its column (company_claim_number → "claim number").
     words = [w for w in dim.name.lower().split("_") if w]
     if len(words) > 2 and words[-1] in ("number", "no", "id", "code", "key", "identifier"):
         tail = " ".join(words[-2:])
-        forms += [tail, *inflections(tail)]
+        forms += [tail, *inflections(tail), words[-2]]  # company_claim_number: "claim"
     # "Product name", "Location name": the thing itself ("by product", 各产品).
-    head = re.sub(r"\s+(?:name|title)$", "", english)
+    # An identifier too: "Claim number" is how each claim is told apart ("for each claim").
+    head = re.sub(r"\s+(?:name|title|number|no|id|identifier|code)$", "", english)
     if head != english and head:
         # Singular only: "how many customers" asks a count, not a list by customer name.
         forms.append(_engine().singular_noun(head) or head)
