@@ -302,6 +302,9 @@ class _FileProblems(Exception):
         super().__init__(problems[0].en)
 
 
+PATH_KEYS = ("database", "model", "cache_dir", "temp_dir")
+
+
 class ConfigFile(TomlConfigSettingsSource):
     """The TOML config file, read strictly: a syntax error names the file and line, an unknown
     key names the key (and the setting meant), and an explicit COCKPIT_CONFIG must exist."""
@@ -327,7 +330,15 @@ class ConfigFile(TomlConfigSettingsSource):
             raise _FileProblems(problems, self.toml_data)
 
     def _read_file(self, file_path: Any) -> dict[str, Any]:
-        return read_config(Path(file_path))
+        table = read_config(Path(file_path))
+        # A relative path in the file means beside the file (`cockpit init` writes
+        # model = "model.yaml" next to it), wherever the command is run from.
+        base = Path(file_path).resolve().parent
+        for key in PATH_KEYS:
+            value = table.get(key)
+            if isinstance(value, str) and value and not Path(value).expanduser().is_absolute():
+                table[key] = str(base / value)
+        return table
 
 
 def read_config(path: Path) -> dict[str, Any]:

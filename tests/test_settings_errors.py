@@ -668,3 +668,19 @@ def test_audit_log_rotates_and_loses_no_line(tmp_path):
     assert len(files) > 5 and all(f.stat().st_size <= 2_000 for f in files)
     questions = {e["question"] for f in files for e in _audit_lines(f)}
     assert questions == {f"q{n} \ufffd 收入" for n in range(100)}
+
+
+def test_relative_paths_in_a_config_file_mean_beside_the_file(tmp_path, monkeypatch):
+    """`cockpit init` writes model = "model.yaml" next to cockpit.toml: it must mean that file
+    wherever the command runs from, also when COCKPIT_CONFIG points at it from elsewhere."""
+    project = tmp_path / "project"
+    project.mkdir()
+    config = project / "cockpit.toml"
+    config.write_text('model = "model.yaml"\ndatabase = "data/x.duckdb"\n', encoding="utf-8")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    monkeypatch.setenv("COCKPIT_CONFIG", str(config))
+    settings = Settings()
+    assert settings.model == project / "model.yaml"
+    assert settings.database == project / "data" / "x.duckdb"
