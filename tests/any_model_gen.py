@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import random
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -129,11 +130,13 @@ DERIVED = (
     ("unit_value", "单位价值", "Value per unit"),
     ("efficiency", "效率指标", "Efficiency"),
 )
-AS_OF = (date(2025, 6, 30), date(2025, 12, 31), date(2024, 3, 15), date(2021, 6, 1))
+# Mostly inside the data (2022-2025); rarely before all of it (every period is empty).
+AS_OF = (date(2025, 6, 30), date(2025, 12, 31), date(2024, 3, 15), date(2025, 12, 31))
+AS_OF_RARE = (date(2021, 6, 1),)
 FIRST_DAY = date(2022, 1, 1)
 LAST_DAY = date(2025, 12, 31)
 
-DateKind = Literal["date", "sparse", "empty", "year", "timestamp"]
+DateKind = Literal["date", "sparse", "empty", "year", "timestamp", "text"]
 LabelMode = Literal["both", "en", "zh"]
 
 
@@ -146,25 +149,31 @@ class EntitySpec:
 
     noun: Noun
     rows: int
-    style: str
-    attribute: int | None  # index into ATTRIBUTES
+    style: str  # how its members are named (MEMBER_STYLES)
+    attribute: int | None  # index into ATTRIBUTES: a category column with few members
     size: bool  # an integer column, a `number` dimension
-    parent: int | None  # an earlier entity this one joins to (product → region)
-    value_labels: bool
+    parent: int | None  # an earlier entity this one joins to (store → region)
+    value_labels: bool  # English names of the attribute's members
+    counted: bool = False  # a created date and a count metric ("how many customers")
+    forms: bool = False  # value_forms: "{}区", "{} region"
+    flag: bool = False  # a BOOLEAN column as a category dimension (active: true/false)
 
 
 @dataclass(frozen=True)
 class MetricPlan:
-    """One simple metric of a fact table: `agg` over a measure (pick) with or without a filter."""
+    """One simple metric of a fact table: `agg` over a measure (picked by index), over a
+    column or an expression of columns, with or without a fixed filter."""
 
     agg: str
     measure: int
     filtered: bool
+    expression: bool = False
 
 
 @dataclass(frozen=True)
 class FactSpec:
-    """A fact table: rows that metrics aggregate, with foreign keys to entities."""
+    """A fact table: rows that metrics aggregate, with foreign keys to entities. With
+    `header`, it is a line table dated by an earlier fact (order lines by their order)."""
 
     noun: Noun
     rows: int
@@ -177,6 +186,10 @@ class FactSpec:
     snapshot: bool
     metrics: tuple[MetricPlan, ...]
     time_dimension: bool
+    header: int | None = None
+    band: bool = False  # a category dimension that is an expression (大额/小额)
+    measure_type: str = "DOUBLE"  # DECIMAL(18,2) and integers return Decimal and int
+    odd_values: bool = False  # sentinel dates (9999-12-31, 1899-12-31), NaN and infinity
 
 
 @dataclass(frozen=True)
@@ -190,22 +203,26 @@ class DerivedPlan:
 
 @dataclass(frozen=True)
 class RoleSpec:
-    """A role: a row filter on a category dimension, a masked dimension, a denied metric."""
+    """A role: a row filter on a category dimension, a masked dimension, a denied metric,
+    a masked column (each picked by index, each optional)."""
 
     row_filter: tuple[int, Literal["in", "not_in"], Literal["deny", "allow"], int] | None
     mask: int | None
     deny: int | None
+    mask_column: int | None = None
 
 
 @dataclass(frozen=True)
 class AlertSpec:
-    """A threshold or change rule on a metric, optionally per member of a dimension."""
+    """A threshold or change rule on a metric, optionally per member of a dimension or
+    scoped to one member."""
 
     metric: int
     op: Literal[">", "<", ">="]
     value: float
     change: Literal["mom", "yoy"] | None
     per_dimension: bool
+    scoped: bool = False
 
 
 @dataclass(frozen=True)
@@ -238,72 +255,98 @@ class ModelSpec:
     knowledge: KnowledgeSpec | None
     roles: tuple[RoleSpec, ...]
     alerts: tuple[AlertSpec, ...]
+    budget: bool = False  # a budget table and a metric's `budget:`
+    # Columns named by SQL keywords (value, "order", "group", "date"), written bare or quoted
+    # in the model's expressions, as an import from someone else's warehouse would.
+    keywords: Literal["none", "bare", "quoted"] = "none"
 
 
 small = st.integers(0, 1000)
+MEASURE_TYPES = ("DOUBLE", "DOUBLE", "DECIMAL(18,2)", "INTEGER", "BIGINT")
+# Physical names of columns when a model's columns are SQL keywords.
+KEYWORDS = {"amount": "value", "quantity": "order", "status": "group", "date": "date"}
+SENTINEL_DAYS = (date(9999, 12, 31), date(1899, 12, 31), date(1, 1, 1))
+DATE_KINDS: tuple[DateKind, ...] = ("date", "date", "sparse", "empty", "year", "timestamp", "text")
 
 
 @st.composite
 def entity_specs(draw: st.DrawFn, index: int, noun: Noun) -> EntitySpec:
     """One entity table; it may join to an earlier entity (a hierarchy)."""
-    rows = draw(st.one_of(st.integers(1, 12), st.integers(0, 45)))
     return EntitySpec(
         noun=noun,
-        rows=rows,
+        rows=draw(st.one_of(st.integers(1, 12), st.integers(0, 45))),
         style=draw(st.sampled_from(MEMBER_STYLES)),
         attribute=draw(st.none() | st.integers(0, len(ATTRIBUTES) - 1)),
         size=draw(st.booleans()),
         parent=draw(st.none() | st.integers(0, index - 1)) if index else None,
         value_labels=draw(st.booleans()),
+        counted=draw(st.booleans()),
+        forms=draw(st.booleans()),
+        flag=draw(st.booleans()),
     )
 
 
 @st.composite
-def fact_specs(draw: st.DrawFn, noun: Noun, entities: int, snapshot: bool) -> FactSpec:
-    """One fact table with its simple metrics."""
+def fact_specs(
+    draw: st.DrawFn, noun: Noun, entities: int, snapshot: bool, earlier: int
+) -> FactSpec:
+    """One fact table with its simple metrics; `earlier` facts exist that it may be lines of."""
     refs = draw(st.lists(st.integers(0, max(entities - 1, 0)), max_size=2, unique=True))
-    measures = tuple(
-        draw(st.lists(st.integers(0, len(MEASURES) - 1), min_size=1, max_size=3, unique=True))
+    measures = draw(
+        st.lists(st.integers(0, len(MEASURES) - 1), min_size=1, max_size=3, unique=True)
     )
-    aggs = ["sum", "count", "count_distinct", "avg", "min", "max"]
     plans = draw(
         st.lists(
             st.builds(
                 MetricPlan,
-                agg=st.sampled_from(aggs),
+                agg=st.sampled_from(["sum", "count", "count_distinct", "avg", "min", "max"]),
                 measure=st.integers(0, 5),
                 filtered=st.booleans(),
+                expression=st.booleans(),
             ),
             min_size=1,
             max_size=4,
         )
     )
+    header = None
+    if earlier and not snapshot:
+        header = draw(st.none() | st.none() | st.integers(0, earlier - 1))
     return FactSpec(
         noun=noun,
         rows=draw(st.one_of(st.integers(5, 40), st.integers(0, 80))),
         entities=tuple(refs) if entities else (),
         required=draw(st.booleans()),
-        date_kind=draw(st.sampled_from(["date", "date", "sparse", "empty", "year", "timestamp"])),
-        measures=measures,
+        date_kind=draw(st.sampled_from(DATE_KINDS)),
+        measures=tuple(measures),
         status=draw(st.none() | st.integers(0, len(STATUSES) - 1)),
         nulls=draw(st.booleans()),
         snapshot=snapshot,
         metrics=tuple(plans),
         time_dimension=draw(st.booleans()),
+        header=header,
+        band=draw(st.booleans()),
+        measure_type=draw(st.sampled_from(MEASURE_TYPES)),
+        odd_values=draw(st.sampled_from([False] * 4 + [True])),
     )
 
 
 @st.composite
 def model_specs(draw: st.DrawFn) -> ModelSpec:
-    """A whole model: 0-3 entities, 1-3 facts (maybe one snapshot table), derived metrics,
-    dimensions, roles, alerts and knowledge, each part optional."""
+    """A whole model: 0-3 entities, 1-3 facts (maybe lines of another, maybe one snapshot
+    table), derived metrics, dimensions, roles, alerts, a budget and knowledge, each part
+    optional."""
     nouns = draw(st.lists(st.sampled_from(ENTITIES), max_size=3, unique_by=lambda n: n.key))
     entities = tuple(draw(entity_specs(i, noun)) for i, noun in enumerate(nouns))
-    fact_nouns = draw(st.lists(st.sampled_from(FACTS), min_size=1, max_size=2, unique=True))
-    facts = [draw(fact_specs(noun, len(entities), snapshot=False)) for noun in fact_nouns]
+    # Rarely no fact at all: a model of dimensions only (listing questions still apply).
+    fewest = draw(st.sampled_from([1] * 19 + [0]))
+    fact_nouns = draw(st.lists(st.sampled_from(FACTS), min_size=fewest, max_size=2, unique=True))
+    facts = [
+        draw(fact_specs(noun, len(entities), snapshot=False, earlier=i))
+        for i, noun in enumerate(fact_nouns)
+    ]
     if draw(st.booleans()):
         noun = draw(st.sampled_from(SNAPSHOTS))
-        facts.append(draw(fact_specs(noun, len(entities), snapshot=True)))
+        facts.append(draw(fact_specs(noun, len(entities), snapshot=True, earlier=0)))
     derived = draw(
         st.lists(
             st.builds(
@@ -344,6 +387,7 @@ def model_specs(draw: st.DrawFn) -> ModelSpec:
                 ),
                 mask=st.none() | small,
                 deny=st.none() | small,
+                mask_column=st.none() | small,
             ),
             max_size=2,
         )
@@ -357,6 +401,7 @@ def model_specs(draw: st.DrawFn) -> ModelSpec:
                 value=st.sampled_from([0.0, 0.5, 100.0, -1.0]),
                 change=st.none() | st.sampled_from(["mom", "yoy"]),
                 per_dimension=st.booleans(),
+                scoped=st.booleans(),
             ),
             max_size=2,
         )
@@ -364,7 +409,7 @@ def model_specs(draw: st.DrawFn) -> ModelSpec:
     return ModelSpec(
         seed=draw(st.integers(0, 2**16)),
         label_mode=draw(st.sampled_from(["both", "both", "en", "zh"])),
-        as_of=draw(st.sampled_from(AS_OF)),
+        as_of=draw(st.sampled_from(AS_OF * 3 + AS_OF_RARE)),
         entities=entities,
         facts=tuple(facts),
         derived=tuple(derived),
@@ -372,6 +417,8 @@ def model_specs(draw: st.DrawFn) -> ModelSpec:
         knowledge=knowledge,
         roles=tuple(roles),
         alerts=tuple(alerts),
+        budget=draw(st.booleans()),
+        keywords=draw(st.sampled_from(["none", "none", "bare", "quoted"])),
     )
 
 
@@ -385,6 +432,10 @@ class TableData:
     name: str
     columns: list[tuple[str, str]]
     rows: list[tuple[Any, ...]] = field(default_factory=list)
+
+    def column(self, name: str) -> list[Any]:
+        index = [c for c, _t in self.columns].index(name)
+        return [row[index] for row in self.rows]
 
 
 @dataclass(frozen=True)
@@ -450,9 +501,84 @@ def _day(rnd: random.Random) -> date:
     return FIRST_DAY + timedelta(days=rnd.randrange((LAST_DAY - FIRST_DAY).days + 1))
 
 
+def _time_value(kind: DateKind, snapshot: bool, rnd: random.Random, i: int, odd: bool) -> Any:
+    """The time cell of a fact row: a date, a timestamp, an integer year, ISO text, or NULL
+    (`odd`: now and then a sentinel date such as 9999-12-31)."""
+    if kind == "empty" or (kind == "sparse" and rnd.random() < 0.6):
+        return None
+    day = date(2025, 12, 31) - timedelta(days=30 * (i % 14)) if snapshot else _day(rnd)
+    if odd and rnd.random() < 0.1:
+        day = rnd.choice(SENTINEL_DAYS)
+    if kind == "year":
+        return day.year if snapshot or day in SENTINEL_DAYS else rnd.randint(2021, 2025)
+    if kind == "timestamp":
+        return datetime(day.year, day.month, day.day, rnd.randint(0, 23), rnd.randint(0, 59))
+    if kind == "text":
+        return day.isoformat()
+    return day
+
+
+TIME_TYPES = {"year": "INTEGER", "timestamp": "TIMESTAMP", "text": "VARCHAR"}
+
+
+def _measure_value(spec: FactSpec, rnd: random.Random) -> Any:
+    """An amount of a fact row for its column type; NULLs, zeros, negatives, and with
+    `odd_values` NaN, infinity and very large amounts."""
+    if spec.nulls and rnd.random() < 0.15:
+        return None
+    if spec.odd_values and rnd.random() < 0.1:
+        if spec.measure_type == "DOUBLE":
+            return rnd.choice([float("nan"), float("inf"), -1e300, 1e15])
+        return rnd.choice([10**12, -(10**9)]) if spec.measure_type != "INTEGER" else 2**31 - 1
+    value = round(rnd.uniform(-50, 5000), 2) if rnd.random() > 0.05 else 0.0
+    return int(value) if spec.measure_type in ("INTEGER", "BIGINT") else value
+
+
 def _eq(column: str, value: str) -> str:
-    """`column = 'value'` as SQL text, the value quoted by sqlglot (members hold quotes)."""
-    return exp.EQ(this=exp.column(column), expression=exp.Literal.string(value)).sql("duckdb")
+    """`column = 'value'` as SQL text, quoted by sqlglot (members hold quotes; columns may be
+    keywords)."""
+    node = exp.EQ(this=exp.column(column, quoted=True), expression=exp.Literal.string(value))
+    return node.sql("duckdb")
+
+
+def _metric_words(
+    plan: MetricPlan,
+    fact: Noun,
+    measures: list[Noun],
+    refs: list[EntitySpec],
+    member: str | None,
+    col: Callable[[str], str],
+) -> tuple[str, str, str]:
+    """A metric's zh and en label, as people name such a metric, and its expression (columns
+    written by `col`)."""
+    measure = measures[plan.measure % len(measures)]
+    expr = col(measure.key)
+    m_zh, m_en = measure.zh, measure.en.lower()
+    if plan.expression and len(measures) > 1:
+        other = measures[(plan.measure + 1) % len(measures)]
+        expr = f"{col(measure.key)} - {col(other.key)}"
+        m_zh, m_en = f"{measure.zh}减{other.zh}", f"{m_en} net of {other.en.lower()}"
+    elif plan.expression:
+        expr = f"CASE WHEN {col(measure.key)} > 1000 THEN {col(measure.key)} ELSE 0 END"
+        m_zh, m_en = f"大额{measure.zh}", f"large {m_en}"
+    if plan.agg == "count":
+        zh, en = f"{fact.zh}数", f"Number of {fact.plural}"
+    elif plan.agg == "count_distinct":
+        thing = refs[0].noun if refs else fact
+        zh, en = f"{fact.zh}{thing.zh}数", f"Distinct {thing.plural} in {fact.plural}"
+    else:
+        prefix = {
+            "sum": ("", ""),
+            "avg": ("平均", "Avg "),
+            "min": ("最低", "Min "),
+            "max": ("最高", "Max "),
+        }
+        p_zh, p_en = prefix[plan.agg]
+        zh = f"{p_zh}{fact.zh}{m_zh}"
+        en = f"{p_en}{fact.en.lower() if p_en else fact.en} {m_en}"
+    if member is not None:
+        zh, en = f"{member}{zh}", f"{en} ({member})"
+    return zh, en, expr
 
 
 class _Words:
@@ -471,491 +597,662 @@ class _Words:
 
     def synonyms(self, owner: tuple[str, ...], candidates: tuple[str, ...]) -> list[str]:
         """The candidates that name nothing else yet (taken for `owner`)."""
-        out = [w for w in candidates if self.free(w) and w.strip().lower() not in owner]
+        mine = {w.strip().lower() for w in owner}
+        out = [w for w in candidates if self.free(w) and w.strip().lower() not in mine]
         self.take(*out)
         return out
 
 
-def build(spec: ModelSpec, folder: Path) -> Built:
-    """Write `spec` as `model.yaml` and `data.duckdb` in `folder`; return what questions use."""
-    rnd = random.Random(spec.seed)
-    mode = spec.label_mode
-    words = _Words()
-    tables: list[TableData] = []
-    model: dict[str, Any] = {"name": "any_model"}
-    if spec.as_of is not None:
-        model["as_of"] = spec.as_of
-    model_tables: list[dict[str, Any]] = []
-    joins: list[dict[str, Any]] = []
-    dimensions: list[dict[str, Any]] = []
-    metrics: list[dict[str, Any]] = []
-    built = Built(folder / "model.yaml", folder / "data.duckdb", "", spec.as_of or date.today())
-    category_dims: list[tuple[str, list[str]]] = []  # (dimension, its members)
-    dims_of_table: dict[str, list[str]] = {}
-    reach: dict[str, set[str]] = {}  # table → tables it reaches through joins
+@dataclass
+class _Fact:
+    """A fact table as built: where its time is and what its rows look like."""
 
-    def add_dimension(item: dict[str, Any], members: list[str] | None = None) -> bool:
+    spec: FactSpec
+    table: TableData
+    time: str  # the metric `time` as the model writes it (qualified: the header's column)
+    time_column: str  # the physical column holding that time
+    time_kind: DateKind
+    header: _Fact | None  # the fact whose date dates this one's rows
+    header_key: str | None
+    status: tuple[str, ...] | None
+
+
+class _Builder:
+    """Builds one model (as the data of its YAML) and its tables from a `ModelSpec`."""
+
+    def __init__(self, spec: ModelSpec, built: Built) -> None:
+        self.spec = spec
+        self.built = built
+        self.rnd = random.Random(spec.seed)
+        self.mode = spec.label_mode
+        self.words = _Words()
+        self.tables: list[TableData] = []
+        self.model_tables: list[dict[str, Any]] = []
+        self.joins: list[dict[str, Any]] = []
+        self.dimensions: list[dict[str, Any]] = []
+        self.metrics: list[dict[str, Any]] = []
+        self.leaves: dict[str, str] = {}  # simple metric → its table
+        self.category_dims: list[tuple[str, list[str]]] = []  # (dimension, its members)
+        self.dims_of_table: dict[str, list[str]] = {}
+        self.reach: dict[str, set[str]] = {}  # table → the tables it reaches through joins
+        self.entity_tables: list[str] = []
+        self.facts: list[_Fact] = []
+
+    def label(self, zh: str, en: str) -> dict[str, str]:
+        return _label(zh, en, self.mode)
+
+    def column(self, key: str) -> str:
+        """The physical name of a column (a keyword when the spec says so)."""
+        return KEYWORDS.get(key, key) if self.spec.keywords != "none" else key
+
+    def ref(self, key: str) -> str:
+        """A column as the model's expressions write it: bare, or quoted."""
+        name = self.column(key)
+        return f'"{name}"' if self.spec.keywords == "quoted" else name
+
+    def quoted(self, key: str) -> str:
+        """A column as the hand-written check SQL writes it: always quoted."""
+        return f'"{self.column(key)}"'
+
+    # --- adding items ------------------------------------------------------------------------
+    def table(self, data: TableData, key: list[str], noun: Noun, time: str | None) -> None:
+        self.tables.append(data)
+        item: dict[str, Any] = {"name": data.name, "primary_key": key}
+        item["label"] = self.label(noun.zh, noun.en)
+        if time is not None:
+            item["time_column"] = time
+        self.model_tables.append(item)
+        self.reach[data.name] = {data.name}
+
+    def join(self, source: str, target: str, column: str, target_column: str, clean: bool) -> None:
+        """A many-to-one join; `required` only when every row has its match (check verifies)."""
+        self.joins.append(
+            {"from": source, "to": target, "on": [[column, target_column]], "required": clean}
+        )
+        self.reach[source] |= self.reach[target]
+
+    def dimension(self, item: dict[str, Any], members: list[str] | None = None) -> bool:
         label = item["label"]
         names = (item["name"], label["zh"], label["en"])
-        if not words.free(*names):
+        if not self.words.free(*names):
             return False
-        words.take(*names)
-        item["synonyms"] = words.synonyms(names, tuple(item.get("synonyms", ())))
-        dimensions.append(item)
-        built.dimension_words += [label["zh"], label["en"], *item["synonyms"]]
+        self.words.take(*names)
+        item["synonyms"] = self.words.synonyms(names, tuple(item.get("synonyms", ())))
+        self.dimensions.append(item)
+        self.built.dimension_words += [label["zh"], label["en"], *item["synonyms"]]
         if item.get("table"):
-            dims_of_table.setdefault(item["table"], []).append(item["name"])
+            self.dims_of_table.setdefault(item["table"], []).append(item["name"])
         if members is not None:
-            category_dims.append((item["name"], members))
-            built.members += sorted(set(members))[:4]
+            self.category_dims.append((item["name"], members))
+            self.built.members += sorted(set(members))[:4]
         return True
 
-    if spec.metric_time:
-        add_dimension(
-            {
-                "name": "metric_time",
-                "metric_time": True,
-                "type": "time",
-                "label": _label("时间", "Time", mode),
-                "synonyms": ["日期", "period"],
-            }
-        )
+    def metric(self, item: dict[str, Any], synonyms: tuple[str, ...] = ()) -> bool:
+        label = item["label"]
+        names = (item["name"], label["zh"], label["en"])
+        if any(m["name"] == item["name"] for m in self.metrics) or not self.words.free(*names):
+            return False
+        self.words.take(*names)
+        item["synonyms"] = self.words.synonyms(names, synonyms)
+        self.metrics.append(item)
+        if item.get("table"):
+            self.leaves[item["name"]] = item["table"]
+        self.built.metric_words += [label["zh"], label["en"], *item["synonyms"]]
+        return True
 
-    # Entities.
-    entity_names: list[str] = []
-    for entity in spec.entities:
-        noun = entity.noun
-        name = noun.plural.replace(" ", "_")
-        entity_names.append(name)
-        key = f"{noun.key}_id"
-        columns = [(key, "INTEGER"), ("name", "VARCHAR")]
-        attribute = ATTRIBUTES[entity.attribute] if entity.attribute is not None else None
-        if attribute:
-            columns.append((attribute[0], "VARCHAR"))
-        if entity.size:
-            columns.append(("size", "INTEGER"))
-        parent = spec.entities[entity.parent] if entity.parent is not None else None
-        if parent is not None:
-            columns.append((f"{parent.noun.key}_id", "INTEGER"))
-        data = TableData(name, columns)
-        names = _members(entity, rnd)
-        for i in range(entity.rows):
-            row: list[Any] = [i + 1, names[i] if rnd.random() > 0.05 else None]
+    # --- the parts of a model ----------------------------------------------------------------
+    def entities(self) -> None:
+        for entity in self.spec.entities:
+            noun, rnd = entity.noun, self.rnd
+            name = noun.plural.replace(" ", "_")
+            self.entity_tables.append(name)
+            key = f"{noun.key}_id"
+            columns = [(key, "INTEGER"), ("name", "VARCHAR")]
+            attribute = ATTRIBUTES[entity.attribute] if entity.attribute is not None else None
             if attribute:
-                row.append(rnd.choice(attribute[3])[0] if rnd.random() > 0.1 else None)
+                columns.append((attribute[0], "VARCHAR"))
             if entity.size:
-                row.append(rnd.choice([None, 1, 5, 10, 50, 200]))
+                columns.append(("size", "INTEGER"))
+            if entity.counted:
+                columns.append(("created_date", "DATE"))
+            if entity.flag:
+                columns.append(("active", "BOOLEAN"))
+            parent = self.spec.entities[entity.parent] if entity.parent is not None else None
             if parent is not None:
-                row.append(rnd.randint(1, parent.rows) if parent.rows else None)
-            data.rows.append(tuple(row))
-        tables.append(data)
-        model_tables.append(
-            {"name": name, "primary_key": [key], "label": _label(noun.zh, noun.en, mode)}
-        )
-        reach[name] = {name}
-        if parent is not None:
-            parent_table = entity_names[entity.parent]  # type: ignore[index]
-            orphans = parent.rows == 0 or any(r[-1] is None for r in data.rows)
-            joins.append(
-                {
-                    "from": name,
-                    "to": parent_table,
-                    "on": [[f"{parent.noun.key}_id", f"{parent.noun.key}_id"]],
-                    "required": not orphans,
+                columns.append((f"{parent.noun.key}_id", "INTEGER"))
+            data = TableData(name, columns)
+            names = _members(entity, rnd)
+            for i in range(entity.rows):
+                row: list[Any] = [i + 1, names[i] if rnd.random() > 0.05 else None]
+                if attribute:
+                    row.append(rnd.choice(attribute[3])[0] if rnd.random() > 0.1 else None)
+                if entity.size:
+                    row.append(rnd.choice([None, 1, 5, 10, 50, 200]))
+                if entity.counted:
+                    row.append(_day(rnd) if rnd.random() > 0.1 else None)
+                if entity.flag:
+                    row.append(rnd.choice([True, False, None]))
+                if parent is not None:
+                    row.append(rnd.randint(1, parent.rows) if parent.rows else None)
+                data.rows.append(tuple(row))
+            self.table(data, [key], noun, "created_date" if entity.counted else None)
+            if parent is not None:
+                parent_key = f"{parent.noun.key}_id"
+                keys = data.column(parent_key)
+                clean = parent.rows > 0 and None not in keys
+                self.join(name, self.entity_tables[entity.parent], parent_key, parent_key, clean)  # type: ignore[index]
+            if entity.counted:
+                label = self.label(f"{noun.zh}数", f"Number of {noun.plural}")
+                metric = {
+                    "name": f"{noun.key}_count",
+                    "label": label,
+                    "table": name,
+                    "agg": "count",
+                    "expr": key,
+                    "time": "created_date",
+                    "unit": "count",
                 }
-            )
-            reach[name] |= reach[parent_table]
-        built.entity_words += [noun.zh, noun.plural, noun.en]
+                if self.metric(metric, (f"{noun.zh}数量",)):
+                    self.check(metric, key, "created_date", "date", None, None, name)
+            self.built.entity_words += [noun.zh, noun.plural, noun.en]
 
-    # Facts, and the simple metrics over them.
-    simple: list[tuple[str, dict[str, Any]]] = []  # (table, metric)
-    fact_tables: set[str] = set()
-    for fact in spec.facts:
-        noun = fact.noun
+    def fact(self, spec: FactSpec) -> None:
+        noun, rnd = spec.noun, self.rnd
         name = noun.plural.replace(" ", "_")
-        fact_tables.add(name)
         key = f"{noun.key}_id"
-        refs = [spec.entities[i] for i in fact.entities]
-        ref_tables = [entity_names[i] for i in fact.entities]
-        time_column = "fiscal_year" if fact.date_kind == "year" else f"{noun.key}_date"
-        if fact.snapshot:
-            time_column = "fiscal_year" if fact.date_kind == "year" else "snapshot_date"
-        time_type = {"year": "INTEGER", "timestamp": "TIMESTAMP"}.get(fact.date_kind, "DATE")
-        measures = [MEASURES[i] for i in fact.measures]
-        status = STATUSES[fact.status] if fact.status is not None else None
-        columns = [(key, "INTEGER"), (time_column, time_type)]
+        refs = [self.spec.entities[i] for i in spec.entities]
+        header = None
+        if spec.header is not None and spec.header < len(self.facts):
+            header = self.facts[spec.header]
+            if header.spec.snapshot or header.header is not None:
+                header = None
+        measures = [MEASURES[i] for i in spec.measures]
+        status = STATUSES[spec.status] if spec.status is not None else None
+        kind: DateKind = spec.date_kind
+        own_time = "fiscal_year" if kind == "year" else f"{noun.key}_date"
+        if spec.snapshot:
+            own_time = "fiscal_year" if kind == "year" else "snapshot_date"
+        if self.spec.keywords != "none":
+            own_time = "year" if kind == "year" else "date"
+        columns = [(key, "INTEGER")]
+        if header is None:
+            columns.append((own_time, TIME_TYPES.get(kind, "DATE")))
+        else:
+            columns.append((header.header_key or "", "INTEGER"))
         columns += [(f"{e.noun.key}_id", "INTEGER") for e in refs]
-        columns += [(m.key, "DOUBLE") for m in measures]
+        columns += [(self.column(m.key), spec.measure_type) for m in measures]
         if status:
-            columns.append(("status", "VARCHAR"))
+            columns.append((self.column("status"), "VARCHAR"))
         data = TableData(name, columns)
-        for i in range(fact.rows):
-            row = [i + 1, _time_value(fact, rnd, i)]
+        for i in range(spec.rows):
+            row: list[Any] = [i + 1]
+            if header is None:
+                row.append(_time_value(kind, spec.snapshot, rnd, i, spec.odd_values))
+            else:
+                parents = len(header.table.rows)
+                orphan = not spec.required and rnd.random() < 0.1
+                row.append(rnd.randint(1, parents) if parents and not orphan else None)
             for entity in refs:
-                orphan = not fact.required and rnd.random() < 0.1
+                orphan = not spec.required and rnd.random() < 0.1
                 if entity.rows == 0 or orphan:
                     row.append(rnd.choice([None, 9999]))
                 else:
                     row.append(rnd.randint(1, entity.rows))
             for _m in measures:
-                if fact.nulls and rnd.random() < 0.15:
-                    row.append(None)
-                else:
-                    row.append(round(rnd.uniform(-50, 5000), 2) if rnd.random() > 0.05 else 0.0)
+                row.append(_measure_value(spec, rnd))
             if status:
-                row.append(rnd.choice(status) if not fact.nulls or rnd.random() > 0.1 else None)
+                row.append(rnd.choice(status) if not spec.nulls or rnd.random() > 0.1 else None)
             data.rows.append(tuple(row))
-        tables.append(data)
-        table_item: dict[str, Any] = {
-            "name": name,
-            "primary_key": [key],
-            "label": _label(noun.zh, noun.en, mode),
-        }
-        if fact.date_kind != "year" or rnd.random() < 0.5:
-            table_item["time_column"] = time_column
-        model_tables.append(table_item)
-        reach[name] = {name}
-        for entity, table in zip(refs, ref_tables, strict=True):
+        time_column = own_time if header is None else None
+        if header is None and kind == "year" and rnd.random() < 0.5:
+            time_column = None  # a year column is not always declared the table's date
+        self.table(data, [key], noun, time_column)
+        if header is not None:
+            header_key = header.header_key or ""
+            keys = data.column(header_key)
+            clean = bool(header.table.rows) and None not in keys
+            self.join(name, header.table.name, header_key, header_key, clean and spec.required)
+        for entity, table in zip(refs, [self.entity_tables[i] for i in spec.entities], strict=True):
             fk = f"{entity.noun.key}_id"
-            clean = entity.rows > 0 and all(
-                r[columns.index((fk, "INTEGER"))] not in (None, 9999) for r in data.rows
+            clean = entity.rows > 0 and all(k not in (None, 9999) for k in data.column(fk))
+            self.join(name, table, fk, fk, clean and spec.required)
+        if header is None:
+            time = f'"{own_time}"' if self.spec.keywords == "quoted" else own_time
+            fact = _Fact(spec, data, time, own_time, kind, None, key, status)
+        else:
+            qualified = f"{header.table.name}.{header.time}"
+            fact = _Fact(
+                spec, data, qualified, header.time_column, header.time_kind, header, key, status
             )
-            joins.append(
-                {"from": name, "to": table, "on": [[fk, fk]], "required": clean and fact.required}
-            )
-            reach[name] |= reach[table]
+        self.facts.append(fact)
+        self.fact_dimensions(fact)
+        self.fact_metrics(fact, measures, refs)
 
-        if fact.time_dimension and (fact.date_kind != "year" or rnd.random() < 0.5):
-            add_dimension(
+    def fact_dimensions(self, fact: _Fact) -> None:
+        spec, noun, name = fact.spec, fact.spec.noun, fact.table.name
+        if spec.time_dimension and fact.header is None:
+            self.dimension(
                 {
-                    "name": time_column if not fact.snapshot else f"{noun.key}_{time_column}",
+                    "name": f"{noun.key}_{fact.time_column}",
                     "table": name,
-                    "expr": time_column,
+                    "expr": fact.time,
                     "type": "time",
-                    "label": _label(f"{noun.zh}日期", f"{noun.en} date", mode),
+                    "label": self.label(f"{noun.zh}日期", f"{noun.en} date"),
                 }
             )
-        if status:
-            add_dimension(
+        if fact.status:
+            first = fact.status[0]
+            self.dimension(
                 {
                     "name": f"{noun.key}_status",
                     "table": name,
-                    "expr": "status",
-                    "label": _label(f"{noun.zh}状态", f"{noun.en} status", mode),
+                    "expr": self.ref("status"),
+                    "label": self.label(f"{noun.zh}状态", f"{noun.en} status"),
                     "synonyms": [f"{noun.key} state"],
+                    "value_synonyms": {first: [f"{first}的", f"{first} ones"]},
                 },
-                list(status),
+                list(fact.status),
+            )
+        if spec.band:
+            measure = self.ref(MEASURES[spec.measures[0]].key)
+            self.dimension(
+                {
+                    "name": f"{noun.key}_band",
+                    "table": name,
+                    "expr": f"CASE WHEN {measure} >= 1000 THEN '大额' ELSE '小额' END",
+                    "label": self.label(f"{noun.zh}规模档", f"{noun.en} band"),
+                    "value_labels": {"大额": "Large", "小额": "Small"},
+                },
+                ["大额", "小额"],
             )
 
-        for plan in fact.metrics:
-            measure = measures[plan.measure % len(measures)]
+    def fact_metrics(self, fact: _Fact, measures: list[Noun], refs: list[EntitySpec]) -> None:
+        spec, noun, name = fact.spec, fact.spec.noun, fact.table.name
+        for plan in spec.metrics:
             agg = plan.agg
-            if fact.snapshot and agg in ("count", "count_distinct"):
+            if spec.snapshot and agg in ("count", "count_distinct"):
                 agg = "sum"
-            expr = measure.key
-            unit = "units" if measure.key == "quantity" else "yuan"
-            if agg == "count":
-                expr, unit = key, "count"
-            elif agg == "count_distinct":
-                expr = f"{refs[0].noun.key}_id" if refs else key
-                unit = "count"
-            metric_filter = None
+            plan = MetricPlan(agg, plan.measure, plan.filtered, plan.expression)
             member = None
-            if plan.filtered and status:
-                member = status[plan.measure % len(status)]
-                metric_filter = _eq("status", member)
-            zh, en = _metric_words(agg, noun, measure, refs, member)
-            metric_name = f"{noun.key}_{agg}_{measure.key}" + (
-                f"_f{plan.measure}" if member else ""
-            )
+            if plan.filtered and fact.status:
+                member = fact.status[plan.measure % len(fact.status)]
+            zh, en, expr = _metric_words(plan, noun, measures, refs, member, self.ref)
+            checked = _metric_words(plan, noun, measures, refs, member, self.quoted)[2]
+            unit = "yuan"
+            if agg == "count":
+                expr, unit = f"{noun.key}_id", "count"
+            elif agg == "count_distinct":
+                expr, unit = (f"{refs[0].noun.key}_id" if refs else f"{noun.key}_id"), "count"
             if agg in ("count", "count_distinct"):
-                metric_name = f"{noun.key}_{agg}" + (f"_f{plan.measure}" if member else "")
-            label = _label(zh, en, mode)
-            if any(m["name"] == metric_name for _t, m in simple) or not words.free(
-                metric_name, label["zh"], label["en"]
-            ):
-                continue
-            words.take(metric_name, label["zh"], label["en"])
+                checked = expr
+            suffix = f"_f{plan.measure}" if member else ""
+            metric_name = f"{noun.key}_{agg}" + suffix
+            if agg not in ("count", "count_distinct"):
+                shape = "x" if plan.expression else ""
+                metric_name = f"{noun.key}_{agg}_{measures[plan.measure % len(measures)].key}"
+                metric_name += shape + suffix
             metric: dict[str, Any] = {
                 "name": metric_name,
-                "label": label,
+                "label": self.label(zh, en),
                 "table": name,
                 "agg": agg,
                 "expr": expr,
-                "time": time_column,
+                "time": fact.time,
                 "unit": unit,
             }
-            owner = (metric_name, label["zh"].lower(), label["en"].lower())
-            candidates = measure.synonyms if agg == "sum" else ()
-            if agg == "count":
-                candidates = (noun.plural, f"{noun.zh}数量")
-            metric["synonyms"] = words.synonyms(owner, candidates)
-            if metric_filter:
-                metric["filter"] = metric_filter
-            if fact.snapshot:
+            if member is not None:
+                metric["filter"] = _eq(self.column("status"), member)
+            if spec.snapshot:
                 metric["semi_additive"] = True
-            if measure.key in ("cost", "loss", "fee"):
+            if any(m.key in expr for m in MEASURES if m.key in ("cost", "loss", "fee")):
                 metric["higher_is_better"] = False
-            metrics.append(metric)
-            simple.append((name, metric))
-            built.metric_words += [label["zh"], label["en"], *metric["synonyms"]]
-            if not fact.snapshot and fact.date_kind != "year":
-                built.checks.append(_check(metric, name, time_column, built.as_of, agg, member))
+            synonyms: tuple[str, ...] = ()
+            if agg == "sum" and not plan.expression:
+                synonyms = measures[plan.measure % len(measures)].synonyms
+            elif agg == "count":
+                synonyms = (noun.plural, f"{noun.zh}数量")
+            if self.metric(metric, synonyms) and not spec.snapshot:
+                self.check(metric, checked, fact.time_column, fact.time_kind, fact, member)
 
-    # Entity dimensions, only where a fact reaches them (the validator refuses the others).
-    reachable = set().union(*(reach[t] for t in fact_tables)) if fact_tables else set()
-    for entity, name in zip(spec.entities, entity_names, strict=True):
-        if name not in reachable:
-            continue
-        noun = entity.noun
-        members = [r[1] for r in tables[entity_names.index(name)].rows if r[1] is not None]
-        item: dict[str, Any] = {
-            "name": noun.key,
-            "table": name,
-            "expr": "name",
-            "label": _label(noun.zh, noun.en, mode),
-            "synonyms": list(noun.synonyms),
-        }
-        if entity.parent is not None and spec.entities[entity.parent].noun.key in {
-            d["name"] for d in dimensions
-        }:
-            item["parent"] = spec.entities[entity.parent].noun.key
-        add_dimension(item, members)
-        if entity.attribute is not None:
-            column, zh, en, values = ATTRIBUTES[entity.attribute]
-            attr: dict[str, Any] = {
-                "name": f"{noun.key}_{column}",
+    def entity_dimensions(self) -> None:
+        """Entity dimensions, only where a fact reaches them (the validator refuses others)."""
+        facts = set(self.leaves.values())
+        reachable = set().union(*(self.reach[t] for t in facts)) if facts else set()
+        for index, (entity, name) in enumerate(
+            zip(self.spec.entities, self.entity_tables, strict=True)
+        ):
+            if name not in reachable:
+                continue
+            noun = entity.noun
+            members = [r[1] for r in self.tables[index].rows if r[1] is not None]
+            item: dict[str, Any] = {
+                "name": noun.key,
                 "table": name,
-                "expr": column,
-                "label": _label(f"{noun.zh}{zh}", f"{noun.en} {en.lower()}", mode),
+                "expr": "name",
+                "label": self.label(noun.zh, noun.en),
+                "synonyms": list(noun.synonyms),
             }
-            if entity.value_labels and mode == "both":
-                attr["value_labels"] = {v_zh: v_en for v_zh, v_en in values}
-            add_dimension(attr, [v_zh for v_zh, _ in values])
-        if entity.size:
-            add_dimension(
-                {
-                    "name": f"{noun.key}_size",
+            known = {d["name"] for d in self.dimensions}
+            if entity.parent is not None and self.spec.entities[entity.parent].noun.key in known:
+                item["parent"] = self.spec.entities[entity.parent].noun.key
+            if entity.forms:
+                item["value_forms"] = ["{}" + noun.zh, "{} " + noun.en.lower()]
+            self.dimension(item, members)
+            if entity.attribute is not None:
+                column, zh, en, values = ATTRIBUTES[entity.attribute]
+                attr: dict[str, Any] = {
+                    "name": f"{noun.key}_{column}",
                     "table": name,
-                    "expr": "size",
-                    "type": "number",
-                    "label": _label(f"{noun.zh}规模", f"{noun.en} size", mode),
+                    "expr": column,
+                    "label": self.label(f"{noun.zh}{zh}", f"{noun.en} {en.lower()}"),
                 }
-            )
+                if entity.value_labels and self.mode == "both":
+                    attr["value_labels"] = {v_zh: v_en for v_zh, v_en in values}
+                self.dimension(attr, [v_zh for v_zh, _ in values])
+            if entity.size:
+                self.dimension(
+                    {
+                        "name": f"{noun.key}_size",
+                        "table": name,
+                        "expr": "size",
+                        "type": "number",
+                        "label": self.label(f"{noun.zh}规模", f"{noun.en} size"),
+                    }
+                )
+            if entity.flag:
+                self.dimension(
+                    {
+                        "name": f"{noun.key}_active",
+                        "table": name,
+                        "expr": "active",
+                        "label": self.label(f"{noun.zh}是否活跃", f"Active {noun.en.lower()}"),
+                    },
+                    ["true", "false"],
+                )
+            if entity.counted:
+                self.dimension(
+                    {
+                        "name": f"{noun.key}_created",
+                        "table": name,
+                        "expr": "created_date",
+                        "type": "time",
+                        "label": self.label(f"{noun.zh}创建日期", f"{noun.en} since"),
+                    }
+                )
 
-    # Derived metrics over the metrics built so far.
-    for index, plan in enumerate(spec.derived):
-        if not metrics:
-            break
-        a = metrics[plan.a % len(metrics)]
-        b = metrics[plan.b % len(metrics)]
-        key, zh, en = DERIVED[index % len(DERIVED)]
-        if plan.kind == "daily":
-            expr, unit, zh, en = f"{a['name']} / period_days", a["unit"], f"日均{zh}", f"Daily {en}"
-        elif a is b:
-            continue
-        elif plan.kind in ("ratio", "nested"):
-            expr, unit = f"{a['name']} / {b['name']}", "percent"
-            if plan.kind == "nested":
-                expr = f"({a['name']} - {b['name']}) / {b['name']}"
-        else:
-            expr, unit = f"{a['name']} - {b['name']}", a["unit"]
-        label = _label(zh, en, mode)
-        name = f"{key}_{index}"
-        if not words.free(name, label["zh"], label["en"]):
-            continue
-        words.take(name, label["zh"], label["en"])
-        metric = {"name": name, "label": label, "kind": "derived", "expr": expr, "unit": unit}
-        if unit == "percent":
-            metric["format"] = ".1%"
-        metrics.append(metric)
-        built.metric_words += [label["zh"], label["en"]]
+    def budget(self) -> None:
+        """A budget table by month (and by the first entity), the budget of the first sum."""
+        target = next(
+            (m for m in self.metrics if m.get("agg") == "sum" and not m.get("semi_additive")),
+            None,
+        )
+        if target is None:
+            return
+        columns = [("month", "DATE"), ("plan", "DOUBLE")]
+        entity = self.spec.entities[0] if self.spec.entities else None
+        if entity is not None:
+            columns.append((f"{entity.noun.key}_id", "INTEGER"))
+        data = TableData("budgets", columns)
+        for month in range(1, 13):
+            for year in (2024, 2025):
+                for member in range(1, (entity.rows if entity else 1) + 1):
+                    row: list[Any] = [date(year, month, 1), round(self.rnd.uniform(0, 9000), 2)]
+                    if entity is not None:
+                        row.append(member)
+                    data.rows.append(tuple(row))
+        key = ["month"] + ([f"{entity.noun.key}_id"] if entity is not None else [])
+        self.table(data, key, Noun("budget", "预算表", "Budgets", "budgets"), "month")
+        if entity is not None and entity.rows:
+            fk = f"{entity.noun.key}_id"
+            self.join("budgets", self.entity_tables[0], fk, fk, True)
+        plan = {
+            "name": "budget_plan",
+            "label": self.label("预算金额", "Budget amount"),
+            "table": "budgets",
+            "agg": "sum",
+            "expr": "plan",
+            "time": "month",
+        }
+        if self.metric(plan, ("预算",)):
+            target["budget"] = "budget_plan"
+            self.check(plan, "plan", "month", "date", None, None, "budgets")
 
-    model.update(tables=model_tables, joins=joins, dimensions=dimensions, metrics=metrics)
-    dim_names = [d["name"] for d in dimensions]
-    leaves = {m["name"]: {m["table"]} for _t, m in simple}
+    def derived(self) -> None:
+        for index, plan in enumerate(self.spec.derived):
+            if not self.metrics:
+                return
+            a = self.metrics[plan.a % len(self.metrics)]
+            b = self.metrics[plan.b % len(self.metrics)]
+            key, zh, en = DERIVED[index % len(DERIVED)]
+            unit = a.get("unit", "yuan")
+            if plan.kind == "daily":
+                expr, zh, en = f"{a['name']} / period_days", f"日均{zh}", f"Daily {en}"
+            elif a is b:
+                continue
+            elif plan.kind == "ratio":
+                expr, unit = f"{a['name']} / {b['name']}", "percent"
+            elif plan.kind == "nested":
+                expr, unit = f"({a['name']} - {b['name']}) / {b['name']}", "percent"
+            else:
+                expr = f"{a['name']} - {b['name']}"
+            metric = {
+                "name": f"{key}_{index}",
+                "label": self.label(zh, en),
+                "kind": "derived",
+                "expr": expr,
+                "unit": unit,
+            }
+            if unit == "percent":
+                metric["format"] = ".1%"
+            self.metric(metric)
 
-    def tables_of(metric: dict[str, Any]) -> set[str]:
-        if metric["name"] in leaves:
-            return leaves[metric["name"]]
+    def tables_of(self, metric: dict[str, Any]) -> set[str]:
+        """The fact tables a metric reads (a derived one: its leaves')."""
+        if metric["name"] in self.leaves:
+            return {self.leaves[metric["name"]]}
         named = set(re.findall(r"\w+", metric["expr"]))
-        return set().union(*(tables_of(m) for m in metrics if m["name"] in named))
+        return set().union(*(self.tables_of(m) for m in self.metrics if m["name"] in named))
 
-    def reaches(metric: dict[str, Any], dimension: str) -> bool:
+    def reaches(self, metric: dict[str, Any], dimension: str) -> bool:
         return all(
-            any(dimension in dims_of_table.get(t, ()) for t in reach[table])
-            for table in tables_of(metric)
+            any(dimension in self.dims_of_table.get(t, ()) for t in self.reach[table])
+            for table in self.tables_of(metric)
         )
 
-    # Roles.
-    roles = []
-    for index, role_spec in enumerate(spec.roles):
-        role: dict[str, Any] = {
-            "name": f"role_{index}",
-            "label": _label(f"角色{index}", f"Role {index}", mode),
-        }
-        if role_spec.row_filter is not None and category_dims:
-            pick, op, elsewhere, value_pick = role_spec.row_filter
-            dimension, members = category_dims[pick % len(category_dims)]
-            values = sorted(set(members)) or ["nobody"]
-            chosen = values[value_pick % len(values)]
-            role["row_filters"] = [
-                {"dimension": dimension, "op": op, "values": [chosen], "elsewhere": elsewhere}
+    def roles(self) -> list[dict[str, Any]]:
+        roles = []
+        measures = [
+            f"{f.table.name}.{self.column(MEASURES[i].key)}"
+            for f in self.facts
+            for i in f.spec.measures
+        ]
+        for index, spec in enumerate(self.spec.roles):
+            role: dict[str, Any] = {
+                "name": f"role_{index}",
+                "label": self.label(f"角色{index}", f"Role {index}"),
+            }
+            categories = self.category_dims
+            if spec.row_filter is not None and categories:
+                pick, op, elsewhere, value_pick = spec.row_filter
+                dimension, members = categories[pick % len(categories)]
+                values = sorted(set(members)) or ["nobody"]
+                role["row_filters"] = [
+                    {
+                        "dimension": dimension,
+                        "op": op,
+                        "values": [values[value_pick % len(values)]],
+                        "elsewhere": elsewhere,
+                    }
+                ]
+            if spec.mask is not None and categories:
+                role["masked_dimensions"] = [categories[spec.mask % len(categories)][0]]
+            if spec.deny is not None and self.metrics:
+                role["denied_metrics"] = [self.metrics[spec.deny % len(self.metrics)]["name"]]
+            if spec.mask_column is not None and measures:
+                role["masked_columns"] = [measures[spec.mask_column % len(measures)]]
+            roles.append(role)
+            self.built.roles.append(role["name"])
+        return roles
+
+    def alerts(self) -> list[dict[str, Any]]:
+        alerts = []
+        for index, spec in enumerate(self.spec.alerts):
+            if not self.metrics:
+                break
+            metric = self.metrics[spec.metric % len(self.metrics)]
+            alert: dict[str, Any] = {
+                "name": f"alert_{index}",
+                "label": self.label(f"预警{index}", f"Alert {index}"),
+                "metric": metric["name"],
+                "op": spec.op,
+                "value": spec.value,
+            }
+            if spec.change:
+                alert["change"] = spec.change
+            usable = [(d, m) for d, m in self.category_dims if self.reaches(metric, d)]
+            if spec.per_dimension and usable:
+                alert["dimensions"] = [usable[spec.metric % len(usable)][0]]
+            if spec.scoped and usable:
+                dimension, members = usable[-1]
+                values = sorted(set(members)) or ["nobody"]
+                alert["filters"] = [{"dimension": dimension, "op": "=", "values": values[:1]}]
+            alerts.append(alert)
+        return alerts
+
+    def check(
+        self,
+        metric: dict[str, Any],
+        column: str,
+        time: str,
+        kind: DateKind,
+        fact: _Fact | None,
+        member: str | None,
+        table: str | None = None,
+    ) -> None:
+        """The hand-written SQL for a simple metric's value over all time up to as-of:
+        `column` is its expression with every column quoted, `time` the physical date column."""
+        table = table or (fact.table.name if fact is not None else "")
+        value = {
+            "sum": f"SUM({column})",
+            "count": f"COUNT({column})",
+            "count_distinct": f"COUNT(DISTINCT {column})",
+            "avg": f"AVG({column})",
+            "min": f"MIN({column})",
+            "max": f"MAX({column})",
+        }[metric["agg"]]
+        # The line table's own columns stay unqualified; its header exposes only its date.
+        source = f'"{table}" AS l'
+        date_ = f'l."{time}"'
+        if fact is not None and fact.header is not None:
+            key, header = fact.header.header_key, fact.header.table.name
+            header_time = fact.header.time_column
+            source += (
+                f' LEFT JOIN (SELECT "{key}" AS k, "{header_time}" AS t FROM "{header}") AS h'
+                f' ON l."{key}" = h.k'
+            )
+            date_ = "h.t"
+        # All time is every row up to as-of, and the rows without a date (DESIGN: an empty
+        # date column still holds facts). An integer year is in when it is as-of's or earlier.
+        if kind == "year":
+            where = f"({date_} IS NULL OR {date_} <= $1)"
+            params: tuple[Any, ...] = (self.built.as_of.year,)
+        else:
+            typed = f"CAST({date_} AS DATE)" if kind == "text" else date_
+            where = f"({date_} IS NULL OR {typed} < $1)"
+            params = (self.built.as_of + timedelta(days=1),)
+        if member is not None:
+            where += f" AND l.{self.quoted('status')} = $2"
+            params += (member,)
+        self.built.checks.append(
+            NumberCheck(
+                metric["name"],
+                metric["label"]["zh"],
+                metric["label"]["en"],
+                f"SELECT {value}, COUNT(*), COUNT({date_}) FROM {source} WHERE {where}",
+                params,
+                metric["agg"],
+            )
+        )
+
+    def knowledge(self, spec: KnowledgeSpec) -> dict[str, Any]:
+        """The `knowledge:` section a model author might write for this model."""
+        names = [m["name"] for m in self.metrics]
+        dims = [d["name"] for d in self.dimensions]
+        categories = [d for d, _m in self.category_dims]
+        out: dict[str, Any] = {"default_period": spec.default_period}
+        kpis = list(dict.fromkeys(names[i % len(names)] for i in spec.kpis))
+        if spec.stray_names:
+            kpis.append("revenue")
+        if kpis:
+            out["kpis"] = kpis
+        if spec.breakdowns:
+            out["breakdowns"] = {names[0]: categories[:2], "*": categories[-1:]}
+            if spec.stray_names:
+                out["breakdowns"]["gross_margin"] = ["region"]
+        if spec.board:
+            out["board_filters"] = categories[:1] + (["region"] if spec.stray_names else [])
+        if spec.implies:
+            implied = [names[-1]] + (["purchase_amount"] if spec.stray_names else [])
+            out["implies"] = [{"patterns": ["卖了多少|卖了", r"\bsold\b"], "metrics": implied}]
+        if spec.lacks:
+            suggest = names[:1] + (["operating_profit"] if spec.stray_names else [])
+            out["lacks"] = [
+                {
+                    "patterns": ["净利润", r"\bnet profit\b"],
+                    "label": {"zh": "净利润", "en": "net profit"},
+                    "suggest": suggest,
+                }
             ]
-        if role_spec.mask is not None and category_dims:
-            role["masked_dimensions"] = [category_dims[role_spec.mask % len(category_dims)][0]]
-        if role_spec.deny is not None and metrics:
-            role["denied_metrics"] = [metrics[role_spec.deny % len(metrics)]["name"]]
-        roles.append(role)
-        built.roles.append(role["name"])
+        if spec.groups and len(names) >= 2:
+            group = {"patterns": ["全部指标", r"\beverything\b"], "metrics": names[:2]}
+            if spec.stray_names:
+                group["whole"] = ["ar_balance"]
+            out["groups"] = [group]
+        if spec.siblings:
+            out["siblings"] = [["应收", "应付"], ["inflow", "outflow"]]
+        if spec.examples:
+            out["examples"] = [{"zh": f"各{dims[-1] if dims else '区域'}的指标", "en": "by month"}]
+        return out
+
+
+def build(spec: ModelSpec, folder: Path) -> Built:
+    """Write `spec` as `model.yaml` and `data.duckdb` in `folder`; return what questions use."""
+    built = Built(folder / "model.yaml", folder / "data.duckdb", "", spec.as_of or date.today())
+    b = _Builder(spec, built)
+    if spec.metric_time:
+        b.dimension(
+            {
+                "name": "metric_time",
+                "metric_time": True,
+                "type": "time",
+                "label": b.label("时间", "Time"),
+                "synonyms": ["日期", "period"],
+            }
+        )
+    b.entities()
+    for fact in spec.facts:
+        b.fact(fact)
+    if spec.budget:
+        b.budget()
+    b.entity_dimensions()
+    b.derived()
+    model: dict[str, Any] = {"name": "any_model"}
+    if spec.as_of is not None:
+        model["as_of"] = spec.as_of
+    model.update(tables=b.model_tables, joins=b.joins, dimensions=b.dimensions, metrics=b.metrics)
+    roles, alerts = b.roles(), b.alerts()
     if roles:
         model["roles"] = roles
-
-    # Alerts.
-    alerts = []
-    for index, alert_spec in enumerate(spec.alerts):
-        if not metrics:
-            break
-        metric = metrics[alert_spec.metric % len(metrics)]
-        alert: dict[str, Any] = {
-            "name": f"alert_{index}",
-            "label": _label(f"预警{index}", f"Alert {index}", mode),
-            "metric": metric["name"],
-            "op": alert_spec.op,
-            "value": alert_spec.value,
-        }
-        if alert_spec.change:
-            alert["change"] = alert_spec.change
-        if alert_spec.per_dimension:
-            usable = [d for d, _m in category_dims if reaches(metric, d)]
-            if usable:
-                alert["dimensions"] = [usable[alert_spec.metric % len(usable)]]
-        alerts.append(alert)
     if alerts:
         model["alerts"] = alerts
-
-    if spec.knowledge is not None and metrics:
-        model["knowledge"] = _knowledge(spec.knowledge, metrics, dim_names, category_dims)
-
+    if spec.knowledge is not None and b.metrics:
+        model["knowledge"] = b.knowledge(spec.knowledge)
     built.yaml_text = yaml.safe_dump(model, allow_unicode=True, sort_keys=False)
     folder.mkdir(parents=True, exist_ok=True)
     built.model_path.write_text(built.yaml_text, encoding="utf-8")
-    _write_database(built.database, tables)
-    built.tables = [t.name for t in tables]
+    _write_database(built.database, b.tables)
+    built.tables = [t.name for t in b.tables]
     return built
-
-
-def _time_value(fact: FactSpec, rnd: random.Random, i: int) -> Any:
-    """The time cell of a fact row: a date, a timestamp, an integer year, or NULL."""
-    kind = fact.date_kind
-    if kind == "empty" or (kind == "sparse" and rnd.random() < 0.6):
-        return None
-    if fact.snapshot:
-        month_end = date(2025, 12, 31) - timedelta(days=30 * (i % 14))
-        return month_end.year if kind == "year" else month_end
-    if kind == "year":
-        return rnd.randint(2021, 2025)
-    day = _day(rnd)
-    if kind == "timestamp":
-        return datetime(day.year, day.month, day.day, rnd.randint(0, 23), rnd.randint(0, 59))
-    return day
-
-
-def _metric_words(
-    agg: str, fact: Noun, measure: Noun, refs: list[EntitySpec], member: str | None
-) -> tuple[str, str]:
-    """A metric's zh and en label, as people name such a metric."""
-    if agg == "count":
-        zh, en = f"{fact.zh}数", f"Number of {fact.plural}"
-    elif agg == "count_distinct":
-        thing = refs[0].noun if refs else fact
-        zh, en = f"{fact.zh}{thing.zh}数", f"Distinct {thing.plural} in {fact.plural}"
-    else:
-        prefix = {
-            "sum": ("", ""),
-            "avg": ("平均", "Avg "),
-            "min": ("最低", "Min "),
-            "max": ("最高", "Max "),
-        }
-        p_zh, p_en = prefix[agg]
-        zh = f"{p_zh}{fact.zh}{measure.zh}"
-        en = f"{p_en}{fact.en.lower() if p_en else fact.en} {measure.en.lower()}"
-    if member is not None:
-        zh, en = f"{member}{zh}", f"{en} ({member})"
-    return zh, en
-
-
-def _check(
-    metric: dict[str, Any], table: str, time: str, as_of: date, agg: str, member: str | None
-) -> NumberCheck:
-    """The hand-written SQL for a simple metric's value over all time up to as-of."""
-    column = f'"{metric["expr"]}"'
-    value = {
-        "sum": f"SUM({column})",
-        "count": f"COUNT({column})",
-        "count_distinct": f"COUNT(DISTINCT {column})",
-        "avg": f"AVG({column})",
-        "min": f"MIN({column})",
-        "max": f"MAX({column})",
-    }[agg]
-    # All time is every row up to as-of, and the rows without a date (DESIGN: an empty date
-    # column still holds facts).
-    where = f'("{time}" IS NULL OR "{time}" < $1)'
-    params: tuple[Any, ...] = (as_of + timedelta(days=1),)
-    if member is not None:
-        where += " AND status = $2"
-        params += (member,)
-    return NumberCheck(
-        metric["name"],
-        metric["label"]["zh"],
-        metric["label"]["en"],
-        f'SELECT {value}, COUNT(*), COUNT("{time}") FROM "{table}" WHERE {where}',
-        params,
-        agg,
-    )
-
-
-def _knowledge(
-    spec: KnowledgeSpec,
-    metrics: list[dict[str, Any]],
-    dims: list[str],
-    category_dims: list[tuple[str, list[str]]],
-) -> dict[str, Any]:
-    """The `knowledge:` section a model author might write for this model."""
-    names = [m["name"] for m in metrics]
-    categories = [d for d, _m in category_dims]
-    out: dict[str, Any] = {"default_period": spec.default_period}
-    kpis = list(dict.fromkeys(names[i % len(names)] for i in spec.kpis))
-    if spec.stray_names:
-        kpis.append("revenue")
-    if kpis:
-        out["kpis"] = kpis
-    if spec.breakdowns:
-        out["breakdowns"] = {names[0]: categories[:2], "*": categories[-1:]}
-        if spec.stray_names:
-            out["breakdowns"]["gross_margin"] = ["region"]
-    if spec.board:
-        out["board_filters"] = categories[:1] + (["region"] if spec.stray_names else [])
-    if spec.implies:
-        implied = [names[-1]] + (["purchase_amount"] if spec.stray_names else [])
-        out["implies"] = [{"patterns": ["卖了多少|卖了", r"\bsold\b"], "metrics": implied}]
-    if spec.lacks:
-        out["lacks"] = [
-            {
-                "patterns": ["净利润", r"\bnet profit\b"],
-                "label": {"zh": "净利润", "en": "net profit"},
-                "suggest": names[:1] + (["operating_profit"] if spec.stray_names else []),
-            }
-        ]
-    if spec.groups and len(names) >= 2:
-        out["groups"] = [{"patterns": ["全部指标", r"\beverything\b"], "metrics": names[:2]}]
-    if spec.siblings:
-        out["siblings"] = [["应收", "应付"], ["inflow", "outflow"]]
-    if spec.examples:
-        out["examples"] = [
-            {"zh": f"各{dims[-1] if dims else '区域'}的指标", "en": "metrics by month"}
-        ]
-    return out
 
 
 def _write_database(path: Path, tables: list[TableData]) -> None:
