@@ -297,6 +297,9 @@ class Assistant:
         started = time.perf_counter()
         try:
             answer = self._ask(question, previous, lang)
+        except CockpitError as err:  # a database or model limit met on an insight path
+            lang = lang or language(str(question or ""))
+            answer = _refused(str(question), lang, err.message(lang))
         except Exception:  # a bug: the user gets a message, the audit log still gets its line
             log.exception("answering failed for %r", question)
             answer = self._internal_error(str(question), lang or "zh")

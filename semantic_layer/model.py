@@ -374,6 +374,24 @@ class SemanticModel(Frozen):
     alerts: list[Alert] = Field(default_factory=list)
     knowledge: Knowledge = Field(default_factory=Knowledge)
 
+    @field_validator("dimensions")
+    @classmethod
+    def _metric_time(cls, dimensions: list[Dimension]) -> list[Dimension]:
+        """Every model can be split by time: `metric_time` (each metric's own date) exists
+        even when the file does not declare it."""
+        if any(d.metric_time for d in dimensions):
+            return dimensions
+        if any(d.name == "metric_time" for d in dimensions):
+            return dimensions  # the name is taken by the model's own dimension: leave it
+        own = Dimension(
+            name="metric_time",
+            label=Label(zh="时间", en="Time"),
+            type="time",
+            metric_time=True,
+            synonyms=["日期", "期间", "date", "period"],
+        )
+        return [own, *dimensions]
+
     @cached_property
     def table_map(self) -> dict[str, Table]:
         return {t.name: t for t in self.tables}

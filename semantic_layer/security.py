@@ -62,7 +62,9 @@ def _semi_join(model: SemanticModel, table: str, rule: RowFilter) -> exp.Express
     use = catalog(model).dimension_use(rule.dimension, table)
     if use is None:
         return None
-    values = [_literal(v) for v in rule.values]
+    # A category's members are text: 1000 in YAML still means the member '1000'.
+    text = model.dimension(rule.dimension).type == "category"
+    values = [exp.Literal.string(str(v)) if text else _literal(v) for v in rule.values]
     condition: exp.Expression = exp.In(this=use.expr.copy(), expressions=values)
     if rule.op == "not_in":
         # NULL-safe: a row with no value is outside "not 工资薪酬"? Keep it: it is not 工资薪酬.

@@ -17,6 +17,7 @@ from typing import Literal
 from rapidfuzz import fuzz, process
 
 from semantic_layer.engine import Engine
+from semantic_layer.errors import CockpitError
 from semantic_layer.model import Knowledge, SemanticModel
 
 Kind = Literal["metric", "dimension", "value"]
@@ -253,7 +254,10 @@ class Lexicon:
                 .where(exp.Not(this=exp.Is(this=value.copy(), expression=exp.Null())))
                 .limit(MAX_VALUES)
             )
-            rows = engine.execute(select).rows
+            try:
+                rows = engine.execute(select).rows
+            except CockpitError:  # a table the role cannot read, or unreadable data: no names
+                continue
             self.values[dim.name] = sorted(str(r[0]) for r in rows)
             for row in rows:
                 stored = str(row[0])
