@@ -116,6 +116,17 @@ def _fmt(value: Any, column: OutputColumn, lang: str) -> str:
     return format_value(value, column.unit, lang, compact=True)
 
 
+def _listing(dims: list[OutputColumn], rows: list[tuple], lang: str) -> str:
+    """ "共 7 个区域：东北、华东、华中…" — a listing's sentence (the table has them all)."""
+    zh = lang == "zh"
+    label = dims[0].label.get(lang) if dims else ""
+    shown = [" / ".join(str(v) for v in row) for row in rows[:8]]
+    more = "…" if len(rows) > 8 else ""
+    if zh:
+        return f"共 {len(rows)} 个{label}：{'、'.join(shown)}{more}。"
+    return f"{len(rows)} {label.lower()}{'' if len(rows) == 1 else 's'}: {', '.join(shown)}{more}."
+
+
 def narrative(
     query: SemanticQuery,
     model: SemanticModel,
@@ -130,6 +141,8 @@ def narrative(
     names = [c.name for c in columns]
     dims = [c for c in columns if c.kind == "dimension"]
     metrics = [c for c in columns if c.kind == "metric"]
+    if not metrics:
+        return _listing(dims, rows, lang)
     period = describe_range(query.time_range, lang).split("（")[0].split(" (")[0]
 
     def cell(row: tuple, name: str) -> Any:

@@ -143,6 +143,10 @@ def compile_query(
 
     `snapshots` (usually `engine.snapshots`) tells which snapshot dates the balance tables
     hold, so balances name their dates as literals; without it they use a MAX subquery."""
+    if not query.metrics:
+        from semantic_layer.listing import compile_listing
+
+        return compile_listing(model, query, dialect)
     if query.define:
         model = with_definitions(model, query)
     return _Compiler(model, query, dialect, snapshots).compile()

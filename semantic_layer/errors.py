@@ -142,6 +142,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "use fewer breakdowns.",
     ),
     "database_error": ("数据库执行出错：{detail}", "The database reported an error: {detail}"),
+    "listing_needs_metric": (
+        "「{name}」只能和指标一起看（例如按月的收入），不能单独列出。",
+        "'{name}' is read with a metric (revenue by month, say), not listed on its own.",
+    ),
+    "listing_unrelated": (
+        "{names} 在数据中没有关联，无法一起列出。",
+        "{names} are not related in the data, so they cannot be listed together.",
+    ),
     "definition_clash": (
         "问题中定义的指标名「{name}」与指标中心已有的指标重名，请换个名字。",
         "The metric defined in the question, '{name}', has the name of a catalogue metric; "

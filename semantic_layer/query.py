@@ -134,7 +134,8 @@ class Definition(Frozen):
 class SemanticQuery(Frozen):
     """What to compute: metrics by dimensions, filtered, in a period, maybe compared."""
 
-    metrics: list[str] = Field(min_length=1)
+    # Empty only for a listing: the members of `dimensions` ("list all stores").
+    metrics: list[str] = Field(default_factory=list)
     # Metrics the question defines for itself (used by name in `metrics`).
     define: list[Definition] = Field(default_factory=list, max_length=5)
     dimensions: list[DimensionRef] = Field(default_factory=list)
@@ -145,6 +146,14 @@ class SemanticQuery(Frozen):
     order_by: list[OrderBy] = Field(default_factory=list)
     limit: int | None = Field(default=None, ge=1)
     intent: Intent = Intent.lookup
+
+    @model_validator(mode="after")
+    def _something(self) -> SemanticQuery:
+        if not self.metrics and not self.dimensions:
+            raise ValueError("a query needs a metric, or dimensions to list")
+        if not self.metrics and (self.having or self.compare is not Compare.none):
+            raise ValueError("a listing (no metric) has no conditions on metrics or comparison")
+        return self
 
     @field_validator("dimensions", mode="before")
     @classmethod

@@ -284,12 +284,37 @@ class _Resolver:
             )
         if not metrics and p.implied:
             metrics = self._implied_metric()
+        if not metrics and p.listing and (p.dimensions or p.values or p.described):
+            return self._listing()
         compare_cue = p.ranking or p.compare or p.conditions or len(p.times) >= 2
         if not metrics and (p.values or p.dimensions) and compare_cue:
             metrics = self._default_metric()
         if not metrics:
             return self._no_metric()
         return self.build(self._ratio(self._budget_use(metrics)), [], [], None, None)
+
+    def _listing(self) -> Understanding:
+        """ "列出所有门店", "华东的客户有哪些": the members themselves, filtered as asked."""
+        p = self.p
+        names = list(dict.fromkeys([*p.dimensions, *p.described])) or list(p.values)[:1]
+        filters = [
+            Filter(dimension=name, op="in" if len(values) > 1 else "=", values=values)
+            for name, values in p.values.items()
+            if name not in names or len(names) > 1
+        ]
+        if not names or any(self._is_time(n) for n in names):
+            return self._no_metric()
+        query = SemanticQuery(
+            dimensions=[DimensionRef(name=n) for n in names],
+            filters=filters,
+            limit=p.limit,
+            intent=Intent.breakdown,
+        )
+        self.note(
+            "列出成员（不涉及指标）：" + "、".join(self.label(n) for n in names),
+            "Listing members (no metric): " + ", ".join(self.label(n, "en") for n in names),
+        )
+        return Understanding("ok", query, {}, [], self.notes, p)
 
     def _count_of(self, dimension: str) -> str | None:
         """The model's metric that counts the members of `dimension` ("how many customers"

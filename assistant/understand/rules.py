@@ -229,6 +229,8 @@ class Parse:
     dimensions: list[str] = field(default_factory=list)
     # "how many customers": the members of a dimension counted, not a split by it.
     counted: str | None = None
+    listing: bool = False  # "列出所有门店", "list all claims": members, no metric
+    described: list[str] = field(default_factory=list)  # 制造业客户: customer, described
     values: dict[str, list[str]] = field(default_factory=dict)  # dimension → values to keep
     excluded: dict[str, list[str]] = field(default_factory=dict)  # dimension → values to drop
     times: list[TimeMatch] = field(default_factory=list)
@@ -326,6 +328,13 @@ def _refers_back(text: str, lexicon: Lexicon) -> bool:
     return False
 
 
+# Asking for the members themselves: 列出所有门店, 有哪些产品, list/show all claims, which
+# product types are there. Used only when no metric is named or implied.
+LISTING = _rx(
+    r"列出|列一下|列个|罗列|有哪些|有什么|都有哪些|分别是什么|是哪些|名单|清单|明细"
+    r"|\blist(?: out)?\b|\bshow (?:me )?(?:all|every)\b|\bwhat are (?:all )?the\b"
+    r"|\bare there\b|\bdo we have\b|\benumerate\b"
+)
 COUNT_CUE = re.compile(
     r"how many|number of|count of|(?<!哪)(?:多少个|多少家|多少位|多少名|几个|几家|几位|几名)"
 )
@@ -386,6 +395,7 @@ def parse(question: str, lexicon: Lexicon, as_of: date) -> Parse:
     implied, groups = _knowledge(lexicon)
     named_groups = [(metrics, whole) for pattern, metrics, whole in groups if t.find(pattern)]
     p.counted = _counted_dimension(t.text, lexicon)
+    p.listing = bool(t.find(LISTING))
     _read_lexicon(t, p, lexicon)
     _read_net(t, p, lexicon)
     for members, _ in named_groups:
@@ -440,6 +450,7 @@ def _read_lexicon(t: _Text, p: Parse, lexicon: Lexicon) -> None:
             if (before is not None and _describes(lexicon, before, match, t.text)) or (
                 after is not None and _described_by(lexicon, match, after, t.text)
             ):
+                p.described.append(match.entries[0].name)
                 continue  # 制造业客户 / customers rated C: a filter, not a split by customer
         before = matches[index - 1] if index else None
         if _narrowed(match, before, t.text, lexicon):
