@@ -328,6 +328,7 @@ def _refers_back(text: str, lexicon: Lexicon) -> bool:
     return False
 
 
+LISTED_GRAIN = re.compile(r"(?:,|\band)\s+(?:by\s+|each\s+)?(day|week|month|quarter|year)(?![a-z])")
 # Asking for the members themselves: 列出所有门店, 有哪些产品, list/show all claims, which
 # product types are there. Used only when no metric is named or implied.
 LISTING = _rx(
@@ -381,6 +382,12 @@ def parse(question: str, lexicon: Lexicon, as_of: date) -> Parse:
     for grain in find_grains(t.free()):
         t.take(grain.start, grain.end)
         p.grain = p.grain or grain.grain
+    if p.grain is None and re.search(r"\bby\b|\bfor each\b", t.text):
+        # "by location, product type and month": a grain named in a list of breakdowns.
+        for m in LISTED_GRAIN.finditer(t.free()):
+            t.take(m.start(1), m.end(1))
+            p.grain = Grain(m.group(1))
+            break
 
     for pattern, ascending in ((TOP, False), (BOTTOM, True)):
         for m in t.find(pattern):
