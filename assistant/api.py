@@ -599,10 +599,16 @@ class Assistant:
             key = column.sql()
             if key not in by_column:
                 table = column.table if isinstance(column, exp.Column) else metric.table
-                select = exp.select(exp.Min(this=column.copy()), exp.Max(this=column.copy()))
+                select = exp.select(
+                    exp.Min(this=column.copy()),
+                    exp.Max(this=column.copy()),
+                    exp.Count(this=exp.Star()),
+                )
                 try:
                     row = self.engine.execute(select.from_(table)).rows[0]
                     by_column[key] = (row[0], row[1]) if row[0] is not None else None
+                    if not row[2]:  # no row the role may see (or none at all): not undated
+                        unreadable.add(key)
                 except CockpitError:  # a table the role cannot read: unknown, not undated
                     by_column[key] = None
                     unreadable.add(key)
