@@ -51,6 +51,11 @@ CHANGE_DATA = re.compile(
     r"(?:table|tables|data|records?|rows?|orders?|customers?|database|everything|entries)\b"
 )
 REPLACE = re.compile(r"换成|改成|改为|换为|instead")
+# The whole company, not the member the conversation was about.
+WHOLE = re.compile(
+    r"全公司|公司整体|整个公司|公司层面|全部区域|所有区域|company[- ]wide|the company'?s?\b"
+    r"|across the company|\bcompany total\b|whole company|\boverall\b"
+)
 VERSUS = re.compile(r"比|vs|versus|compare|against")
 
 
@@ -135,9 +140,22 @@ def _understand(
     missing = resolver.not_modelled(question)
     if missing is not None:
         return missing
-    if previous is not None and not _is_new(resolver.p):
+    if previous is not None and (not _is_new(resolver.p) or _parts_of(resolver.p, previous, ctx)):
         return resolver.followup(previous)
     return resolver.fresh()
+
+
+def _parts_of(p: Parse, previous: SemanticQuery, ctx: Context) -> bool:
+    """ "流入和流出分别是多少" after net cash flow: the metrics the previous one is made of
+    (or the one made of the previous metrics, "净额") continue the question, not start one."""
+    if not p.metrics or p.times:
+        return False
+    cat = ctx.catalog
+    before = {leaf for m in previous.metrics for leaf in cat.leaves(m)}
+    now = {leaf for m in p.metrics for leaf in cat.leaves(m)}
+    return set(p.metrics) != set(previous.metrics) and (now <= before or before <= now) and (
+        len(p.metrics) > 1 or len(previous.metrics) > 1 or now != before
+    )
 
 
 def _with_definitions(
@@ -189,8 +207,11 @@ def _readable(expr: str, model: SemanticModel, lang: str) -> str:
 
 
 def _is_new(p: Parse) -> bool:
-    # A question that names a metric and a period without follow-up words stands on its own.
-    return bool(p.metrics and p.times and not p.followup)
+    """The conversation policy: a question is a follow-up only when it is elliptical — it
+    names no metric, or carries a follow-up cue (呢, 那, 再, 换成, 只看, 按…看, what about,
+    instead, only…), or refers back (这个, 它, that month, them). A complete question starts
+    fresh, whatever came before: "目前的应收余额" after "华东今年的收入" is the company's."""
+    return bool(p.metrics) and not p.followup
 
 
 class _Resolver:
@@ -499,6 +520,8 @@ class _Resolver:
         )
         dims = [d for d in previous.dimensions]
         filters = list(previous.filters)
+        if WHOLE.search(p.text.lower()):
+            filters = []  # "全公司", "the company's": none of the previous filters
         replace_dims = bool(p.dimensions) and bool(REPLACE.search(p.text.lower()))
         if replace_dims:
             dims = [d for d in dims if self._is_time(d.name)]
@@ -585,6 +608,7 @@ class _Resolver:
             ]
         if p.limit is not None:
             order = []
+        self._note_inherited(previous, filters, dims, time_range if not p.times else None, limit)
         return self.build(
             metrics,
             dims,
@@ -595,6 +619,37 @@ class _Resolver:
             order=order,
             previous=previous,
         )
+
+    def _note_inherited(
+        self,
+        previous: SemanticQuery,
+        filters: list[Filter],
+        dims: list[DimensionRef],
+        period: TimeRange | None,
+        limit: int | None,
+    ) -> None:
+        """Say what a follow-up kept from the previous question ("沿用上一问：华东 · 2025年")."""
+        p = self.p
+        zh: list[str] = []
+        en: list[str] = []
+        for f in filters:
+            if f in previous.filters and f.dimension not in p.values:
+                values = "、".join(map(str, f.values))
+                neg = f.op in ("!=", "not_in")
+                zh.append(("非" if neg else "") + values)
+                en.append(("not " if neg else "") + ", ".join(map(str, f.values)))
+        if period is not None and period == previous.time_range:
+            zh.append(period.label or f"{period.start}–{period.end}")
+            en.append(period.label or f"{period.start} to {period.end}")
+        kept = [d for d in dims if d in previous.dimensions and d.name not in p.dimensions]
+        for ref in kept:
+            zh.append("按" + self.label(ref.name))
+            en.append("by " + self.label(ref.name, "en").lower())
+        if limit is not None and limit == previous.limit and p.limit is None:
+            zh.append(f"前{limit}")
+            en.append(f"top {limit}")
+        if zh:
+            self.note("沿用上一问：" + " · ".join(zh), "Kept from the previous question: " + " · ".join(en))
 
     def _child(self, dimension: str) -> str | None:
         return next((d.name for d in self.model.dimensions if d.parent == dimension), None)

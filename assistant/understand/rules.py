@@ -129,6 +129,9 @@ FOLLOWUP = _rx(
     r"^(?:那|那么|那个|换成|改成|换为|再看|再|还有|then|and|what about|how about|now)"
     r"|呢$|呢\?$|\bwhat about\b|\bhow about\b|换成|改成|改为|换为|instead|它|其中"
     r"|\bsame thing\b|\bthe same\b|\bits\b|\bthem\b|\bthose\b"
+    r"|只看|仅看|只要|按.{1,6}看|拆开|拆一下|同期|那个月|那一个?月|那一年|那个季度|当月的|这些"
+    r"|\bthat (?:month|quarter|year|period|day|week)\b|\bsame (?:period|month|quarter)\b"
+    r"|\bonly\b|\bjust\b|\bsame for\b|\binstead\b|\bthese\b"
 )
 # "再往前一个月呢": the previous period moved back (or forward) by one step of its length.
 STEP_BACK = _rx(
