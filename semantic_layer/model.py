@@ -390,7 +390,7 @@ class SemanticModel(Frozen):
             metric_time=True,
             synonyms=["日期", "期间", "date", "period"],
         )
-        return [own, *dimensions]
+        return [*dimensions, own]  # last: the file's own dimensions keep their positions
 
     @cached_property
     def table_map(self) -> dict[str, Table]:

@@ -256,8 +256,10 @@ class Lexicon:
             )
             try:
                 rows = engine.execute(select).rows
-            except CockpitError:  # a table the role cannot read, or unreadable data: no names
-                continue
+            except CockpitError as err:
+                if _statement_error(err):
+                    continue  # this dimension's expression does not run on this data: no names
+                raise  # a broken database file fails here, loudly
             self.values[dim.name] = sorted(str(r[0]) for r in rows)
             for row in rows:
                 stored = str(row[0])
@@ -477,6 +479,12 @@ class Lexicon:
             if chunk in surface and surface not in self.derived:
                 names.update({e.name: None for e in entries if e.kind == kind})
         return list(names)
+
+
+def _statement_error(err: Exception) -> bool:
+    """An error in one statement (types, a binder error), not in the database itself."""
+    detail = str(getattr(err, "params", {}).get("detail", ""))
+    return detail.startswith(("Binder Error", "Conversion Error", "Catalog Error"))
 
 
 def _relations(model: SemanticModel) -> tuple[dict[tuple[str, str], str], dict[str, str]]:

@@ -153,8 +153,10 @@ def _parts_of(p: Parse, previous: SemanticQuery, ctx: Context) -> bool:
     cat = ctx.catalog
     before = {leaf for m in previous.metrics for leaf in cat.leaves(m)}
     now = {leaf for m in p.metrics for leaf in cat.leaves(m)}
-    return set(p.metrics) != set(previous.metrics) and (now <= before or before <= now) and (
-        len(p.metrics) > 1 or len(previous.metrics) > 1 or now != before
+    return (
+        set(p.metrics) != set(previous.metrics)
+        and (now <= before or before <= now)
+        and (len(p.metrics) > 1 or len(previous.metrics) > 1 or now != before)
     )
 
 
@@ -649,7 +651,10 @@ class _Resolver:
             zh.append(f"前{limit}")
             en.append(f"top {limit}")
         if zh:
-            self.note("沿用上一问：" + " · ".join(zh), "Kept from the previous question: " + " · ".join(en))
+            self.note(
+                "沿用上一问：" + " · ".join(zh),
+                "Kept from the previous question: " + " · ".join(en),
+            )
 
     def _child(self, dimension: str) -> str | None:
         return next((d.name for d in self.model.dimensions if d.parent == dimension), None)
