@@ -170,8 +170,12 @@ COMBINE = _rx(
 BUDGET_USE = _rx(r"完成|达成|执行|用了|用掉|使用|消耗|\bused\b|\busage\b|\battain|\bachiev|\bburn")
 # Words between a value and a dimension that keep them one phrase: 制造业客户, A级的客户.
 THIS_N = re.compile(r"这(\d+|[一二两三四五六七八九十]+|半)(?=个?(?:年|月|季度|周|天))")
-DESCRIBES = re.compile(r"^[ 类级型的等]{0,2}$")
-LETTERS = re.compile(r"\s*((?:[a-z][/、,]?){2,})(?![a-z])")
+DESCRIBES = re.compile(r"^[ 类级型的等业]{0,2}$")
+# "信用等级为B", "rating = C or D": a dimension, a link word, then one-letter members.
+LINKED_LETTERS = re.compile(
+    r"\s*(?:为|是|=|等于|在|of|is)\s*((?:[a-z](?:\s*(?:/|、|,|和|或|及|与|and|or)\s*)?)+)(?![a-z])"
+)
+LETTERS = re.compile(r"\s*((?:[a-z](?:\s*(?:[/、,]|和|或|及|与)\s*)?){2,})(?![a-z])")
 MORE_VALUE = re.compile(r"\s*(?:or|and|,|/|、|或|和|及|与)\s*([a-z0-9]+)(?![a-z0-9])")
 KIND_OF = re.compile(r"(?:各|哪|每|不同)一?类的?$|(?:types?|kinds?|categories) of $")
 BREAKDOWN_START = re.compile(r"^(?:哪|各|每)")
@@ -443,8 +447,32 @@ def parse(question: str, lexicon: Lexicon, as_of: date) -> Parse:
 
 def _read_lexicon(t: _Text, p: Parse, lexicon: Lexicon) -> None:
     matches = lexicon.scan(t.free())
+    absorbed = -1  # an entity word already read as described ("信用等级为B的客户")
     for index, match in enumerate(matches):
         t.take(match.start, match.end)
+        if match.start < absorbed:
+            continue
+        before = matches[index - 1] if index else None
+        if (
+            before is not None
+            and match.entries[0].kind == "dimension"
+            and before.entries[0].kind == "dimension"
+            and DESCRIBES.match(t.text[before.end : match.start])
+            and (before.entries[0].name, match.entries[0].name) in lexicon.attribute_of
+            and before.entries[0].name in lexicon.entities
+            and not BREAKDOWN_START.match(match.text)
+            # The owner is the thing (800 customers), the attribute groups it (8 industries):
+            # "客户行业" is industry; "行业客户" stays the attribute and its entity, as before.
+            and len(lexicon.values.get(before.entries[0].name, []))
+            > len(lexicon.values.get(match.entries[0].name, []))
+            > 0
+        ):
+            # "customer credit rating", "客户行业": the entity's attribute is the breakdown.
+            owner = before.entries[0].name
+            p.dimensions = [d for d in p.dimensions if d != owner]
+            p.described = [d for d in p.described if d != match.entries[0].name]
+            _use(match, p, t)
+            continue
         if match.entries[0].kind == "dimension":
             kind_of = KIND_OF.search(t.text[max(0, match.start - 3) : match.start])
             parent = lexicon.type_of.get(match.entries[0].name)
@@ -480,7 +508,7 @@ def _read_lexicon(t: _Text, p: Parse, lexicon: Lexicon) -> None:
         if match.entries[0].kind == "value":
             _more_values(t, p, lexicon, match)
         elif match.entries[0].kind == "dimension":
-            _letter_values(t, p, lexicon, match)
+            absorbed = max(absorbed, _letter_values(t, p, lexicon, match))
 
 
 def _read_net(t: _Text, p: Parse, lexicon: Lexicon) -> None:
@@ -504,21 +532,41 @@ def _narrowed(match: Match, before: Match | None, text: str, lexicon: Lexicon) -
     )
 
 
-def _letter_values(t: _Text, p: Parse, lexicon: Lexicon, match: Match) -> None:
-    """ "信用等级ABCD各自…": a run of one-letter values right after their dimension."""
+def _letter_values(t: _Text, p: Parse, lexicon: Lexicon, match: Match) -> int:
+    """ "信用等级ABCD各自…": a run of one-letter values right after their dimension; "信用等级
+    为B的客户": linked by 为/是/=, the members filter (no split by the dimension), and the
+    entity after them is the one described. Returns where an absorbed entity word ends."""
     dimension = match.entries[0].name
     values = lexicon.values.get(dimension, [])
     if not values or any(len(v) != 1 for v in values):
-        return
-    found = LETTERS.match(t.free(), match.end)
+        return -1
+    linked = LINKED_LETTERS.match(t.free(), match.end)
+    found = linked or LETTERS.match(t.free(), match.end)
     if not found:
-        return
-    letters = found.group(1).upper().replace("/", "").replace("、", "").replace(",", "")
-    if letters and set(letters) <= set(values):
-        p.values.setdefault(dimension, []).extend(
-            v for v in letters if v not in p.values.get(dimension, [])
-        )
-        t.take(found.start(), found.end())
+        return -1
+    letters = "".join(re.findall(r"[a-z]", re.sub(r"\b(?:and|or)\b", " ", found.group(1))))
+    letters = letters.upper()
+    if not letters or not set(letters) <= set(values):
+        return -1
+    p.values.setdefault(dimension, []).extend(
+        v for v in letters if v not in p.values.get(dimension, [])
+    )
+    t.take(found.start(), found.end())
+    if linked is not None:
+        p.dimensions = [d for d in p.dimensions if d != dimension]
+    rest = t.text[found.end() :]
+    gap = re.match(r"[ 的]{0,2}", rest)
+    offset = found.end() + (gap.end() if gap else 0)
+    following = lexicon.scan(t.text[offset : offset + lexicon.max_length])
+    if following and following[0].start == 0:
+        entity = following[0].entries[0].name
+        if (entity, dimension) in lexicon.attribute_of and entity in lexicon.entities:
+            # "C和D的客户": the members describe the entity — a filter, not a split.
+            p.dimensions = [d for d in p.dimensions if d != dimension]
+            p.described.append(entity)
+            t.take(offset, offset + following[0].end)
+            return offset + following[0].end
+    return -1
 
 
 def _more_values(t: _Text, p: Parse, lexicon: Lexicon, match: Match) -> None:
