@@ -1,25 +1,30 @@
 """Never crash on a valid model (issue 15, item 7): a property over models nobody here wrote.
 
 Hypothesis draws a whole semantic model with its data (`any_model_gen.py`): entity and fact
-tables joined by foreign keys, simple metrics of every aggregation with and without fixed
-filters, derived ratios and differences, semi-additive balances, category/time/number
-dimensions, empty date columns, integer-year time columns, NULLs, tables without rows,
-labels in one or both languages, roles, alerts and an optional `knowledge:` section. Each
-model is written as YAML and a DuckDB file, loaded with `load_model` (draws the validator
-refuses are counted and skipped: the property is about models `cockpit check` accepts), and
-asked questions built from its own words — labels, synonyms, members, time words, rankings,
-"why", anomalies, summaries, follow-ups, gibberish, SQL — in Chinese and English, alone and
-as conversations.
+tables joined by foreign keys (and line tables dated by their header), simple metrics of
+every aggregation over columns or expressions, with and without fixed filters, derived ratios,
+differences and daily averages, semi-additive balances, budgets, category/time/number/boolean
+dimensions, empty date columns, integer years, dates as text, sentinel dates, NULLs, NaN,
+DECIMAL amounts, columns named by SQL keywords, tables without rows, labels in one or both
+languages, roles, alerts and an optional `knowledge:` section. Each model is written as YAML
+and a DuckDB file and loaded with `load_model` (draws the validator refuses are counted and
+skipped: the property is about models `cockpit check` accepts), then asked questions built
+from its own words — labels, synonyms, members, time words, rankings, "why", anomalies,
+summaries, follow-ups, gibberish, SQL — in Chinese and English, alone and as conversations.
 
-Asserted for every answer: nothing escapes `ask`, no answer is the internal-error answer,
-the status is one of the four, and there is something to show. For simple metrics asked
-"<label> 历史累计" / "<label> all time", the number equals hand-written SQL over the data.
+Asserted for every answer: nothing escapes `ask` (nor `Assistant(...)`), no answer is the
+internal-error answer, the status is one of the four, and there is something to show. For
+each simple metric, "<label> 历史累计" / "<label> all time" equals hand-written SQL over the
+generated data. Refusals that pass on a database error are printed, not failed on.
 
-When an answer is the internal error, the test raises an `InternalError` *from* the
-exception the product logged, so hypothesis tells distinct bugs apart by where they were
-raised and shrinks each to a minimal model and question (printed with the failure).
+A crash raises `InternalError` *from* the exception the product logged, so the failure names
+the product's own file:line. Knobs (environment variables) for exploring locally:
 
-`COCKPIT_ANY_MODEL_EXAMPLES=300 pytest tests/test_any_model.py` explores longer.
+    COCKPIT_ANY_MODEL_EXAMPLES=300   more draws (CI: 40, derandomized, ~30 s)
+    COCKPIT_ANY_MODEL_SEED=7         another fixed sequence of draws
+    COCKPIT_ANY_MODEL_FAIL_ON=-      keep every crash and print the smallest model for each
+    COCKPIT_ANY_MODEL_FAIL_ON=resolve.py:684 COCKPIT_ANY_MODEL_SHRINK=1
+                                     fail on that crash only and shrink it to a minimal model
 """
 
 from __future__ import annotations
@@ -61,16 +66,19 @@ from semantic_layer.errors import ModelError
 from semantic_layer.loader import load_model
 
 ROOT = Path(__file__).resolve().parents[1]
-EXAMPLES = int(os.environ.get("COCKPIT_ANY_MODEL_EXAMPLES", "30"))
+EXAMPLES = int(os.environ.get("COCKPIT_ANY_MODEL_EXAMPLES", "40"))
 # Shrinking a failure to a minimal model takes minutes; CI reports the first failing draw.
 SHRINK = os.environ.get("COCKPIT_ANY_MODEL_SHRINK", "") not in ("", "0")
-# Fail only on crashes raised at a location containing this text (e.g. "resolve.py:580", to
-# shrink that one); the others are kept and printed with their smallest model. "-" keeps all.
+# Fail only on crashes whose signature (see `signature`) contains this text, to shrink that
+# one; the others are kept and printed with their smallest model. "-" keeps all.
 FAIL_ON = os.environ.get("COCKPIT_ANY_MODEL_FAIL_ON") or None
 # Another fixed sequence of draws for exploring (CI always runs the derandomized one).
 SEED = os.environ.get("COCKPIT_ANY_MODEL_SEED")
 STATUSES = {"ok", "clarify", "refused", "error"}
 INTERNAL = ("内部错误", "Internal error")
+# A refusal that passes on the database's own error: not a crash, but SQL compiled from a
+# valid model should run. Kept (smallest example per error) and printed, not failed on.
+DATABASE_ERROR = ("数据库执行出错", "The database reported an error")
 # At most this share of drawn models may be refused by the validator: the test is about
 # valid models, so a generator that mostly draws invalid ones would test little.
 MAX_REJECTED = 0.1
@@ -152,6 +160,7 @@ class Stats:
     # sign the generator (or the product) went wrong somewhere.
     refusals: Counter[str] = field(default_factory=Counter)
     crashes: dict[str, Crash] = field(default_factory=dict)  # kept, not raised (FAIL_ON)
+    database_errors: dict[str, Crash] = field(default_factory=dict)
     seconds: float = 0.0
 
     def summary(self) -> str:
@@ -163,12 +172,13 @@ class Stats:
             f"exceptions logged but answered {dict(self.swallowed)}",
             f"most common refusals and errors: {self.refusals.most_common(12)}",
         ]
-        for crash in sorted(self.crashes.values(), key=lambda c: c.location):
-            lines += [
-                f"--- crash {crash.location}: {crash.detail}",
-                f"question: {crash.question!r}",
-                crash.model_yaml,
-            ]
+        for kind, found in (("crash", self.crashes), ("database error", self.database_errors)):
+            for crash in sorted(found.values(), key=lambda c: c.location):
+                lines += [
+                    f"--- {kind} {crash.location}: {crash.detail}",
+                    f"question: {crash.question!r}",
+                    crash.model_yaml,
+                ]
         return "\n".join(lines)
 
 
@@ -202,6 +212,20 @@ def where(error: BaseException, depth: int = 1) -> str:
     )
 
 
+def signature(error: BaseException | None) -> str:
+    """What tells one crash from another: the exception, its message with names and numbers
+    folded, where it was raised (three frames: one KeyError in `model.dimension` may be several
+    bugs in its callers) and the innermost frame of `assistant/` that led there (every database
+    error is raised at the same line of engine.py)."""
+    if error is None:
+        return "no logged exception"
+    message = re.sub(r"'[^']*'|\d+", "_", str(error))[:70]
+    frames = traceback.extract_tb(error.__traceback__)
+    caller = [f for f in frames if f"{ROOT}/assistant/" in f.filename]
+    via = f" via {Path(caller[-1].filename).name}:{caller[-1].lineno}" if caller else ""
+    return f"{type(error).__name__}({message}) at {where(error, 3)}{via}"
+
+
 class Run:
     """One property run: its statistics, the log it listens to, and what a failure does —
     fail the example (hypothesis then reports, and with SHRINK shrinks, it), or be kept for
@@ -221,16 +245,17 @@ class Run:
         if FAIL_ON is None or (FAIL_ON != "-" and FAIL_ON in signature):
             error = InternalError if cause is not None else AssertionError
             raise error(f"{signature}: {detail}\nquestion: {question!r}") from cause
-        seen = self.stats.crashes.get(signature)
-        found = Crash(signature, question, self.model_yaml, detail)
-        if seen is None or found.size < seen.size:
-            self.stats.crashes[signature] = found
+        self.keep(self.stats.crashes, signature, question, detail)
+
+    def keep(self, found: dict[str, Crash], signature: str, question: str, detail: str) -> None:
+        """Keep the smallest model and question seen for `signature`."""
+        crash = Crash(signature, question, self.model_yaml, detail)
+        if signature not in found or crash.size < found[signature].size:
+            found[signature] = crash
 
     def crash(self, question: str, cause: BaseException | None, kind: str) -> None:
         """An internal error (or an exception out of the product)."""
-        # Three frames: one KeyError in `model.dimension` may be several bugs in its callers.
-        location = where(cause, 3) if cause is not None else "no logged exception"
-        self.fail(f"{type(cause).__name__} at {location}", question, f"{kind}: {cause!r}", cause)
+        self.fail(signature(cause), question, f"{kind}: {cause!r}", cause)
 
     def ask(self, asker: Assistant | Conversation, question: str, **kw: Any) -> Answer | None:
         """Ask and check the answer; None when it crashed and the crash was kept."""
@@ -251,6 +276,8 @@ class Run:
             return None
         if answer.status in ("refused", "error"):
             stats.refusals[re.sub(r"\d+", "0", answer.message)[:40]] += 1
+        if answer.message.startswith(DATABASE_ERROR):
+            self.keep(stats.database_errors, answer.message[:90], question, answer.message)
         for error in self.logged.errors:
             stats.swallowed[f"{type(error).__name__} at {where(error)}"] += 1
         assert answer.status in STATUSES, answer
