@@ -374,7 +374,9 @@ class Assistant:
             return _refused(question, lang, err.message(lang), query, timings)
         # The insights work on the model's own metrics: a defined metric gets its numbers.
         plain = plain or bool(query.define)
-        denied = self._out_of_scope(query, lang, model)  # before any path: explain, summary
+        summary = not plain and query.intent is Intent.summary and not query.dimensions
+        # A summary leaves out what the role may not see (and says so); anything else is refused.
+        denied = None if summary else self._out_of_scope(query, lang, model)
         if denied is None:
             denied = self._unknown_members(query, lang)
         if denied is not None:

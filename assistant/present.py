@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from typing import Any
 
@@ -40,11 +41,32 @@ def describe_range(window: TimeRange | None, lang: str) -> str:
     if window.start <= date(1901, 1, 1):
         return f"截至 {last}" if lang == "zh" else f"as of {last}"
     span = f"{window.start} – {last}"
+    label = window.label
+    if label and lang != "zh" and re.search(r"[\u4e00-\u9fff]", label):
+        label = _english_label(label) or ""  # one language per answer: 上月 → last month
     return (
-        f"{window.label}（{span}）"
-        if window.label and lang == "zh"
-        else (f"{window.label} ({span})" if window.label else span)
+        f"{label}（{span}）" if label and lang == "zh" else (f"{label} ({span})" if label else span)
     )
+
+
+# Period words the product writes itself, in English ("Baseline: last month", not 上月).
+_PERIOD_EN = {
+    "本月": "this month",
+    "上月": "last month",
+    "上个月": "last month",
+    "本季度": "this quarter",
+    "上季度": "last quarter",
+    "今年": "this year",
+    "去年": "last year",
+    "上期": "the previous period",
+    "去年同期": "the same period last year",
+    "全部时间": "all time",
+    "全部期间": "all periods",
+}
+
+
+def _english_label(label: str) -> str | None:
+    return _PERIOD_EN.get(label.strip())
 
 
 def _filter_text(f: Filter, model: SemanticModel, lang: str) -> str:

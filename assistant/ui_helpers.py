@@ -95,13 +95,28 @@ def example_questions(assistant: Any, lang: str) -> list[str]:
     return [e.get(lang) for e in knowledge.examples(assistant.model, counts)]
 
 
+def _this_year(assistant: Any) -> Any:
+    from datetime import date, timedelta
+
+    from semantic_layer.query import TimeRange
+
+    start = date(assistant.as_of.year, 1, 1)
+    return TimeRange(start=start, end=assistant.as_of + timedelta(days=1), label="今年")
+
+
 def headline_question(assistant: Any, lang: str) -> str:
     """The welcome page's KPI cards: the first three headline metrics over the model's
     default period (this year when it has none) against the year before."""
     from semantic_layer import knowledge
 
     model = assistant.model
-    names = [model.metric(m).label.get(lang) for m in knowledge.kpis(model)[:3]]
+    from assistant.insights.summary import usable_kpis
+
+    # What this viewer can see and what has dates: a role or an undated metric never empties
+    # the cards, it only leaves that metric out.
+    names = [
+        model.metric(m).label.get(lang) for m in usable_kpis(assistant, _this_year(assistant))[:3]
+    ]
     window = knowledge.default_window(model, assistant.as_of)
     period = window.label if window.start is not None else None
     if lang == "zh":

@@ -142,6 +142,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "use fewer breakdowns.",
     ),
     "database_error": ("数据库执行出错：{detail}", "The database reported an error: {detail}"),
+    "no_kpis": (
+        "这个期间没有可以汇总的指标（没有数据，或当前角色无权查看）。请换个期间，或直接问某个指标。",
+        "There is no metric to summarise for this period (no data, or none the role may see). "
+        "Try another period, or ask for one metric.",
+    ),
     "listing_needs_metric": (
         "「{name}」只能和指标一起看（例如按月的收入），不能单独列出。",
         "'{name}' is read with a metric (revenue by month, say), not listed on its own.",

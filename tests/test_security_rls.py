@@ -1214,8 +1214,9 @@ def _llm_assistant(demo_db, cache: Path, sql: str) -> Assistant:
 )
 def test_llm_written_sql_is_secured_for_the_role(sql, demo_db, cache, raw):
     assistant = _llm_assistant(demo_db, cache, sql)
-    answer = assistant.ask("列出所有区域的订单数清单", role="east_manager")
-    assert answer.status != "ok" or answer.path == "llm_sql"
+    # A question the rules cannot place (so the attacker's SQL is what answers it).
+    answer = assistant.ask("把订单按区域捋一遍给我瞅瞅", role="east_manager")
+    assert answer.path == "llm_sql", (answer.status, answer.message)
     if answer.status == "ok":
         truth = raw.execute(f"SELECT count(*) FROM {E_ORDERS}").scalar()
         assert answer.rows == [(EAST, truth)], answer.rows

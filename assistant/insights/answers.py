@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -219,8 +220,13 @@ def _drill_suggestions(
 ) -> list[str]:
     metric = assistant.model.metric(result.metric).label.get(lang)
     label = query.time_range.label if query.time_range and query.time_range.label else ""
+    if lang != "zh" and label and re.search(r"[\u4e00-\u9fff]", label):
+        # One language per answer: the period in English words, else its dates.
+        label = describe_range(query.time_range, lang).split(" (")[0]
     out = []
     members = [d for d in result.path if d.share >= 0.5] or result.top_drivers(1)
+    # A member that cannot be asked for by name (no value, a yes/no flag) suggests nothing.
+    members = [d for d in members if str(d.member) not in ("None", "True", "False", "")]
     if members:
         top = members[-1]
         dims = [d for d in result.ranked_dimensions if d != top.dimension][:2]
@@ -311,6 +317,19 @@ def summary_answer(
     started = time.perf_counter()
     summary = build_summary(assistant, query.time_range)
     timings["insights"] = time.perf_counter() - started
+    from semantic_layer import knowledge
+
+    shown = {k.metric for k in summary.kpis}
+    left_out = [m for m in knowledge.kpis(assistant.model) if m not in shown]
+    if left_out:
+        names = [assistant.model.metric(m).label.get(lang) for m in left_out]
+        notes = [
+            *notes,
+            "未包含（当前角色无权查看或该期间无数据）：" + "、".join(names)
+            if lang == "zh"
+            else "Left out (not visible to this role, or no data for the period): "
+            + ", ".join(names),
+        ]
     pack = query.model_copy(
         update={
             "metrics": [k.metric for k in summary.kpis],

@@ -72,10 +72,37 @@ def _values(assistant: Assistant, query: SemanticQuery) -> dict[str, Any]:
     ).records()[0]
 
 
+def usable_kpis(assistant: Assistant, window: TimeRange | None = None) -> list[str]:
+    """The headline metrics this assistant can show for `window`: the role may see them,
+    they have dates (for a period), and each one runs on this data — one broken metric
+    leaves the pack, it does not sink the summary."""
+    from semantic_layer.errors import CockpitError
+
+    model = assistant.model
+    all_time = window is None or window.start.year <= 1900
+    out = []
+    for name in knowledge.kpis(model):
+        if not all_time and name in assistant.context.undated:
+            continue
+        probe = SemanticQuery(metrics=[name], time_range=window)
+        if assistant._out_of_scope(probe, "en") is not None:
+            continue
+        try:
+            assistant.engine.execute(compile_for(assistant.engine, model, probe).ast)
+        except CockpitError:
+            continue
+        out.append(name)
+    return out
+
+
 def build_summary(assistant: Assistant, window: TimeRange) -> Summary:
     """The KPI pack for `window`: values, previous period, last year, budget, movers, alerts."""
     model = assistant.model
-    kpis = knowledge.kpis(model)
+    kpis = usable_kpis(assistant, window)
+    if not kpis:
+        from semantic_layer.errors import QueryError
+
+        raise QueryError("no_kpis")
     previous = SemanticQuery(metrics=kpis, time_range=window, compare=Compare.previous_period)
     last_year = SemanticQuery(metrics=kpis, time_range=window, compare=Compare.yoy)
     with_budget = [k for k in kpis if k in assistant.catalog.budget_of]

@@ -300,7 +300,11 @@ class _Resolver:
             p.dimensions = [d for d in p.dimensions if d != p.counted]
         metrics = list(p.metrics)
         if not metrics and p.intent is Intent.summary:
-            metrics = knowledge.kpis(self.model)
+            # For a period, only metrics with dates can be summarised (undated facts cannot).
+            metrics = [
+                m for m in knowledge.kpis(self.model) if not (p.times and m in self.ctx.undated)
+            ]
+            metrics = metrics or knowledge.kpis(self.model)
             self.note(
                 "经营概况包含：" + "、".join(self.label(m) for m in metrics),
                 "The overview shows: " + ", ".join(self.label(m, "en") for m in metrics),
