@@ -885,6 +885,9 @@ class _Compiler:
                 end = exp.Least(this=end, expressions=[_date(window.end)])
             return exp.DateDiff(this=end, expression=start, unit=exp.var("DAY"))
         assert window is not None
+        if window.start <= ALL_TIME:
+            # "Per day" over all the data has no period to divide by (not the days since 1900).
+            raise QueryError("period_days_all_time")
         return exp.Literal.number(window.days)
 
     def _having(self, metric: str, op: str, value: float) -> exp.Expression:

@@ -142,6 +142,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "use fewer breakdowns.",
     ),
     "database_error": ("数据库执行出错：{detail}", "The database reported an error: {detail}"),
+    "period_days_all_time": (
+        "按天平均的指标（如周转天数、日均）需要一个期间，例如「今年」或「2024年」，不能对全部时间计算。",
+        "A per-day metric (days outstanding, daily average) needs a period, such as 'this year' "
+        "or '2024' — not all time.",
+    ),
     "no_kpis": (
         "这个期间没有可以汇总的指标（没有数据，或当前角色无权查看）。请换个期间，或直接问某个指标。",
         "There is no metric to summarise for this period (no data, or none the role may see). "

@@ -724,7 +724,8 @@ class _Resolver:
             # "为什么3月毛利率下降了": a change is explained against the period before.
             compare = Compare.previous_period
         grain = p.grain
-        if grain is None and p.trend:
+        if grain is None and p.trend and p.intent is not Intent.explain:
+            # ("为什么收入变化了" asks why, not for the series: the change word is not a trend.)
             grain = Grain.day if time_range.days <= 31 else Grain.month
         if grain is not None:
             dims = [d for d in dims if not self._is_metric_time(d)]

@@ -115,7 +115,8 @@ EXPLAIN = _rx(
 )
 SUMMARY = _rx(
     r"经营概况|经营情况|经营状况|经营简报|经营分析|经营报告|经营数据|整体情况|总体情况|概况|简报|总结|汇总一下|体检"
-    r"|汇报|月报|周报|年报|经营分析报告|\boverview\b|\bsummar(?:y|ise|ize)\b|\brecap\b|\bbriefing\b"
+    r"|汇报|月报|周报|年报|经营分析报告|整体经营|经营怎么样|\boverview\b|\brecap\b|\bbriefing\b"
+    r"|\b(?:an? |the )?(?:executive |exec |management |business |board |monthly |quick )?summar(?:y|ise|ize)\b"
     r"|how are we doing|how is business|how's business"
 )
 DRILL = _rx(r"下钻|钻取|往下钻|钻进去|深入看|\bdrill (?:down )?(?:into|in)\b|\bdrill down\b")
