@@ -545,13 +545,51 @@ def load_board_yaml(text: str) -> Board:
 
 
 def default_board(assistant: Assistant | None = None) -> Board | None:
-    """The demo board (`semantic_layer/demo/board.yaml`), if the model has all its metrics."""
+    """The demo board (`semantic_layer/demo/board.yaml`) for a model with all its metrics;
+    for any other model a board derived from its own headline metrics — each over the year
+    to date, then the first one by its first breakdown — so no board page starts empty."""
     board = load_board_yaml(DEFAULT_BOARD_FILE.read_text(encoding="utf-8"))
-    if assistant is not None:
-        metrics = assistant.model.metric_map
-        if not all(m in metrics for pin in board.pins for m in pin.query.metrics):
-            return None
-    return board
+    if assistant is None:
+        return board
+    metrics = assistant.model.metric_map
+    if all(m in metrics for pin in board.pins for m in pin.query.metrics):
+        return board
+    return _derived_board(assistant)
+
+
+def _derived_board(assistant: Assistant) -> Board | None:
+    from assistant.insights.summary import usable_kpis
+    from semantic_layer import knowledge
+
+    model = assistant.model
+    start = date(assistant.as_of.year, 1, 1)
+    window = TimeRange(start=start, end=assistant.as_of + timedelta(days=1), label="今年")
+    kpis = usable_kpis(assistant, window)
+    pins = [
+        Pin(
+            question=f"今年的{model.metric(name).label.zh}",
+            query=SemanticQuery(metrics=[name]),
+            period="ytd",
+            title=model.metric(name).label.zh,
+        )
+        for name in kpis
+    ]
+    if kpis:
+        counts = {d: len(v) for d, v in assistant.lexicon.values.items()}
+        split = knowledge.breakdowns(model, kpis[0], counts, limit=1)
+        if split:
+            label = model.dimension(split[0]).label.zh
+            pins.append(
+                Pin(
+                    question=f"今年各{label}的{model.metric(kpis[0]).label.zh}",
+                    query=SemanticQuery(metrics=[kpis[0]], dimensions=[split[0]]),
+                    period="ytd",
+                )
+            )
+    if not pins:
+        return None
+    title = (model.label.zh + " · " + model.label.en) if model.label else "驾驶舱 · Board"
+    return Board(name="default", title=title, pins=tuple(pins))
 
 
 # --- running a board --------------------------------------------------------------------------

@@ -54,7 +54,12 @@ ModelOpt = Annotated[
 ]
 DbOpt = Annotated[Path | None, typer.Option("--db", help="DuckDB database file")]
 EngineOpt = Annotated[
-    str | None, typer.Option("--engine", help="postgresql://user:pass@host/db instead of DuckDB")
+    str | None,
+    typer.Option(
+        "--engine",
+        help="instead of DuckDB: postgresql://user:pass@host/db, spark://local?warehouse=DIR, "
+        "spark://host:7077?warehouse=URL or sc://host:15002?database=DB (Spark Connect)",
+    ),
 ]
 RoleOpt = Annotated[
     str | None, typer.Option("--role", help="answer as this model role (row filters, masks)")
@@ -103,8 +108,16 @@ def demo(
     postgres: Annotated[
         str | None, typer.Option("--postgres", help="also copy it into this PostgreSQL database")
     ] = None,
+    spark: Annotated[
+        str | None,
+        typer.Option(
+            "--spark",
+            help="also write it for Spark: a folder of Parquet tables, or a Spark URL with "
+            "?warehouse=… or ?database=…",
+        ),
+    ] = None,
 ) -> None:
-    """Generate the demo company 华锐科技 (2023–2025) into a DuckDB file (and PostgreSQL)."""
+    """Generate the demo company 华锐科技 (2023–2025) into a DuckDB file (and PostgreSQL, Spark)."""
     from semantic_layer.demo.generate import generate
 
     started = time.perf_counter()
@@ -115,6 +128,14 @@ def demo(
 
         tables = copy_to_postgres(out, postgres, replace=True)
         typer.echo(f"copied {len(tables)} tables to PostgreSQL")
+    if spark:
+        from semantic_layer.demo.spark import copy_to_spark
+
+        try:
+            tables = copy_to_spark(out, spark)
+        except CockpitError as err:
+            _fail(err, _settings().lang)
+        typer.echo(f"wrote {len(tables)} tables for Spark to {spark}")
 
 
 @app.command()

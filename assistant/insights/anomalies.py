@@ -37,6 +37,7 @@ from semantic_layer import knowledge
 from semantic_layer.catalog import catalog
 from semantic_layer.compiler import add_months, compile_for
 from semantic_layer.engine import Engine
+from semantic_layer.errors import CockpitError
 from semantic_layer.model import Label, Metric, SemanticModel
 from semantic_layer.query import DimensionRef, Filter, Intent, SemanticQuery, TimeRange
 
@@ -127,7 +128,15 @@ def scan_anomalies(
     series: list[_Series] = []
     for dimension in [None, *dict.fromkeys(d for ds in breakdowns.values() for d in ds)]:
         wanted_metrics = [n for n in names if dimension is None or dimension in breakdowns[n]]
-        series += _fetch(model, engine, wanted_metrics, dimension, window, calendar)
+        try:
+            series += _fetch(model, engine, wanted_metrics, dimension, window, calendar)
+        except CockpitError:
+            # One metric that cannot run on this data must not sink the scan: one at a time.
+            for name in wanted_metrics:
+                try:
+                    series += _fetch(model, engine, [name], dimension, window, calendar)
+                except CockpitError:
+                    continue
 
     totals = {s.metric.name: s for s in series if s.dimension is None}
     english: dict[str, dict[str, str]] = {}
