@@ -40,6 +40,7 @@ from assistant.formatting import format_value
 from assistant.insights.alerts import evaluate_alerts
 from assistant.insights.anomalies import scan_anomalies
 from assistant.insights.explain import explain
+from assistant.insights.summary import usable_kpis
 from assistant.push import push, render_board, render_summary
 from assistant.settings import Settings
 from assistant.ui_helpers import example_questions
@@ -48,6 +49,7 @@ from semantic_layer import knowledge
 from semantic_layer.compiler import add_months
 from semantic_layer.loader import load_model
 from semantic_layer.model import SemanticModel
+from semantic_layer.query import TimeRange
 
 ROOT = Path(__file__).resolve().parents[1]
 EXTERNAL = ROOT / "eval" / "external"
@@ -967,11 +969,17 @@ def test_the_summary_is_the_derived_kpi_pack_with_sql_numbers(
     answer = ext.ask(question)
     assert answer.status == "ok", f"{question!r}: {answer.status} {answer.message}"
     assert answer.lang == lang
-    kpis = knowledge.kpis(ext.model)
-    assert kpis and all(k in ext.model.metric_map for k in kpis)
     assert answer.query is not None and answer.query.time_range is not None
-    assert list(answer.query.metrics) == kpis
     window = answer.query.time_range
+    # The pack is the derived headline metrics that can be shown for this period: one without
+    # dates (for a period) or that cannot run on this data is left out, and the answer says so.
+    kpis = usable_kpis(ext.assistant, window)
+    assert kpis and set(kpis) <= set(knowledge.kpis(ext.model))
+    assert list(answer.query.metrics) == kpis
+    left_out = [k for k in knowledge.kpis(ext.model) if k not in kpis]
+    if left_out:
+        shown = " ".join(answer.notes)
+        assert all(ext.model.metric(k).label.get(lang) in shown for k in left_out), shown
     record = answer.records()[0]
     before = period_before(window.start, window.end)
     all_time = window.start <= date(1901, 1, 1)
@@ -1023,7 +1031,8 @@ def expected_kpi_cells(ext: External, lang: str) -> list[list[str]]:
     before = period_before(start, end)
     assert before is not None
     rows = []
-    for kpi in knowledge.kpis(ext.model):
+    window = TimeRange(start=start, end=end)
+    for kpi in usable_kpis(ext.assistant, window):
         if not ext.truth.dated(kpi):
             continue  # no dates in the data: what a period shows for it is not settled here
         metric = ext.model.metric(kpi)
@@ -1440,9 +1449,9 @@ def test_the_chat_welcome_shows_this_models_headline_cards_and_examples(
     cards_specs = [s for s in cards_specs if "hconcat" in s]
     assert len(cards_specs) == 1, "no headline cards on the welcome page"
     cards = [c["data"]["values"][0] for c in cards_specs[0]["hconcat"]]
-    kpis = knowledge.kpis(ext.model)[:3]
-    assert [c["label"] for c in cards] == [ext.model.metric(k).label.get(lang) for k in kpis]
     this_year = date(ext.as_of.year, 1, 1), ext.as_of + timedelta(days=1)
+    kpis = usable_kpis(ext.assistant, TimeRange(start=this_year[0], end=this_year[1]))[:3]
+    assert [c["label"] for c in cards] == [ext.model.metric(k).label.get(lang) for k in kpis]
     last_year = add_months(this_year[0], -12), add_months(this_year[1], -12)
     for card, kpi in zip(cards, kpis, strict=True):
         unit = ext.model.metric(kpi).unit

@@ -355,7 +355,7 @@ def _summary_followups(assistant: Assistant, lang: str, summary: Any) -> list[st
     from semantic_layer import knowledge
 
     model = assistant.model
-    kpis = knowledge.kpis(model)
+    kpis = [k.metric for k in summary.kpis] or knowledge.kpis(model)
     if not kpis:
         return []
     name = model.metric(kpis[0]).label.get(lang)

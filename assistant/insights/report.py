@@ -58,7 +58,7 @@ def _charts(assistant: Assistant, summary: Summary, lang: str) -> list[tuple[str
     end = summary.window.end
     trailing = TimeRange(start=add_months(date(end.year, end.month, 1), -12), end=end)
     zh = lang == "zh"
-    kpis = knowledge.kpis(model)
+    kpis = [k.metric for k in summary.kpis]  # what the summary could show, in its order
 
     def name(metric: str) -> str:
         return model.metric(metric).label.get(lang)
