@@ -625,13 +625,17 @@ class Assistant:
 
 def _fit_to_database(model: SemanticModel, engine: Engine) -> tuple[SemanticModel, list[str]]:
     """The model with its time columns read as dates on this database (see `adapt.py`)."""
-    from semantic_layer.adapt import adapt_time_columns
+    from semantic_layer.adapt import adapt_time_columns, drop_fanout_joins
 
     try:
         schema = engine.schema()
     except CockpitError:  # the database cannot be described: nothing to adapt
         return model, []
-    return adapt_time_columns(model, schema)
+    model, notes = adapt_time_columns(model, schema)
+    model, dropped = drop_fanout_joins(model, engine)
+    for note in dropped:
+        log.warning("%s", note)
+    return model, notes + dropped
 
 
 def engine_budget(settings: Settings) -> dict[str, Any]:

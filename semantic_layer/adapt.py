@@ -82,3 +82,47 @@ def adapt_time_columns(
     fields = {name: getattr(model, name) for name in type(model).model_fields}
     fields.update(metrics=metrics, dimensions=dimensions)
     return type(model)(**fields), notes
+
+
+def drop_fanout_joins(model: SemanticModel, engine) -> tuple[SemanticModel, list[str]]:
+    """The model without the joins the data contradicts: a join is many-to-one only if the
+    keys it lands on are unique in `to`. Where they repeat (two rows per agreement), every
+    number reached through it would be counted twice — so the join is left out (what needs it
+    is refused as unrelated) and said, instead of doubling numbers silently."""
+    from semantic_layer.errors import CockpitError
+
+    keep, notes = [], []
+    for join in model.joins:
+        keys = [exp.column(b, table=join.to) for _, b in join.on]
+        distinct = exp.Count(
+            this=exp.Distinct(
+                expressions=[keys[0] if len(keys) == 1 else exp.Tuple(expressions=keys)]
+            )
+        )
+        rows = exp.Count(this=exp.Star())
+        probe = (
+            exp.select(rows, distinct)
+            .from_(join.to)
+            .where(
+                exp.and_(
+                    *(exp.Not(this=exp.Is(this=k.copy(), expression=exp.Null())) for k in keys)
+                )
+            )
+        )
+        try:
+            total, unique = engine.execute(probe).rows[0]
+        except CockpitError:
+            keep.append(join)
+            continue
+        if total and unique is not None and unique < total:
+            notes.append(
+                f"join {join.from_table} → {join.to} left out: {join.to} has {total - unique} "
+                f"repeated key(s) on {', '.join(b for _, b in join.on)}, so it is not many-to-one"
+            )
+            continue
+        keep.append(join)
+    if not notes:
+        return model, notes
+    fields = {name: getattr(model, name) for name in type(model).model_fields}
+    fields["joins"] = keep
+    return type(model)(**fields), notes

@@ -330,10 +330,11 @@ def summary_answer(
             else "Left out (not visible to this role, or no data for the period): "
             + ", ".join(names),
         ]
+    all_time = query.time_range.start.year <= 1900
     pack = query.model_copy(
         update={
             "metrics": [k.metric for k in summary.kpis],
-            "compare": Compare.previous_period,
+            "compare": Compare.none if all_time else Compare.previous_period,
         }
     )
     answer = assistant.run(pack, question, lang, timings, notes, plain=True)
@@ -355,11 +356,21 @@ def _summary_followups(assistant: Assistant, lang: str, summary: Any) -> list[st
     from semantic_layer import knowledge
 
     model = assistant.model
-    kpis = [k.metric for k in summary.kpis] or knowledge.kpis(model)
+    # "Why" only for a dated metric over a real period: all time has nothing to compare with.
+    kpis = [k.metric for k in summary.kpis if k.metric not in assistant.context.undated]
+    kpis = kpis or [k.metric for k in summary.kpis] or knowledge.kpis(model)
     if not kpis:
         return []
     name = model.metric(kpis[0]).label.get(lang)
-    out = [f"为什么{name}变化了" if lang == "zh" else f"why did {name.lower()} change"]
+    out = []
+    window = summary.window
+    if window.start.year > 1900:
+        period = describe_range(window, lang).split("（")[0].split(" (")[0]
+        out.append(
+            f"为什么{period}{name}变化了"
+            if lang == "zh"
+            else f"why did {name.lower()} change in {period}"
+        )
     counts = {d: len(v) for d, v in assistant.lexicon.values.items()}
     for dim in knowledge.breakdowns(model, kpis[0], counts, limit=1):
         label = model.dimension(dim).label.get(lang)

@@ -103,12 +103,15 @@ def build_summary(assistant: Assistant, window: TimeRange) -> Summary:
         from semantic_layer.errors import QueryError
 
         raise QueryError("no_kpis")
-    previous = SemanticQuery(metrics=kpis, time_range=window, compare=Compare.previous_period)
+    # All the data has no previous period and no year before: nothing to compare with.
+    all_time = window.start.year <= 1900
+    compare = Compare.none if all_time else Compare.previous_period
+    previous = SemanticQuery(metrics=kpis, time_range=window, compare=compare)
     last_year = SemanticQuery(metrics=kpis, time_range=window, compare=Compare.yoy)
-    with_budget = [k for k in kpis if k in assistant.catalog.budget_of]
-    queries = [previous, last_year]
+    with_budget = [k for k in kpis if k in assistant.catalog.budget_of and not all_time]
+    queries = [previous] if all_time else [previous, last_year]
     now = _values(assistant, previous)
-    year = _values(assistant, last_year)
+    year = {} if all_time else _values(assistant, last_year)
     budget: dict[str, Any] = {}
     if with_budget:
         budget_query = SemanticQuery(metrics=with_budget, time_range=window, compare=Compare.budget)

@@ -145,6 +145,15 @@ def _understand(
     return resolver.fresh()
 
 
+def _english(label: str | None) -> str | None:
+    """A period label for an English sentence (本月 → this month; other Chinese: none)."""
+    if not label or not re.search(r"[\u4e00-\u9fff]", label):
+        return label
+    from assistant.present import _english_label
+
+    return _english_label(label)
+
+
 def _parts_of(p: Parse, previous: SemanticQuery, ctx: Context) -> bool:
     """ "流入和流出分别是多少" after net cash flow: the metrics the previous one is made of
     (or the one made of the previous metrics, "净额") continue the question, not start one."""
@@ -947,7 +956,7 @@ class _Resolver:
         return self.clarify(
             f"{window.label or ''}（{window.start} 至 {window.end - timedelta(days=1)}）没有数据："
             f"数据覆盖 {first} 至 {last}。",
-            f"There is no data for {window.label or 'that period'} ({window.start} to "
+            f"There is no data for {_english(window.label) or 'that period'} ({window.start} to "
             f"{window.end - timedelta(days=1)}): the data covers {first} to {last}.",
             [
                 {
