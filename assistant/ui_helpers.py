@@ -166,6 +166,9 @@ def t(key: str, lang: str, **values: Any) -> str:
 def _cell(value: Any, column: OutputColumn, lang: str) -> str:
     if column.kind == "dimension" and column.grain is not None and isinstance(value, date):
         return time_label(value, column.grain.value, lang)
+    if column.kind == "dimension":
+        # A member is shown as the data writes it: policy 31003000336, not ¥31,003,000,336.00.
+        return "" if value is None else str(value)
     return format_value(value, column.unit, lang, spec=column.format)
 
 

@@ -143,6 +143,12 @@ ACME_MEASURES = {
 }
 ACME_MEMBERS = {
     "policy_number": "CAST(p.Policy_Number AS VARCHAR) = ?",
+    # Through the fire claim on the policy (the joins to agreement_party_role repeat keys in
+    # this data, so Cockpit leaves them out and the board filters by the claim's attributes).
+    "fireplace": (
+        "CAST(p.Policy_Identifier AS VARCHAR) IN (SELECT CAST(PolicyNo AS VARCHAR) FROM fire_claim "
+        "WHERE CAST(Fireplace AS VARCHAR) = ?)"
+    ),
     "company_claim_number": "CAST(cl.Company_Claim_Number AS VARCHAR) = ?",
     "party_identifier_dim": (
         "p.Policy_Identifier IN (SELECT Agreement_Identifier FROM agreement_party_role "
@@ -757,9 +763,10 @@ def rows_of(answer: Answer, columns: Sequence[str]) -> list[tuple[Any, ...]]:
 
 
 def close(a: float | None, b: float | None) -> bool:
-    """Equal numbers (or both missing), to a cent of rounding."""
+    """Equal numbers (or both missing), to a cent of rounding. No row at all ("—") and a
+    count of zero say the same thing: nothing matched."""
     if a is None or b is None:
-        return a is None and b is None
+        return (a is None and b is None) or (a or 0) == (b or 0) == 0
     return abs(float(a) - float(b)) <= 1e-6 * max(1.0, abs(float(b))) + 0.005
 
 
