@@ -529,10 +529,8 @@ class _Resolver:
         p = self.p
         if p.unknown:
             return self._unknown_words()
-        metrics = self._ratio(
-            self._budget_use(p.metrics or self._implied_metric() or list(previous.metrics)),
-            previous,
-        )
+        metrics = p.metrics or self._implied_metric() or self._related(previous)
+        metrics = self._ratio(self._budget_use(metrics), previous)
         dims = [d for d in previous.dimensions]
         filters = list(previous.filters)
         if WHOLE.search(p.text.lower()):
@@ -669,6 +667,23 @@ class _Resolver:
                 "Kept from the previous question: " + " · ".join(en),
             )
 
+    def _related(self, previous: SemanticQuery) -> list[str]:
+        """An elliptical follow-up's metric, from what it says about the previous one:
+        "净额呢" after inflow/outflow → their difference; "预算是多少" after expenses → the
+        expense budget; else the previous metrics themselves."""
+        p = self.p
+        text = p.text.lower()
+        if re.search(r"净额|净值|净流|\bnet\b", text):
+            for (a, b), net in self.ctx.lexicon.difference_of.items():
+                if a in previous.metrics or b in previous.metrics:
+                    return [net]
+        if re.search(r"预算|\bbudget\b", text) and not p.budget_use:
+            budgets = [self.ctx.catalog.budget_of.get(m) for m in previous.metrics]
+            if budgets and all(budgets):
+                p.compare = None if p.compare is Compare.budget else p.compare
+                return [b for b in budgets if b]
+        return list(previous.metrics)
+
     def _child(self, dimension: str) -> str | None:
         return next((d.name for d in self.model.dimensions if d.parent == dimension), None)
 
@@ -701,7 +716,10 @@ class _Resolver:
             for dim, values in p.values.items():
                 op = "in" if len(values) > 1 else "="
                 filters.append(Filter(dimension=dim, op=op, values=values))
-                if (len(values) > 1 and not p.combine) or (p.share and dim not in p.dimensions):
+                # "电商渠道收入占比": the share of 电商 among channels — unless another breakdown
+                # is named ("华南各渠道的占比": 华南 stays a filter).
+                share_of_value = p.share and dim not in p.dimensions and not p.dimensions
+                if (len(values) > 1 and not p.combine) or share_of_value:
                     dims.append(DimensionRef(name=dim))  # 华东和华南的收入 → one row each
             for dim, values in p.excluded.items():
                 op = "not_in" if len(values) > 1 else "!="

@@ -370,6 +370,7 @@ def parse(question: str, lexicon: Lexicon, as_of: date) -> Parse:
     """Read a question into slots. Pure: no database access, no defaults applied."""
     corrected, fixes = lexicon.correct(normalize(question))
     corrected = THIS_N.sub(lambda m: "近" + m.group(1), corrected)  # 这三年 = 近三年
+    corrected = corrected.replace("各项", "各类")  # 各项费用 = 各类费用 (same length: spans hold)
     t = _Text(corrected)
     t.original = question
     p = Parse(text=question)
