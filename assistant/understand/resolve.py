@@ -320,6 +320,8 @@ class _Resolver:
             )
         if not metrics and p.implied:
             metrics = self._implied_metric()
+        if not metrics and p.dimensions and not p.listing:
+            metrics = self._metric_in_dimension_words()
         if not metrics and p.listing and (p.dimensions or p.values or p.described):
             return self._listing()
         compare_cue = p.ranking or p.compare or p.conditions or len(p.times) >= 2
@@ -666,6 +668,24 @@ class _Resolver:
                 "沿用上一问：" + " · ".join(zh),
                 "Kept from the previous question: " + " · ".join(en),
             )
+
+    def _metric_in_dimension_words(self) -> list[str]:
+        """ "各类费用的占比": the words read as a dimension (expense category) also name the
+        metric (费用) — one metric only, never a guess between several."""
+        lexicon = self.ctx.lexicon
+        text = self.p.text.lower()
+        found = {
+            e.name
+            for surface, entries in lexicon.surfaces.items()
+            if len(surface) >= 2 and surface not in lexicon.derived and surface in text
+            for e in entries
+            if e.kind == "metric"
+        }
+        reach = [m for m in found if all(self.ctx.catalog.reaches(m, d) for d in self.p.dimensions)]
+        if len(reach) == 1:
+            self._note_metric(reach[0])
+            return reach
+        return []
 
     def _related(self, previous: SemanticQuery) -> list[str]:
         """An elliptical follow-up's metric, from what it says about the previous one:

@@ -975,7 +975,9 @@ _SINCE_AFTER = re.compile(
     re.IGNORECASE,
 )
 # "since 2023", "自2023年以来", "从2023年开始", "from 2023 onwards"
-_SINCE_BEFORE = re.compile(r"(?<![A-Za-z])since\s*$", re.IGNORECASE)
+_SINCE_BEFORE = re.compile(
+    r"(?<![A-Za-z])since(?:\s+the\s+(?:start|beginning)\s+of)?\s*$", re.IGNORECASE
+)
 _SINCE_PREFIX = re.compile(r"(?:自从|自|从|(?<![A-Za-z])from)\s*$", re.IGNORECASE)
 # "截至6月底", "截止到2025年6月", "as of June 30, 2025", "up to Q3": the year so far, to its end
 _UNTIL_BEFORE = re.compile(
@@ -1104,7 +1106,7 @@ def _since(pieces: list[_Piece], text: str, as_of: date) -> list[_Piece]:
 
 
 def _since_one(p: _Piece, span: Span, text: str, as_of: date) -> _Piece:
-    before = text[max(0, p.start - 10) : p.start]
+    before = text[max(0, p.start - 30) : p.start]
     after = _SINCE_AFTER.match(text, p.end)
     since = _SINCE_BEFORE.search(before)
     if (after is not None or since is not None) and span[0] <= as_of:
