@@ -423,6 +423,7 @@ class Lexicon:
             for surface, entries in self.surfaces.items():
                 if (
                     surface not in self.derived
+                    and not self._siblings(chunk, surface)
                     and len(surface) == len(chunk)
                     and sum(a != b for a, b in zip(surface, chunk, strict=True)) == 1
                     and (entries[0].kind != "value" or len(chunk) >= 4)
@@ -438,10 +439,22 @@ class Lexicon:
         from assistant.understand.vocabulary import inflections
 
         entries = self.surfaces[best[0]]
+        if self._siblings(chunk, best[0]):
+            return None
         if best[0] in inflections(chunk) and any(e.name in self.counts for e in entries):
             # "settle a claim" is not "claims" (the count of claims): another word, not a slip.
             return None
         return Match(0, len(chunk), best[0], tuple(self.surfaces[best[0]]), fuzzy=True)
+
+    def _siblings(self, typed: str, meant: str) -> bool:
+        """Whether turning `typed` into `meant` would cross a pair the model says are never
+        one another (应付/应收, inflow/outflow): a near miss there is a different concept."""
+        for group in self.knowledge.siblings:
+            for a in group:
+                for b in group:
+                    if a != b and a in typed and b in meant and a not in meant:
+                        return True
+        return False
 
     def metric_words(self) -> set[str]:
         """Every English word of a metric's or dimension's declared surface (not derived

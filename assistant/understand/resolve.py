@@ -697,10 +697,10 @@ class _Resolver:
             for (a, b), net in self.ctx.lexicon.difference_of.items():
                 if a in previous.metrics or b in previous.metrics:
                     return [net]
-        if re.search(r"预算|\bbudget\b", text) and not p.budget_use:
+        asks_budget = re.search(r"预算|\bbudget\b", text) and not p.budget_use
+        if asks_budget and p.compare is not Compare.budget:  # "跟预算比呢" compares instead
             budgets = [self.ctx.catalog.budget_of.get(m) for m in previous.metrics]
             if budgets and all(budgets):
-                p.compare = None if p.compare is Compare.budget else p.compare
                 return [b for b in budgets if b]
         return list(previous.metrics)
 
