@@ -156,16 +156,18 @@ def _english(label: str | None) -> str | None:
 
 def _parts_of(p: Parse, previous: SemanticQuery, ctx: Context) -> bool:
     """ "流入和流出分别是多少" after net cash flow: the metrics the previous one is made of
-    (or the one made of the previous metrics, "净额") continue the question, not start one."""
+    continue the question, not start one."""
     if not p.metrics or p.times:
         return False
     cat = ctx.catalog
     before = {leaf for m in previous.metrics for leaf in cat.leaves(m)}
     now = {leaf for m in p.metrics for leaf in cat.leaves(m)}
+    # Only the components of the previous (derived) metric, with no breakdown of their own.
     return (
-        set(p.metrics) != set(previous.metrics)
-        and (now <= before or before <= now)
-        and (len(p.metrics) > 1 or len(previous.metrics) > 1 or now != before)
+        not p.dimensions
+        and set(p.metrics) != set(previous.metrics)
+        and set(p.metrics) <= before
+        and now <= before
     )
 
 
@@ -222,7 +224,8 @@ def _is_new(p: Parse) -> bool:
     names no metric, or carries a follow-up cue (呢, 那, 再, 换成, 只看, 按…看, what about,
     instead, only…), or refers back (这个, 它, that month, them). A complete question starts
     fresh, whatever came before: "目前的应收余额" after "华东今年的收入" is the company's."""
-    return bool(p.metrics) and not p.followup
+    named = p.metrics or p.implied or p.intent is Intent.summary  # 买了多少 names revenue
+    return bool(named) and not p.followup
 
 
 class _Resolver:
