@@ -53,7 +53,7 @@ CHANGE_DATA = re.compile(
 REPLACE = re.compile(r"换成|改成|改为|换为|instead")
 # The whole company, not the member the conversation was about.
 WHOLE = re.compile(
-    r"全公司|公司整体|整个公司|公司层面|全部区域|所有区域|company[- ]wide|the company'?s?\b"
+    r"全公司|公司整体|整个公司|公司层面|company[- ]wide|the company'?s?\b"
     r"|across the company|\bcompany total\b|whole company|\boverall\b"
 )
 VERSUS = re.compile(r"比|vs|versus|compare|against")
