@@ -48,6 +48,9 @@ class Answer:
     reason: str = ""  # why that path answered
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
     notes: tuple[str, ...] = ()  # defaults we applied (e.g. "no period given: this year")
+    # What was computed, in one checkable line per language: metric · filters · period ·
+    # breakdown · comparison · ranking ("营业收入 · 区域 = 华东 · 今年 · 按月").
+    restatement: dict[str, str] = field(default_factory=dict)
 
     @property
     def names(self) -> list[str]:
@@ -73,6 +76,7 @@ class Answer:
             "lang": self.lang,
             "query": self.query.model_dump(mode="json") if self.query else None,
             "sql": self.sql,
+            "restatement": dict(self.restatement),
             "columns": [
                 {"name": c.name, "kind": c.kind, "label": c.label.get(self.lang), "unit": c.unit}
                 for c in self.columns

@@ -22,7 +22,7 @@ from sqlglot import exp
 
 from assistant.answer import Answer, Suggestion
 from assistant.charts import chart
-from assistant.present import interpretation, narrative
+from assistant.present import interpretation, narrative, restatement
 from assistant.settings import Settings
 from assistant.understand.lexicon import Lexicon
 from assistant.understand.resolve import Context, Understanding, language, understand
@@ -426,6 +426,7 @@ class Assistant:
             interpretation=interpretation(query, model, compiled, lang, notes),
             narrative=narrative(query, model, compiled.columns, result.rows, lang),
             chart=chart(compiled.columns, result.rows, lang, model=model, query=query),
+            restatement=restatement(query, model),
             notes=tuple(notes),
             timings=timings,
         )

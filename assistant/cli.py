@@ -362,6 +362,11 @@ def _print_answer(answer, as_json: bool, show_sql: bool) -> None:
             for suggestion in answer.suggestions:
                 typer.echo(f"  · {suggestion.text}")
         return
+    if answer.restatement.get(answer.lang):
+        # First line: what was computed, to check at a glance.
+        typer.echo(
+            ("口径：" if answer.lang == "zh" else "Computed: ") + answer.restatement[answer.lang]
+        )
     typer.echo(answer.narrative)
     typer.echo("")
     header = [c.label.get(answer.lang) for c in answer.columns]

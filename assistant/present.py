@@ -278,3 +278,44 @@ def _change_text(row, names, metric: OutputColumn, compare: Compare, lang: str) 
 
 def _key(value: Any) -> str:
     return value.isoformat()[:10] if isinstance(value, date) else str(value)
+
+
+_COMPARE = {
+    "yoy": ("同比", "vs a year earlier"),
+    "mom": ("环比", "vs the month before"),
+    "qoq": ("环比上季", "vs the quarter before"),
+    "previous_period": ("对比上期", "vs the previous period"),
+    "budget": ("对比预算", "vs budget"),
+}
+
+
+def restatement(query: SemanticQuery, model: SemanticModel) -> dict[str, str]:
+    """The one line a person can check, in both languages: metric · filters · period ·
+    breakdown · comparison · ranking — built from the query itself, so it cannot disagree
+    with what ran."""
+    out = {}
+    for lang in ("zh", "en"):
+        zh = lang == "zh"
+        labels = {d.name: d.label for d in query.define}
+        names = [
+            model.metric(m).label.get(lang) if m in model.metric_map else labels.get(m, m)
+            for m in query.metrics
+        ]
+        parts = ["、".join(names) if zh else ", ".join(names)] if names else []
+        parts += [_filter_text(f, model, lang) for f in query.filters]
+        if query.metrics:
+            parts.append(describe_range(query.time_range, lang).split("（")[0].split(" (")[0])
+        for ref in query.dimensions:
+            dim = model.dimension(ref.name)
+            if dim.metric_time and ref.grain is not None:
+                grain = {"day": "日", "week": "周", "month": "月", "quarter": "季度", "year": "年"}
+                parts.append(f"按{grain[ref.grain.value]}" if zh else f"by {ref.grain.value}")
+            else:
+                label = dim.label.get(lang)
+                parts.append(f"按{label}" if zh else f"by {label.lower()}")
+        if query.compare.value != "none":
+            parts.append(_COMPARE[query.compare.value][0 if zh else 1])
+        if query.limit:
+            parts.append(f"前{query.limit}" if zh else f"top {query.limit}")
+        out[lang] = " · ".join(p for p in parts if p)
+    return out
