@@ -66,7 +66,17 @@ _PERIOD_EN = {
 
 
 def _english_label(label: str) -> str | None:
-    return _PERIOD_EN.get(label.strip())
+    """上月 → last month; 2025年 → 2025; 2025年3月 → March 2025; 2025年Q3 → Q3 2025."""
+    label = label.strip()
+    if label in _PERIOD_EN:
+        return _PERIOD_EN[label]
+    if m := re.fullmatch(r"(\d{4})年", label):
+        return m.group(1)
+    if m := re.fullmatch(r"(\d{4})年(\d{1,2})月", label):
+        return f"{date(2000, int(m.group(2)), 1):%B} {m.group(1)}"
+    if m := re.fullmatch(r"(\d{4})年?[Qq]([1-4])", label):
+        return f"Q{m.group(2)} {m.group(1)}"
+    return None
 
 
 def _filter_text(f: Filter, model: SemanticModel, lang: str) -> str:
