@@ -339,10 +339,20 @@ class PostgresEngine(_Connected):
 
 
 def open_engine(target: str | Path, timeout: float | None = 30.0, **budget: Any) -> Engine:
-    """A DuckDB file path, or a `postgresql://` URL. `budget`: DuckDB's memory settings
-    (`memory_limit`, `temp_dir`, `max_result_bytes`, `cache_bytes`)."""
+    """A DuckDB file path, a `postgresql://` or `trino://` URL, or a Spark URL
+    (`spark://local?warehouse=…`, `sc://host:15002?database=…`: `semantic_layer/spark.py`).
+    `budget`: the memory settings (`memory_limit`, `temp_dir`, `max_result_bytes`, `cache_bytes`)."""
     text = str(target)
     if text.startswith(("postgresql://", "postgres://")):
         keep = {k: v for k, v in budget.items() if k == "max_result_bytes"}
         return PostgresEngine(text, timeout=timeout, **keep)
+    if text.startswith("trino://"):
+        from semantic_layer.trino import TrinoEngine
+
+        keep = {k: v for k, v in budget.items() if k == "max_result_bytes"}
+        return TrinoEngine(text, timeout=timeout, **keep)
+    from semantic_layer.spark import SparkEngine, is_spark_url  # pyspark itself: only if used
+
+    if isinstance(target, str) and is_spark_url(text):  # a Path is always a DuckDB file
+        return SparkEngine(text, timeout=timeout, **budget)
     return DuckDBEngine(target, timeout=timeout, **budget)
