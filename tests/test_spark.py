@@ -443,6 +443,11 @@ def test_cockpit_demo_writes_parquet_spark_reads(spark, tmp_path):
 
 
 @needs_spark
+@pytest.mark.skipif(
+    not os.environ.get("COCKPIT_TEST_SPARK_CONNECT"),
+    reason="Spark Connect's cancel-by-tag is unfinished: after a cancel the next statement can "
+    "wait out the time limit on a loaded machine (issue 18); set COCKPIT_TEST_SPARK_CONNECT=1",
+)
 def test_spark_connect_answers_like_duckdb_and_cancels_by_tag(spark, demo_db, assistants, tmp_path):
     """Tables saved in a database through Spark Connect (how `cockpit demo --spark sc://…`
     loads a cluster), read by an engine on `sc://…?database=…`: a role's answers equal
