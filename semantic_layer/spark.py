@@ -80,6 +80,7 @@ _REFUSED = (
     exp.Set,
     exp.Use,
     exp.QueryTransform,  # SELECT TRANSFORM(col) USING 'sh -c …': a process per partition
+    exp.Hint,  # /*+ REPARTITION(100000) */: instructions to Spark, not part of an answer
 )
 # Spark functions that call arbitrary Java methods (sqlglot keeps them as Anonymous).
 _CODE_FUNCTIONS = {"reflect", "java_method", "try_reflect"}
@@ -111,7 +112,7 @@ def duckdb_type(spark_type: str) -> str:
 class SparkTarget:
     """Where a Spark engine runs and where its tables are, read from an engine URL."""
 
-    master: str | None = None  # a classic master: local[2], spark://host:7077, yarn
+    master: str | None = None  # a classic master: local[2], spark://host:7077
     remote: str | None = None  # a Spark Connect URL: sc://host:15002/;token=…
     warehouse: str | None = None  # a folder (or URL) of Parquet folders, one per table
     database: str | None = None  # or: the tables of this database (catalog.schema)
@@ -133,7 +134,7 @@ def parse_target(text: str) -> SparkTarget:
     Cockpit's own parameters follow `?` (warehouse, database) and are taken off before the
     master or Spark Connect URL reaches Spark, which has its own `;key=value` parameters."""
     base, _, query = text.partition("?")
-    params = {k: unquote(v[-1]) for k, v in parse_qs(query, keep_blank_values=True).items()}
+    params = {k: v[-1] for k, v in parse_qs(query, keep_blank_values=True).items()}
     unknown = set(params) - {"warehouse", "database"}
     if unknown:
         raise ExecutionError(
@@ -170,7 +171,7 @@ def read_only_query(text: str, dialect: str = "spark") -> exp.Query:
         raise ExecutionError("database_error", detail="only one SELECT statement runs here")
     query = statements[0]
     for node in query.walk():
-        node.comments = None  # hints included: Spark reads `/*+ … */` as instructions
+        node.comments = None  # never sent: Spark gets the rendering of the nodes alone
         if isinstance(node, _REFUSED) or (
             isinstance(node, exp.Anonymous) and str(node.name).lower() in _CODE_FUNCTIONS
         ):
@@ -232,6 +233,13 @@ def local_session(
         .config("spark.sql.shuffle.partitions", str(shuffle_partitions or max(2, cores)))
         .config("spark.sql.session.timeZone", "UTC")
     )
+    if master.startswith("local"):
+        # A Spark inside this process listens on loopback only: its driver and block manager
+        # ports are nobody else's business (and a host name resolving to another interface
+        # made large task results, fetched through the block manager, go missing).
+        builder = builder.config("spark.driver.bindAddress", "127.0.0.1").config(
+            "spark.driver.host", "127.0.0.1"
+        )
     if memory:
         builder = builder.config("spark.driver.memory", memory)
     if temp_dir is not None:
@@ -475,18 +483,22 @@ class SparkEngine(_Connected):
         if timeout is not None:
             limit = min(limit, timeout) if limit else timeout
         group = f"cockpit-{uuid.uuid4().hex}"
-        fired = threading.Event()
-        timer = None
+        fired, done = threading.Event(), threading.Event()
         self._start_group(group)
         if limit:
 
-            def cancel() -> None:
+            def watch() -> None:
+                if done.wait(max(limit, 0.001)):
+                    return
                 fired.set()
-                self._cancel_group(group)
+                # Again every half second until the statement gives up: a job that was still
+                # being planned when the limit passed starts after the first cancel.
+                while True:
+                    self._cancel_group(group)
+                    if done.wait(0.5):
+                        return
 
-            timer = threading.Timer(max(limit, 0.001), cancel)
-            timer.daemon = True
-            timer.start()
+            threading.Thread(target=watch, name=f"{group}-limit", daemon=True).start()
         try:
             frame = self._session.sql(statement)
             fields = frame.schema.fields
@@ -505,8 +517,7 @@ class SparkEngine(_Connected):
                 raise ExecutionError("result_too_large", mb=mb) from None
             raise ExecutionError("database_error", detail=detail) from None
         finally:
-            if timer is not None:
-                timer.cancel()
+            done.set()
             self._end_group(group)
         columns = tuple(
             ResultColumn(f.name, duckdb_type(f.dataType.simpleString())) for f in fields
@@ -526,7 +537,8 @@ class SparkEngine(_Connected):
             if self._connect:
                 self._session.interruptTag(group)
             else:
-                self._session.sparkContext.cancelJobGroup(group)
+                # The group is this statement's alone: its later jobs are cancelled as they start.
+                self._session.sparkContext._jsc.sc().cancelJobGroupAndFutureJobs(group)
         except Exception:  # the statement ended as we cancelled it: nothing left to stop
             log.debug("cancelling %s found nothing to stop", group, exc_info=True)
 

@@ -108,6 +108,40 @@ def test_a_duckdb_file_called_like_a_spark_master_stays_a_duckdb_file(tmp_path, 
     engine.close()
 
 
+def test_trino_has_the_same_engine_shape_checked_without_a_server():
+    """No Trino server runs here: its URL handling and its refusals are what can be checked."""
+    from semantic_layer.spark import read_only_query
+    from semantic_layer.trino import connection_args, duckdb_type
+
+    assert connection_args("trino://analyst@trino.example.com/hive/sales") == {
+        "host": "trino.example.com",
+        "port": 443,
+        "user": "analyst",
+        "catalog": "hive",
+        "schema": "sales",
+        "http_scheme": "https",
+    }
+    local = connection_args("trino://cockpit@localhost:8080/memory/demo")
+    assert (local["port"], local["http_scheme"]) == (8080, "http")
+    assert connection_args("trino://a:s%40cret@h:443/c/s")["password"] == "s@cret"
+    for bad in ("trino://h/only-catalog", "trino://a:pw@h:8080/c/s", "trino://h/c/s?x=1"):
+        with pytest.raises(ExecutionError):
+            connection_args(bad)
+    for sql in ("DELETE FROM orders", "CREATE TABLE x AS SELECT 1", "SELECT 1; SELECT 2"):
+        with pytest.raises(ExecutionError):
+            read_only_query(sql, "trino")
+    assert isinstance(read_only_query("SELECT order_id FROM orders", "trino"), exp.Select)
+    assert [duckdb_type(t) for t in ("varchar(20)", "integer", "decimal(18,2)", "date")] == [
+        "VARCHAR",
+        "INTEGER",
+        "DECIMAL(18,2)",
+        "DATE",
+    ]
+    if importlib.util.find_spec("trino") is None:  # the client is an optional extra
+        with pytest.raises(ExecutionError, match=r"\.\[trino\]"):
+            open_engine("trino://cockpit@localhost:8080/memory/demo")
+
+
 # --- one Spark for the module ---------------------------------------------------------------
 
 
@@ -354,19 +388,35 @@ def test_the_spark_engine_runs_nothing_but_a_read_only_query(
     assert on_spark.ask("2025年订单数").status == "ok"
 
 
+# Minutes of work for two cores, in small steps: Spark's tasks notice a cancellation between
+# batches of rows, so the statement must stop within a second of the limit, not just return.
+SLOW = "SELECT COUNT(*) FROM orders CROSS JOIN range(2000000000) WHERE order_id > id"
+
+
+def _settled(spark) -> bool:
+    """Whether the cancelled statement's tasks are gone (not left running on the cores)."""
+    tracker = spark.sparkContext.statusTracker()
+    for _ in range(100):
+        if not tracker.getActiveStageIds():
+            return True
+        time.sleep(0.1)
+    return False
+
+
 @needs_spark
 def test_a_statement_over_the_time_limit_is_cancelled_and_says_which_limit(spark, warehouse):
-    slow = "SELECT COUNT(*) FROM order_lines a CROSS JOIN order_lines b WHERE a.amount > b.amount"
     engine = SparkEngine(SparkTarget(master="local[2]", warehouse=str(warehouse)), session=spark)
     started = time.perf_counter()
     with pytest.raises(ExecutionError) as caught:
-        engine.execute(slow, timeout=1.5)  # a question's deadline, shorter than the engine's 30 s
+        engine.execute(SLOW, timeout=1.5)  # a question's deadline, shorter than the engine's 30 s
     assert time.perf_counter() - started < 15
     assert "1.5" in caught.value.message("zh") and "1.5" in caught.value.message("en")
+    assert _settled(spark)  # its job group was cancelled, its tasks stopped
     assert engine.execute("SELECT COUNT(*) FROM regions").rows == [(7,)]  # the session goes on
     engine.timeout = 1.0
     with pytest.raises(ExecutionError, match="1.0"):
-        engine.execute(slow)
+        engine.execute(SLOW)
+    assert _settled(spark)
     engine.close()
 
 
@@ -443,11 +493,6 @@ def test_cockpit_demo_writes_parquet_spark_reads(spark, tmp_path):
 
 
 @needs_spark
-@pytest.mark.skipif(
-    not os.environ.get("COCKPIT_TEST_SPARK_CONNECT"),
-    reason="Spark Connect's cancel-by-tag is unfinished: after a cancel the next statement can "
-    "wait out the time limit on a loaded machine (issue 18); set COCKPIT_TEST_SPARK_CONNECT=1",
-)
 def test_spark_connect_answers_like_duckdb_and_cancels_by_tag(spark, demo_db, assistants, tmp_path):
     """Tables saved in a database through Spark Connect (how `cockpit demo --spark sc://…`
     loads a cluster), read by an engine on `sc://…?database=…`: a role's answers equal
@@ -460,6 +505,13 @@ def test_spark_connect_answers_like_duckdb_and_cancels_by_tag(spark, demo_db, as
     tables = copy_to_spark(demo_db, url)
     assert "orders" in tables
     engine = open_engine(url, timeout=30.0)
+    try:
+        _ask_over_connect(engine, spark, assistants, tmp_path)
+    finally:
+        engine.close()  # an open Connect client would retry its server at exit, for minutes
+
+
+def _ask_over_connect(engine, spark, assistants, tmp_path) -> None:
     assert isinstance(engine, SparkEngine) and engine.session is not spark
     assert engine.data_version() is None  # a catalog another writer may change: no caching
     duck, _ = assistants
@@ -470,12 +522,11 @@ def test_spark_connect_answers_like_duckdb_and_cancels_by_tag(spark, demo_db, as
         a, b = east.ask(question), remote.ask(question)
         assert (a.status, a.names) == (b.status, b.names), (question, b.message)
         assert sorted(map(_plain, a.rows)) == sorted(map(_plain, b.rows)), question
-    slow = "SELECT COUNT(*) FROM order_lines a CROSS JOIN order_lines b WHERE a.amount > b.amount"
     started = time.perf_counter()
     with pytest.raises(ExecutionError, match="1.5"):
-        engine.execute(slow, timeout=1.5)
+        engine.execute(SLOW, timeout=1.5)
     assert time.perf_counter() - started < 20
+    assert _settled(spark)  # interrupted by its operation tag, not left running
     assert engine.execute("SELECT COUNT(*) FROM regions").rows == [(7,)]
     with pytest.raises(ExecutionError):
         engine.execute("DROP TABLE orders")
-    engine.close()
