@@ -235,10 +235,17 @@ def local_session(
     )
     if master.startswith("local"):
         # A Spark inside this process listens on loopback only: its driver and block manager
-        # ports are nobody else's business (and a host name resolving to another interface
-        # made large task results, fetched through the block manager, go missing).
-        builder = builder.config("spark.driver.bindAddress", "127.0.0.1").config(
-            "spark.driver.host", "127.0.0.1"
+        # ports are nobody else's business. The in-process executor names its host from the
+        # environment, not from these settings: on a machine whose host name resolves to an
+        # interface that cannot reach itself, task results over 1 MB (kept in the block manager
+        # and fetched by host) were lost — so the JVM is started with loopback there too, and
+        # results up to 64 MB go straight back to the driver.
+        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+        os.environ.setdefault("SPARK_LOCAL_HOSTNAME", "localhost")
+        builder = (
+            builder.config("spark.driver.bindAddress", "127.0.0.1")
+            .config("spark.driver.host", "127.0.0.1")
+            .config("spark.task.maxDirectResultSize", str(64 * 2**20))
         )
     if memory:
         builder = builder.config("spark.driver.memory", memory)

@@ -430,6 +430,10 @@ def test_the_row_cap_and_the_result_budget_hold_on_spark(spark, warehouse):
     capped = SecuredEngine(engine, load_model(), max_rows=7)
     assert len(capped.execute("SELECT order_id FROM orders").rows) == 7
     assert "LIMIT 7" in capped.secure("SELECT order_id FROM orders LIMIT 500").sql("spark")
+    # Results over 1 MB may travel through the block manager, fetched by host: it must be one
+    # this machine reaches, whatever its host name resolves to.
+    executors = spark.sparkContext._jsc.sc().statusTracker().getExecutorInfos()
+    assert {e.host() for e in executors} <= {"127.0.0.1", "localhost"}
     with pytest.raises(ExecutionError) as caught:
         engine.execute("SELECT * FROM order_lines")  # 300,000 rows: far over 1 MB
     assert "1 MB" in caught.value.message("en")

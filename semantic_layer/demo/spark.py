@@ -114,10 +114,16 @@ def copy_to_spark(database: Path, target: str, session: Any = None) -> list[str]
         return write_parquet(database, local)  # a folder Spark reads: DuckDB writes it, no JVM
     from semantic_layer.spark import connect_session, local_session
 
-    if session is None:
-        session = (
-            connect_session(spec.remote)
-            if spec.remote
-            else local_session(spec.master or "local[*]")
-        )
-    return write_with_spark(database, session, spec.warehouse, spec.database)
+    if session is not None:
+        return write_with_spark(database, session, spec.warehouse, spec.database)
+    if not spec.remote:
+        # This process's session: it stays up for whatever the process asks of Spark next.
+        session = local_session(spec.master or "local[*]")
+        return write_with_spark(database, session, spec.warehouse, spec.database)
+    # A Connect session of our own is released when done: left open, its client would try to
+    # reach the server again when the process exits, long after the server may have gone.
+    session = connect_session(spec.remote)
+    try:
+        return write_with_spark(database, session, spec.warehouse, spec.database)
+    finally:
+        session.stop()
