@@ -17,26 +17,33 @@ from functools import partial
 import streamlit as st
 
 from assistant import Answer, Assistant
-from assistant.charts import DRILL, chart, drillable
+from assistant.charts import DRILL, chart, drillable, kpi_cards
 from assistant.doctor import llm_status
 from assistant.present import describe_range
 from assistant.settings import load_settings
 from assistant.ui_helpers import (
+    badge_text,
+    chips,
     csv_bytes,
     drill_from_selection,
     example_questions,
     excel_bytes,
     file_stem,
     followups,
+    has_report,
     headline_question,
     in_language,
+    interpretation_lines,
     logo_spec,
     md_escape,
     metric_catalog,
+    report_html,
     role_options,
+    rows_text,
     t,
     table_frame,
     timings_text,
+    without_filter,
 )
 from semantic_layer.model import SemanticModel
 from semantic_layer.query import Intent
@@ -91,7 +98,8 @@ def headline_answer(as_of: date, role: str, lang: str) -> Answer:
 # --- session state ----------------------------------------------------------------------------
 state = st.session_state
 state.setdefault("turns", [])  # [{"answer": Answer, "as_of": date}]
-state.setdefault("pending", None)  # (question, index of the answer it follows up, or None)
+# (question, index of the answer it follows up or None, filter index to drop or None)
+state.setdefault("pending", None)
 # app.py has checked the settings: an unusable value stopped the app there with its message.
 settings = load_settings()
 state.setdefault("lang", settings.lang)
@@ -99,7 +107,12 @@ state.setdefault("lang", settings.lang)
 
 def queue(question: str, base: int | None = None) -> None:
     """Button and chat callbacks: remember the question; it is asked once the page reruns."""
-    state.pending = (question, base)
+    state.pending = (question, base, None)
+
+
+def queue_without(index: int, filter_index: int) -> None:
+    """A filter chip's ×: ask answer `index` again without that filter."""
+    state.pending = ("", index, filter_index)
 
 
 def queue_from_input() -> None:
@@ -177,7 +190,10 @@ with st.sidebar:
     st.subheader(t("data_source", lang))
     if default.model.label is not None:  # the model's own name: 华锐科技 for the demo
         st.markdown(t("model_name", lang, name=default.model.label.get(lang)))
-    st.caption(f"{t('database', lang)}: `{default.engine.path}`")
+    # Developer details (the database file, the LLM, stage timings) only on request.
+    tech = st.toggle(t("tech", lang), key="tech", help=t("tech_help", lang))
+    if tech:
+        st.caption(f"{t('database', lang)}: `{default.engine.path}`")
     st.date_input(
         t("as_of", lang),
         key="chat_as_of",
@@ -221,9 +237,10 @@ with st.sidebar:
                 f"{t('unit', lang)}: {entry.unit} · {direction}  \n"
                 f"{t('synonyms', lang)}: {md_escape(synonyms)}"
             )
-    status = llm_status()
-    st.subheader(t("llm", lang))
-    st.caption(("🟢 " if status.configured else "⚪ ") + in_language(status.message, lang))
+    if tech:
+        status = llm_status()
+        st.subheader(t("llm", lang))
+        st.caption(("🟢 " if status.configured else "⚪ ") + in_language(status.message, lang))
     st.subheader("预警" if lang == "zh" else "Alerts")
     fired_alerts = current_alerts(assistant, assistant.as_of, role)
     if not fired_alerts:
@@ -262,14 +279,20 @@ if conversation is None or conversation.assistant is not assistant:
     state.conversation = conversation = fresh
 
 if state.pending is not None:
-    question, base = state.pending
+    question, base, dropped = state.pending
     state.pending = None
     if base is not None:  # a follow-up of an earlier answer continues from that answer
         earlier: Answer = state.turns[base]["answer"]
         if earlier.status == "ok" and earlier.query is not None:
             conversation.state = earlier.query
     with st.spinner(t("thinking", lang)):
-        answer = conversation.ask(question)
+        if dropped is not None:  # a removed filter chip: the same query without that filter
+            answer = without_filter(assistant, state.turns[base]["answer"], dropped, lang)
+            conversation.history.append(answer)
+            if answer.status == "ok":
+                conversation.state = answer.query
+        else:
+            answer = conversation.ask(question)
     state.turns.append({"answer": answer, "as_of": assistant.as_of})
 
 # --- the chat ---------------------------------------------------------------------------------
@@ -284,6 +307,12 @@ def show_chart(index: int | str, answer: Answer) -> None:
     else:  # drawn in the page's language, with the model (is up good?) and the query
         spec = chart(answer.columns, answer.rows, lang, model=model, query=answer.query)
     if not spec:
+        return
+    cards = kpi_cards(spec)
+    if cards is not None:  # KPI cards wrap to the window instead of one fixed 1,000 px row
+        with st.container(horizontal=True, wrap=True, gap="small"):
+            for n, card in enumerate(cards):
+                st.vega_lite_chart(card, width="content", theme=None, key=f"kpi-{index}-{lang}-{n}")
         return
     fixed = any(k in spec for k in ("hconcat", "vconcat", "concat")) or "width" in spec
     width = "content" if fixed else "stretch"
@@ -328,6 +357,31 @@ def pin(index: int) -> None:
         st.toast(err.message(lang))
 
 
+def show_chips(index: int, answer: Answer) -> None:
+    """What the answer computed, as chips: metric, filters, period, breakdown, comparison,
+    ranking, and what a follow-up kept. A filter chip's × asks again without that filter."""
+    found = chips(answer, model, lang)
+    if not found:
+        return
+    with st.container(horizontal=True, wrap=True, gap="small", vertical_alignment="center"):
+        st.caption(t("computed", lang))
+        for n, chip in enumerate(found):
+            if chip.kind == "filter":
+                st.button(
+                    chip.text,
+                    key=f"chip-{index}-{n}",
+                    icon=":material/close:",
+                    type="tertiary",
+                    help=t("remove_filter", lang),
+                    on_click=queue_without,
+                    args=(index, chip.filter_index),
+                )
+            elif chip.kind == "kept":
+                st.badge(badge_text(chip.text), icon=":material/history:", color="orange")
+            else:
+                st.badge(badge_text(chip.text), color="blue")
+
+
 def show_answer(index: int, answer: Answer) -> None:
     if answer.status != "ok":
         notice = {"clarify": st.info, "refused": st.warning}.get(answer.status, st.error)
@@ -343,6 +397,7 @@ def show_answer(index: int, answer: Answer) -> None:
                         args=(suggestion.text,),
                     )
         return
+    show_chips(index, answer)
     st.markdown(md_escape(answer.narrative))
     show_chart(index, answer)
     frame = table_frame(answer, lang)
@@ -367,6 +422,16 @@ def show_answer(index: int, answer: Answer) -> None:
             key=f"xlsx-{index}",
             icon=":material/table_view:",
         )
+        if has_report(answer):
+            st.download_button(
+                t("report", lang),
+                data=partial(report_html, assistant, answer, lang),
+                file_name=f"{stem}.html",
+                mime="text/html",
+                on_click="ignore",
+                key=f"report-{index}",
+                icon=":material/description:",
+            )
         if answer.query is not None:
             st.button(
                 "钉到驾驶舱" if lang == "zh" else "Pin to board",
@@ -375,13 +440,14 @@ def show_answer(index: int, answer: Answer) -> None:
                 on_click=pin,
                 args=(index,),
             )
-        st.caption(t("rows", lang, n=len(frame)))
+        st.caption(rows_text(len(frame), lang))
     with st.expander(t("details", lang), icon=":material/info:"):
-        lines = [line for line in answer.interpretation.splitlines() if line.strip()]
+        lines = interpretation_lines(answer, lang)
         st.markdown("\n".join(f"- {md_escape(line)}" for line in lines))
         if answer.sql:
             st.code(answer.sql, language="sql")
-        st.caption(timings_text(answer, lang))
+        if state.get("tech"):
+            st.caption(timings_text(answer, lang))
     # The answer's own suggestions (an explanation's drill-downs) come first and suffice.
     offers = [s.text for s in answer.suggestions] or [f.text for f in followups(answer, model)]
     if offers:

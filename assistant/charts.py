@@ -1051,6 +1051,24 @@ def _stack(
     return {"title": title, key: panels, "resolve": {"scale": {"color": "independent"}}}
 
 
+def kpi_cards(spec: dict | None) -> list[dict] | None:
+    """A KPI-card spec cut into one standalone spec per card, or None for any other chart.
+
+    A page lays the cards out in a wrapping row, so a pack of seven cards fits any window
+    (four fixed cards side by side needed 1,000 px and were cut off at 1,280)."""
+    if not spec:
+        return None
+    cards = spec.get("hconcat") or spec.get("concat")
+    if not cards or not all(_is_card(card) for card in cards):
+        return None
+    return [{"$schema": SCHEMA, **card, "config": spec.get("config", _config())} for card in cards]
+
+
+def _is_card(panel: dict) -> bool:
+    values = (panel.get("data") or {}).get("values") or [{}]
+    return isinstance(values[0], dict) and {"label", "value", "delta", "basis"} <= set(values[0])
+
+
 def drillable(spec: dict | None) -> bool:
     """Whether the spec carries the `drill` selection (the UI then listens for clicks)."""
     if not isinstance(spec, dict):

@@ -16,8 +16,15 @@ from decimal import Decimal
 from typing import Any
 
 from assistant.answer import Answer
-from assistant.charts import ISO, time_label
-from assistant.formatting import format_value
+from assistant.charts import ISO
+from assistant.formatting import (
+    format_change_pct,
+    format_money,
+    format_points,
+    format_value,
+    money_scale,
+    period_label,
+)
 from semantic_layer.catalog import catalog
 from semantic_layer.compiler import OutputColumn
 from semantic_layer.model import Grain, SemanticModel
@@ -74,6 +81,16 @@ UI: dict[str, tuple[str, str]] = {
     "thinking": ("正在计算…", "Working…"),
     "as_of_changed": ("数据截至日期已改为 {day}", "As-of date changed to {day}"),
     "rows": ("{n} 行", "{n} rows"),
+    "tech": ("技术细节", "Technical details"),
+    "tech_help": (
+        "显示数据库文件、LLM 状态和每个答案各阶段的用时。",
+        "Show the database file, the LLM status and each answer's stage timings.",
+    ),
+    "report": ("下载报告（HTML）", "Download report (HTML)"),
+    "computed": ("计算口径", "Computed"),
+    "remove_filter": ("去掉这个筛选，重新计算", "Remove this filter and ask again"),
+    "without_filter": ("去掉筛选：{text}", "without the filter: {text}"),
+    "row": ("{n} 行", "{n} row"),
 }
 
 UNITS = {
@@ -163,45 +180,164 @@ def t(key: str, lang: str, **values: Any) -> str:
 
 
 # --- tables and downloads ----------------------------------------------------------------------
-def _cell(value: Any, column: OutputColumn, lang: str) -> str:
-    if column.kind == "dimension" and column.grain is not None and isinstance(value, date):
-        return time_label(value, column.grain.value, lang)
-    if column.kind == "dimension":
-        # A member is shown as the data writes it: policy 31003000336, not ¥31,003,000,336.00.
-        return "" if value is None else str(value)
-    return format_value(value, column.unit, lang, spec=column.format)
+@dataclass(frozen=True)
+class Cell:
+    """One table cell and what it means: the raw value (for CSV), how to write it for people
+    (the table) and which number format it gets (Excel)."""
 
+    value: Any
+    kind: str  # dimension | label | metric | compare | change | change_pct | share
+    unit: str | None = None
+    grain: str | None = None
+    base: Any = None  # a change_pct's comparison value: no percentage against zero or below
+    scale: tuple[float, str] = (1.0, "")
+    spec: str | None = None
 
-def table_frame(answer: Answer, lang: str):
-    """The answer as a table for people: headers in `lang`, numbers formatted by unit."""
-    import pandas as pd
+    def text(self, lang: str) -> str:
+        """The cell for people: ¥19,254.62万, 29.1%, +1.2个百分点, 2025年3月."""
+        value, unit = self.value, self.unit
+        if self.kind == "dimension" and self.grain is not None and isinstance(value, date):
+            return period_label(value, self.grain, lang)
+        if self.kind == "dimension" and self.unit == "severity" and value in SEVERITY:
+            return SEVERITY[value][0 if lang == "zh" else 1]
+        if self.kind in ("dimension", "label"):
+            # A member is shown as the data writes it: policy 31003000336, not ¥31,003,000,336.
+            return "" if value is None else str(value)
+        if self.kind == "change_pct":
+            return format_change_pct(value, self.base)
+        if unit == "yuan":
+            return format_money(value, self.scale, signed=self.kind == "change")
+        if unit == "percent" and self.kind == "change":
+            return format_points(value, lang)
+        if unit == "percent":
+            return format_value(value, "percent", lang)
+        text = format_value(value, unit, lang, spec=self.spec)
+        if self.kind == "change" and value is not None and float(value) > 0:
+            return "+" + text
+        return text
 
-    columns = list(answer.columns)
-    data = {
-        _header(c, lang, columns): [_cell(row[i], c, lang) for row in answer.rows]
-        for i, c in enumerate(columns)
-    }
-    return pd.DataFrame(data)
-
-
-def export_frame(answer: Answer, lang: str):
-    """The answer as data (numbers stay numbers) for CSV and Excel, headers in `lang`."""
-    import pandas as pd
-
-    columns = list(answer.columns)
-
-    def plain(value: Any) -> Any:
+    def data(self) -> Any:
+        """The cell as data (CSV): numbers stay numbers, dates ISO, no meaningless %."""
+        value = self.value
+        if self.kind == "change_pct" and self.base is not None and float(self.base) <= 0:
+            return None
         if isinstance(value, Decimal):
             return float(value)
         if isinstance(value, date):
             return value.isoformat()[:10]
         return value
 
-    data = {
-        _header(c, lang, columns): [plain(row[i]) for row in answer.rows]
-        for i, c in enumerate(columns)
-    }
-    return pd.DataFrame(data)
+
+SEVERITY = {
+    "critical": ("严重", "Critical"),
+    "warning": ("警告", "Warning"),
+    "info": ("提示", "Info"),
+}
+
+COMPANION_HEADERS = {
+    "change": ("增减", "Change"),
+    "change_pct": ("变化率", "Change %"),
+    "share": ("占比", "Share"),
+}
+
+
+def _long_form(answer: Answer) -> bool:
+    """A one-row answer of several metrics (the executive summary's KPI pack) reads as a table
+    with one metric per row, not one row of 28 columns."""
+    metrics = [c for c in answer.columns if c.kind == "metric"]
+    return (
+        len(answer.rows) == 1
+        and len(metrics) > 1
+        and not any(c.kind == "dimension" for c in answer.columns)
+    )
+
+
+def _money_scales(answer: Answer, lang: str) -> dict[str, tuple[float, str]]:
+    """One scale per metric, shared by its value, comparison and change columns."""
+    values: dict[str, list[Any]] = {}
+    for i, column in enumerate(answer.columns):
+        if column.unit == "yuan" and column.kind in ("metric", "compare", "change"):
+            values.setdefault(column.source, []).extend(row[i] for row in answer.rows)
+    return {source: money_scale(found, lang) for source, found in values.items()}
+
+
+def table_cells(answer: Answer, lang: str) -> tuple[list[str], list[list[Cell]]]:
+    """The answer as headers and typed cells, read alike by the table, the CSV and Excel."""
+    columns = list(answer.columns)
+    scales = _money_scales(answer, lang)
+    names = [c.name for c in columns]
+
+    def cell(row: tuple, i: int) -> Cell:
+        column = columns[i]
+        base = None
+        if column.kind == "change_pct":
+            compare = f"{column.source}__compare"
+            base = row[names.index(compare)] if compare in names else None
+        return Cell(
+            row[i],
+            column.kind,
+            "severity"
+            if column.kind == "dimension" and column.source == "severity"
+            else column.unit,
+            column.grain.value if column.grain is not None else None,
+            base,
+            scales.get(column.source, (1.0, "")),
+            column.format,
+        )
+
+    if not _long_form(answer):
+        headers = [_header(c, lang, columns) for c in columns]
+        return headers, [[cell(row, i) for i in range(len(columns))] for row in answer.rows]
+
+    row = answer.rows[0]
+    kinds: list[str] = []  # companion kinds in the order they first appear
+    for column in columns:
+        if column.kind != "metric" and column.kind not in kinds:
+            kinds.append(column.kind)
+    zh = lang == "zh"
+    headers = ["指标" if zh else "Metric", "本期" if zh else "Value"]
+    for kind in kinds:
+        if kind == "compare":
+            first = next(c for c in columns if c.kind == "compare")
+            headers.append(_paren(first.label.get(lang)))
+        else:
+            headers.append(COMPANION_HEADERS.get(kind, (kind, kind))[0 if zh else 1])
+    body = []
+    for i, column in enumerate(columns):
+        if column.kind != "metric":
+            continue
+        line = [Cell(column.label.get(lang), "label"), cell(row, i)]
+        for kind in kinds:
+            name = f"{column.source}__{kind}"
+            line.append(cell(row, names.index(name)) if name in names else Cell(None, "label"))
+        body.append(line)
+    return headers, body
+
+
+def _paren(label: str) -> str:
+    """ "营业收入（上期）" → "上期"; "Revenue (previous period)" → "Previous period"."""
+    for opening, closing in (("（", "）"), ("(", ")")):
+        if opening in label and label.endswith(closing):
+            inner = label[label.rindex(opening) + 1 : -1]
+            return inner[:1].upper() + inner[1:]
+    return label
+
+
+def table_frame(answer: Answer, lang: str):
+    """The answer as a table for people: headers in `lang`, money in ¥ and 万/亿 (K/M/B),
+    rates as %, changes of rates in points, periods by name; a KPI pack one metric per row."""
+    import pandas as pd
+
+    headers, body = table_cells(answer, lang)
+    return pd.DataFrame([[c.text(lang) for c in line] for line in body], columns=headers)
+
+
+def export_frame(answer: Answer, lang: str):
+    """The answer as data (numbers stay numbers) for CSV, headers in `lang`."""
+    import pandas as pd
+
+    headers, body = table_cells(answer, lang)
+    return pd.DataFrame([[c.data() for c in line] for line in body], columns=headers)
 
 
 def _header(column: OutputColumn, lang: str, columns: list[OutputColumn]) -> str:
@@ -215,25 +351,87 @@ def csv_bytes(answer: Answer, lang: str) -> bytes:
     return export_frame(answer, lang).to_csv(index=False).encode("utf-8-sig")
 
 
-def excel_bytes(answer: Answer, lang: str) -> bytes:
-    """An .xlsx workbook: the data, and a sheet with the question, 口径 and SQL."""
-    import pandas as pd
-
-    about = pd.DataFrame(
-        {
-            "item": [
-                "question" if lang != "zh" else "问题",
-                t("interpretation", lang),
-                "SQL",
-            ],
-            "value": [answer.question, answer.interpretation, answer.sql or ""],
+def excel_format(cell: Cell, lang: str) -> tuple[Any, str | None]:
+    """(value, number format) for an Excel cell: the number itself with a format saying how
+    to show it — ¥ with separators, 0.0%, points, dates by grain — never 0.2906129347522709."""
+    zh = lang == "zh"
+    value = cell.data()
+    if cell.kind == "dimension" and isinstance(cell.value, date):
+        if cell.grain in ("quarter", "week"):  # Excel has no format for these: their names
+            return period_label(cell.value, cell.grain, lang), None
+        formats = {
+            "year": "yyyy",
+            "month": 'yyyy"年"m"月"' if zh else "mmm yyyy",
         }
-    )
+        return cell.value, formats.get(cell.grain or "", "yyyy-mm-dd")
+    if cell.kind in ("dimension", "label") or value is None:
+        return value, None
+    if cell.kind == "change_pct":
+        return value, "+0.0%;-0.0%;0.0%"
+    if cell.unit == "yuan":
+        money = '"¥"#,##0.00'
+        return value, (f"+{money};-{money};{money}" if cell.kind == "change" else money)
+    if cell.unit == "percent" and cell.kind == "change":
+        points = "个百分点" if zh else " pp"
+        return float(value) * 100, f'+0.0"{points}";-0.0"{points}";0.0"{points}"'
+    if cell.unit == "percent":
+        return value, "0.0%"
+    if cell.unit in ("count", "units"):
+        return value, "#,##0"
+    if cell.unit == "days":
+        return value, "0.0"
+    return value, "0.00" if isinstance(value, float) else None
+
+
+def excel_bytes(answer: Answer, lang: str) -> bytes:
+    """An .xlsx workbook: the data with number formats (currency, percent, points, dates),
+    and a sheet with the question, what was computed, 口径 and SQL."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "data"
+    headers, body = table_cells(answer, lang)
+    sheet.append(headers)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    widths = [_display_width(h) for h in headers]
+    for r, line in enumerate(body, start=2):
+        for c, cell in enumerate(line, start=1):
+            value, number_format = excel_format(cell, lang)
+            target = sheet.cell(row=r, column=c, value=value)
+            if number_format:
+                target.number_format = number_format
+            widths[c - 1] = max(widths[c - 1], _display_width(cell.text(lang)))
+    for c, width in enumerate(widths, start=1):
+        sheet.column_dimensions[sheet.cell(row=1, column=c).column_letter].width = min(
+            width + 2, 60
+        )
+    sheet.freeze_panes = "A2"
+
+    about = book.create_sheet("definition")
+    zh = lang == "zh"
+    items = [
+        ("问题" if zh else "Question", answer.question),
+        ("计算口径" if zh else "Computed", answer.restatement.get(lang, "")),
+        (t("interpretation", lang), answer.interpretation),
+        ("SQL", answer.sql or ""),
+    ]
+    for item in items:
+        about.append(list(item))
+    about.column_dimensions["A"].width = 14
+    about.column_dimensions["B"].width = 100
+    for row in about.iter_rows():
+        row[1].alignment = Alignment(wrap_text=True, vertical="top")
     buffer = io.BytesIO()
-    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-        export_frame(answer, lang).to_excel(writer, sheet_name="data", index=False)
-        about.to_excel(writer, sheet_name="definition", index=False, header=False)
+    book.save(buffer)
     return buffer.getvalue()
+
+
+def _display_width(text: str) -> int:
+    """Columns a text takes in a spreadsheet: a CJK character is two."""
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in str(text))
 
 
 def file_stem(answer: Answer) -> str:
@@ -461,14 +659,131 @@ def md_escape(text: str) -> str:
     return re.sub(r"([\\`*_~$#<>\[\]])", r"\\\1", text)
 
 
+STAGES = {
+    "understand": "理解",
+    "llm": "LLM",
+    "compile": "编译",
+    "execute": "执行",
+    "present": "呈现",
+    "insights": "分析",
+}
+
+
 def timings_text(answer: Answer, lang: str) -> str:
-    """ "用时 8.1 ms（understand 1.2 · compile 2.0 · execute 4.1 · present 0.8）"."""
+    """ "用时 8.1 ms（理解 1.2 · 编译 2.0 · 执行 4.1 · 呈现 0.8）" — stage names in `lang`."""
     if not answer.timings:
         return ""
     total = sum(answer.timings.values()) * 1000
-    parts = " · ".join(f"{k} {v * 1000:.1f}" for k, v in answer.timings.items())
+    zh = lang == "zh"
+    parts = " · ".join(
+        f"{STAGES.get(k, k) if zh else k} {v * 1000:.1f}" for k, v in answer.timings.items()
+    )
     return (
         f"{t('timings', lang)} {total:.1f} ms（{parts}）"
-        if lang == "zh"
-        else (f"{t('timings', lang)} {total:.1f} ms ({parts})")
+        if zh
+        else f"{t('timings', lang)} {total:.1f} ms ({parts})"
+    )
+
+
+def rows_text(n: int, lang: str) -> str:
+    """ "7 行" / "7 rows" / "1 row"."""
+    return t("row" if n == 1 else "rows", lang, n=n)
+
+
+_GRAIN_ZH = {"day": "日", "week": "周", "month": "月", "quarter": "季度", "year": "年"}
+
+
+def interpretation_lines(answer: Answer, lang: str) -> list[str]:
+    """The 口径 lines as shown: in Chinese, a time grain reads 按月, not （month）."""
+    lines = [line for line in answer.interpretation.splitlines() if line.strip()]
+    if lang != "zh":
+        return lines
+    grain = "|".join(_GRAIN_ZH)
+    return [
+        re.sub(rf"（({grain})）", lambda m: f"（按{_GRAIN_ZH[m.group(1)]}）", line)
+        for line in lines
+    ]
+
+
+# --- what was computed, as chips -----------------------------------------------------------------
+@dataclass(frozen=True)
+class Chip:
+    """One part of what an answer computed: metric, filter, period, breakdown, comparison,
+    ranking or what a follow-up kept; a filter chip knows its filter (to remove it)."""
+
+    text: str
+    kind: str  # part | filter | kept
+    filter_index: int | None = None
+
+
+def chips(answer: Answer, model: SemanticModel, lang: str) -> list[Chip]:
+    """The answer's restatement (`Answer.restatement`) cut into chips, the filters marked so
+    the page can offer to remove each, and what a follow-up kept from the previous question."""
+    from assistant.present import _filter_text, restatement
+
+    query = answer.query
+    if answer.status != "ok" or query is None:
+        return []
+    line = answer.restatement.get(lang) or restatement(query, model).get(lang, "")
+    filters = {}
+    for i, f in enumerate(query.filters):
+        try:
+            filters[_filter_text(f, model, lang)] = i
+        except KeyError:  # a filter on something the model does not name: not removable
+            continue
+    out = [
+        Chip(part, "filter", filters[part]) if part in filters else Chip(part, "part")
+        for part in line.split(" · ")
+        if part
+    ]
+    for note in answer.notes:
+        for prefix in ("沿用上一问：", "Kept from the previous question: "):
+            if note.startswith(prefix):
+                out.append(Chip(note, "kept"))
+    return out
+
+
+def badge_text(text: str) -> str:
+    """A chip's text for `st.badge` (which escapes brackets itself): other Markdown literal."""
+    return re.sub(r"([\\`*_~$#<>])", r"\\\1", text)
+
+
+def without_filter(assistant: Any, answer: Answer, index: int, lang: str) -> Answer:
+    """The answer's query asked again without its `index`-th filter (a removed filter chip).
+    The question shown says what changed; the audit log gets its line like any question."""
+    import time
+
+    from assistant.present import _filter_text
+
+    assert answer.query is not None
+    removed = answer.query.filters[index]
+    query = answer.query.model_copy(
+        update={"filters": [f for i, f in enumerate(answer.query.filters) if i != index]}
+    )
+    change = t("without_filter", lang, text=_filter_text(removed, assistant.model, lang))
+    question = f"{answer.question}（{change}）" if lang == "zh" else f"{answer.question} ({change})"
+    started = time.perf_counter()
+    result = assistant.run(query, question, lang, notes=[change[:1].upper() + change[1:]])
+    assistant.audit.record(result, assistant.role, time.perf_counter() - started)
+    return result
+
+
+def report_html(assistant: Any, answer: Answer, lang: str) -> bytes:
+    """The executive summary of the answer's period as the HTML `cockpit report` writes."""
+    from assistant.insights.report import render
+
+    assert answer.query is not None and answer.query.time_range is not None
+    return render(assistant, answer.query.time_range, lang, "html").encode("utf-8")
+
+
+def has_report(answer: Answer) -> bool:
+    """Whether the answer is an executive summary (so its HTML report can be downloaded)."""
+    from semantic_layer.query import Intent
+
+    query = answer.query
+    return (
+        answer.status == "ok"
+        and query is not None
+        and query.intent is Intent.summary
+        and query.time_range is not None
     )

@@ -69,6 +69,19 @@ def charts(block) -> list[dict]:
     return [json.loads(e.proto.spec) for e in block.get("vega_lite_chart")]
 
 
+def kpi_cards(block) -> list[dict]:
+    """The KPI cards drawn in a block: one chart each, its card in the chart's data."""
+    import pyarrow
+
+    cards = []
+    for element in block.get("vega_lite_chart"):
+        spec = json.loads(element.proto.spec)
+        if spec.get("width") == 230 and element.proto.data.data:  # a card's size
+            frame = pyarrow.ipc.open_stream(element.proto.data.data).read_pandas()
+            cards.append(frame.iloc[0].to_dict())
+    return cards
+
+
 def buttons(block) -> dict[str, object]:
     return {b.label: b for b in block.get("button")}
 
@@ -81,14 +94,19 @@ def test_welcome_page_shows_headline_kpis_examples_and_the_sidebar(app, assistan
     assert app.sidebar.header[0].value == "经营驾驶舱"
     (logo,) = charts(app.sidebar)
     assert {layer["mark"]["type"] for layer in logo["layer"]} == {"arc", "point"}
-    (kpis,) = charts(app.main)
-    cards = [c["data"]["values"][0] for c in kpis["hconcat"]]
+    # One chart per KPI card, laid out in a wrapping row (never one fixed 1,000 px panel).
+    cards = kpi_cards(app.main)
     assert [c["label"] for c in cards] == ["营业收入", "毛利率", "费用"]
     assert app.sidebar.radio[0].value == "zh"
     assert app.sidebar.date_input[0].value == date(2025, 12, 31)
     sidebar = texts(app.sidebar)
-    assert "ui_demo" in sidebar or ".duckdb" in sidebar  # the data source
-    assert "LLM" in sidebar
+    # The database file and the LLM status are developer details, behind a toggle.
+    assert ".duckdb" not in sidebar and "LLM" not in sidebar
+    (tech,) = app.sidebar.toggle
+    assert tech.label == "技术细节" and tech.value is False
+    tech.set_value(True).run()
+    sidebar = texts(app.sidebar)
+    assert ".duckdb" in sidebar and "LLM" in sidebar
 
 
 def test_ask_a_question_renders_narrative_chart_table_sql_downloads_and_followups(app):
@@ -100,6 +118,7 @@ def test_ask_a_question_renders_narrative_chart_table_sql_downloads_and_followup
     frame = answer.dataframe[0].value
     assert list(frame.columns) == ["区域", "毛利率"]
     assert len(frame) == 7 and frame.iloc[0].tolist() == ["华北", "29.6%"]
+    assert "7 行" in texts(answer)
     assert any("SELECT" in c.value for c in answer.get("code"))
     assert "期间: 2025年（2025-01-01 – 2025-12-31）" in texts(answer.expander[0])
     downloads = [e.proto.label for e in answer.get("download_button")]
@@ -114,7 +133,7 @@ def test_followup_button_and_typed_followup_continue_the_conversation(app):
     answer = last_answer(app)
     frame = answer.dataframe[0].value
     assert list(frame.columns) == ["时间", "区域", "毛利率"] and len(frame) == 84
-    assert frame.iloc[0, 0] == "2025-01"
+    assert frame.iloc[0, 0] == "2025年1月"
     (spec,) = charts(answer)
     assert spec["layer"][0]["mark"]["type"] == "line"  # one line per region
     ask(app, "只看华东")
@@ -241,10 +260,13 @@ def test_table_formats_numbers_by_unit_and_labels_by_language(assistant):
     answer = assistant.ask("2025年各区域收入和毛利率")
     zh = table_frame(answer, "zh")
     assert list(zh.columns) == ["区域", "营业收入", "毛利率"]
-    assert zh.iloc[0].tolist() == ["华东", "192,546,150.08", "29.1%"]
-    assert list(table_frame(answer, "en").columns) == ["Region", "Revenue", "Gross margin"]
-    monthly = assistant.ask("2025年按季度的收入")
-    assert table_frame(monthly, "zh").iloc[1, 0] == "2025Q2"
+    assert zh.iloc[0].tolist() == ["华东", "¥19,254.62万", "29.1%"]
+    en = table_frame(answer, "en")
+    assert list(en.columns) == ["Region", "Revenue", "Gross margin"]
+    assert en.iloc[0].tolist() == ["华东", "¥192.55M", "29.1%"]
+    quarterly = assistant.ask("2025年按季度的收入")
+    assert table_frame(quarterly, "zh").iloc[1, 0] == "2025年Q2"
+    assert table_frame(quarterly, "en").iloc[3, 0] == "2025 Q4"
 
 
 def test_csv_and_excel_downloads_keep_numbers_as_numbers(assistant):
@@ -261,7 +283,8 @@ def test_csv_and_excel_downloads_keep_numbers_as_numbers(assistant):
     assert [c.value for c in sheet[1]] == ["Region", "Revenue", "Gross margin"]
     assert sheet["B2"].value == pytest.approx(192546150.08)
     about = [row[1].value for row in book["definition"].iter_rows()]
-    assert about[0] == "2025年各区域收入和毛利率" and "SELECT" in about[2]
+    assert about[0] == "2025年各区域收入和毛利率" and "SELECT" in about[3]
+    assert about[1] == "Revenue, Gross margin · 2025 · by region"  # what was computed
     assert file_stem(answer) == "cockpit-2025年各区域收入和毛利率"
 
 
