@@ -330,6 +330,14 @@ def _print_table(header: list[str], rows: list[list[str]]) -> None:
         typer.echo(line(row).rstrip())
 
 
+def _answer_language(settings: Settings, option: str | None) -> str | None:
+    """The language answers are written in: `--lang`, else COCKPIT_LANG (or the config file's
+    `lang`) when set; None when neither is, and each answer follows its question's language."""
+    if option is not None or "lang" in settings.model_fields_set:
+        return settings.lang
+    return None
+
+
 def _assistant(
     model: Path | None,
     db: Path | None,
@@ -337,13 +345,16 @@ def _assistant(
     role: str | None = None,
     engine: str | None = None,
     lang: str | None = None,
+    answer_lang: str | None = None,
 ):
     """The Assistant for a command; a bad model or database ends with a clear message
     (in `lang`: the question's language when there is a question), a bad setting such as
-    `--as-of 31/12` with its one line and exit code 2."""
+    `--as-of 31/12` with its one line and exit code 2. `answer_lang`: the `--lang` option."""
     from assistant.api import Assistant
 
-    settings = _settings(model=model, database=db, as_of=as_of, role=role, engine=engine)
+    settings = _settings(
+        model=model, database=db, as_of=as_of, role=role, engine=engine, lang=answer_lang
+    )
     try:
         return Assistant.open(settings=settings)
     except CockpitError as err:
@@ -395,14 +406,19 @@ def ask(
     as_of: Annotated[str | None, typer.Option("--as-of", help="the 'today', YYYY-MM-DD")] = None,
     role: RoleOpt = None,
     engine: EngineOpt = None,
+    lang: Lang = None,
     model: ModelOpt = None,
     db: DbOpt = None,
 ) -> None:
     """Ask one question: 「2025年各区域的毛利率」, "revenue by month last year"."""
     from assistant.understand.resolve import language
 
-    assistant = _assistant(model, db, as_of, role, engine, lang=language(question))
-    answer = assistant.ask(question)
+    settings = _settings(lang=lang)
+    answer_lang = _answer_language(settings, lang)
+    assistant = _assistant(
+        model, db, as_of, role, engine, lang=answer_lang or language(question), answer_lang=lang
+    )
+    answer = assistant.ask(question, lang=answer_lang)
     _print_answer(answer, as_json, show_sql)
     if answer.status == "error":
         raise typer.Exit(1)
@@ -414,11 +430,13 @@ def chat(
     show_sql: Annotated[bool, typer.Option("--sql", help="also print the SQL")] = False,
     role: RoleOpt = None,
     engine: EngineOpt = None,
+    lang: Lang = None,
     model: ModelOpt = None,
     db: DbOpt = None,
 ) -> None:
     """An interactive conversation: follow-ups like 「华南呢?」 or "by month" edit the last answer."""
-    assistant = _assistant(model, db, as_of, role, engine)
+    answer_lang = _answer_language(_settings(lang=lang), lang)
+    assistant = _assistant(model, db, as_of, role, engine, lang=answer_lang, answer_lang=lang)
     conversation = assistant.conversation()
     typer.echo(
         "Cockpit — 输入问题，空行或 exit 退出。Type a question; an empty line or 'exit' quits."
@@ -433,7 +451,7 @@ def chat(
         if question.lower() in ("reset", "重新开始"):
             conversation.reset()
             continue
-        _print_answer(conversation.ask(question), False, show_sql)
+        _print_answer(conversation.ask(question, lang=answer_lang), False, show_sql)
         typer.echo("")
 
 

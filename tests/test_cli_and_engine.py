@@ -201,3 +201,22 @@ def test_check_finds_orphans_behind_a_required_join(demo_db, tmp_path):
     orphans = [i for i in issues if i.code == "join_orphans"]
     assert orphans and orphans[0].params["to"] == "products" and orphans[0].line
     assert "required" in orphans[0].message("en") and "找不到" in orphans[0].message("zh")
+
+
+def test_ask_answers_in_the_language_asked_for(demo_db, monkeypatch):
+    """`--lang en` (or COCKPIT_LANG=en) answers a Chinese question in English — the same
+    number; with neither, each answer follows its question's language."""
+    monkeypatch.delenv("COCKPIT_LANG", raising=False)
+    monkeypatch.delenv("COCKPIT_CONFIG", raising=False)
+    base = ["--db", str(demo_db), "--as-of", "2025-12-31", "--json"]
+    chinese = json.loads(run("ask", "今年收入多少", *base).output)
+    assert chinese["lang"] == "zh" and "营业收入" in chinese["narrative"]
+    by_option = json.loads(run("ask", "今年收入多少", *base, "--lang", "en").output)
+    by_env = json.loads(run("ask", "今年收入多少", *base, env={"COCKPIT_LANG": "en"}).output)
+    for english in (by_option, by_env):
+        assert english["lang"] == "en" and "Revenue" in english["narrative"]
+        assert not any("\u4e00" <= ch <= "\u9fff" for ch in english["narrative"])
+        assert english["rows"] == chinese["rows"]
+    assert json.loads(run("ask", "revenue this year", *base).output)["lang"] == "en"
+    bad = run("ask", "今年收入多少", *base, "--lang", "fr")
+    assert bad.exit_code == 2 and "zh" in bad.output and "en" in bad.output
