@@ -8,12 +8,18 @@ ranked by how much more of the change their top member explains than its weight 
 ("lift"), and the best one is drilled into, level by level, while a single slice keeps
 explaining most of the change. A driver is called dominant only when it explains at least half
 of the change and clearly more than its weight — so a metric that moves evenly everywhere gets
-"no single driver", not an invented story.
+"no single driver", not an invented story. A member that was already large is still named when
+it carries most of the change and moved unlike the rest (one customer +203万 of a +200万 rise,
+the others offsetting −3万): `lead` is that member, `offset` what the others did against it.
+
+A change is also set against the same comparison a year earlier (`seasonal`): when last year's
+move went the same way, or the Spring Festival falls in either period, the answer says so.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from datetime import date
 from typing import TYPE_CHECKING
 
 from sqlglot import exp
@@ -32,6 +38,35 @@ DOMINANT_LIFT = 0.3  # …and at least 30 points more than its weight
 MAX_MEMBERS = 2000  # dimensions with more members than this are not scanned
 DRILL_LEVELS = 3
 DOMINANT_SURPRISE = 3.0  # robust z-score of the member's own change among its peers
+DISTINCT_MOVE = 0.05  # a member's relative change differs from the rest's by 5 points or more
+SEASONAL_SIMILAR = 0.5  # last year's relative move was at least half of this year's, same way
+
+# The first day of the Spring Festival (春节), a calendar fact: activity in China dips around
+# it, and it moves between January and February, so month-on-month comparisons around it
+# mislead. Beyond this table no festival note is given (the year-earlier check still runs).
+SPRING_FESTIVAL = {
+    2015: date(2015, 2, 19),
+    2016: date(2016, 2, 8),
+    2017: date(2017, 1, 28),
+    2018: date(2018, 2, 16),
+    2019: date(2019, 2, 5),
+    2020: date(2020, 1, 25),
+    2021: date(2021, 2, 12),
+    2022: date(2022, 2, 1),
+    2023: date(2023, 1, 22),
+    2024: date(2024, 2, 10),
+    2025: date(2025, 1, 29),
+    2026: date(2026, 2, 17),
+    2027: date(2027, 2, 6),
+    2028: date(2028, 1, 26),
+    2029: date(2029, 2, 13),
+    2030: date(2030, 2, 3),
+    2031: date(2031, 1, 23),
+    2032: date(2032, 2, 11),
+    2033: date(2033, 1, 31),
+    2034: date(2034, 2, 19),
+    2035: date(2035, 2, 8),
+}
 
 
 @dataclass(frozen=True)
@@ -56,6 +91,33 @@ class Driver:
 
 
 @dataclass(frozen=True)
+class Seasonal:
+    """The same comparison a year earlier (e.g. 2024-02 vs 2024-01 for 2025-02 vs 2025-01),
+    and the Spring Festival if it falls in either period of this comparison."""
+
+    current_range: TimeRange
+    baseline_range: TimeRange
+    current: float | None
+    baseline: float | None
+    festival: date | None = None  # the Spring Festival, when only one of the periods has it
+    festival_in: TimeRange | None = None  # the period that has it
+
+    @property
+    def change(self) -> float | None:
+        if self.current is None or self.baseline is None:
+            return None
+        return self.current - self.baseline
+
+    def relative(self, kind: str) -> float | None:
+        """Last year's move: in points for a ratio, relative to its base otherwise."""
+        if self.change is None:
+            return None
+        if kind == "ratio":
+            return self.change
+        return self.change / abs(self.baseline) if self.baseline else None
+
+
+@dataclass(frozen=True)
 class Explanation:
     metric: str
     kind: str  # additive | ratio | opaque
@@ -68,6 +130,7 @@ class Explanation:
     ranked_dimensions: list[str] = field(default_factory=list)
     path: list[Driver] = field(default_factory=list)  # the drill into the dominant slice
     queries: list[SemanticQuery] = field(default_factory=list)
+    seasonal: Seasonal | None = None
 
     @property
     def change(self) -> float | None:
@@ -77,17 +140,59 @@ class Explanation:
 
     @property
     def dominant(self) -> Driver | None:
-        """The first driver, if it stands out: most of the change, more than its weight, and
-        a change of its own far outside how the other members moved."""
+        """The first driver, if it stands out: most of the change, and either more than its
+        weight with a change of its own far outside how the other members moved, or — for a
+        member that was already large — a move unlike the rest's (it rose, they did not)."""
         if not self.path:
             return None
         top = self.path[0]
-        dominant = (
+        surprising = (
             top.share >= DOMINANT_SHARE
             and top.lift >= DOMINANT_LIFT
             and abs(top.surprise) >= DOMINANT_SURPRISE
         )
-        return top if dominant else None
+        if surprising or _concentrated(top, self.kind, self.change, self.baseline):
+            return top
+        return None
+
+    @property
+    def lead(self) -> Driver | None:
+        """The member to name: the deepest slice of the drill that still carries most of
+        the change, when the change is concentrated there."""
+        if self.dominant is None:
+            return None
+        return [d for d in self.path if d.share >= DOMINANT_SHARE][-1]
+
+    @property
+    def others(self) -> float | None:
+        """What everything outside `lead` did, net; against the change's sign it offset."""
+        if self.lead is None or self.change is None:
+            return None
+        return self.change - self.lead.contribution
+
+    @property
+    def offset(self) -> bool:
+        """Did the rest move against the change (the lead explains more than all of it)?"""
+        others = self.others
+        return others is not None and self.change is not None and others * self.change < 0
+
+    def largest(self, n: int = 3) -> list[Driver]:
+        """The members with the largest contributions in absolute terms, across dimensions
+        (each dimension's biggest), whatever their direction."""
+        best = [max(ds, key=lambda d: abs(d.contribution)) for ds in self.by_dimension.values()]
+        best.sort(key=lambda d: abs(d.contribution), reverse=True)
+        return best[:n]
+
+    @property
+    def seasonal_move(self) -> bool:
+        """Did the same comparison a year earlier move the same way, at least half as much?"""
+        if self.seasonal is None or self.change is None or self.baseline is None:
+            return False
+        last = self.seasonal.relative(self.kind)
+        if last is None:
+            return False
+        now = self.change if self.kind == "ratio" else self.change / abs(self.baseline or 1)
+        return now * last > 0 and abs(last) >= SEASONAL_SIMILAR * abs(now)
 
     def top_drivers(self, n: int = 8) -> list[Driver]:
         """The strongest members across dimensions, in the direction of the change."""
@@ -95,6 +200,44 @@ class Explanation:
         best = [drivers[0] for drivers in self.by_dimension.values() if drivers]
         best.sort(key=lambda d: (d.lift, sign * d.contribution), reverse=True)
         return best[:n]
+
+
+def _concentrated(driver: Driver, kind: str, change: float | None, baseline: float | None) -> bool:
+    """Most of the change, and a move of its own unlike the rest's. For a ratio: clearly
+    more of the change than its weight. For an amount: its relative change and the rest's
+    differ (+44% against −3%), so a big member that merely moved with everyone is not it."""
+    if driver.share < DOMINANT_SHARE:
+        return False
+    if kind == "ratio":
+        return driver.lift >= DOMINANT_LIFT
+    if change is None or baseline is None or driver.baseline is None:
+        return False
+    rest_base = baseline - driver.baseline
+    if driver.baseline <= 0 or rest_base <= 0:
+        return True  # a new member (or nothing else before) carrying most of the change
+    own = driver.contribution / driver.baseline
+    rest = (change - driver.contribution) / rest_base
+    gap = abs(own - rest)
+    return gap >= DISTINCT_MOVE and gap >= 0.5 * max(abs(own), abs(rest))
+
+
+def spring_festival(window: TimeRange) -> date | None:
+    """The Spring Festival's first day if it falls in `window` (a calendar fact, not data)."""
+    for year in range(window.start.year, (window.end.year) + 1):
+        day = SPRING_FESTIVAL.get(year)
+        if day is not None and window.start <= day < window.end:
+            return day
+    return None
+
+
+def _year_earlier(window: TimeRange) -> TimeRange:
+    def back(day: date) -> date:
+        try:
+            return day.replace(year=day.year - 1)
+        except ValueError:  # 29 February
+            return day.replace(year=day.year - 1, day=28)
+
+    return TimeRange(start=back(window.start), end=back(window.end))
 
 
 def _with_surprise(drivers: list[Driver], kind: str) -> list[Driver]:
@@ -279,15 +422,27 @@ class _Explainer:
         path: list[Driver] = []
         filters: list[Filter] = []
         used = set(filtered)
+        change = current - baseline
+
+        def concentrated(driver: Driver) -> bool:
+            return _concentrated(driver, self.kind, change, baseline)
+
         for _depth in range(DRILL_LEVELS):
             if not level:
                 break
-            best = max(level, key=lambda d: level[d][0].lift)
+            # A dimension whose top member carries the change comes first, the most specific
+            # such member (the smallest weight: a customer before its region); then the lift.
+            best = max(
+                level,
+                key=lambda d: (
+                    (1, -level[d][0].weight) if concentrated(level[d][0]) else (0, level[d][0].lift)
+                ),
+            )
             top = level[best][0]
             if path and top.share < DOMINANT_SHARE:
                 break  # a deeper slice must still explain most of the change
             path.append(top)
-            if top.share < DOMINANT_SHARE or top.lift < DOMINANT_LIFT:
+            if not concentrated(top):
                 break
             used.add(best)
             filters = [*filters, Filter(dimension=best, op="=", values=[top.member])]
@@ -301,7 +456,33 @@ class _Explainer:
             ranked_dimensions=ranked,
             path=path,
             queries=self.queries,
+            seasonal=self.seasonal(q.time_range, baseline_range),
         )
+
+    def seasonal(self, current: TimeRange, baseline: TimeRange) -> Seasonal | None:
+        """The same two periods a year earlier, from the data (not for a year-over-year
+        comparison: it is one already), and the Spring Festival when it falls in only one of
+        the two periods."""
+        if current.start.year <= 1901:
+            return None
+        festival, festival_in = None, None
+        now_day, before_day = spring_festival(current), spring_festival(baseline)
+        if (now_day is None) != (before_day is None):  # 1月 vs 2月 around it, or a year apart
+            festival = now_day or before_day
+            festival_in = current if now_day else baseline
+        then, before = _year_earlier(current), _year_earlier(baseline)
+        if self.query.compare is Compare.yoy:  # already against a year earlier
+            return Seasonal(then, before, None, None, festival, festival_in)
+        values = []
+        for window in (then, before):
+            query = SemanticQuery(metrics=self.parts, filters=self.query.filters, time_range=window)
+            self.queries.append(query)
+            row = self.engine.execute(compile_for(self.engine, self.model, query).ast).records()
+            parts = {p: _num(row[0][p]) if row else None for p in self.parts}
+            values.append(
+                None if any(v is None for v in parts.values()) else self.value(parts)  # type: ignore[arg-type]
+            )
+        return Seasonal(then, before, values[0], values[1], festival, festival_in)
 
 
 def explain(
@@ -311,3 +492,143 @@ def explain(
     if query.compare in (Compare.none, Compare.budget):
         query = query.model_copy(update={"compare": Compare.previous_period})
     return _Explainer(model, catalog, engine, query).explain()
+
+
+# --- in words ------------------------------------------------------------------------------
+
+
+def _signed(value: float, unit: str, lang: str) -> str:
+    """+203.08万 / -¥33.4K; a ratio's change in points (+1.2个百分点 / -0.4 pp)."""
+    from assistant.formatting import format_points, format_value
+
+    if unit in ("percent", "ratio"):
+        return format_points(value, lang)
+    text = format_value(value, unit, lang, compact=True)
+    return f"+{text}" if value > 0 and not text.startswith("+") else text
+
+
+def _share(share: float) -> str:
+    return f"{share:.0%}"
+
+
+def _member_name(model: SemanticModel, driver: Driver, lang: str) -> str:
+    label = model.dimension(driver.dimension).label.get(lang)
+    return f"{label}「{driver.member}」" if lang == "zh" else f"{label} {driver.member}"
+
+
+def driver_sentence(result: Explanation, model: SemanticModel, lang: str) -> str:
+    """Who moved the metric, by absolute contribution with its share of the change: the one
+    member that carries it (and whether the rest offset it), or the largest few."""
+    zh = lang == "zh"
+    change = result.change
+    if change is None or result.kind == "opaque" or not change:
+        return ""
+    unit = model.metric(result.metric).unit
+    lead = result.lead
+    if lead is not None:
+        chain = " × ".join(
+            _member_name(model, d, lang)
+            for d in result.path[: result.path.index(lead) + 1]
+            if d.share >= DOMINANT_SHARE
+        )
+        text = (
+            f"变化主要来自{chain}：{_signed(lead.contribution, unit, lang)}，"
+            f"占变化的{_share(lead.share)}"
+            if zh
+            else f"The change comes mostly from {chain}: "
+            f"{_signed(lead.contribution, unit, lang)}, {_share(lead.share)} of the change"
+        )
+        others = result.others or 0.0
+        if result.offset:
+            text += (
+                f"；其余成员合计 {_signed(others, unit, lang)}，抵消了一部分"
+                if zh
+                else f"; the rest together moved {_signed(others, unit, lang)}, offsetting part of it"
+            )
+        elif abs(others) > 1e-9 * max(1.0, abs(change)):
+            text += (
+                f"；其余成员合计 {_signed(others, unit, lang)}"
+                if zh
+                else f"; the rest together {_signed(others, unit, lang)}"
+            )
+        return text + ("。" if zh else ".")
+    largest = result.largest(3)
+    if not largest:
+        return ""
+    # Its weight beside its share: a member with half the change and half the base moved
+    # with everyone else.
+    listed = [
+        f"{_member_name(model, d, lang)}{'' if zh else ' '}{_signed(d.contribution, unit, lang)}"
+        + (
+            f"（占变化的{_share(d.share)}，基期占比{_share(d.weight)}）"
+            if zh
+            else f" ({_share(d.share)} of the change, {_share(d.weight)} of the baseline)"
+        )
+        for d in largest
+    ]
+    return (
+        f"没有单一成员主导这次变化；贡献最大的是：{'、'.join(listed)}。"
+        if zh
+        else f"No single member drives the change; the largest parts: {', '.join(listed)}."
+    )
+
+
+def seasonal_sentence(result: Explanation, model: SemanticModel, lang: str) -> str:
+    """A note when the move may be seasonal: the same comparison a year earlier moved the same
+    way, or the Spring Festival falls in one of the two periods."""
+    from assistant.formatting import format_value
+    from assistant.present import period_name
+
+    seasonal = result.seasonal
+    if seasonal is None or result.change is None:
+        return ""
+    zh = lang == "zh"
+    metric = model.metric(result.metric)
+    parts = []
+    if result.seasonal_move:
+        assert seasonal.change is not None
+        then = period_name(seasonal.current_range, lang)
+        before = period_name(seasonal.baseline_range, lang)
+        up = seasonal.change > 0
+        relative = seasonal.relative(result.kind)
+        if result.kind == "ratio" or metric.unit in ("percent", "ratio"):
+            size = _signed(seasonal.change, metric.unit, lang).lstrip("+-")
+        elif seasonal.baseline is not None and seasonal.baseline > 0 and relative is not None:
+            size = format_value(abs(relative), "percent", lang)
+        else:
+            size = _signed(abs(seasonal.change), metric.unit, lang).lstrip("+")
+        parts.append(
+            f"去年同期（{then}对比{before}）{metric.label.zh}同样{'上升' if up else '下降'}"
+            f" {size}，这一变化可能部分是季节性的"
+            if zh
+            else f"a year earlier ({then} vs {before}) {metric.label.en} also went "
+            f"{'up' if up else 'down'} {size}, so part of this move may be seasonal"
+        )
+    if seasonal.festival is not None and seasonal.festival_in is not None:
+        day = seasonal.festival
+        other = (
+            result.baseline_range
+            if seasonal.festival_in == result.current_range
+            else result.current_range
+        )
+        inside = period_name(seasonal.festival_in.model_copy(update={"label": None}), lang)
+        outside = period_name(other.model_copy(update={"label": None}), lang)
+        parts.append(
+            f"{day.year}年春节（{day.month}月{day.day}日）在{inside}，{outside}没有春节，"
+            "两期的可比性受影响"
+            if zh
+            else f"the Spring Festival ({day:%b} {day.day}, {day.year}) falls in {inside} but "
+            f"not in {outside}, which affects the comparison"
+        )
+    if not parts:
+        return ""
+    if zh:
+        return "季节性：" + "；".join(parts) + "。"
+    text = "; ".join(parts)
+    return "Seasonality: " + text + "."
+
+
+def explanation_text(result: Explanation, model: SemanticModel, lang: str) -> str:
+    """The drivers and the seasonal note, as the why-answer's closing sentences."""
+    sentences = [driver_sentence(result, model, lang), seasonal_sentence(result, model, lang)]
+    return ("" if lang == "zh" else " ").join(s for s in sentences if s)

@@ -1,0 +1,193 @@
+"""'Why' answers name the member that carries a change — even when the others offset it — with
+its share of the change, and set the move against the same comparison a year earlier and the
+Spring Festival. Checked against hand-written SQL on the demo database."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import duckdb
+import pytest
+
+from assistant import Assistant
+from assistant.insights.explain import (
+    driver_sentence,
+    explain,
+    explanation_text,
+    seasonal_sentence,
+    spring_festival,
+)
+from semantic_layer.query import SemanticQuery, TimeRange
+
+DEC = {"start": "2025-12-01", "end": "2026-01-01"}
+FEB = {"start": "2025-02-01", "end": "2025-03-01"}
+
+REVENUE = (
+    "SELECT {key} SUM(l.amount) FROM d.order_lines l JOIN d.orders o USING (order_id) "
+    "WHERE o.status = '已完成' AND o.order_date >= ? AND o.order_date < ? {group}"
+)
+
+
+@pytest.fixture(scope="module")
+def assistant(demo_db) -> Assistant:
+    return Assistant.demo(database=demo_db)
+
+
+@pytest.fixture(scope="module")
+def con(demo_db):
+    with duckdb.connect() as con:
+        con.execute(f"ATTACH '{demo_db}' AS d (READ_ONLY)")
+        yield con
+
+
+def why(assistant: Assistant, metric: str, window: dict, compare: str = "mom"):
+    query = SemanticQuery(metrics=[metric], time_range=window, compare=compare, intent="explain")
+    return explain(assistant.model, assistant.catalog, assistant.engine, query)
+
+
+def revenue(con, start: str, end: str) -> float:
+    return float(con.execute(REVENUE.format(key="", group=""), [start, end]).fetchone()[0])
+
+
+@pytest.fixture(scope="module")
+def overdue_by_customer(con) -> dict[str, tuple[float, float]]:
+    """90+ overdue per customer at the November and December 2025 snapshots."""
+    rows = con.execute(
+        "SELECT c.customer_name, "
+        " SUM(a.overdue_over_90) FILTER (WHERE a.snapshot_date = DATE '2025-11-30'), "
+        " SUM(a.overdue_over_90) FILTER (WHERE a.snapshot_date = DATE '2025-12-31') "
+        "FROM d.ar_aging_monthly a JOIN d.customers c USING (customer_id) "
+        "WHERE a.snapshot_date IN (DATE '2025-11-30', DATE '2025-12-31') GROUP BY 1"
+    ).fetchall()
+    return {name: (float(before or 0), float(now or 0)) for name, before, now in rows}
+
+
+def test_a_large_member_that_carries_the_change_is_named_even_when_others_offset(
+    assistant, overdue_by_customer
+):
+    before = sum(b for b, _ in overdue_by_customer.values())
+    now = sum(n for _, n in overdue_by_customer.values())
+    change = now - before
+    name, (b, n) = max(overdue_by_customer.items(), key=lambda kv: abs(kv[1][1] - kv[1][0]))
+    assert (n - b) / change > 1  # the case: one customer is more than all of the rise
+
+    result = why(assistant, "overdue_over_90", DEC)
+    assert result.change == pytest.approx(change)
+    lead = result.lead
+    assert lead is not None and result.dominant is not None
+    assert (lead.dimension, lead.member) == ("customer", name)
+    assert lead.contribution == pytest.approx(n - b)
+    assert lead.share == pytest.approx((n - b) / change)
+    assert result.others == pytest.approx(change - (n - b))
+    assert result.offset and result.others < 0
+
+    zh = driver_sentence(result, assistant.model, "zh")
+    assert f"客户「{name}」" in zh and f"占变化的{(n - b) / change:.0%}" in zh
+    assert "抵消" in zh and "没有单一" not in zh
+    en = driver_sentence(result, assistant.model, "en")
+    assert f"Customer {name}" in en and f"{(n - b) / change:.0%} of the change" in en
+    assert "offsetting" in en
+
+
+def test_the_why_answer_names_the_offset_driver(assistant, overdue_by_customer):
+    name = max(
+        overdue_by_customer,
+        key=lambda k: abs(overdue_by_customer[k][1] - overdue_by_customer[k][0]),
+    )
+    answer = assistant.ask("2025年12月90天以上逾期为什么上升了")
+    assert answer.status == "ok" and answer.query.intent.value == "explain"
+    assert name in answer.narrative and "没有单一" not in answer.narrative
+    assert answer.rows[0][1] == name
+
+
+def test_a_move_shared_by_everyone_names_no_lead_but_lists_the_largest(assistant, con):
+    result = why(assistant, "revenue", FEB)
+    assert result.lead is None and result.dominant is None
+    by_channel = dict(
+        con.execute(
+            REVENUE.format(key="o.channel,", group="GROUP BY 1"), ["2025-02-01", "2025-03-01"]
+        ).fetchall()
+    )
+    before = dict(
+        con.execute(
+            REVENUE.format(key="o.channel,", group="GROUP BY 1"), ["2025-01-01", "2025-02-01"]
+        ).fetchall()
+    )
+    moves = {k: float(by_channel.get(k, 0)) - float(before[k]) for k in before}
+    channel = min(moves, key=moves.get)  # the biggest fall
+    drivers = {d.member: d for d in result.by_dimension["channel"]}
+    assert drivers[channel].contribution == pytest.approx(moves[channel])
+    largest = result.largest(3)
+    assert [abs(d.contribution) for d in largest] == sorted(
+        (abs(d.contribution) for d in largest), reverse=True
+    )
+    text = driver_sentence(result, assistant.model, "zh")
+    assert text.startswith("没有单一成员主导")
+    first = largest[0]
+    assert f"「{first.member}」" in text and f"占变化的{first.share:.0%}" in text
+    assert f"基期占比{first.weight:.0%}" in text
+
+
+def test_the_same_move_a_year_earlier_and_the_spring_festival_are_noted(assistant, con):
+    result = why(assistant, "revenue", FEB)
+    seasonal = result.seasonal
+    assert seasonal is not None
+    feb, jan = revenue(con, "2024-02-01", "2024-03-01"), revenue(con, "2024-01-01", "2024-02-01")
+    assert seasonal.current == pytest.approx(feb) and seasonal.baseline == pytest.approx(jan)
+    assert (seasonal.current_range.start, seasonal.baseline_range.start) == (
+        date(2024, 2, 1),
+        date(2024, 1, 1),
+    )
+    assert feb < jan and result.change < 0 and result.seasonal_move
+    # 2025's Spring Festival (29 January) is in the baseline month, not in February.
+    assert seasonal.festival == date(2025, 1, 29)
+    assert seasonal.festival_in == result.baseline_range
+    zh = seasonal_sentence(result, assistant.model, "zh")
+    assert "2024年2月对比2024年1月" in zh and f"下降 {(jan - feb) / jan:.1%}" in zh
+    assert "春节" in zh and "2025年1月" in zh
+    en = seasonal_sentence(result, assistant.model, "en")
+    assert "Feb 2024 vs Jan 2024" in en and "Spring Festival" in en
+
+
+def test_no_seasonal_note_when_last_year_moved_otherwise(assistant, con):
+    result = why(assistant, "overdue_over_90", DEC)
+    seasonal = result.seasonal
+    assert seasonal is not None and seasonal.festival is None
+    last = float(
+        con.execute(
+            "SELECT SUM(overdue_over_90) FILTER (WHERE snapshot_date = DATE '2024-12-31') "
+            "/ SUM(overdue_over_90) FILTER (WHERE snapshot_date = DATE '2024-11-30') - 1 "
+            "FROM d.ar_aging_monthly"
+        ).fetchone()[0]
+    )
+    now = result.change / result.baseline
+    assert abs(last) < 0.5 * abs(now)  # a year earlier it barely moved
+    assert not result.seasonal_move
+    assert seasonal_sentence(result, assistant.model, "zh") == ""
+
+
+def test_a_year_over_year_comparison_notes_only_the_festival(assistant):
+    result = why(assistant, "revenue", {"start": "2025-01-01", "end": "2025-02-01"}, "yoy")
+    seasonal = result.seasonal
+    assert seasonal is not None and seasonal.current is None  # no second year-earlier query
+    assert seasonal.festival == date(2025, 1, 29) and seasonal.festival_in == result.current_range
+    assert not result.seasonal_move
+    text = seasonal_sentence(result, assistant.model, "zh")
+    assert "2025年春节（1月29日）在2025年1月" in text and "2024年1月没有春节" in text
+
+
+def test_a_rate_change_is_said_in_points(assistant):
+    result = why(assistant, "gross_margin", {"start": "2025-03-01", "end": "2025-04-01"})
+    lead = result.lead
+    assert lead is not None
+    text = explanation_text(result, assistant.model, "zh")
+    points = round(lead.contribution * 100, 1)
+    assert f"{points:+.1f}个百分点" in text and f"占变化的{lead.share:.0%}" in text
+    assert " × " in text  # the drill path, channel × region × product line
+    assert f"{points:+.1f} pp" in explanation_text(result, assistant.model, "en")
+
+
+def test_spring_festival_is_found_by_date():
+    assert spring_festival(TimeRange(start="2024-02-01", end="2024-03-01")) == date(2024, 2, 10)
+    assert spring_festival(TimeRange(start="2024-03-01", end="2024-04-01")) is None
+    assert spring_festival(TimeRange(start="2025-01-01", end="2026-01-01")) == date(2025, 1, 29)
