@@ -27,6 +27,8 @@ from assistant.board import (
     dimension_members,
     export_yaml,
     period_label,
+    role_scope,
+    unreached,
     view_board,
 )
 from assistant.settings import load_settings
@@ -50,6 +52,11 @@ TEXT = {
         "Nothing is pinned to this board yet: pin an answer from the chat page.",
     ),
     "not_filtered": ("不受「{dim}」筛选影响", "Not filtered by {dim}"),
+    "scope": ("{dim}：{members}（{who}的数据范围）", "{dim}: {members} ({who}'s data)"),
+    "left_out": (
+        "未显示（{who}无权查看）：{names}",
+        "Left out ({who} may not see them): {names}",
+    ),
     "manage": ("管理看板", "Manage the board"),
     "up": ("上移", "Move up"),
     "down": ("下移", "Move down"),
@@ -266,12 +273,24 @@ with st.sidebar:
 # --- filters ----------------------------------------------------------------------------------
 st.title(board.title)
 filters: tuple[tuple[str, str], ...] = ()
-with st.container(horizontal=True):
+scoped: list[str] = []  # dimensions the role holds to its members: a filter in effect
+who = roles.get(role, role)
+with st.container(horizontal=True, vertical_alignment="bottom"):
     # The dimensions the whole board can be filtered by: the model's, else derived from it.
     counts = {name: len(values) for name, values in viewer.lexicon.values.items()}
     for shared in knowledge.board_filters(model, counts):
         members = dimension_members(viewer, shared)
         dimension = model.dimension(shared)
+        held = role_scope(viewer, shared)
+        if held is not None and len(members) <= 1:
+            # 全部 and 华东 would be the same thing for a role that sees 华东 only: say the
+            # scope instead of offering a choice that changes nothing.
+            scoped.append(shared)
+            shown = "、".join(members or held) if lang == "zh" else ", ".join(members or held)
+            st.markdown(
+                md_escape(tr("scope", lang, dim=dimension.label.get(lang), members=shown, who=who))
+            )
+            continue
         key = f"board_member_{shared}"
         if state.get(key) not in ("", *members):  # a member the new role cannot see
             state[key] = ""
@@ -305,17 +324,25 @@ with st.spinner(tr("working", lang)):
         period or None,
         lang,
     )
-who = roles.get(role, role)
 st.caption(tr("context", lang, day=view.as_of, who=who))
+denied = [tile for tile in view.tiles if tile.denied]
+if denied:  # what the role may not see is left out, and said, never a row of "—"
+    names = ("、" if lang == "zh" else ", ").join(dict.fromkeys(t.title for t in denied))
+    st.caption(md_escape(tr("left_out", lang, who=who, names=names)))
 
 if not board.pins:
     st.info(tr("empty", lang))
 
 
 def not_filtered(tile: Tile) -> str:
-    if not filters or not tile.unfiltered:
+    """ "不受「区域」筛选影响" for a tile whose figures a chosen filter (or the role's scope)
+    does not narrow: it shows the whole company's number under a filtered board."""
+    missed = (*(tile.unfiltered if filters else ()), *unreached(viewer, tile, scoped))
+    if not missed:
         return ""
-    dims = "、".join(model.dimension(d).label.get(lang) for d in tile.unfiltered)
+    dims = ("、" if lang == "zh" else ", ").join(
+        dict.fromkeys(model.dimension(d).label.get(lang) for d in missed)
+    )
     return tr("not_filtered", lang, dim=dims)
 
 
@@ -373,7 +400,7 @@ def show_chart(tile: Tile, index: int) -> None:
             st.caption(note)
 
 
-kpis = [tile for tile in view.tiles if tile.kind == "kpi"]
+kpis = [tile for tile in view.tiles if tile.kind == "kpi" and not tile.denied]
 for start in range(0, len(kpis), 4):
     for column, tile in zip(st.columns(4), kpis[start : start + 4], strict=False):
         with column:
@@ -386,7 +413,10 @@ def wide(tile: Tile) -> bool:
     return any(k in spec for k in ("hconcat", "vconcat", "concat")) or "width" in spec
 
 
-charts = [(index, tile) for index, tile in enumerate(t for t in view.tiles if t.kind == "chart")]
+charts = [
+    (index, tile)
+    for index, tile in enumerate(t for t in view.tiles if t.kind == "chart" and not t.denied)
+]
 if charts:
     st.subheader(tr("charts", lang))
     rows: list[list[tuple[int, Tile]]] = []
@@ -405,4 +435,5 @@ if not view.alerts:
     st.caption(tr("no_alerts", lang))
 for alert in view.alerts:
     notice = {"critical": st.error, "warning": st.warning}.get(alert.severity, st.info)
-    notice(md_escape(alert.message(lang)), icon="🚨" if alert.severity == "critical" else "⚠️")
+    icon = ":material/error:" if alert.severity == "critical" else ":material/warning:"
+    notice(md_escape(alert.message(lang)), icon=icon)

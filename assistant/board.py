@@ -660,6 +660,7 @@ class Tile:
     filtered: bool = False  # the board's shared filters apply to this tile
     unfiltered: tuple[str, ...] = ()  # dimensions of the shared filters it cannot reach
     lang: str = "zh"
+    denied: bool = False  # the viewer's role may not see this metric at all (left out)
 
     @property
     def message(self) -> str:
@@ -1010,7 +1011,44 @@ def view_board(
         tiles += _pin_tiles(
             scoped, pin, index, day, shared, override, alerts, lang, sparkline_months
         )
+    tiles = [_mark_denied(scoped, tile) for tile in tiles]
     return BoardView(board, tiles, alerts, day, period, shared, scoped.role)
+
+
+def _mark_denied(assistant: Assistant, tile: Tile) -> Tile:
+    """A tile refused because the role may not see its metric is marked, so a page can leave
+    it out and say so instead of showing "—"."""
+    if tile.status != "refused":
+        return tile
+    query = tile.answer.query or tile.pin.query
+    if tile.metric is not None:
+        query = _single(query, tile.metric)
+    return replace(tile, denied=assistant._out_of_scope(query, "en") is not None)
+
+
+def role_scope(assistant: Assistant, dimension: str) -> list[str] | None:
+    """The members the assistant's role is held to on `dimension` (east_manager → [华东]),
+    or None when the role does not restrict it. A board filter on it offers nothing more."""
+    role = assistant.engine.role
+    if role is None:
+        return None
+    for rule in role.row_filters:
+        if rule.dimension == dimension and rule.op in ("=", "in"):
+            return [str(v) for v in rule.values]
+    return None
+
+
+def unreached(assistant: Assistant, tile: Tile, dimensions: Sequence[str]) -> tuple[str, ...]:
+    """The dimensions (of a filter or of the role's scope) that the tile's metrics cannot
+    reach: its figures are not narrowed by them, and the board says so."""
+    metrics = [tile.metric] if tile.metric else list(tile.pin.query.metrics)
+    return tuple(
+        d
+        for d in dimensions
+        if not all(
+            m in assistant.model.metric_map and assistant.catalog.reaches(m, d) for m in metrics
+        )
+    )
 
 
 __all__ = [
@@ -1032,6 +1070,8 @@ __all__ = [
     "period_label",
     "pin_answer",
     "resolve_period",
+    "role_scope",
     "run_board",
+    "unreached",
     "view_board",
 ]

@@ -445,8 +445,14 @@ def test_the_board_page_shows_the_default_board(page_env, assistant):
     assert not at.exception
     assert at.session_state["role"] == "east_manager"
     scoped = metrics_shown(at)
-    assert scoped["费用"] == "—"
-    assert at.selectbox(key="board_member_region").options == ["全部", "华东"]
+    # What the role may not see is left out and said, never a tile of "—".
+    hidden = ["费用", "营业利润", "经营活动现金净流量"]
+    assert not set(hidden) & set(scoped) and {"营业收入", "回款额"} <= set(scoped)
+    assert "—" not in scoped.values()
+    assert any(c.value == "未显示（华东区经理无权查看）：" + "、".join(hidden) for c in at.caption)
+    # The role sees 华东 only: no filter offering 全部 and 华东 (the same thing), its scope said.
+    assert "board_member_region" not in [s.key for s in at.selectbox]
+    assert any(m.value == "区域：华东（华东区经理的数据范围）" for m in at.markdown)
 
     at.radio(key="board_lang").set_value("en").run()
     assert not at.exception
