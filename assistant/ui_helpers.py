@@ -241,6 +241,17 @@ COMPANION_HEADERS = {
 }
 
 
+def _date_grain(answer: Answer, index: int) -> str | None:
+    """A date column without a grain whose every value is a month's first day (an anomaly's
+    月份) holds months: it reads 2025年12月, not 2025-12-01."""
+    if answer.columns[index].kind != "dimension":
+        return None
+    values = [row[index] for row in answer.rows if row[index] is not None]
+    if values and all(isinstance(v, date) and v.day == 1 for v in values):
+        return "month"
+    return None
+
+
 def _long_form(answer: Answer) -> bool:
     """A one-row answer of several metrics (the executive summary's KPI pack) reads as a table
     with one metric per row, not one row of 28 columns."""
@@ -266,6 +277,10 @@ def table_cells(answer: Answer, lang: str) -> tuple[list[str], list[list[Cell]]]
     columns = list(answer.columns)
     scales = _money_scales(answer, lang)
     names = [c.name for c in columns]
+    grains = [
+        c.grain.value if c.grain is not None else _date_grain(answer, i)
+        for i, c in enumerate(columns)
+    ]
 
     def cell(row: tuple, i: int) -> Cell:
         column = columns[i]
@@ -279,7 +294,7 @@ def table_cells(answer: Answer, lang: str) -> tuple[list[str], list[list[Cell]]]
             "severity"
             if column.kind == "dimension" and column.source == "severity"
             else column.unit,
-            column.grain.value if column.grain is not None else None,
+            grains[i],
             base,
             scales.get(column.source, (1.0, "")),
             column.format,
