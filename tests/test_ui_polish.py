@@ -1,0 +1,160 @@
+"""The chat as a business user sees it, driven headless with AppTest on the real demo: what an
+answer computed shown as chips (a filter chip removed re-asks without it), developer details
+behind the 技术细节 toggle, no English internals on the Chinese page, KPI cards that wrap."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from assistant import Assistant
+from assistant.ui_helpers import chips, interpretation_lines, table_frame, timings_text
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+
+
+@pytest.fixture
+def app(demo_db, monkeypatch) -> AppTest:
+    monkeypatch.setenv("COCKPIT_DATABASE", str(demo_db))
+    monkeypatch.setenv("COCKPIT_LANG", "zh")
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.run()
+    assert not at.exception
+    return at
+
+
+@pytest.fixture(scope="module")
+def assistant(demo_db) -> Assistant:
+    return Assistant.demo(database=demo_db)
+
+
+def ask(at: AppTest, question: str):
+    at.chat_input[0].set_value(question).run()
+    assert not at.exception
+    return at.chat_message[-1]
+
+
+def badges(block) -> list[str]:
+    """The chips drawn as badges (st.badge is Markdown ":blue-badge[text]")."""
+    found = []
+    for element in block.get("markdown"):
+        match = re.fullmatch(r":(\w+)-badge\[(?::material/\w+: )?(.*)\]", element.value, re.S)
+        if match:
+            found.append(match.group(2).replace("\\", ""))
+    return found
+
+
+def filter_chips(block) -> dict:
+    return {b.label: b for b in block.get("button") if b.proto.help == "去掉这个筛选，重新计算"}
+
+
+def texts(block) -> str:
+    parts = []
+    for kind in ("markdown", "caption", "info", "warning", "error"):
+        parts += [e.value for e in block.get(kind)]
+    return "\n".join(parts)
+
+
+def values(frame) -> list[list[str]]:
+    return frame.values.tolist()
+
+
+# --- restatement chips ---------------------------------------------------------------------------
+def test_every_answer_shows_what_it_computed_as_chips(app):
+    answer = ask(app, "2025年华东各渠道的收入")
+    assert badges(answer) == ["营业收入", "2025年", "按渠道"]
+    assert list(filter_chips(answer)) == ["区域 = 华东"]
+    assert "计算口径" in texts(answer)
+
+
+def test_removing_a_filter_chip_asks_again_without_that_filter(app, assistant):
+    answer = ask(app, "2025年华东各渠道的收入")
+    east = values(answer.dataframe[0].value)
+    assert east == values(table_frame(assistant.ask("2025年华东各渠道的收入"), "zh"))
+    filter_chips(answer)["区域 = 华东"].click().run()
+    assert not app.exception
+    assert (
+        app.chat_message[-2].markdown[0].value == "2025年华东各渠道的收入（去掉筛选：区域 = 华东）"
+    )
+    again = app.chat_message[-1]
+    company = table_frame(assistant.ask("2025年各渠道的收入"), "zh")
+    assert values(again.dataframe[0].value) == values(company)  # the whole company's numbers
+    assert values(again.dataframe[0].value) != east
+    assert not filter_chips(again) and badges(again) == ["营业收入", "2025年", "按渠道"]
+    assert "去掉筛选：区域 = 华东" in texts(again.expander[0])
+    # The conversation continues from the answer without the filter.
+    follow = ask(app, "只看华南")
+    south = table_frame(assistant.ask("2025年华南各渠道的收入"), "zh")
+    assert values(follow.dataframe[0].value) == values(south)
+    assert list(filter_chips(follow)) == ["区域 = 华南"]
+
+
+def test_a_follow_up_says_what_it_kept_as_a_chip(app):
+    ask(app, "2025年华东区的收入")
+    answer = ask(app, "华南呢?")
+    assert list(filter_chips(answer)) == ["区域 = 华南"]
+    assert badges(answer) == ["营业收入", "2025年", "沿用上一问：2025年"]
+
+
+def test_chips_follow_the_page_language(app):
+    ask(app, "2025年华东各渠道的收入")
+    app.sidebar.radio[0].set_value("en").run()
+    answer = app.chat_message[-1]
+    assert badges(answer) == ["Revenue", "2025", "by channel"]
+    assert list(filter_chips(answer)) == []  # the English help text differs
+    assert [b.label for b in answer.get("button") if b.proto.help][:1] == ["Region = 华东"]
+
+
+def test_chips_of_a_summary_and_of_answers_without_numbers(app, assistant):
+    summary = assistant.ask("给我一份本月经营概况")
+    parts = [c.text for c in chips(summary, assistant.model, "zh")]
+    assert parts[1:] == ["本月", "对比上期"] and parts[0].startswith("营业收入、毛利率")
+    assert chips(assistant.ask("预算"), assistant.model, "zh") == []
+    answer = ask(app, "预算")
+    assert not badges(answer) and not filter_chips(answer)
+
+
+# --- internals out of sight ----------------------------------------------------------------------
+def test_the_chinese_page_shows_no_english_internals(app, assistant):
+    answer = ask(app, "2025年按月的收入")
+    details = texts(answer.expander[0])
+    assert "按: 时间（按月）" in details and "（month）" not in details
+    assert " ms" not in texts(answer)  # stage timings are developer details
+    app.sidebar.toggle[0].set_value(True).run()
+    shown = texts(app.chat_message[-1].expander[0])
+    assert re.search(
+        r"用时 [\d.]+ ms（理解 [\d.]+ · 编译 [\d.]+ · 执行 [\d.]+ · 呈现 [\d.]+）", shown
+    )
+    assert not re.search(r"understand|compile|execute|present", shown)
+    english = assistant.ask("revenue by month in 2025")
+    assert "understand" in timings_text(english, "en")
+    assert any("(month)" in line for line in interpretation_lines(english, "en"))
+
+
+def test_alert_severities_read_in_the_page_language(app):
+    answer = ask(app, "当前有哪些预警")
+    frame = answer.dataframe[0].value
+    assert set(frame["严重程度"]) <= {"严重", "警告", "提示"} and "严重" in set(frame["严重程度"])
+    assert "critical" not in texts(answer) + frame.to_string()
+
+
+def test_one_row_is_one_row(app):
+    assert "1 行" in texts(ask(app, "今年的收入"))
+    app.sidebar.radio[0].set_value("en").run()
+    answer = ask(app, "revenue this year")
+    assert "1 row" in texts(answer) and "1 rows" not in texts(answer)
+    assert "7 rows" in texts(ask(app, "revenue by region in 2025"))
+
+
+# --- layout --------------------------------------------------------------------------------------
+def test_kpi_cards_wrap_instead_of_a_fixed_wide_panel(app):
+    answer = ask(app, "给我一份本月经营概况")
+    specs = [json.loads(e.proto.spec) for e in answer.get("vega_lite_chart")]
+    cards = [s for s in specs if s.get("width") == 230]
+    assert len(cards) == 7  # one chart per KPI, each 230 px, laid out in a wrapping row
+    assert not any(k in s for s in specs for k in ("hconcat", "concat", "vconcat"))
+    assert all(s.get("width", 0) <= 640 for s in specs)
