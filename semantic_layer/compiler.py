@@ -815,6 +815,9 @@ class _Compiler:
             outer.order_by(*self._order(columns), copy=False)
         if q.limit is not None:
             outer.limit(q.limit, copy=False)
+        if q.count_rows_as is not None:
+            ctes.append(("counted", outer))
+            outer, columns = self._count_rows("counted", q.count_rows_as)
         for name, select in ctes:
             outer.with_(name, as_=select, copy=False)
         return CompiledQuery(
@@ -824,6 +827,16 @@ class _Compiler:
             comparison_range=self.compare_range,
             dialect=self.dialect,
         )
+
+    def _count_rows(self, rows: str, name: str) -> tuple[exp.Select, list[OutputColumn]]:
+        """One number: how many rows the CTE `rows` has (the members meeting the conditions),
+        named after the model's metric that counts those members."""
+        if name not in self.model.metric_map:
+            raise QueryError("unknown_metric", self._metric_suggestions(name), name=name)
+        metric = self.model.metric(name)
+        counted = _select(exp.alias_(exp.Count(this=exp.Star()), name, copy=False), source=rows)
+        column = OutputColumn(name, "metric", name, metric.label, "count", format=metric.format)
+        return counted, [column]
 
     def _key_match(self, key: str, driver: str, name: str, shifted: bool) -> exp.Expression:
         """driver.key = name.key; for a shared scan the period key is moved forward by the

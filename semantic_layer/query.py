@@ -146,6 +146,9 @@ class SemanticQuery(Frozen):
     order_by: list[OrderBy] = Field(default_factory=list)
     limit: int | None = Field(default=None, ge=1)
     intent: Intent = Intent.lookup
+    # "今年收入超过500万的客户有几个": one number, how many rows the breakdown has after
+    # `having`, reported under the model's metric that counts those members (its name here).
+    count_rows_as: str | None = None
 
     @model_validator(mode="after")
     def _something(self) -> SemanticQuery:
@@ -153,6 +156,10 @@ class SemanticQuery(Frozen):
             raise ValueError("a query needs a metric, or dimensions to list")
         if not self.metrics and (self.having or self.compare is not Compare.none):
             raise ValueError("a listing (no metric) has no conditions on metrics or comparison")
+        if self.count_rows_as is not None and (
+            not self.dimensions or not self.metrics or self.compare is not Compare.none
+        ):
+            raise ValueError("counting rows needs metrics and dimensions, and no comparison")
         return self
 
     @field_validator("dimensions", mode="before")

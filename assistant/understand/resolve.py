@@ -234,6 +234,7 @@ class _Resolver:
         self.p = p
         self.model = ctx.model
         self.notes: list[dict[str, str]] = []
+        self.count_rows_as: str | None = None  # "有几个": count the rows meeting the condition
 
     # --- outcomes ----------------------------------------------------------------------------
     def clarify(
@@ -308,6 +309,8 @@ class _Resolver:
             counted = self._count_of(p.counted)
             if counted is None:
                 return self._cannot_count(p.counted)
+            if p.conditions:
+                return self._count_meeting(p.counted, counted)
             p.metrics = [counted, *(m for m in p.metrics if m not in (counted,))][:1]
             p.dimensions = [d for d in p.dimensions if d != p.counted]
         metrics = list(p.metrics)
@@ -378,6 +381,30 @@ class _Resolver:
                 self._note_metric(metric.name)
                 return metric.name
         return None
+
+    def _count_meeting(self, dimension: str, counted: str) -> Understanding:
+        """ "今年收入超过500万的客户有几个": how many members meet the condition — one number
+        (the members themselves are a follow-up: "都是哪些客户")."""
+        p = self.p
+        metrics = [m for m in p.metrics if m != counted] or self._implied_metric()
+        if len(metrics) != 1 or p.compare is not None or p.limit is not None:
+            # The condition's metric is not said (or several are): never a guessed count.
+            return self._condition_needs_metric(dimension)
+        p.metrics = metrics
+        if dimension not in p.dimensions:
+            p.dimensions.append(dimension)
+        self.count_rows_as = counted
+        return self.build(metrics, [], [], None, None)
+
+    def _condition_needs_metric(self, dimension: str) -> Understanding:
+        headline = knowledge.kpis(self.model)[:3]
+        zh, en = self.label(dimension), self.label(dimension, "en").lower()
+        return self.clarify(
+            f"条件是针对哪个指标的？例如「{self.label(headline[0])}超过100万的{zh}有几个」。",
+            f"Which metric should meet the condition? E.g. 'how many {en} have "
+            f"{self.label(headline[0], 'en').lower()} over 1 million'.",
+            [self.example(m, dimension) for m in headline[:2]],
+        )
 
     def _cannot_count(self, dimension: str) -> Understanding:
         """ "How many customers" with no metric counting them: say so, never a split."""
@@ -585,10 +612,13 @@ class _Resolver:
         compare = p.compare or (None if p.times else previous.compare)
         if len(p.times) == 1 and _vs(p.text) and time_range is not None and compare is None:
             # "跟前年比呢" after a 2024 answer: keep 2024, compare with the period named.
-            shift = _month_shift(p.times[0].range, time_range)
-            compare = {12: Compare.yoy, 1: Compare.mom, 3: Compare.qoq}.get(shift or 0)
+            compare = _compare_for(p.times[0].range, time_range, self._balances(metrics))
             if compare is not None:
                 p.times = []
+            elif p.basis:
+                return self._cannot_compare(p.times[0].range, time_range)
+        if p.years_back and time_range is not None and not p.times:
+            time_range = _years_back(time_range, p.years_back)  # "去年同期呢"
         if compare is Compare.none:
             compare = None
         limit = p.limit if p.limit is not None else previous.limit
@@ -808,6 +838,14 @@ class _Resolver:
             limit = p.limit if p.limit is not None else limit
 
         having = []
+        if previous is not None and previous.having and not p.conditions:
+            # "都是哪些客户" after "超过200万的客户有几个": the same members, the same condition —
+            # kept only while the rows are the same members (a new breakdown would change it).
+            same_rows = {d.name for d in dims} == {d.name for d in previous.dimensions}
+            if same_rows and all(h.metric in metrics for h in previous.having):
+                having = list(previous.having)
+                if previous.count_rows_as is not None and not p.listing:
+                    self.count_rows_as = previous.count_rows_as  # "去年呢": still a count
         for op, value, percent in p.conditions:
             metric = metrics[0]
             unit = self.model.metric(metric).unit
@@ -840,9 +878,25 @@ class _Resolver:
             compare=compare or Compare.none,
             order_by=order_by,
             limit=limit,
-            intent=intent,
+            intent=intent if self.count_rows_as is None else Intent.lookup,
+            count_rows_as=self.count_rows_as,
         )
+        if self.count_rows_as is not None:
+            self._note_count(query)
         return Understanding("ok", query, {}, [], self.notes, p)
+
+    def _note_count(self, query: SemanticQuery) -> None:
+        names = [d.name for d in query.dimensions]
+        conditions = " · ".join(f"{self.label(h.metric)} {h.op} {h.value:g}" for h in query.having)
+        conditions_en = " · ".join(
+            f"{self.label(h.metric, 'en')} {h.op} {h.value:g}" for h in query.having
+        )
+        self.note(
+            f"计数：满足条件（{conditions}）的{'、'.join(self.label(n) for n in names)}个数；"
+            "名单可以追问「都是哪些」",
+            f"A count: how many {', '.join(self.label(n, 'en').lower() for n in names)} meet "
+            f"{conditions_en}; ask 'which ones' for the list",
+        )
 
     def _fixed_filter_conflict(
         self, metrics: list[str], filters: list[Filter]
@@ -903,21 +957,45 @@ class _Resolver:
         p, as_of = self.p, self.ctx.as_of
         tomorrow = as_of + timedelta(days=1)
         times = sorted(_same_year(p.times), key=lambda t: t.range.start)
+        # "3月份毛利率跟去年3月比" (去年 read as 同比): one period said twice is one period.
+        times = list({(t.range.start, t.range.end): t for t in times}.values())
         if len(times) >= 2:
             first, last = times[0].range, times[-1].range
             shift = _month_shift(first, last)
             same_length = first.days == last.days or shift in (1, 3, 12)
-            if same_length and (p.compare is not None or _vs(p.text)):
-                compare = {12: Compare.yoy, 1: Compare.mom, 3: Compare.qoq}.get(
-                    shift or 0, Compare.previous_period
-                )
+            balances = self._balances(metrics)  # read at their ends: 6月底 vs 12月底
+            if (same_length or balances) and (p.compare is not None or _vs(p.text)):
+                compare = _compare_for(first, last, balances)
+                if compare is None:
+                    return self._cannot_compare(first, last)
                 return last, compare
             label = f"{times[0].range.label}–{times[-1].range.label}"
             return TimeRange(start=first.start, end=last.end, label=label), None
+        if times and p.basis and previous is None:
+            # "应收余额跟去年年底比": now (the convention's period) against the period named.
+            basis = times[0].range
+            p.times = []
+            now = self._time_range(metrics, None, None)
+            if isinstance(now, Understanding):
+                return now
+            compare = _compare_for(basis, now[0], self._balances(metrics))
+            if compare is None:
+                return self._cannot_compare(basis, now[0])
+            return now[0], compare
         if times:
             return times[0].range, None
         if keep is not None:
             return keep, None
+        if p.years_back and previous is None:
+            # "去年同期的收入": the convention's period, one year back.
+            p.years_back = 0
+            now = self._time_range(metrics, None, None)
+            if isinstance(now, Understanding):
+                return now
+            return _years_back(now[0], 1), now[1]
+        if p.all_years:
+            self.note(f"历年：全部数据（截至 {as_of}）", f"Every year of the data (up to {as_of})")
+            return TimeRange(start=EPOCH, end=tomorrow, label="历年"), None
         if p.intent is Intent.explain:
             start = date(as_of.year, as_of.month, 1)
             self.note(
@@ -925,8 +1003,7 @@ class _Resolver:
                 f"No period given: explaining this month ({start} to {as_of}) vs the last",
             )
             return TimeRange(start=start, end=tomorrow, label="本月"), None
-        balances = all(self.model.metric(m).semi_additive for m in self._leaves(metrics))
-        if balances:
+        if self._balances(metrics):
             self.note(
                 f"未指定时间：取截至 {as_of} 的最新余额",
                 f"No period given: the latest balance as of {as_of}",
@@ -944,6 +1021,24 @@ class _Resolver:
             f"No period given: {window.label.en} ({window.start} to {as_of})",
         )
         return TimeRange(start=window.start, end=tomorrow, label=window.label.zh), None
+
+    def _balances(self, metrics: list[str]) -> bool:
+        """Whether every metric is read at a snapshot (a balance), not summed over a period."""
+        return all(self.model.metric(m).semi_additive for m in self._leaves(metrics))
+
+    def _cannot_compare(self, first: TimeRange, second: TimeRange) -> Understanding:
+        """Two periods whose distance is no comparison the engine makes exactly (6月底 vs
+        12月底, 今年 vs 前年): asked again, never compared with the wrong period."""
+        a = first.label or f"{first.start}–{first.end - timedelta(days=1)}"
+        b = second.label or f"{second.start}–{second.end - timedelta(days=1)}"
+        return self.clarify(
+            f"无法直接比较「{a}」和「{b}」：可比较的是同比（相隔一年）、环比（上月、上季度）或相邻的"
+            "同长度期间。可以分别问这两个期间，或按月看趋势。",
+            f"'{_english(a)}' and '{_english(b)}' cannot be compared directly: a comparison is "
+            "with a year earlier, the previous month or quarter, or the adjacent period of the "
+            "same length. Ask for each period, or for the monthly trend.",
+            [],
+        )
 
     def _leaves(self, metrics: list[str]) -> list[str]:
         out: list[str] = []
@@ -1106,11 +1201,64 @@ def _same_year(times: list) -> list:
     year = with_year[0].range.start.year
     out = []
     for t in times:
-        if not _has_year(t.range.label) and t.range.start.year != year:
-            out.append(replace(t, range=_in_year(t.range, year)))
+        moved = _in_year(t.range, year)
+        if (
+            not _has_year(t.range.label)
+            and t.range.start.year != year
+            # "Q4 vs Q4 last year": moved, it would be the other period itself — it is this Q4.
+            and all((o.range.start, o.range.end) != (moved.start, moved.end) for o in with_year)
+        ):
+            out.append(replace(t, range=moved))
         else:
             out.append(t)
     return out
+
+
+def _compare_for(before: TimeRange, now: TimeRange, balances: bool) -> Compare | None:
+    """The comparison that puts `before` next to `now` exactly, or None.
+
+    Balances are read at the last snapshot of a period, so their periods are matched by their
+    ends (去年年底 = the snapshot a year before today's); flows need periods of equal length."""
+    if balances:
+        shift = _months_between(before.end, now.end)
+        if now.start > EPOCH and before.start > EPOCH:
+            same = _months_between(now.start, now.end) == _months_between(before.start, before.end)
+            shift = shift if same else None
+    elif (add_months(before.start, 12), add_months(before.end, 12)) == (now.start, now.end):
+        return Compare.yoy  # 双十一 vs 去年双十一: the same days a year earlier
+    else:
+        shift = _month_shift(before, now)
+        length = _months_between(now.start, now.end)
+        if length is None or length != _months_between(before.start, before.end):
+            # Not whole months: only the adjacent period of the same length in days.
+            return (
+                Compare.previous_period
+                if before.end == now.start and before.days == now.days
+                else None
+            )
+    if shift is None or shift <= 0:
+        return None
+    known = {12: Compare.yoy, 1: Compare.mom, 3: Compare.qoq}
+    if shift in known:
+        return known[shift]
+    if not balances and shift == length:
+        return Compare.previous_period  # 上半年 vs 下半年: the period of the same length before
+    return None
+
+
+def _months_between(start: date, end: date) -> int | None:
+    """Whole months from `start` to `end`, when both are the 1st of a month."""
+    if start.day != 1 or end.day != 1:
+        return None
+    return (end.year - start.year) * 12 + end.month - start.month
+
+
+def _years_back(window: TimeRange, years: int) -> TimeRange:
+    """The same period `years` earlier; a balance "as of today" becomes as of that day."""
+    end = add_months(window.end, -12 * years)
+    if window.start <= EPOCH:
+        return TimeRange(start=window.start, end=end, label=f"截至{end - timedelta(days=1)}")
+    return TimeRange(start=add_months(window.start, -12 * years), end=end, label=None)
 
 
 def _step(window: TimeRange, step: int) -> TimeRange:

@@ -39,7 +39,8 @@ COMPARE_PATTERNS: list[tuple[Compare, re.Pattern[str]]] = [
         Compare.yoy,
         _rx(
             r"同比(?:增长|增速|增幅|变化|下降|下滑)?|(?:比|较|和|跟|与|相比|对比)去年同期(?:比|相比)?"
-            r"|去年同期|(?:比|较|和|跟|与|相比|对比)去年(?:比|相比)?|year[- ]over[- ]year|year[- ]on[- ]year"
+            r"|去年同期|(?:比|较|和|跟|与|相比|对比)去年(?!年?[底末])(?:比|相比)?"
+            r"|year[- ]over[- ]year|year[- ]on[- ]year"
             r"|\byoy\b|(?:vs\.?|versus|compared (?:with|to)|than|against) (?:the )?(?:same period )?last year"
             r"|same period last year|same (?:quarter|month|period|time|week) (?:of |in )?last year"
             r"|(?:than|vs\.?|versus|compared (?:with|to)) (?:a|one) year (?:ago|earlier|before)"
@@ -50,14 +51,14 @@ COMPARE_PATTERNS: list[tuple[Compare, re.Pattern[str]]] = [
     (
         Compare.mom,
         _rx(
-            r"(?:比|较|和|跟|与|相比|对比)上个?月(?:比|相比)?|month[- ]over[- ]month|month[- ]on[- ]month"
+            r"(?:比|较|和|跟|与|相比|对比)上个?月(?![底末])(?:比|相比)?|month[- ]over[- ]month|month[- ]on[- ]month"
             r"|\bmom\b|(?:vs\.?|versus|compared (?:with|to)|than|against) (?:the )?(?:last|previous|prior) month"
         ),
     ),
     (
         Compare.qoq,
         _rx(
-            r"(?:比|较|和|跟|与|相比|对比)上个?季度?(?:比|相比)?|quarter[- ]over[- ]quarter|quarter[- ]on[- ]quarter"
+            r"(?:比|较|和|跟|与|相比|对比)上个?季度?(?![底末])(?:比|相比)?|quarter[- ]over[- ]quarter|quarter[- ]on[- ]quarter"
             r"|\bqoq\b|(?:vs\.?|versus|compared (?:with|to)|than|against) (?:the )?(?:last|previous|prior) quarter"
         ),
     ),
@@ -81,7 +82,10 @@ BUDGET = _rx(
     r"|(?:和|跟|与|对比|比)(?:目标|计划)(?:比|相比)?|超计划|完成目标|目标完成情况"
 )
 # "增长多少" / "growth" without a named comparison means year over year in Chinese business talk.
-GROWTH = _rx(r"增长率|增速|增幅|增长了?多少|涨了?多少|下降了?多少|growth|grew|increase|decline")
+GROWTH = _rx(
+    r"增长率|增速|增幅|增长了?多少|涨了?多少|下降了?多少|变化?了?多少|变动了?多少"
+    r"|growth|grew|increase|decline"
+)
 
 TOP = _rx(
     rf"(?:排名|排行)?(?:前|top ?|头)({CN_NUM})(?:个|名|位|家|大|款|种|条)?"
@@ -139,6 +143,32 @@ STEP_BACK = _rx(
     r"再?往前(?:推)?一个?(?:月|季度|年|期)|再?前一个?(?:月|季度|年|期)|\bthe (?:month|quarter|year) before\b|\bone (?:month|quarter|year) earlier\b"
 )
 STEP_FORWARD = _rx(r"再?往后(?:推)?一个?(?:月|季度|年|期)|\bthe (?:month|quarter|year) after\b")
+# "去年同期呢", "what about a year earlier?": the same period one year back — the period moves,
+# nothing is compared; with a comparison word ("跟去年同期比", "than a year ago") it compares.
+YEAR_BACK = _rx(
+    r"去年同期|上年同期|去年的?这个时候|一年前|\ba year (?:earlier|ago|before)\b"
+    r"|\bsame (?:period|time|month|quarter|week) (?:of |in )?last year\b"
+)
+VERSUS_CUE = _rx(
+    r"比|较|相比|对比|同比|增长|增减|变化|变了|变动|涨|降|\bvs\b|\bversus\b|\bcompar|\bthan\b"
+    r"|\bagainst\b|\bchang|\bgr[eo]w|\bdiffer|\bincreas|\bdecreas|\bdeclin|\bhigher\b|\blower\b"
+)
+# "collections by region, this year vs last": the elliptical "last" is the same unit before.
+THIS_VS_LAST = _rx(
+    r"\b(?:this|current) (year|quarter|month|week)(?:'s)?\b.{0,40}?"
+    r"((?:\bvs\.?|\bversus|\bcompared (?:with|to)|\bagainst|\bthan) (?:the )?(?:last|previous|prior)\b)"
+    r"(?! (?:year|quarter|month|week|period))"
+)
+UNIT_COMPARE = {"year": Compare.yoy, "quarter": Compare.qoq, "month": Compare.mom}
+# A single period right after a comparison word is what the present is compared with:
+# "应收余额跟去年年底比", "AR compared with the end of 2024".
+BASIS_BEFORE = _rx(
+    r"(?:比|较|相比|对比|\bvs\.?|\bversus|\bcompared (?:with|to)|\bthan|\bagainst)\s*(?:the\s+)?$"
+)
+BASIS_AROUND = _rx(r"(?:和|跟|与|同)\s*$")  # "跟去年年底比": 跟 before, 比 after
+BASIS_AFTER = _rx(r"^\s*(?:的?(?:相比|对比|比))")
+# "历年的营业收入", "revenue over the years": every year of the data, one row each.
+ALL_YEARS = _rx(r"历年|历史上?每一?年|\bover the years\b|\ball years\b|\bevery year\b")
 
 # Verbs that imply a metric (卖了多少 → revenue) and words naming a group of metrics (账龄 →
 # the aging buckets) come from the model's `knowledge:` section, compiled once per model.
@@ -254,6 +284,9 @@ class Parse:
     drill: bool = False
     split: bool = False
     step: int = 0  # -1: the period before the previous one; +1: the one after
+    years_back: int = 0  # "去年同期呢": the period moved back this many years
+    basis: bool = False  # the one period named is the comparison's basis (跟去年年底比)
+    all_years: bool = False  # "历年": every year of the data
     only: bool = False
     followup: bool = False
     unknown: list[str] = field(default_factory=list)
@@ -351,10 +384,22 @@ COUNT_CUE = re.compile(
 EACH = re.compile(r"分别|各自|各个|\beach\b|\brespectively\b")
 
 
+# "超过500万的客户有几个", "客户数量": a counting word right after the dimension, at the end.
+COUNT_AFTER = re.compile(
+    r"^\s*(?:的)?(?:数量|个数|总数|数目|(?:一共|总共|共)?有(?:多少|几)(?:个|家|位|名)?"
+    r"|(?:一共|总共|共)?(?:几个|几家|几位|几名|多少个|多少家|多少位|多少名))\s*[?？。!！呢吗啊]*\s*$"
+)
+
+
 def _counted_dimension(text: str, lexicon: Lexicon) -> str | None:
-    """The dimension right after a counting word ("how many customers" → customer)."""
+    """The dimension counted: right after a counting word ("how many customers" →
+    customer), or right before one at the end ("超过500万的客户有几个" → customer)."""
     if EACH.search(text):
         return None
+    for match in lexicon.scan(text):
+        entry = match.entries[0]
+        if entry.kind == "dimension" and COUNT_AFTER.match(text[match.end :]):
+            return entry.name
     for m in COUNT_CUE.finditer(text):
         rest = text[m.end() :].lstrip()
         following = lexicon.scan(rest[: lexicon.max_length])
@@ -378,6 +423,13 @@ def parse(question: str, lexicon: Lexicon, as_of: date) -> Parse:
     stripped = t.text.strip(" ?？!！。.")
     p.followup = bool(FOLLOWUP.search(stripped)) or _refers_back(stripped, lexicon)
 
+    for m in THIS_VS_LAST.finditer(t.free()):
+        t.take(m.start(2), m.end(2))  # "this year" stays a period
+        p.compare = p.compare or UNIT_COMPARE.get(m.group(1), Compare.previous_period)
+    year_back = YEAR_BACK.search(t.free())
+    if year_back and not VERSUS_CUE.search(t.text.replace(year_back.group(0), " ")):
+        t.take(year_back.start(), year_back.end())
+        p.years_back, p.followup = 1, True
     for compare, pattern in COMPARE_PATTERNS:
         if t.find(pattern) and p.compare is None:
             p.compare = compare
@@ -385,9 +437,17 @@ def parse(question: str, lexicon: Lexicon, as_of: date) -> Parse:
         p.step, p.followup = -1, True
     elif t.find(STEP_FORWARD):
         p.step, p.followup = 1, True
+    if t.find(ALL_YEARS):
+        p.all_years, p.grain = True, Grain.year
     p.times = find_times(t.free(), as_of)
     for match in p.times:
         t.take(match.start, match.end)
+    if len(p.times) == 1:
+        before, after = t.text[: p.times[0].start], t.text[p.times[0].end :]
+        p.basis = bool(
+            BASIS_BEFORE.search(before)
+            or (BASIS_AROUND.search(before) and BASIS_AFTER.search(after))
+        )
     for grain in find_grains(t.free()):
         t.take(grain.start, grain.end)
         p.grain = p.grain or grain.grain
