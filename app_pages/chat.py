@@ -166,7 +166,8 @@ state.setdefault("as_of", default.as_of)
 roles = role_options(default.model, state.lang, configured=default.role)
 if state.get("role") not in roles:  # a configured role (COCKPIT_ROLE) is the only one offered
     state.role = next(iter(roles))
-for shared in ("lang", "as_of", "role"):
+state.setdefault("tech", False)  # developer details (技术细节), off for business users
+for shared in ("lang", "as_of", "role", "tech"):
     state[f"chat_{shared}"] = state[shared]
 
 
@@ -191,7 +192,13 @@ with st.sidebar:
     if default.model.label is not None:  # the model's own name: 华锐科技 for the demo
         st.markdown(t("model_name", lang, name=default.model.label.get(lang)))
     # Developer details (the database file, the LLM, stage timings) only on request.
-    tech = st.toggle(t("tech", lang), key="tech", help=t("tech_help", lang))
+    tech = st.toggle(
+        t("tech", lang),
+        key="chat_tech",
+        help=t("tech_help", lang),
+        on_change=share,
+        args=("tech",),
+    )
     if tech:
         st.caption(f"{t('database', lang)}: `{default.engine.path}`")
     st.date_input(
@@ -231,7 +238,8 @@ with st.sidebar:
         for entry in entries:
             direction = t("higher_better" if entry.higher_is_better else "lower_better", lang)
             synonyms = ("、" if lang == "zh" else ", ").join(entry.synonyms[:12]) or "—"
-            st.markdown(f"**{entry.label}** `{entry.name}`")
+            # The metric's code name is for people who use the CLI or the API.
+            st.markdown(f"**{entry.label}**" + (f" `{entry.name}`" if tech else ""))
             st.caption(
                 f"{t('definition', lang)}: {md_escape(entry.definition)}  \n"
                 f"{t('unit', lang)}: {entry.unit} · {direction}  \n"

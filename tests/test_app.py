@@ -233,8 +233,11 @@ def test_metric_catalog_search(app):
     app.sidebar.text_input[0].set_value("毛利").run()
     assert not app.exception
     shown = texts(app.sidebar)
-    assert "**毛利率** `gross_margin`" in shown and "毛利 ÷ 营业收入" in shown
+    assert "**毛利率**" in shown and "毛利 ÷ 营业收入" in shown
+    assert "`gross_margin`" not in shown  # a code name only among the technical details
     assert "应收账款余额" not in shown
+    app.sidebar.toggle[0].set_value(True).run()
+    assert "**毛利率** `gross_margin`" in texts(app.sidebar)
     app.sidebar.text_input[0].set_value("no such metric at all").run()
     assert "没有匹配的指标" in texts(app.sidebar)
 
