@@ -338,13 +338,50 @@ def _paren(label: str) -> str:
     return label
 
 
+MAX_PIVOT_COLUMNS = 12  # more members than this read better as a list
+
+
 def table_frame(answer: Answer, lang: str):
     """The answer as a table for people: headers in `lang`, money in ¥ and 万/亿 (K/M/B),
-    rates as %, changes of rates in points, periods by name; a KPI pack one metric per row."""
+    rates as %, changes of rates in points, periods by name; a KPI pack one metric per row;
+    one metric over time by one category as a pivot (months down, members across)."""
     import pandas as pd
 
     headers, body = table_cells(answer, lang)
+    pivot = _pivot(answer, headers, body, lang)
+    if pivot is not None:
+        return pivot
     return pd.DataFrame([[c.text(lang) for c in line] for line in body], columns=headers)
+
+
+def _pivot(answer: Answer, headers: list[str], body: list[list[Cell]], lang: str):
+    """Month × region as 12 rows × 7 columns instead of an 84-row list: one time column, one
+    category column and one metric, nothing else; members ordered by their total, largest
+    first (the chart's legend order)."""
+    import pandas as pd
+
+    kinds = [c.kind for c in answer.columns]
+    times = [i for i, c in enumerate(answer.columns) if c.kind == "dimension" and c.grain]
+    cats = [i for i, c in enumerate(answer.columns) if c.kind == "dimension" and not c.grain]
+    if not (len(times) == 1 and len(cats) == 1 and kinds.count("metric") == 1 and len(kinds) == 3):
+        return None
+    (t_i,), (c_i,) = times, cats
+    m_i = kinds.index("metric")
+    members: dict[str, float] = {}
+    periods: dict[Any, str] = {}
+    grid: dict[tuple[Any, str], str] = {}
+    for line in body:
+        member = line[c_i].text(lang)
+        value = line[m_i].value
+        members[member] = members.get(member, 0.0) + (0.0 if value is None else float(value))
+        periods.setdefault(line[t_i].value, line[t_i].text(lang))
+        grid[(line[t_i].value, member)] = line[m_i].text(lang)
+    if len(members) > MAX_PIVOT_COLUMNS or len(grid) < len(body):  # repeated pairs: a list
+        return None
+    order = sorted(members, key=lambda m: -members[m])
+    ordered = sorted(periods, key=lambda p: (p is None, p))
+    rows = [[periods[p], *(grid.get((p, m), "—") for m in order)] for p in ordered]
+    return pd.DataFrame(rows, columns=[headers[t_i], *order])
 
 
 def export_frame(answer: Answer, lang: str):

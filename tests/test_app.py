@@ -132,8 +132,10 @@ def test_followup_button_and_typed_followup_continue_the_conversation(app):
     assert not app.exception
     answer = last_answer(app)
     frame = answer.dataframe[0].value
-    assert list(frame.columns) == ["时间", "区域", "毛利率"] and len(frame) == 84
-    assert frame.iloc[0, 0] == "2025年1月"
+    # Month × region is a pivot (months down, regions across), not an 84-row list.
+    assert list(frame.columns)[0] == "时间" and len(frame.columns) == 1 + 7 and len(frame) == 12
+    assert frame.iloc[0, 0] == "2025年1月" and frame.iloc[2, 0] == "2025年3月"
+    assert "7 行" not in texts(answer) and "12 行" in texts(answer)
     (spec,) = charts(answer)
     assert spec["layer"][0]["mark"]["type"] == "line"  # one line per region
     ask(app, "只看华东")

@@ -158,3 +158,19 @@ def test_kpi_cards_wrap_instead_of_a_fixed_wide_panel(app):
     assert len(cards) == 7  # one chart per KPI, each 230 px, laid out in a wrapping row
     assert not any(k in s for s in specs for k in ("hconcat", "concat", "vconcat"))
     assert all(s.get("width", 0) <= 640 for s in specs)
+
+
+def test_a_metric_by_month_and_region_is_a_pivot(assistant):
+    answer = assistant.ask("2025年各区域每月的毛利率")
+    assert len(answer.rows) == 84
+    frame = table_frame(answer, "zh")
+    assert frame.shape == (12, 1 + 7)
+    south_march = assistant.ask("2025年3月华南的毛利率")
+    assert frame.set_index("时间").loc["2025年3月", "华南"] == "18.9%"
+    assert f"{south_march.value():.1%}" == "18.9%"
+    english = table_frame(answer, "en")
+    assert (
+        english.iloc[11, 0] == "Dec 2025" and list(english.columns)[1:] == list(frame.columns)[1:]
+    )
+    # With a comparison or a second metric it stays a list: a pivot would hide columns.
+    assert "区域" in table_frame(assistant.ask("2025年各区域每月的收入和毛利率"), "zh").columns
