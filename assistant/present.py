@@ -5,10 +5,10 @@
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from assistant.formatting import format_value
+from assistant.formatting import format_value, period_label
 from semantic_layer.compiler import CompiledQuery, OutputColumn
 from semantic_layer.model import SemanticModel
 from semantic_layer.query import Compare, Filter, SemanticQuery, TimeRange
@@ -34,7 +34,37 @@ OPS = {
 }
 
 
+def window_grain(window: TimeRange) -> str | None:
+    """The calendar unit a window is exactly one of: "month" for 2025-03-01..2025-04-01,
+    "quarter", "year", "day" — None for any other span."""
+    start, end = window.start, window.end
+    if end - start == timedelta(days=1):
+        return "day"
+    if start.day != 1 or end.day != 1:
+        return None
+    months = (end.year - start.year) * 12 + end.month - start.month
+    if months == 1:
+        return "month"
+    if months == 3 and start.month % 3 == 1:
+        return "quarter"
+    if months == 12 and start.month == 1:
+        return "year"
+    return None
+
+
+def period_name(window: TimeRange | None, lang: str) -> str:
+    """How a sentence names a period: its words if the user gave them (上月, 2025年), else the
+    calendar unit it is (2025年3月 / Mar 2025, 2025年Q4 / 2025 Q4), else its dates."""
+    grain = window_grain(window) if window is not None else None
+    if window is not None and grain is not None and re.search(r"\d{4}", window.label or ""):
+        # Dates as typed ("december 2025", "2025-12"): the calendar's own name, Dec 2025.
+        return period_label(window.start, grain, lang)
+    return describe_range(window, lang).split("（")[0].split(" (")[0]
+
+
 def describe_range(window: TimeRange | None, lang: str) -> str:
+    """The period with its dates: 上月（2025-11-01 – 2025-11-30）; an unnamed whole month,
+    quarter or year is named as the calendar names it: 2025年3月（2025-03-01 – 2025-03-31）."""
     if window is None:
         return "全部期间" if lang == "zh" else "all periods"
     last = window.end - timedelta(days=1)
@@ -42,6 +72,11 @@ def describe_range(window: TimeRange | None, lang: str) -> str:
         return f"截至 {last}" if lang == "zh" else f"as of {last}"
     span = f"{window.start} – {last}"
     label = window.label
+    grain = window_grain(window)
+    if grain is not None and not label:
+        label = period_label(window.start, grain, lang)
+        if grain == "day":
+            return label
     if label and lang != "zh" and re.search(r"[\u4e00-\u9fff]", label):
         label = _english_label(label) or ""  # one language per answer: 上月 → last month
     return (
@@ -148,15 +183,66 @@ def _fmt(value: Any, column: OutputColumn, lang: str) -> str:
     return format_value(value, column.unit, lang, compact=True)
 
 
+_GRAIN_WORDS = {
+    "day": ("日期", "day", "天"),
+    "week": ("周", "week", "周"),
+    "month": ("月份", "month", "个月"),
+    "quarter": ("季度", "quarter", "个季度"),
+    "year": ("年份", "year", "个年份"),
+}
+
+
+def _dim_label(column: OutputColumn, lang: str) -> str:
+    """A key's name; a time key by its grain (月份 / month), not the time dimension's name."""
+    if column.grain is not None and column.grain.value in _GRAIN_WORDS:
+        words = _GRAIN_WORDS[column.grain.value]
+        return words[0] if lang == "zh" else words[1]
+    return column.label.get(lang)
+
+
+def _dims_label(dims: list[OutputColumn], lang: str) -> str:
+    """区域×渠道组合 / region × channel combinations — what one row of several keys is."""
+    labels = [_dim_label(d, lang) for d in dims]
+    if lang == "zh":
+        return "×".join(labels) + ("组合" if len(dims) > 1 else "")
+    return " × ".join(label.lower() for label in labels)
+
+
+def _members(dims: list[OutputColumn], rows: list[tuple], names: list[str], lang: str) -> str:
+    """For several keys: how many members each has — "7 个区域、3 个渠道" / "7 regions, 3 channels"."""
+    counts = [len({row[names.index(d.name)] for row in rows}) for d in dims]
+
+    def zh_count(n: int, d: OutputColumn) -> str:
+        if d.grain is not None and d.grain.value in _GRAIN_WORDS:
+            return f"{n} {_GRAIN_WORDS[d.grain.value][2]}"
+        return f"{n} 个{d.label.get(lang)}"
+
+    if lang == "zh":
+        return "、".join(zh_count(n, d) for n, d in zip(counts, dims, strict=True))
+    return ", ".join(
+        f"{n} {_dim_label(d, lang).lower()}{'' if n == 1 else 's'}"
+        for n, d in zip(counts, dims, strict=True)
+    )
+
+
 def _listing(dims: list[OutputColumn], rows: list[tuple], lang: str) -> str:
-    """ "共 7 个区域：东北、华东、华中…" — a listing's sentence (the table has them all)."""
+    """ "共 7 个区域：东北、华东、华中…" — a listing's sentence (the table has them all); pairs
+    of keys are counted as pairs: "共 21 个区域×渠道组合（7 个区域、3 个渠道）：华东 / 直销…"."""
     zh = lang == "zh"
-    label = dims[0].label.get(lang) if dims else ""
-    shown = [" / ".join(str(v) for v in row) for row in rows[:8]]
+    names = [d.name for d in dims]
+    label = _dims_label(dims, lang) if dims else ""
+    shown = [
+        " / ".join(_key(v, d, lang) for v, d in zip(row, dims, strict=False)) for row in rows[:8]
+    ]
     more = "…" if len(rows) > 8 else ""
+    members = f"（{_members(dims, rows, names, lang)}）" if zh and len(dims) > 1 else ""
     if zh:
-        return f"共 {len(rows)} 个{label}：{'、'.join(shown)}{more}。"
-    return f"{len(rows)} {label.lower()}{'' if len(rows) == 1 else 's'}: {', '.join(shown)}{more}."
+        return f"共 {len(rows)} 个{label}{members}：{'、'.join(shown)}{more}。"
+    if len(dims) > 1:
+        plural = "combination" if len(rows) == 1 else "combinations"
+        members = f" ({_members(dims, rows, names, lang)})"
+        return f"{len(rows)} {label} {plural}{members}: {', '.join(shown)}{more}."
+    return f"{len(rows)} {label}{'' if len(rows) == 1 else 's'}: {', '.join(shown)}{more}."
 
 
 def narrative(
@@ -166,7 +252,9 @@ def narrative(
     rows: list[tuple],
     lang: str,
 ) -> str:
-    """The answer in one or two sentences, in the question's language."""
+    """The answer in one or two sentences, in the question's language. Periods read as people
+    name them (2025年3月, 2025年Q4), several keys are counted as combinations, a rate moves in
+    percentage points and a change on a negative base is said in amounts, not percent."""
     zh = lang == "zh"
     if not rows:
         return "没有符合条件的数据。" if zh else "No data matches the question."
@@ -175,7 +263,7 @@ def narrative(
     metrics = [c for c in columns if c.kind == "metric"]
     if not metrics:
         return _listing(dims, rows, lang)
-    period = describe_range(query.time_range, lang).split("（")[0].split(" (")[0]
+    period = period_name(query.time_range, lang)
 
     def cell(row: tuple, name: str) -> Any:
         return row[names.index(name)]
@@ -193,39 +281,47 @@ def narrative(
 
     metric = metrics[0]
     key = dims[0]
-    values = [(cell(r, key.name), cell(r, metric.name)) for r in rows]
+
+    def name_of(row: tuple) -> str:
+        return " / ".join(_key(cell(row, d.name), d, lang) for d in dims)
+
+    values = [(name_of(r), cell(r, metric.name)) for r in rows]
     present = [(k, v) for k, v in values if v is not None]
     if not present:
         return "没有符合条件的数据。" if zh else "No data matches the question."
     label = metric.label.get(lang)
     if key.grain is not None and len(dims) == 1:
         first, last = present[0], present[-1]
+        if len(present) == 1:  # one period: no "from … to" the same month
+            return (
+                f"{first[0]}，{label}为 {_fmt(first[1], metric, lang)}。"
+                if zh
+                else f"{label} in {first[0]}: {_fmt(first[1], metric, lang)}."
+            )
         peak = max(present, key=lambda kv: kv[1])
         if zh:
             return (
-                f"{_key(first[0])} 至 {_key(last[0])}，{label}从 {_fmt(first[1], metric, lang)}"
-                f" 变为 {_fmt(last[1], metric, lang)}；最高在 {_key(peak[0])}"
+                f"{first[0]}至{last[0]}，{label}从 {_fmt(first[1], metric, lang)}"
+                f" 变为 {_fmt(last[1], metric, lang)}；最高在 {peak[0]}"
                 f"（{_fmt(peak[1], metric, lang)}）。"
             )
         return (
-            f"From {_key(first[0])} to {_key(last[0])}, {label} went from "
+            f"From {first[0]} to {last[0]}, {label} went from "
             f"{_fmt(first[1], metric, lang)} to {_fmt(last[1], metric, lang)}; the peak was "
-            f"{_key(peak[0])} ({_fmt(peak[1], metric, lang)})."
+            f"{peak[0]} ({_fmt(peak[1], metric, lang)})."
         )
     ordered = sorted(present, key=lambda kv: kv[1], reverse=True)
     top, bottom = ordered[0], ordered[-1]
     count = len(present)
     if count == 1:
         return (
-            f"{period}{_key(top[0])}的{label}为 {_fmt(top[1], metric, lang)}。"
+            f"{period}{top[0]}的{label}为 {_fmt(top[1], metric, lang)}。"
             if zh
-            else f"{label} for {_key(top[0])}, {period}: {_fmt(top[1], metric, lang)}."
+            else f"{label} for {top[0]}, {period}: {_fmt(top[1], metric, lang)}."
         )
     if query.limit and query.order_by:
         listed = [
-            f"{_key(k)}（{_fmt(v, metric, lang)}）"
-            if zh
-            else f"{_key(k)} ({_fmt(v, metric, lang)})"
+            f"{k}（{_fmt(v, metric, lang)}）" if zh else f"{k} ({_fmt(v, metric, lang)})"
             for k, v in values
             if v is not None
         ]
@@ -234,26 +330,45 @@ def narrative(
             if zh
             else (f"{label}, {period}: " + ", ".join(listed) + ".")
         )
+    with_values = [r for r in rows if cell(r, metric.name) is not None]
+    if len(dims) > 1:
+        what = (
+            f"共 {count} 个{_dims_label(dims, lang)}（{_members(dims, with_values, names, lang)}）"
+            if zh
+            else f"{count} {_dims_label(dims, lang)} combinations "
+            f"({_members(dims, with_values, names, lang)})"
+        )
+    else:
+        what = (
+            f"共 {count} 个{key.label.get(lang)}"
+            if zh
+            else f"{count} {key.label.get(lang).lower()} values"
+        )
+    share = f"{metric.name}__share"
+    top_share = ""
+    if share in names:  # said beside the member it belongs to
+        value = next(cell(r, share) for r in rows if name_of(r) == top[0])
+        top_share = (
+            f"，占比 {format_value(value, 'percent', lang)}"
+            if zh
+            else f", {format_value(value, 'percent', lang)} of the total"
+        )
     text = (
-        f"{period}共 {count} 个{key.label.get(lang)}，{label}最高的是 {_key(top[0])}"
-        f"（{_fmt(top[1], metric, lang)}），最低的是 {_key(bottom[0])}（{_fmt(bottom[1], metric, lang)}）"
+        f"{period}{what}，{label}最高的是 {top[0]}"
+        f"（{_fmt(top[1], metric, lang)}{top_share}），最低的是 {bottom[0]}"
+        f"（{_fmt(bottom[1], metric, lang)}）"
         if zh
-        else f"{period}: {count} {key.label.get(lang).lower()} values; the highest {label} is "
-        f"{_key(top[0])} ({_fmt(top[1], metric, lang)}), the lowest {_key(bottom[0])} "
+        else f"{period}: {what}; the highest {label} is "
+        f"{top[0]} ({_fmt(top[1], metric, lang)}{top_share}), the lowest {bottom[0]} "
         f"({_fmt(bottom[1], metric, lang)})"
     )
-    share = f"{metric.name}__share"
-    if share in names:
-        top_share = next(cell(r, share) for r in rows if cell(r, key.name) == top[0])
-        text += (
-            f"，占比 {format_value(top_share, 'percent', lang)}"
-            if zh
-            else f", {format_value(top_share, 'percent', lang)} of the total"
-        )
     return text + ("。" if zh else ".")
 
 
 def _change_text(row, names, metric: OutputColumn, compare: Compare, lang: str) -> str:
+    """ ", 环比上月下降 2.4 个百分点" for a rate; "增长 12.0%（对比期 …）" for an amount; an
+    amount whose comparison is zero or negative is said in money, not percent (−98万 → −614万
+    is a fall of 516万, not "−526.8%")."""
     zh = lang == "zh"
     pct = row[names.index(f"{metric.name}__change_pct")]
     change = row[names.index(f"{metric.name}__change")]
@@ -270,24 +385,54 @@ def _change_text(row, names, metric: OutputColumn, compare: Compare, lang: str) 
             f"{format_value(attained, 'percent', lang)} attained)"
         )
     if metric.unit == "percent":
-        points = float(change) * 100
+        points = round(float(change or 0) * 100, 1)
+        if points == 0:  # never "-0.0 个百分点"
+            return f"，{words}持平（0.0 个百分点）" if zh else f", flat {words} (0.0 pp)"
         return (
-            f"，{words}{'上升' if points >= 0 else '下降'} {abs(points):.1f} 个百分点"
+            f"，{words}{'上升' if points > 0 else '下降'} {abs(points):.1f} 个百分点"
             if zh
-            else f", {'up' if points >= 0 else 'down'} {abs(points):.1f} pts {words}"
+            else f", {'up' if points > 0 else 'down'} {abs(points):.1f} pp {words}"
         )
-    up = pct is not None and pct >= 0
+    if prev is not None and float(prev) <= 0 and change is not None:
+        amount = _fmt(abs(float(change)), metric, lang)
+        up = float(change) >= 0
+        basis = (
+            ("基数为负，不计算百分比" if float(prev) < 0 else "基数为零，不计算百分比")
+            if zh
+            else ("a negative base, so no percentage" if float(prev) < 0 else "a zero base")
+        )
+        return (
+            f"，{words}{'增加' if up else '减少'} {amount}（对比期 {_fmt(prev, metric, lang)}，{basis}）"
+            if zh
+            else f", {'up' if up else 'down'} {amount} {words} (from {_fmt(prev, metric, lang)}; "
+            f"{basis})"
+        )
+    value = round(float(pct or 0) * 100, 1)
+    if value == 0:
+        return (
+            f"，{words}持平（对比期 {_fmt(prev, metric, lang)}）"
+            if zh
+            else f", flat {words} (from {_fmt(prev, metric, lang)})"
+        )
+    up = value > 0
     return (
-        f"，{words}{'增长' if up else '下降'} {format_value(abs(pct or 0), 'percent', lang)}"
+        f"，{words}{'增长' if up else '下降'} {format_value(abs(pct), 'percent', lang)}"
         f"（对比期 {_fmt(prev, metric, lang)}）"
         if zh
-        else f", {'up' if up else 'down'} {format_value(abs(pct or 0), 'percent', lang)} {words}"
+        else f", {'up' if up else 'down'} {format_value(abs(pct), 'percent', lang)} {words}"
         f" (from {_fmt(prev, metric, lang)})"
     )
 
 
-def _key(value: Any) -> str:
-    return value.isoformat()[:10] if isinstance(value, date) else str(value)
+def _key(value: Any, column: OutputColumn | None = None, lang: str = "zh") -> str:
+    """A member as a sentence names it: a period by its grain (2025年3月, 2025年Q4), not its
+    first day."""
+    if isinstance(value, datetime):
+        value = value.date()
+    if isinstance(value, date):
+        grain = column.grain.value if column is not None and column.grain is not None else None
+        return period_label(value, grain, lang)
+    return str(value)
 
 
 _COMPARE = {

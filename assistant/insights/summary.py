@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from assistant.formatting import format_value
-from assistant.present import describe_range
+from assistant.formatting import format_points, format_value
+from assistant.present import period_name
 from semantic_layer import knowledge
 from semantic_layer.compiler import compile_for, compile_query
 from semantic_layer.query import Compare, SemanticQuery, TimeRange
@@ -195,11 +195,26 @@ def _alerts(assistant: Assistant, window: TimeRange) -> list[Any]:
 
 
 def _pct(value: float | None, unit: str, lang: str) -> str:
+    """A KPI's change: +1.2个百分点 / -0.4 pp for a rate, +12.3% otherwise; never "-0.0"."""
     if value is None:
         return "—"
     if unit == "percent":
-        return f"{value * 100:+.1f}{'个百分点' if lang == 'zh' else ' pts'}"
-    return f"{value * 100:+.1f}%"
+        return format_points(value, lang)
+    rounded = round(value * 100, 1)
+    return "0.0%" if rounded == 0 else f"{rounded:+.1f}%"
+
+
+def _move(kpi: Kpi, against: float | None, lang: str) -> str:
+    """The change against `against`: in percent, or — when the base is zero or negative, where
+    a percentage means nothing (−98万 → −614万 is not "−526.8%") — in the metric's unit."""
+    if kpi.unit != "percent" and kpi.value is not None and against is not None and against <= 0:
+        change = kpi.value - against
+        text = format_value(change, kpi.unit, lang, compact=True)
+        text = f"+{text}" if change > 0 else text
+        if against < 0:
+            text += "，基数为负" if lang == "zh" else " from a negative base"
+        return text
+    return _pct(kpi.change(against), kpi.unit, lang)
 
 
 def _narrative(summary: Summary, lang: str) -> str:
@@ -207,15 +222,15 @@ def _narrative(summary: Summary, lang: str) -> str:
     comparisons, then rates, other amounts and balances — from the metrics' own labels and
     units, so any model's pack reads as well as the demo's."""
     zh = lang == "zh"
-    period = describe_range(summary.window, lang).split("（")[0].split(" (")[0]
+    period = period_name(summary.window, lang)
     sentences = []
     pack = [k for k in summary.kpis if k.value is not None]
     if pack:
         head = pack[0]
         name = head.label_zh if zh else head.label_en
         value = format_value(head.value, head.unit, lang, compact=True)
-        mom = _pct(head.change(head.previous), head.unit, lang)
-        yoy = _pct(head.change(head.last_year), head.unit, lang)
+        mom = _move(head, head.previous, lang)
+        yoy = _move(head, head.last_year, lang)
         text = (
             f"{period}{name} {value}，环比 {mom}，同比 {yoy}"
             if zh
@@ -242,7 +257,7 @@ def _narrative(summary: Summary, lang: str) -> str:
                     f"预算执行率 {kpi.attainment:.0%}" if zh else f"{kpi.attainment:.0%} of budget"
                 )
             else:
-                change = _pct(kpi.change(kpi.previous), kpi.unit, lang)
+                change = _move(kpi, kpi.previous, lang)
                 extra = f"环比 {change}" if zh else f"{change} on the previous period"
             parts.append(
                 f"{prefix[0]}{name} {value}（{extra}）"
@@ -250,11 +265,15 @@ def _narrative(summary: Summary, lang: str) -> str:
                 else f"{prefix[1]}{name} {value} ({extra})"
             )
         if parts:
-            sentences.append("，".join(parts) + "。" if zh else "; ".join(parts).capitalize() + ".")
+            joined = "; ".join(parts)  # the first letter up, the rest as written (¥12.19M)
+            sentences.append(
+                "，".join(parts) + "。" if zh else joined[:1].upper() + joined[1:] + "."
+            )
     if summary.movers:
         top = summary.movers[0]
         head = summary.kpis[0]
         change = format_value(top.change, head.unit, lang, compact=True)
+        change = f"+{change}" if top.change > 0 else change
         sentences.append(
             f"{head.label_zh}变化最大的是「{top.member}」（{change}）。"
             if zh
