@@ -385,7 +385,7 @@ class _Compiler:
                 self.compare_range = TimeRange(
                     start=self.shift.back(q.time_range.start),
                     end=self.shift.back(q.time_range.end),
-                    label=COMPARE_LABELS[q.compare].zh,
+                    label=self._compare_label().zh,
                 )
 
     def _metric_suggestions(self, word: str) -> list[str]:
@@ -421,8 +421,19 @@ class _Compiler:
             allowed_en=", ".join(a.label.en for a in allowed),
         )
 
+    def _compare_label(self) -> Label:
+        """去年同期, 上月…; a comparison `compare_months` back is named by its distance."""
+        months = self.query.compare_months
+        if months is None:
+            return COMPARE_LABELS[self.query.compare]
+        if months % 12 == 0:
+            return Label(zh=f"{months // 12}年前", en=f"{months // 12} years earlier")
+        return Label(zh=f"{months}个月前", en=f"{months} months earlier")
+
     def _shift(self) -> Shift:
         compare = self.query.compare
+        if self.query.compare_months is not None:
+            return Shift(self.query.compare_months, "month")
         if compare is Compare.yoy:
             return Shift(12, "month")
         if compare is Compare.mom:
@@ -743,7 +754,7 @@ class _Compiler:
             elif q.compare is Compare.budget and name in self.cat.budget_of:
                 compare_value = self.metric_expr(self.cat.budget_of[name], compare=False)
             if compare_value is not None:
-                tag = COMPARE_LABELS[q.compare]
+                tag = self._compare_label()
                 projections.append(exp.alias_(compare_value, f"{name}__compare", copy=False))
                 columns += [
                     OutputColumn(

@@ -149,6 +149,9 @@ class SemanticQuery(Frozen):
     # "今年收入超过500万的客户有几个": one number, how many rows the breakdown has after
     # `having`, reported under the model's metric that counts those members (its name here).
     count_rows_as: str | None = None
+    # With compare previous_period: the comparison period is this many months earlier
+    # ("今年比前年": 24; "12月底比6月底", a balance: 6), not the adjacent one.
+    compare_months: int | None = Field(default=None, ge=1)
 
     @model_validator(mode="after")
     def _something(self) -> SemanticQuery:
@@ -160,6 +163,8 @@ class SemanticQuery(Frozen):
             not self.dimensions or not self.metrics or self.compare is not Compare.none
         ):
             raise ValueError("counting rows needs metrics and dimensions, and no comparison")
+        if self.compare_months is not None and self.compare is not Compare.previous_period:
+            raise ValueError("compare_months goes with compare: previous_period")
         return self
 
     @field_validator("dimensions", mode="before")

@@ -35,7 +35,8 @@ COMMON_ENGLISH = set(
     # Verbs that say how a fact happened, which the metric's own date already means: "orders
     # placed in 2019", "premium written", "claims opened", "policies that took effect".
     """placed written opened paid issued booked filed submitted recorded received generated
-    made took effect came happened occurred incurred registered created logged earned
+    made took effect came happened occurred incurred registered created logged earned gave
+    offered granted
     """
     """a about above across actual actually add added after again against ago all almost along
     already also although always am among amount an and another any anything are around as ask

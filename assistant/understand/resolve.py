@@ -57,6 +57,7 @@ WHOLE = re.compile(
     r"|across the company|\bcompany total\b|whole company|\boverall\b"
 )
 VERSUS = re.compile(r"比|vs|versus|compare|against")
+SINCE = re.compile(r"since|以来|至今|迄今|到现在|到目前")
 
 
 @dataclass(frozen=True)
@@ -235,6 +236,7 @@ class _Resolver:
         self.model = ctx.model
         self.notes: list[dict[str, str]] = []
         self.count_rows_as: str | None = None  # "有几个": count the rows meeting the condition
+        self.compare_months: int | None = None  # a comparison that many months back
 
     # --- outcomes ----------------------------------------------------------------------------
     def clarify(
@@ -294,6 +296,21 @@ class _Resolver:
     # --- fresh questions ---------------------------------------------------------------------
     def fresh(self) -> Understanding:
         p = self.p
+        if p.ambiguous and not p.metrics:
+            word, names = p.ambiguous[0]
+            named = [*p.dimensions, *p.values, *p.excluded]
+            fitting = [
+                n for n in names if named and all(self.ctx.catalog.reaches(n, d) for d in named)
+            ]
+            if len(fitting) == 1 and len(p.ambiguous) == 1:
+                # "各个仓库…（数量）": of the quantities, only one can be split by warehouse.
+                p.ambiguous = []
+                p.metrics = fitting
+                self.note(
+                    f"「{word}」按{self.label(fitting[0])}理解（唯一能按所问维度分析的）",
+                    f"'{word}' read as {self.label(fitting[0], 'en')} (the only one that fits "
+                    "the breakdown asked)",
+                )
         if p.ambiguous and not p.metrics:
             word, names = p.ambiguous[0]
             options_zh = "、".join(self.label(n) for n in names[:4])
@@ -612,7 +629,7 @@ class _Resolver:
         compare = p.compare or (None if p.times else previous.compare)
         if len(p.times) == 1 and _vs(p.text) and time_range is not None and compare is None:
             # "跟前年比呢" after a 2024 answer: keep 2024, compare with the period named.
-            compare = _compare_for(p.times[0].range, time_range, self._balances(metrics))
+            compare = self._compare_for(p.times[0].range, time_range, metrics)
             if compare is not None:
                 p.times = []
             elif p.basis:
@@ -799,7 +816,10 @@ class _Resolver:
         if isinstance(lang_range, Understanding):
             return lang_range
         time_range, compare_from_times = lang_range
-        compare = compare or p.compare or compare_from_times
+        # The periods named say what is compared ("今年比前年翻倍了吗": 2023, not 同比's 2024);
+        # only a budget comparison is not about periods.
+        budget = p.compare if p.compare is Compare.budget else None
+        compare = compare or budget or compare_from_times or p.compare
         if compare is None and p.intent is Intent.explain:
             # "为什么3月毛利率下降了": a change is explained against the period before.
             compare = Compare.previous_period
@@ -815,7 +835,7 @@ class _Resolver:
             dims.insert(0, DimensionRef(name="metric_time", grain=hint))
 
         # The comparison "环比" is with the previous period of the same grain.
-        if compare is Compare.previous_period and grain is None:
+        if compare is Compare.previous_period and grain is None and self.compare_months is None:
             span = time_range.days
             if 28 <= span <= 31 and time_range.start.day == 1:
                 compare = Compare.mom
@@ -880,6 +900,7 @@ class _Resolver:
             limit=limit,
             intent=intent if self.count_rows_as is None else Intent.lookup,
             count_rows_as=self.count_rows_as,
+            compare_months=self.compare_months if compare is Compare.previous_period else None,
         )
         if self.count_rows_as is not None:
             self._note_count(query)
@@ -965,12 +986,19 @@ class _Resolver:
             same_length = first.days == last.days or shift in (1, 3, 12)
             balances = self._balances(metrics)  # read at their ends: 6月底 vs 12月底
             if (same_length or balances) and (p.compare is not None or _vs(p.text)):
-                compare = _compare_for(first, last, balances)
+                compare = self._compare_for(first, last, metrics, balances)
                 if compare is None:
                     return self._cannot_compare(first, last)
                 return last, compare
             label = f"{times[0].range.label}–{times[-1].range.label}"
             return TimeRange(start=first.start, end=last.end, label=label), None
+        if len(times) == 1 and p.change and SINCE.search(times[0].range.label or ""):
+            # "has revenue doubled since 2023": the latest period of that length against it.
+            first, last = _ends(times[0])
+            compare = self._compare_for(first, last, metrics) if first and last else None
+            if compare is None:
+                return self._cannot_compare(first or times[0].range, last or times[0].range)
+            return last, compare
         if times and p.basis and previous is None:
             # "应收余额跟去年年底比": now (the convention's period) against the period named.
             basis = times[0].range
@@ -978,7 +1006,7 @@ class _Resolver:
             now = self._time_range(metrics, None, None)
             if isinstance(now, Understanding):
                 return now
-            compare = _compare_for(basis, now[0], self._balances(metrics))
+            compare = self._compare_for(basis, now[0], metrics)
             if compare is None:
                 return self._cannot_compare(basis, now[0])
             return now[0], compare
@@ -1021,6 +1049,21 @@ class _Resolver:
             f"No period given: {window.label.en} ({window.start} to {as_of})",
         )
         return TimeRange(start=window.start, end=tomorrow, label=window.label.zh), None
+
+    def _compare_for(
+        self,
+        before: TimeRange,
+        now: TimeRange,
+        metrics: list[str],
+        balances: bool | None = None,
+    ) -> Compare | None:
+        """The comparison of `now` with `before` (remembering a shift of several months)."""
+        balances = self._balances(metrics) if balances is None else balances
+        found = _compare_for(before, now, balances)
+        if found is None:
+            return None
+        self.compare_months = found[1]
+        return found[0]
 
     def _balances(self, metrics: list[str]) -> bool:
         """Whether every metric is read at a snapshot (a balance), not summed over a period."""
@@ -1214,36 +1257,57 @@ def _same_year(times: list) -> list:
     return out
 
 
-def _compare_for(before: TimeRange, now: TimeRange, balances: bool) -> Compare | None:
-    """The comparison that puts `before` next to `now` exactly, or None.
+def _compare_for(
+    before: TimeRange, now: TimeRange, balances: bool
+) -> tuple[Compare, int | None] | None:
+    """The comparison that puts `before` next to `now` exactly — with the months back when it
+    is not the adjacent period (今年 vs 前年 → 24) — or None.
 
     Balances are read at the last snapshot of a period, so their periods are matched by their
     ends (去年年底 = the snapshot a year before today's); flows need periods of equal length."""
+    length = None
     if balances:
         shift = _months_between(before.end, now.end)
         if now.start > EPOCH and before.start > EPOCH:
             same = _months_between(now.start, now.end) == _months_between(before.start, before.end)
             shift = shift if same else None
     elif (add_months(before.start, 12), add_months(before.end, 12)) == (now.start, now.end):
-        return Compare.yoy  # 双十一 vs 去年双十一: the same days a year earlier
+        return Compare.yoy, None  # 双十一 vs 去年双十一: the same days a year earlier
     else:
         shift = _month_shift(before, now)
         length = _months_between(now.start, now.end)
         if length is None or length != _months_between(before.start, before.end):
             # Not whole months: only the adjacent period of the same length in days.
-            return (
-                Compare.previous_period
-                if before.end == now.start and before.days == now.days
-                else None
-            )
+            adjacent = before.end == now.start and before.days == now.days
+            return (Compare.previous_period, None) if adjacent else None
     if shift is None or shift <= 0:
         return None
     known = {12: Compare.yoy, 1: Compare.mom, 3: Compare.qoq}
     if shift in known:
-        return known[shift]
-    if not balances and shift == length:
-        return Compare.previous_period  # 上半年 vs 下半年: the period of the same length before
-    return None
+        return known[shift], None
+    if shift == length:
+        return Compare.previous_period, None  # 上半年 vs 下半年: the same length just before
+    return Compare.previous_period, shift  # 今年 vs 前年; a balance 12月底 vs 6月底
+
+
+def _ends(match) -> tuple[TimeRange | None, TimeRange | None]:
+    """The first and the last whole period of a "since" range by its grain (since 2023 →
+    2023 and 2025), None when the range does not end on a period's end."""
+    months = {Grain.year: 12, Grain.quarter: 3, Grain.month: 1}.get(match.grain_hint)
+    window = match.range
+    if months is None or window.start.day != 1 or window.end.day != 1:
+        return None, None
+    first = TimeRange(start=window.start, end=add_months(window.start, months))
+    last = TimeRange(start=add_months(window.end, -months), end=window.end)
+    if _months_between(last.start, last.end) != months or last.start < first.end:
+        return None, None
+    yearly = months == 12 and window.start.month == 1
+    return (
+        TimeRange(
+            start=first.start, end=first.end, label=f"{first.start.year}" if yearly else None
+        ),
+        TimeRange(start=last.start, end=last.end, label=f"{last.start.year}" if yearly else None),
+    )
 
 
 def _months_between(start: date, end: date) -> int | None:

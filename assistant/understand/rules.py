@@ -167,6 +167,10 @@ BASIS_BEFORE = _rx(
 )
 BASIS_AROUND = _rx(r"(?:和|跟|与|同)\s*$")  # "跟去年年底比": 跟 before, 比 after
 BASIS_AFTER = _rx(r"^\s*(?:的?(?:相比|对比|比))")
+# "翻倍了吗", "涨了一倍多", "has revenue doubled": a change between two periods (which ones, the
+# question says; without them it is year over year like any growth word).
+DOUBLE = _rx(r"翻了?(?:一|1)?(?:倍|番)|(?:涨|增长|增加|多|高)了?(?:一|1)倍多?|\bdoubled?\b")
+OTHERS = _rx(r"其他|其它|其余|剩下的?|别的|\bother\b|\bthe rest\b")
 # "历年的营业收入", "revenue over the years": every year of the data, one row each.
 ALL_YEARS = _rx(r"历年|历史上?每一?年|\bover the years\b|\ball years\b|\bevery year\b")
 
@@ -211,7 +215,9 @@ MORE_VALUE = re.compile(r"\s*(?:or|and|,|/|、|或|和|及|与)\s*([a-z0-9]+)(?!
 KIND_OF = re.compile(r"(?:各|哪|每|不同)一?类的?$|(?:types?|kinds?|categories) of $")
 BREAKDOWN_START = re.compile(r"^(?:哪|各|每)")
 # "cash collected from customers": the entity in general, not one row per customer.
-GENERIC_ENTITY = re.compile(r"(?:from|to|of|with|among|across all) (?:our |the |all )?$")
+GENERIC_ENTITY = re.compile(
+    r"(?:from|to|of|with|among|across all|gave|give|given|offered) (?:our |the |all )?$"
+)
 LINK = re.compile(r"^ ?(?:in|from|of|with|rated|that are|who are|中的|里的|里)? ?$")
 
 # Comparison operators next to a number: "超过1000万", "低于30%", "1000万以上", "more than 5 million".
@@ -231,7 +237,7 @@ STOPWORDS = sorted(
     """的 了 吗 呢 啊 吧 呀 嘛 么 是 有 多少 几 几个 什么 怎么样 怎样 怎么 如何 咋样 咋 情况 表现
     一下 看看 看下 看一看 看 瞧瞧 帮我 给我 我想 我要 想知道 知道 告诉我 请问 请 麻烦 查询 查一下 查 显示 列出 列一下 统计
     分析 数据 报表 报告 明细 各个 各自 分别 各 每一个 每个 每家 每 个 按照 按 分 在 和 与 及 以及 跟 同 对 把 为
-    是否 还是 还有 期间 总共 一共 合计 总计 总额 总量 共 总 整体 全部 所有 全 公司 我们 咱们 我司 目前 现在 当前 截至
+    是否 是不是 还是 还有 期间 总共 一共 合计 总计 总额 总量 共 总 整体 全部 所有 全 公司 我们 咱们 我司 目前 现在 当前 截至
     截止 到 从 至 之间 哪个 哪些 哪家 哪一个 哪 多大 多高 怎么算 算 做了 做到 卖了 达到 达成 实现 完成 大概 大约 左右
     变少 变多 减少 增加 这么多 这么少 这么高 这么低 下滑 上涨 暴涨 猛增 大增 骤降 降低 提高 下跌 上升 那边 这边 时候 那个月 这个月份 一路 涨上来 上来 差多少 差了多少 比差 多出来 多出 少了多少 一起 平均下来 分段 区间 各多少 没收回来 还没收回来 没收回 没收 哪条 哪款 哪位 哪种 哪一 哪几 一共是 一份 一个 一张 一些 一点 份 张 总体 总的 以外 之外 除外 其中 当中 换成 改成 改为 换为 拆一下 拆开 拆 分开看 分开 分一下 多还是少 还是 掉了 多花 少了 多了 涨了 跌了 涨 跌 掉 情况如何 怎么样了 现在 还没 有没有 没有 吗 能不能 可不可以 帮忙 一眼 具体 分布 细 看一下 各有 各是 分成 按照 整个 里 中 内 上 下 这 那 之 其 给 让 用 被 就 都 也 又 还 才 已经 能 会 要 需要 可以 么样 多 少
     高 低 好 差 大 小 以上 以下 以来 开始 至今 为止 最近 最新 本 该 家 名 位 款 种 条 元 块 万元 亿元 金额 数 额 量 值 率
@@ -240,7 +246,8 @@ STOPWORDS = sorted(
     how much many did do does have has had get got make made much total overall across each every which who
     please can could would you i it its this that these those and or with than vs versus compared compare
     between during as be been being so far now currently current up down value values amount number numbers
-    figure figures level levels data report breakdown look see view split our company firm business""".split(),
+    figure figures level levels data report breakdown look see view split our company firm business
+    quick quickly executive exec""".split(),
     key=len,
     reverse=True,
 )
@@ -287,6 +294,7 @@ class Parse:
     years_back: int = 0  # "去年同期呢": the period moved back this many years
     basis: bool = False  # the one period named is the comparison's basis (跟去年年底比)
     all_years: bool = False  # "历年": every year of the data
+    change: bool = False  # a change word (增长多少, 翻倍): "since 2023" compares its ends
     only: bool = False
     followup: bool = False
     unknown: list[str] = field(default_factory=list)
@@ -482,13 +490,18 @@ def parse(question: str, lexicon: Lexicon, as_of: date) -> Parse:
     for pattern, metrics in implied:
         if t.find(pattern) and metrics not in p.implied:
             p.implied.append(list(metrics))
+    if p.excluded:
+        t.find(OTHERS)  # "除了电商以外，其他渠道": the rest, which the exclusion already says
     _read_conditions(t, p)
     p.combine = bool(t.find(COMBINE))
+    if p.combine:  # "除了电商，其他渠道一共卖了多少": the rest together, not one row each
+        p.dimensions = [d for d in p.dimensions if d not in p.excluded]
     p.budget_use = bool(t.find(BUDGET_USE))
 
     if t.find(BUDGET) and p.compare is None:
         p.compare = Compare.budget
-    if p.compare is None and t.find(GROWTH):
+    p.change = bool(t.find(DOUBLE)) | bool(t.find(GROWTH))
+    if p.compare is None and p.change:
         p.compare = Compare.yoy
     best, worst = t.find(BEST), t.find(WORST)  # always read, so they are never "unknown"
     if p.ascending is None and best:
@@ -737,7 +750,8 @@ def _content_words(free: str) -> list[str]:
 # Words inside metric names that say nothing on their own ("the total", "amount by region").
 GENERIC_MEASURE_WORDS = set(
     "amount amounts total totals value values number numbers count counts sum rate rates "
-    "average avg mean ratio share percent percentage pct level figure figures data".split()
+    "average avg mean ratio share percent percentage pct level figure figures data bucket buckets"
+    "".split()
 )
 
 
