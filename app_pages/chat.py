@@ -372,7 +372,7 @@ def show_chips(index: int, answer: Answer) -> None:
     if not found:
         return
     with st.container(horizontal=True, wrap=True, gap="small", vertical_alignment="center"):
-        st.caption(t("computed", lang))
+        st.caption(t("computed", lang), width="content")
         for n, chip in enumerate(found):
             if chip.kind == "filter":
                 st.button(

@@ -416,6 +416,10 @@ def _kpi_card(shape: _Shape, metric: OutputColumn, record: dict[str, Any]) -> di
             if metric.unit == "percent":
                 points = None if delta is None else abs(delta) * 100
                 moved = "—" if points is None else f"{points:.1f} {_w('points', lang)}"
+            elif base is not None and base <= 0 and delta is not None:
+                # A percentage of a negative or zero base means nothing (−98万 → −614万 is
+                # not "▼526.8%"): the change itself says it.
+                moved = format_value(abs(delta), metric.unit, lang, True)
             else:
                 ratio = record.get(pct.name) if pct else None
                 moved = "—" if ratio is None else format_value(abs(ratio), "percent", lang)
@@ -1061,7 +1065,18 @@ def kpi_cards(spec: dict | None) -> list[dict] | None:
     cards = spec.get("hconcat") or spec.get("concat")
     if not cards or not all(_is_card(card) for card in cards):
         return None
-    return [{"$schema": SCHEMA, **card, "config": spec.get("config", _config())} for card in cards]
+    # "pad": the card keeps its own size (Streamlit's default "fit" would squeeze the view
+    # into 230 × 136 including padding and push the last line out of the card).
+    return [
+        {
+            "$schema": SCHEMA,
+            **card,
+            "autosize": {"type": "pad"},
+            "padding": {"top": 1, "bottom": 1, "left": 1, "right": 1},
+            "config": spec.get("config", _config()),
+        }
+        for card in cards
+    ]
 
 
 def _is_card(panel: dict) -> bool:

@@ -174,3 +174,20 @@ def test_a_metric_by_month_and_region_is_a_pivot(assistant):
     )
     # With a comparison or a second metric it stays a list: a pivot would hide columns.
     assert "区域" in table_frame(assistant.ask("2025年各区域每月的收入和毛利率"), "zh").columns
+
+
+def test_a_card_on_a_negative_base_shows_the_change_not_a_percentage(assistant):
+    from assistant.charts import kpi_cards
+
+    summary = assistant.ask("给我一份本月经营概况")
+    cards = {
+        c["data"]["values"][0]["label"]: c["data"]["values"][0] for c in kpi_cards(summary.chart)
+    }
+    flow = cards["经营活动现金净流量"]
+    december = assistant.ask("2025年12月的经营活动现金净流量").value()
+    november = assistant.ask("2025年11月的经营活动现金净流量").value()
+    assert november < 0 and december < november
+    assert flow["delta"] == "▼ 516.46万" and "%" not in flow["delta"]
+    assert f"{(float(november) - float(december)) / 1e4:,.2f}万" == "516.46万"
+    assert cards["营业收入"]["delta"] == "▲ 26.0%"  # a positive base keeps its percentage
+    assert cards["毛利率"]["delta"] == "▼ 0.2 个百分点"
