@@ -44,6 +44,8 @@ import threading
 import uuid
 from collections import OrderedDict
 from collections.abc import Iterator
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
@@ -59,6 +61,8 @@ from semantic_layer.errors import ExecutionError
 from semantic_layer.snapshots import SnapshotDates
 
 log = logging.getLogger(__name__)
+# How long past its limit the caller waits for a statement that does not stop when cancelled.
+_GRACE_SECONDS = 10.0
 
 # `spark://local`, `spark://local[4]`, `local[*]`: a session inside this process.
 _LOCAL = re.compile(r"^(?:spark://)?local(?:\[(?P<cores>\d+|\*)\])?$")
@@ -489,6 +493,28 @@ class SparkEngine(_Connected):
         limit = self.timeout
         if timeout is not None:
             limit = min(limit, timeout) if limit else timeout
+        if not limit:
+            return self._run_here(statement, text, None)
+        # The statement runs in a thread of its own and the caller waits at most the limit plus
+        # a grace period: cancelling normally ends it within a second, but a cluster or Connect
+        # server that stops answering (a lost connection, a wedged server) must not hold a
+        # question forever. A statement abandoned that way is left to its daemon thread.
+        outcome: Future[Result] = Future()
+
+        def work() -> None:
+            try:
+                outcome.set_result(self._run_here(statement, text, limit))
+            except BaseException as err:  # handed to the caller as raised
+                outcome.set_exception(err)
+
+        threading.Thread(target=work, name="cockpit-spark-statement", daemon=True).start()
+        try:
+            return outcome.result(timeout=limit + _GRACE_SECONDS)
+        except FutureTimeout:
+            log.warning("Spark: a statement did not stop %ss after its limit", _GRACE_SECONDS)
+            raise ExecutionError("query_timeout", seconds=round(limit, 1)) from None
+
+    def _run_here(self, statement: str, text: str, limit: float | None) -> Result:
         group = f"cockpit-{uuid.uuid4().hex}"
         fired, done = threading.Event(), threading.Event()
         self._start_group(group)
