@@ -1011,8 +1011,27 @@ def view_board(
         tiles += _pin_tiles(
             scoped, pin, index, day, shared, override, alerts, lang, sparkline_months
         )
-    tiles = [_mark_denied(scoped, tile) for tile in tiles]
+    tiles = _distinct_titles([_mark_denied(scoped, tile) for tile in tiles], lang)
     return BoardView(board, tiles, alerts, day, period, shared, scoped.role)
+
+
+def _distinct_titles(tiles: list[Tile], lang: str) -> list[Tile]:
+    """Two number tiles of one metric (今年的毛利率 and a pinned 本月毛利率) are told apart by
+    their periods — 今年毛利率, 本月毛利率 — instead of two tiles titled 毛利率."""
+    counts: dict[str, int] = {}
+    for tile in tiles:
+        if tile.kind == "kpi":
+            counts[tile.title] = counts.get(tile.title, 0) + 1
+    out = []
+    for tile in tiles:
+        window = tile.period
+        if tile.kind != "kpi" or counts[tile.title] < 2 or window is None or tile.pin.title:
+            out.append(tile)
+            continue
+        words = window.label or describe_range(window, lang)
+        label = f"{words}{tile.label}" if lang == "zh" else f"{tile.label} ({words})"
+        out.append(replace(tile, label=label))
+    return out
 
 
 def _mark_denied(assistant: Assistant, tile: Tile) -> Tile:

@@ -491,3 +491,13 @@ def test_the_page_reorders_pins_and_offers_the_yaml_export(page_env):
     (download,) = at.get("download_button")
     assert download.proto.label == "导出 YAML"
     assert [e.label for e in at.get("file_uploader")] == ["导入 YAML"]
+
+
+def test_two_tiles_of_one_metric_are_told_apart_by_their_periods(assistant, store):
+    board = pin_questions(assistant, store, "margins", ["今年的毛利率", "本月毛利率", "今年的收入"])
+    tiles = view_board(assistant, board, date(2025, 12, 31)).tiles
+    assert [t.title for t in tiles] == ["年初至今毛利率", "本月毛利率", "营业收入"]
+    december = assistant.ask("2025年12月的毛利率").value()
+    assert tiles[1].value == pytest.approx(float(december))
+    english = view_board(assistant, board, date(2025, 12, 31), lang="en").tiles
+    assert english[1].title == "Gross margin (this month)"
