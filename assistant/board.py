@@ -697,15 +697,18 @@ def with_filters(
     assistant: Assistant, query: SemanticQuery, filters: Sequence[Filter]
 ) -> tuple[SemanticQuery, tuple[str, ...]]:
     """The query with the shared filters its metrics can reach (replacing its own filter on
-    that dimension), and the dimensions it could not take."""
+    that dimension), and the dimensions it could not take. A breakdown by the filter's own
+    dimension (revenue by region under region = 华东) keeps every member — one fat bar says
+    nothing — and is marked as not filtered."""
     skipped = []
     current = list(query.filters)
+    split_by = {d.name for d in query.dimensions}
     for flt in filters:
         reachable = flt.dimension in assistant.model.dimension_map and all(
             m in assistant.model.metric_map and assistant.catalog.reaches(m, flt.dimension)
             for m in query.metrics
         )
-        if not reachable:
+        if not reachable or flt.dimension in split_by:
             skipped.append(flt.dimension)
             continue
         current = [f for f in current if f.dimension != flt.dimension] + [flt]
