@@ -472,6 +472,6 @@ for index, turn in enumerate(state.turns):
         previous_as_of = turn["as_of"]
     answer = turn["answer"]
     with st.chat_message("user"):
-        st.markdown(md_escape(answer.question))
+        st.text(answer.question)  # as typed: "--" stays "--", no Markdown
     with st.chat_message("assistant"):
         show_answer(index, answer)

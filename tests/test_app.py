@@ -147,7 +147,7 @@ def test_drill_button_asks_for_the_member_along_the_hierarchy(app):
     ask(app, "2025年各区域的收入")
     buttons(last_answer(app))["下钻 华东"].click().run()
     answer = last_answer(app)
-    assert app.chat_message[-2].markdown[0].value == "下钻 华东"
+    assert app.chat_message[-2].text[0].value == "下钻 华东"
     frame = answer.dataframe[0].value
     assert list(frame.columns) == ["客户", "营业收入"] and len(frame) > 50
     assert "区域 = 华东" in texts(answer.expander[0])
@@ -171,7 +171,7 @@ def test_clarification_suggestions_are_buttons_that_ask_them(app):
     assert "今年的收入预算" in offered
     offered["今年的收入预算"].click().run()
     assert not app.exception
-    assert app.chat_message[-2].markdown[0].value == "今年的收入预算"
+    assert app.chat_message[-2].text[0].value == "今年的收入预算"
     assert "收入预算为" in texts(last_answer(app))
 
 

@@ -77,9 +77,7 @@ def test_removing_a_filter_chip_asks_again_without_that_filter(app, assistant):
     assert east == values(table_frame(assistant.ask("2025年华东各渠道的收入"), "zh"))
     filter_chips(answer)["区域 = 华东"].click().run()
     assert not app.exception
-    assert (
-        app.chat_message[-2].markdown[0].value == "2025年华东各渠道的收入（去掉筛选：区域 = 华东）"
-    )
+    assert app.chat_message[-2].text[0].value == "2025年华东各渠道的收入（去掉筛选：区域 = 华东）"
     again = app.chat_message[-1]
     company = table_frame(assistant.ask("2025年各渠道的收入"), "zh")
     assert values(again.dataframe[0].value) == values(company)  # the whole company's numbers
@@ -191,3 +189,10 @@ def test_a_card_on_a_negative_base_shows_the_change_not_a_percentage(assistant):
     assert f"{(float(november) - float(december)) / 1e4:,.2f}万" == "516.46万"
     assert cards["营业收入"]["delta"] == "▲ 26.0%"  # a positive base keeps its percentage
     assert cards["毛利率"]["delta"] == "▼ 0.2 个百分点"
+
+
+def test_the_question_is_shown_as_typed(app):
+    ask(app, "今年的收入 -- 按月 *全部*")
+    (shown,) = app.chat_message[-2].text  # plain text: no Markdown turns "--" into "—"
+    assert shown.value == "今年的收入 -- 按月 *全部*"
+    assert not app.chat_message[-2].markdown
