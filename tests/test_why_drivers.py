@@ -191,3 +191,84 @@ def test_spring_festival_is_found_by_date():
     assert spring_festival(TimeRange(start="2024-02-01", end="2024-03-01")) == date(2024, 2, 10)
     assert spring_festival(TimeRange(start="2024-03-01", end="2024-04-01")) is None
     assert spring_festival(TimeRange(start="2025-01-01", end="2026-01-01")) == date(2025, 1, 29)
+
+
+SHOP_MODEL = """
+name: shop
+label: {zh: 小店, en: Shop}
+as_of: 2024-06-30
+tables:
+  - {name: sales, primary_key: [sale_id], time_column: sold_on, label: {zh: 销售, en: Sales}}
+dimensions:
+  - name: store
+    table: sales
+    expr: store
+    label: {zh: 门店, en: Store}
+  - name: shelf
+    table: sales
+    expr: shelf
+    label: {zh: 货架, en: Shelf}
+metrics:
+  - name: takings
+    label: {zh: 营业款, en: Takings}
+    unit: yuan
+    table: sales
+    agg: sum
+    expr: amount
+    time: sold_on
+"""
+
+
+@pytest.fixture(scope="module")
+def shop(tmp_path_factory) -> Assistant:
+    """Another company: five stores; in June 2024 the big one jumps while the rest slip — and
+    the year before, nothing of the kind happened."""
+    from semantic_layer.engine import DuckDBEngine
+    from semantic_layer.loader import load_model
+
+    root = tmp_path_factory.mktemp("shop")
+    (root / "model.yaml").write_text(SHOP_MODEL, encoding="utf-8")
+    rows, n = [], 0
+    for year in (2023, 2024):
+        for month in (5, 6):
+            for store, base in (
+                ("North", 500.0),
+                ("South", 100.0),
+                ("East", 100.0),
+                ("West", 90.0),
+            ):
+                amount = base
+                if (year, month) == (2024, 6):
+                    amount = base * 1.6 if store == "North" else base * 0.9
+                for shelf in ("a", "b"):
+                    n += 1
+                    rows.append((n, date(year, month, 10), store, shelf, amount / 2))
+    path = root / "shop.duckdb"
+    with duckdb.connect(str(path)) as con:
+        con.execute(
+            "CREATE TABLE sales (sale_id INT, sold_on DATE, store VARCHAR, shelf VARCHAR, "
+            "amount DECIMAL(12, 2))"
+        )
+        con.executemany("INSERT INTO sales VALUES (?, ?, ?, ?, ?)", rows)
+    return Assistant(load_model(root / "model.yaml"), DuckDBEngine(path))
+
+
+def test_any_model_names_the_big_member_that_carries_the_change(shop):
+    result = why(shop, "takings", {"start": "2024-06-01", "end": "2024-07-01"})
+    # North +300 of a +271 rise (the other three −29): big already (guided by nothing else).
+    assert result.change == pytest.approx(300 - 29)
+    lead = result.lead
+    assert lead is not None and (lead.dimension, lead.member) == ("store", "North")
+    # Its two shelves rose alike: the drill stops at the store, it does not pick a shelf.
+    assert [d.dimension for d in result.path] == ["store"]
+    assert lead.weight == pytest.approx(500 / 790)
+    assert lead.share == pytest.approx(300 / 271)
+    assert result.offset and result.others == pytest.approx(-29)
+    assert driver_sentence(result, shop.model, "zh") == (
+        f"变化主要来自门店「North」：+300.00，占变化的{300 / 271:.0%}；其余成员合计 -29.00，抵消了一部分。"
+    )
+    assert result.seasonal is not None and result.seasonal.change == pytest.approx(0)
+    assert not result.seasonal_move and result.seasonal.festival is None
+    assert seasonal_sentence(result, shop.model, "en") == ""
+    answer = shop.ask("why did takings rise in June 2024")
+    assert answer.status == "ok" and "North" in answer.narrative

@@ -425,7 +425,12 @@ class _Explainer:
         change = current - baseline
 
         def concentrated(driver: Driver) -> bool:
-            return _concentrated(driver, self.kind, change, baseline)
+            """Against the rest of the company at the top; deeper, against its siblings in
+            the slice (a store's two shelves that both rose 60% are no finding)."""
+            if not path or self.kind == "ratio":
+                return _concentrated(driver, self.kind, change, baseline)
+            parent = path[-1]
+            return _concentrated(driver, self.kind, parent.contribution, parent.baseline)
 
         for _depth in range(DRILL_LEVELS):
             if not level:
@@ -439,8 +444,8 @@ class _Explainer:
                 ),
             )
             top = level[best][0]
-            if path and top.share < DOMINANT_SHARE:
-                break  # a deeper slice must still explain most of the change
+            if path and not concentrated(top):
+                break  # a deeper slice must still explain most of the change, on its own
             path.append(top)
             if not concentrated(top):
                 break
