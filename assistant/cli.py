@@ -142,17 +142,23 @@ def demo(
 def check(
     model: Annotated[Path | None, typer.Argument(help="model YAML file or folder")] = None,
     db: DbOpt = None,
+    engine: EngineOpt = None,
     lang: Lang = None,
 ) -> None:
-    """Validate a semantic model; with --db, also check it against the database and run it."""
+    """Validate a semantic model; with --db or --engine, also check it against the database
+    and run it."""
     from semantic_layer.check import check_model
+    from semantic_layer.engine import open_engine
     from semantic_layer.loader import read_model
 
-    settings = _settings(model=model, database=db, lang=lang)
+    settings = _settings(model=model, database=db, lang=lang, engine=engine)
     lang = settings.lang
     source = settings.model
     try:
-        if db is not None or settings.database is not None or source is None:
+        if engine is not None:
+            with open_engine(settings.engine) as connected:
+                _, issues = check_model(source, connected)
+        elif db is not None or settings.database is not None or source is None:
             with DuckDBEngine(settings.database_path()) as engine:
                 _, issues = check_model(source, engine)
         else:

@@ -491,6 +491,13 @@ def test_cockpit_demo_writes_parquet_spark_reads(spark, tmp_path):
     # Written again over itself: tables are swapped whole, nothing half-written is left.
     write_parquet(out, folder)
     assert sorted(p.name for p in folder.iterdir() if p.name.startswith(".")) == []
+    # `cockpit check --engine` checks the model against the warehouse, as the README says.
+    url = f"spark://local[2]?warehouse={folder}"
+    checked = CliRunner().invoke(app, ["check", "--engine", url, "--lang", "en"])
+    assert checked.exit_code == 0 and "Model OK" in checked.output, checked.output
+    shutil.rmtree(folder / "revenue_budget")
+    checked = CliRunner().invoke(app, ["check", "--engine", url, "--lang", "en"])
+    assert checked.exit_code == 1 and "revenue_budget" in checked.output, checked.output
 
 
 # --- Spark Connect (Databricks' way in): a server in the test JVM ---------------------------
