@@ -12,19 +12,26 @@ broken cockpit.toml) is shown as its one-line message and the app stops — no t
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 from assistant.settings import SettingsError, load_settings
 from assistant.ui_helpers import md_escape
 
+# No page icons: the browser tab takes the page's icon, and a Material icon there is fetched
+# from fonts.gstatic.com (a failed request offline); the tab shows the local image below.
 PAGES = [
-    st.Page("app_pages/chat.py", title="对话 · Chat", icon=":material/forum:", default=True),
-    st.Page("app_pages/board.py", title="驾驶舱 · Board", icon=":material/dashboard:"),
+    st.Page("app_pages/chat.py", title="对话 · Chat", default=True),
+    st.Page("app_pages/board.py", title="驾驶舱 · Board"),
 ]
+
+# A local image for the browser tab (an emoji or a Material icon would be fetched).
+ICON = str(Path(__file__).resolve().parent / "app_pages" / "icon.png")
 
 page = st.navigation(PAGES)
 # The browser tab names the page too, so two open tabs can be told apart.
-st.set_page_config(page_title=f"Cockpit · {page.title}", page_icon="📊", layout="wide")
+st.set_page_config(page_title=f"Cockpit · {page.title}", page_icon=ICON, layout="wide")
 try:
     load_settings()
 except SettingsError as err:

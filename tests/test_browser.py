@@ -131,14 +131,15 @@ def test_the_sidebar_lists_the_chat_and_the_board_by_name(page, server):
     """`st.navigation` names the pages (not "app" for the chat); the board's link opens it."""
     url, _, process = server
     _wait_for_port(url, process)
+    outside: list[str] = []  # every page asset is served locally (the app works offline)
+    page.on("request", lambda r: outside.append(r.url) if "//localhost" not in r.url else None)
     page.goto(url)
     links = page.get_by_test_id("stSidebarNavLink")
     links.first.wait_for(timeout=30_000)
-    # Each link reads its Material icon's name (a font ligature), then the page's title.
     items = [
         [line for line in text.splitlines() if line.strip()] for text in links.all_inner_texts()
     ]
-    assert items == [["forum", "对话 · Chat"], ["dashboard", "驾驶舱 · Board"]]
+    assert items == [["对话 · Chat"], ["驾驶舱 · Board"]]
     page.get_by_test_id("stChatInputTextArea").wait_for(timeout=30_000)  # the chat is the default
     assert page.title() == "Cockpit · 对话 · Chat"
 
@@ -148,3 +149,4 @@ def test_the_sidebar_lists_the_chat_and_the_board_by_name(page, server):
     text = page.inner_text("body")
     assert "管理驾驶舱" in text and "营业收入" in text  # the default board's title and a tile
     assert page.title() == "Cockpit · 驾驶舱 · Board"
+    assert outside == []  # no page icon fetched from fonts.gstatic.com
