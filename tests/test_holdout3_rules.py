@@ -185,6 +185,16 @@ def test_same_period_last_year_in_a_fresh_question_is_last_year(assistant, db):
     assert close(answer.value("revenue"), expected)
 
 
+def test_same_period_last_year_of_a_named_period(assistant, db):
+    expected = one(db, GROSS_MARGIN.format(start="2024-03-01", end="2024-04-01", extra=""))
+    fresh = assistant.ask("2025年3月去年同期的毛利率")
+    assert fresh.status == "ok" and close(fresh.value("gross_margin"), expected)
+    conversation = assistant.conversation()
+    conversation.ask("2025年3月毛利率")
+    followup = conversation.ask("3月的去年同期呢")  # 3月 is read in 2025, then moved back
+    assert followup.status == "ok" and close(followup.value("gross_margin"), expected)
+
+
 AR = "SELECT SUM(balance) FROM ar_aging_monthly WHERE snapshot_date = DATE '{day}'"
 
 
@@ -231,6 +241,21 @@ def test_this_year_against_the_year_before_last(assistant, db):
     assert close(
         answer.value("revenue__compare"), revenue(db, "2023-01-01", "2024-01-01", join, extra)
     )
+
+
+@pytest.mark.parametrize(
+    ("question", "now", "before"),
+    [
+        ("上半年和下半年的收入对比", ("2025-07-01", "2026-01-01"), ("2025-01-01", "2025-07-01")),
+        ("2024年Q4和2025年Q2收入比", ("2025-04-01", "2025-07-01"), ("2024-10-01", "2025-01-01")),
+    ],
+)
+def test_two_periods_of_the_same_months_are_compared(assistant, db, question, now, before):
+    answer = assistant.ask(question)
+    assert answer.status == "ok", answer.message
+    assert len(answer.rows) == 1  # one comparison, not a series over the months between
+    assert close(answer.value("revenue"), revenue(db, *now))
+    assert close(answer.value("revenue__compare"), revenue(db, *before))
 
 
 def test_doubled_since_compares_the_first_and_last_year(assistant, db):

@@ -634,8 +634,6 @@ class _Resolver:
                 p.times = []
             elif p.basis:
                 return self._cannot_compare(p.times[0].range, time_range)
-        if p.years_back and time_range is not None and not p.times:
-            time_range = _years_back(time_range, p.years_back)  # "去年同期呢"
         if compare is Compare.none:
             compare = None
         limit = p.limit if p.limit is not None else previous.limit
@@ -664,6 +662,10 @@ class _Resolver:
         ):
             # "11月那个月" after a 2024 answer means November 2024.
             p.times = [replace(p.times[0], range=_in_year(p.times[0].range, time_range.start.year))]
+        if p.years_back and p.times:  # "3月的去年同期呢": that period, a year back
+            p.times = [replace(t, range=_years_back(t.range, p.years_back)) for t in p.times]
+        elif p.years_back and time_range is not None:
+            time_range = _years_back(time_range, p.years_back)  # "去年同期呢"
         if len(p.times) == 1 and p.times[0].grain_hint is not None:
             # "11月那个月按类别拆一下": one period of the grain shown needs no time column.
             dims = [
@@ -977,13 +979,25 @@ class _Resolver:
         """The period asked for, or the convention when none was said."""
         p, as_of = self.p, self.ctx.as_of
         tomorrow = as_of + timedelta(days=1)
+        if p.years_back and previous is None:
+            # "去年同期的收入", "2025年3月去年同期的毛利率": the period asked, one year back.
+            years, p.years_back = p.years_back, 0
+            now = self._time_range(metrics, keep, None)
+            if isinstance(now, Understanding) or now[1] is not None:
+                return now
+            return _years_back(now[0], years), None
         times = sorted(_same_year(p.times), key=lambda t: t.range.start)
         # "3月份毛利率跟去年3月比" (去年 read as 同比): one period said twice is one period.
         times = list({(t.range.start, t.range.end): t for t in times}.values())
         if len(times) >= 2:
             first, last = times[0].range, times[-1].range
             shift = _month_shift(first, last)
-            same_length = first.days == last.days or shift in (1, 3, 12)
+            months = _months_between(first.start, first.end)
+            same_length = (
+                first.days == last.days
+                or shift in (1, 3, 12)
+                or (months is not None and months == _months_between(last.start, last.end))
+            )
             balances = self._balances(metrics)  # read at their ends: 6月底 vs 12月底
             if (same_length or balances) and (p.compare is not None or _vs(p.text)):
                 compare = self._compare_for(first, last, metrics, balances)
@@ -1014,13 +1028,6 @@ class _Resolver:
             return times[0].range, None
         if keep is not None:
             return keep, None
-        if p.years_back and previous is None:
-            # "去年同期的收入": the convention's period, one year back.
-            p.years_back = 0
-            now = self._time_range(metrics, None, None)
-            if isinstance(now, Understanding):
-                return now
-            return _years_back(now[0], 1), now[1]
         if p.all_years:
             self.note(f"历年：全部数据（截至 {as_of}）", f"Every year of the data (up to {as_of})")
             return TimeRange(start=EPOCH, end=tomorrow, label="历年"), None
