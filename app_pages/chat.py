@@ -1,9 +1,11 @@
 """对话 / Chat: the page that renders `Answer`s — thin, no analytics logic here.
 
-Each answer shows its narrative, the auto-chart (click a bar or point to drill down), a
-formatted table, CSV/Excel downloads, the interpretation (口径) and SQL, and follow-up
-questions as buttons. The sidebar holds the data source, the as-of date, the role, the
-language, the metric catalog (指标中心) and the LLM status. Run by `app.py` (the entrypoint:
+Each answer shows what it computed as chips (a filter chip's × asks again without it), its
+narrative, the auto-chart (click a bar or point to drill down; KPI cards wrap to the window),
+a formatted table, CSV/Excel downloads (and the HTML report for a summary), the
+interpretation (口径) and SQL, and follow-up questions as buttons. The sidebar holds the data
+source, the as-of date, the role, the language, the metric catalog (指标中心) and the alerts;
+the database file, the LLM status and stage timings only behind the 技术细节 toggle. Run by `app.py` (the entrypoint:
 `streamlit run app.py`), which sets the page config. What the page shows is computed by
 `assistant.ui_helpers` (tested without Streamlit).
 """

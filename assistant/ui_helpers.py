@@ -1,8 +1,11 @@
 """What the Streamlit app shows, as pure functions (testable without Streamlit).
 
 The app pages (`app_pages/`) only lay these out: the UI strings in both languages, the formatted
-table, the CSV and Excel downloads, the follow-up questions offered under an answer, the
-drill-down question for a clicked member, and the searchable metric catalog (指标中心).
+table (¥ and 万/亿, %, points, periods by name; a KPI pack one metric per row; month × member
+as a pivot), the CSV and Excel downloads (with number formats), the HTML report of a summary,
+the chips restating what an answer computed (and the answer without a removed filter), the
+follow-up questions offered under an answer, the drill-down question for a clicked member,
+and the searchable metric catalog (指标中心).
 """
 
 from __future__ import annotations
