@@ -386,17 +386,17 @@ def _print_answer(answer, as_json: bool, show_sql: bool) -> None:
         )
     typer.echo(answer.narrative)
     typer.echo("")
-    header = [c.label.get(answer.lang) for c in answer.columns]
-    rows = [
-        [
-            format_value(v, c.unit, answer.lang, spec=c.format)
-            for v, c in zip(row, answer.columns, strict=True)
-        ]
-        for row in answer.rows[:50]
-    ]
-    _print_table(header, rows)
-    if len(answer.rows) > 50:
-        typer.echo(f"… {len(answer.rows) - 50} more rows")
+    # The table as the app shows it: ¥ and 万/亿 (K/M/B) per column, rates as %, periods by
+    # name (2025年Q4, not 2025-10-01), a KPI pack one metric per row, month × member as a pivot.
+    from assistant.ui_helpers import table_frame
+
+    frame = table_frame(answer, answer.lang)
+    header = [str(c) for c in frame.columns]
+    rows = [[str(v) for v in row] for row in frame.itertuples(index=False)]
+    _print_table(header, rows[:50])
+    if len(rows) > 50:
+        more = len(rows) - 50
+        typer.echo(f"… 另有 {more} 行" if answer.lang == "zh" else f"… {more} more rows")
     typer.echo("")
     typer.echo(answer.interpretation)
     if show_sql:

@@ -220,3 +220,18 @@ def test_ask_answers_in_the_language_asked_for(demo_db, monkeypatch):
     assert json.loads(run("ask", "revenue this year", *base).output)["lang"] == "en"
     bad = run("ask", "今年收入多少", *base, "--lang", "fr")
     assert bad.exit_code == 2 and "zh" in bad.output and "en" in bad.output
+
+
+def test_ask_prints_the_table_as_people_read_it(demo_db):
+    """Periods by name, money in ¥ and 万 (one scale per column), month × member as a pivot —
+    the same figures as the JSON answer."""
+    base = ["--db", str(demo_db), "--as-of", "2025-12-31"]
+    quarters = json.loads(run("ask", "今年各季度收入", *base, "--json").output)["rows"]
+    text = run("ask", "今年各季度收入", *base).output
+    assert "2025-10-01" not in text and "2025年Q4" in text
+    q4 = float(quarters[-1][1])
+    assert f"¥{q4 / 1e4:,.2f}万" in text
+    pivot = run("ask", "2025年各月各区域收入", *base).output.splitlines()
+    header = next(line for line in pivot if line.startswith("时间"))
+    assert header.split()[1:] and all(name in header for name in ("华东", "西北"))
+    assert sum(line.startswith("2025年") and "月" in line.split()[0] for line in pivot) == 12
