@@ -33,9 +33,11 @@ from assistant.ui_helpers import (
     file_stem,
     followups,
     has_report,
+    headline_left_out,
     headline_question,
     in_language,
     interpretation_lines,
+    left_out_notes,
     logo_spec,
     md_escape,
     metric_catalog,
@@ -85,6 +87,16 @@ def draft_uploads(uploads):
 def load_assistant(as_of: date | None) -> Assistant:
     """One Assistant per as-of date, shared by every session (it is read-only)."""
     return Assistant.open(as_of=as_of)
+
+
+@st.cache_resource(show_spinner=False)
+def headline_missing(as_of: date, role: str, lang: str) -> list[str]:
+    """The headline metrics the role's welcome cards leave out."""
+    if role == "*":
+        return []
+    default = load_assistant(None)
+    base = default if as_of == default.as_of else load_assistant(as_of)
+    return headline_left_out(base.for_role(role), lang)
 
 
 @st.cache_resource(show_spinner=False)
@@ -347,6 +359,10 @@ if not state.turns:
         period = describe_range(headline.query.time_range, lang) if headline.query else ""
         st.markdown(f"**{t('headline', lang, period=period)}**")
         show_chart("headline", headline)
+    missing = headline_missing(as_of, role, lang)
+    if missing:
+        names = ("、" if lang == "zh" else ", ").join(missing)
+        st.caption(t("headline_left_out", lang, names=names), help=t("role_help", lang))
     st.markdown(f"**{t('examples', lang)}**")
     with st.container(horizontal=True):
         for n, example in enumerate(example_questions(default, lang)):
@@ -408,6 +424,8 @@ def show_answer(index: int, answer: Answer) -> None:
                     )
         return
     show_chips(index, answer)
+    for note in left_out_notes(answer):
+        st.caption(f":material/visibility_off: {md_escape(note)}")
     st.markdown(md_escape(answer.narrative))
     show_chart(index, answer)
     frame = table_frame(answer, lang)

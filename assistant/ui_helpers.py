@@ -91,6 +91,7 @@ UI: dict[str, tuple[str, str]] = {
     ),
     "report": ("下载报告（HTML）", "Download report (HTML)"),
     "computed": ("计算口径", "Computed"),
+    "headline_left_out": ("当前角色无权查看：{names}", "Not visible to this role: {names}"),
     "remove_filter": ("去掉这个筛选，重新计算", "Remove this filter and ask again"),
     "without_filter": ("去掉筛选：{text}", "without the filter: {text}"),
     "row": ("{n} 行", "{n} row"),
@@ -148,6 +149,31 @@ def headline_question(assistant: Any, lang: str) -> str:
         ", ".join(names[:-1]) + (" and " if len(names) > 1 else "") + names[-1] if names else ""
     )
     return f"{period.en if period else 'this year'} {listed.lower()} year over year"
+
+
+def headline_left_out(assistant: Any, lang: str) -> list[str]:
+    """The headline metrics the welcome cards leave out for this viewer (a role that may not
+    see 费用), by label — said under the cards rather than silently skipped."""
+    from assistant.insights.summary import usable_kpis
+    from semantic_layer import knowledge
+
+    model = assistant.model
+    usable = usable_kpis(assistant, _this_year(assistant))
+    wanted = knowledge.kpis(model)
+    shown = usable[:3]
+    if not shown:
+        return [model.metric(m).label.get(lang) for m in wanted[:3]]
+    last = wanted.index(shown[-1]) if shown[-1] in wanted else len(wanted) - 1
+    return [model.metric(m).label.get(lang) for m in wanted[: last + 1] if m not in usable]
+
+
+LEFT_OUT = ("未包含", "Left out")
+
+
+def left_out_notes(answer: Answer) -> list[str]:
+    """The notes saying what an answer left out (a summary without the metrics a role may not
+    see): shown with the answer, not only inside 口径."""
+    return [note for note in answer.notes if note.startswith(LEFT_OUT)]
 
 
 def logo_spec() -> dict[str, Any]:

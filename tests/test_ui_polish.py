@@ -196,3 +196,20 @@ def test_the_question_is_shown_as_typed(app):
     (shown,) = app.chat_message[-2].text  # plain text: no Markdown turns "--" into "—"
     assert shown.value == "今年的收入 -- 按月 *全部*"
     assert not app.chat_message[-2].markdown
+
+
+# --- roles -----------------------------------------------------------------------------------------
+def test_a_role_sees_what_is_left_out_and_only_its_numbers(app, assistant):
+    if "east_manager" not in {r.name for r in assistant.model.roles}:
+        pytest.skip("the model has no east_manager role")
+    app.sidebar.selectbox(key="chat_role").set_value("east_manager").run()
+    assert not app.exception
+    # The welcome cards say which headline metric the role cannot see.
+    assert "当前角色无权查看：费用、营业利润" in [c.value for c in app.main.caption]
+    answer = ask(app, "给我一份本月经营概况")
+    left_out = "未包含（当前角色无权查看或该期间无数据）：费用、营业利润、经营活动现金净流量"
+    assert any(left_out in c.value for c in answer.caption)  # said with the answer
+    frame = answer.dataframe[0].value
+    assert frame["指标"].tolist() == ["营业收入", "毛利率", "回款额", "逾期应收"]
+    east = table_frame(assistant.ask("本月华东的营业收入"), "zh").iloc[0, 0]
+    assert frame.iloc[0, 1] == east  # the role's revenue is 华东's
