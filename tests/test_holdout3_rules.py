@@ -343,3 +343,31 @@ def test_the_other_channels_together(assistant, db):
     assert len(answer.rows) == 1
     expected = revenue(db, "2025-01-01", "2026-01-01", extra="AND o.channel <> '电商'")
     assert close(answer.value("revenue"), expected)
+
+
+def test_that_very_day_after_a_date(assistant, db):
+    answer = assistant.ask("2024年11月11日当天的销售额")
+    assert answer.status == "ok", answer.message
+    assert close(answer.value("revenue"), revenue(db, "2024-11-11", "2024-11-12"))
+    conversation = assistant.conversation()
+    conversation.ask("2024年11月的收入")
+    assert conversation.ask("当天的收入").status == "clarify"  # which day: not said
+
+
+def test_inside_a_member_is_a_filter(assistant, db):
+    conversation = assistant.conversation()
+    conversation.ask("逾期应收现在有多少")
+    conversation.ask("按区域")
+    answer = conversation.ask("华北里面逾期最多的3个客户")
+    assert answer.status == "ok", answer.message
+    expected = db.execute(
+        "SELECT c.customer_name, "
+        "SUM(a.overdue_1_30 + a.overdue_31_60 + a.overdue_61_90 + a.overdue_over_90) AS overdue "
+        "FROM ar_aging_monthly a JOIN customers c USING (customer_id) "
+        "JOIN regions r ON r.region_id = c.region_id "
+        "WHERE a.snapshot_date = DATE '2025-12-31' AND r.region_name = '华北' "
+        "GROUP BY 1 ORDER BY 2 DESC LIMIT 3"
+    ).fetchall()
+    got = [(r["customer"], r["overdue_ar"]) for r in answer.records()]
+    assert [name for name, _ in got] == [name for name, _ in expected]
+    assert all(close(a, b) for (_, a), (_, b) in zip(got, expected, strict=True))

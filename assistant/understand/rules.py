@@ -170,6 +170,7 @@ BASIS_AFTER = _rx(r"^\s*(?:的?(?:相比|对比|比))")
 # "翻倍了吗", "涨了一倍多", "has revenue doubled": a change between two periods (which ones, the
 # question says; without them it is year over year like any growth word).
 DOUBLE = _rx(r"翻了?(?:一|1)?(?:倍|番)|(?:涨|增长|增加|多|高)了?(?:一|1)倍多?|\bdoubled?\b")
+THAT_DAY = re.compile(r"\s*(?:当天|当日|那天|那一天)")
 OTHERS = _rx(r"其他|其它|其余|剩下的?|别的|\bother\b|\bthe rest\b")
 # "历年的营业收入", "revenue over the years": every year of the data, one row each.
 ALL_YEARS = _rx(r"历年|历史上?每一?年|\bover the years\b|\ball years\b|\bevery year\b")
@@ -239,7 +240,7 @@ STOPWORDS = sorted(
     分析 数据 报表 报告 明细 各个 各自 分别 各 每一个 每个 每家 每 个 按照 按 分 在 和 与 及 以及 跟 同 对 把 为
     是否 是不是 还是 还有 期间 总共 一共 合计 总计 总额 总量 共 总 整体 全部 所有 全 公司 我们 咱们 我司 目前 现在 当前 截至
     截止 到 从 至 之间 哪个 哪些 哪家 哪一个 哪 多大 多高 怎么算 算 做了 做到 卖了 达到 达成 实现 完成 大概 大约 左右
-    变少 变多 减少 增加 这么多 这么少 这么高 这么低 下滑 上涨 暴涨 猛增 大增 骤降 降低 提高 下跌 上升 那边 这边 时候 那个月 这个月份 一路 涨上来 上来 差多少 差了多少 比差 多出来 多出 少了多少 一起 平均下来 分段 区间 各多少 没收回来 还没收回来 没收回 没收 哪条 哪款 哪位 哪种 哪一 哪几 一共是 一份 一个 一张 一些 一点 份 张 总体 总的 以外 之外 除外 其中 当中 换成 改成 改为 换为 拆一下 拆开 拆 分开看 分开 分一下 多还是少 还是 掉了 多花 少了 多了 涨了 跌了 涨 跌 掉 情况如何 怎么样了 现在 还没 有没有 没有 吗 能不能 可不可以 帮忙 一眼 具体 分布 细 看一下 各有 各是 分成 按照 整个 里 中 内 上 下 这 那 之 其 给 让 用 被 就 都 也 又 还 才 已经 能 会 要 需要 可以 么样 多 少
+    变少 变多 减少 增加 这么多 这么少 这么高 这么低 下滑 上涨 暴涨 猛增 大增 骤降 降低 提高 下跌 上升 那边 这边 时候 那个月 这个月份 一路 涨上来 上来 差多少 差了多少 比差 多出来 多出 少了多少 一起 平均下来 分段 区间 各多少 没收回来 还没收回来 没收回 没收 哪条 哪款 哪位 哪种 哪一 哪几 一共是 一份 一个 一张 一些 一点 份 张 总体 总的 以外 之外 除外 其中 当中 里面 里头 之中 换成 改成 改为 换为 拆一下 拆开 拆 分开看 分开 分一下 多还是少 还是 掉了 多花 少了 多了 涨了 跌了 涨 跌 掉 情况如何 怎么样了 现在 还没 有没有 没有 吗 能不能 可不可以 帮忙 一眼 具体 分布 细 看一下 各有 各是 分成 按照 整个 里 中 内 上 下 这 那 之 其 给 让 用 被 就 都 也 又 还 才 已经 能 会 要 需要 可以 么样 多 少
     高 低 好 差 大 小 以上 以下 以来 开始 至今 为止 最近 最新 本 该 家 名 位 款 种 条 元 块 万元 亿元 金额 数 额 量 值 率
     对比 比较 相比 比 较 vs 增长 下降 变化 同期 期 年 月 日 季度 季 周 度 累计 情形 状况 水平 幅度 多少钱 钱
     what's whats what is was were are the a an of in for by per on at to from our we my me show tell give list
@@ -450,6 +451,9 @@ def parse(question: str, lexicon: Lexicon, as_of: date) -> Parse:
     p.times = find_times(t.free(), as_of)
     for match in p.times:
         t.take(match.start, match.end)
+    for match in p.times:
+        if match.range.days == 1 and (same_day := THAT_DAY.match(t.text, match.end)):
+            t.take(same_day.start(), same_day.end())  # "2024年11月11日当天": that very day
     if len(p.times) == 1:
         before, after = t.text[: p.times[0].start], t.text[p.times[0].end :]
         p.basis = bool(
