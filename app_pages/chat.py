@@ -429,7 +429,14 @@ def show_answer(index: int, answer: Answer) -> None:
     st.markdown(md_escape(answer.narrative))
     show_chart(index, answer)
     frame = table_frame(answer, lang)
-    st.dataframe(frame, hide_index=True, width="stretch", height=min(400, 38 + 35 * len(frame)))
+    right = st.column_config.TextColumn(alignment="right")
+    st.dataframe(
+        frame,
+        hide_index=True,
+        width="stretch",
+        height=min(400, 38 + 35 * len(frame)),
+        column_config=dict.fromkeys(frame.attrs.get("numbers", []), right),
+    )
     stem = file_stem(answer)
     with st.container(horizontal=True, vertical_alignment="center"):
         st.download_button(

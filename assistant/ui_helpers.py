@@ -377,10 +377,20 @@ def table_frame(answer: Answer, lang: str):
     import pandas as pd
 
     headers, body = table_cells(answer, lang)
-    pivot = _pivot(answer, headers, body, lang)
-    if pivot is not None:
-        return pivot
-    return pd.DataFrame([[c.text(lang) for c in line] for line in body], columns=headers)
+    frame = _pivot(answer, headers, body, lang)
+    if frame is None:
+        frame = pd.DataFrame([[c.text(lang) for c in line] for line in body], columns=headers)
+        numbers = [
+            h for h, c in zip(headers, body[0] if body else [], strict=False) if c.kind not in TEXT
+        ]
+    else:
+        numbers = list(frame.columns[1:])
+    # The columns of figures, for the page to align right (the cells are text: ¥1.93亿).
+    frame.attrs["numbers"] = numbers
+    return frame
+
+
+TEXT = ("dimension", "label")
 
 
 def _pivot(answer: Answer, headers: list[str], body: list[list[Cell]], lang: str):

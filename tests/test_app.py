@@ -266,6 +266,7 @@ def test_table_formats_numbers_by_unit_and_labels_by_language(assistant):
     zh = table_frame(answer, "zh")
     assert list(zh.columns) == ["区域", "营业收入", "毛利率"]
     assert zh.iloc[0].tolist() == ["华东", "¥19,254.62万", "29.1%"]
+    assert zh.attrs["numbers"] == ["营业收入", "毛利率"]  # the page aligns these right
     en = table_frame(answer, "en")
     assert list(en.columns) == ["Region", "Revenue", "Gross margin"]
     assert en.iloc[0].tolist() == ["华东", "¥192.55M", "29.1%"]

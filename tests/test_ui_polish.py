@@ -163,6 +163,7 @@ def test_a_metric_by_month_and_region_is_a_pivot(assistant):
     assert len(answer.rows) == 84
     frame = table_frame(answer, "zh")
     assert frame.shape == (12, 1 + 7)
+    assert frame.attrs["numbers"] == list(frame.columns[1:])  # figures align right
     south_march = assistant.ask("2025年3月华南的毛利率")
     assert frame.set_index("时间").loc["2025年3月", "华南"] == "18.9%"
     assert f"{south_march.value():.1%}" == "18.9%"
