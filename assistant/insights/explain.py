@@ -13,7 +13,8 @@ it carries most of the change and moved unlike the rest (one customer +203万 of
 the others offsetting −3万): `lead` is that member, `offset` what the others did against it.
 
 A change is also set against the same comparison a year earlier (`seasonal`): when last year's
-move went the same way, or the Spring Festival falls in either period, the answer says so.
+move went the same way, or the Spring Festival falls in one period and not the other,
+`seasonal_sentence` says so. `explanation_text` is the drivers and that note in words.
 """
 
 from __future__ import annotations
@@ -93,7 +94,7 @@ class Driver:
 @dataclass(frozen=True)
 class Seasonal:
     """The same comparison a year earlier (e.g. 2024-02 vs 2024-01 for 2025-02 vs 2025-01),
-    and the Spring Festival if it falls in either period of this comparison."""
+    and the Spring Festival if it falls in one period of this comparison but not the other."""
 
     current_range: TimeRange
     baseline_range: TimeRange

@@ -123,7 +123,12 @@ def build_summary(assistant: Assistant, window: TimeRange) -> Summary:
         metric = model.metric(name)
 
         def number(row: dict[str, Any], key: str) -> float | None:
-            return None if row.get(key) is None else float(row[key])
+            """A KPI's number; a metric whose value is text (the max of a label column) has
+            none, and leaves the narrative rather than breaking the summary."""
+            try:
+                return None if row.get(key) is None else float(row[key])
+            except (TypeError, ValueError):
+                return None
 
         pack.append(
             Kpi(
