@@ -14,7 +14,7 @@ import logging
 import re
 import time
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -368,6 +368,9 @@ class Assistant:
         """
         timings = dict(timings or {})
         notes = list(notes or [])
+        query, clipped = self._up_to_as_of(query, lang)
+        if clipped:
+            notes.append(clipped)
         try:  # metrics the question defines for itself join the model for this answer
             model = with_definitions(self.model, query)
         except CockpitError as err:
@@ -588,6 +591,28 @@ class Assistant:
         )
         return Answer(question=question, status="error", lang=lang, message=message)
 
+    def _up_to_as_of(self, query: SemanticQuery, lang: str) -> tuple[SemanticQuery, str | None]:
+        """A period that runs past the as-of date is counted up to it: "2024年" asked as of
+        2024-06-30 is 2024-01-01 … 2024-06-30 (the comparison period shifts with it), as "今年"
+        already is. Data after the as-of date is tomorrow's, not an answer; budgets alone may
+        look ahead (a plan is written before its period)."""
+        window = query.time_range
+        end = self.as_of + timedelta(days=1)
+        if window is None or window.end <= end or window.start >= end or not query.metrics:
+            return query, None
+        if all(m in self._plans for m in query.metrics):
+            return query, None
+        clipped = query.model_copy(update={"time_range": window.model_copy(update={"end": end})})
+        label = window.label or f"{window.start} – {window.end - timedelta(days=1)}"
+        if lang == "zh":
+            return clipped, f"数据截至 {self.as_of}：{label}只计到 {self.as_of}"
+        return clipped, f"Data as of {self.as_of}: {label} is counted up to {self.as_of}"
+
+    @property
+    def _plans(self) -> set[str]:
+        """Budget metrics (a metric's `budget:`), which may hold figures for future periods."""
+        return set(self.catalog.budget_of.values())
+
     def _coverage(self) -> tuple[dict[str, tuple[date, date]], set[str]]:
         """The first and last date of each simple metric's data, to spot empty periods; and
         the metrics whose date column holds no date at all (undated facts)."""
@@ -615,10 +640,12 @@ class Assistant:
                 except CockpitError:  # a table the role cannot read: unknown, not undated
                     by_column[key] = None
                     unreadable.add(key)
-            span = by_column[key]
-            if span is not None:
-                first, last = span
-                spans[metric.name] = (_as_date(first), _as_date(last))
+            first_last = by_column[key]
+            if first_last is not None:
+                first, last = _as_date(first_last[0]), _as_date(first_last[1])
+                if metric.name not in self._plans:
+                    last = min(last, self.as_of)  # after the as-of date: not yet, for a question
+                spans[metric.name] = (first, last)
             elif key not in unreadable:
                 undated.add(metric.name)
         return spans, undated

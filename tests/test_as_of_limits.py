@@ -1,0 +1,86 @@
+"""The as-of date is "today": nothing after it is an answer, except budgets, which look ahead."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from assistant import Assistant
+from assistant.settings import Settings
+from semantic_layer.engine import DuckDBEngine
+
+REVENUE = (
+    "SELECT SUM(l.amount) FROM order_lines l JOIN orders o USING (order_id)"
+    " WHERE o.status = '已完成' AND o.order_date >= DATE '{start}' AND o.order_date < DATE '{end}'"
+)
+
+
+@pytest.fixture(scope="module")
+def mid_2024(demo_db, tmp_path_factory):
+    settings = Settings(cache_dir=tmp_path_factory.mktemp("as-of"))
+    return Assistant.demo(database=demo_db, as_of=date(2024, 6, 30), settings=settings)
+
+
+def _sql(demo_db, sql: str) -> float:
+    with DuckDBEngine(demo_db) as engine:
+        return float(engine.execute(sql).rows[0][0])
+
+
+def test_a_year_running_past_the_as_of_date_is_counted_up_to_it(mid_2024, demo_db):
+    answer = mid_2024.ask("2024年的收入")
+    assert answer.status == "ok"
+    expected = _sql(demo_db, REVENUE.format(start="2024-01-01", end="2024-07-01"))
+    assert float(answer.rows[0][0]) == pytest.approx(expected)
+    whole_year = _sql(demo_db, REVENUE.format(start="2024-01-01", end="2025-01-01"))
+    assert expected < whole_year  # the demo holds the rest of 2024: it must not be counted
+    assert any("2024-06-30" in note for note in answer.notes)
+    assert "2024-06-30" in answer.interpretation
+
+
+def test_its_comparison_period_shifts_with_it(mid_2024, demo_db):
+    answer = mid_2024.ask("2024年收入同比")
+    assert answer.status == "ok"
+    row = dict(zip((c.name for c in answer.columns), answer.rows[0], strict=True))
+    previous = _sql(demo_db, REVENUE.format(start="2023-01-01", end="2023-07-01"))
+    assert float(row["revenue__compare"]) == pytest.approx(previous)
+
+
+def test_a_period_after_the_as_of_date_has_no_data_yet(mid_2024):
+    for question in ("2025年的收入", "revenue in 2025"):
+        answer = mid_2024.ask(question)
+        assert answer.status != "ok" and not answer.rows, question
+        assert "2024-06-30" in answer.message, answer.message
+        assert any("2024" in s.text for s in answer.suggestions)
+
+
+def test_budgets_may_look_ahead(mid_2024, demo_db):
+    answer = mid_2024.ask("2024年的收入预算")
+    assert answer.status == "ok" and not answer.notes
+    expected = _sql(
+        demo_db,
+        "SELECT SUM(amount) FROM revenue_budget WHERE month >= DATE '2024-01-01'"
+        " AND month < DATE '2025-01-01'",
+    )
+    assert float(answer.rows[0][0]) == pytest.approx(expected)
+
+
+def test_a_balance_is_read_at_the_as_of_date(mid_2024, demo_db):
+    answer = mid_2024.ask("应收余额")
+    assert answer.status == "ok"
+    expected = _sql(
+        demo_db,
+        "SELECT SUM(balance) FROM ar_aging_monthly WHERE snapshot_date ="
+        " (SELECT MAX(snapshot_date) FROM ar_aging_monthly WHERE snapshot_date <= DATE '2024-06-30')",
+    )
+    assert float(answer.rows[0][0]) == pytest.approx(expected)
+
+
+def test_at_the_end_of_the_data_nothing_changes(demo_db, tmp_path):
+    assistant = Assistant.demo(
+        database=demo_db, as_of=date(2025, 12, 31), settings=Settings(cache_dir=tmp_path)
+    )
+    answer = assistant.ask("2025年的收入")
+    assert answer.status == "ok" and not answer.notes
+    expected = _sql(demo_db, REVENUE.format(start="2025-01-01", end="2026-01-01"))
+    assert float(answer.rows[0][0]) == pytest.approx(expected)
