@@ -122,7 +122,7 @@ def test_a_move_shared_by_everyone_names_no_lead_but_lists_the_largest(assistant
         (abs(d.contribution) for d in largest), reverse=True
     )
     text = driver_sentence(result, assistant.model, "zh")
-    assert text.startswith("没有单一成员主导")
+    assert text.startswith("没有单一的主导因素；贡献最大的是：")
     first = largest[0]
     assert f"「{first.member}」" in text and f"占变化的{first.share:.0%}" in text
     assert f"基期占比{first.weight:.0%}" in text
@@ -184,6 +184,8 @@ def test_a_rate_change_is_said_in_points(assistant):
     points = round(lead.contribution * 100, 1)
     assert f"{points:+.1f}个百分点" in text and f"占变化的{lead.share:.0%}" in text
     assert " × " in text  # the drill path, channel × region × product line
+    rate = round(lead.rate_effect * 100, 1)
+    assert f"费率（自身比率变化）效应 {rate:+.1f}个百分点" in text
     assert f"{points:+.1f} pp" in explanation_text(result, assistant.model, "en")
 
 
@@ -265,7 +267,7 @@ def test_any_model_names_the_big_member_that_carries_the_change(shop):
     assert lead.share == pytest.approx(300 / 271)
     assert result.offset and result.others == pytest.approx(-29)
     assert driver_sentence(result, shop.model, "zh") == (
-        f"变化主要来自门店「North」：+300.00，占变化的{300 / 271:.0%}；其余成员合计 -29.00，抵消了一部分。"
+        f"主要原因：门店「North」 +300.00，占变化的{300 / 271:.0%}；其余成员合计 -29.00，抵消了一部分。"
     )
     assert result.seasonal is not None and result.seasonal.change == pytest.approx(0)
     assert not result.seasonal_move and result.seasonal.festival is None

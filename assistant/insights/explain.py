@@ -538,10 +538,10 @@ def driver_sentence(result: Explanation, model: SemanticModel, lang: str) -> str
             if d.share >= DOMINANT_SHARE
         )
         text = (
-            f"变化主要来自{chain}：{_signed(lead.contribution, unit, lang)}，"
+            f"主要原因：{chain} {_signed(lead.contribution, unit, lang)}，"
             f"占变化的{_share(lead.share)}"
             if zh
-            else f"The change comes mostly from {chain}: "
+            else f"Main driver: {chain}, "
             f"{_signed(lead.contribution, unit, lang)}, {_share(lead.share)} of the change"
         )
         others = result.others or 0.0
@@ -557,7 +557,15 @@ def driver_sentence(result: Explanation, model: SemanticModel, lang: str) -> str
                 if zh
                 else f"; the rest together {_signed(others, unit, lang)}"
             )
-        return text + ("。" if zh else ".")
+        text += "。" if zh else "."
+        if lead.rate_effect is not None and lead.mix_effect is not None:
+            rate, mix = _signed(lead.rate_effect, unit, lang), _signed(lead.mix_effect, unit, lang)
+            text += (
+                f"其中费率（自身比率变化）效应 {rate}，结构（占比变化）效应 {mix}。"
+                if zh
+                else f" Rate effect {rate}, mix effect {mix}."
+            )
+        return text
     largest = result.largest(3)
     if not largest:
         return ""
@@ -573,9 +581,9 @@ def driver_sentence(result: Explanation, model: SemanticModel, lang: str) -> str
         for d in largest
     ]
     return (
-        f"没有单一成员主导这次变化；贡献最大的是：{'、'.join(listed)}。"
+        f"没有单一的主导因素；贡献最大的是：{'、'.join(listed)}。"
         if zh
-        else f"No single member drives the change; the largest parts: {', '.join(listed)}."
+        else f"No single dominant driver; the largest parts: {', '.join(listed)}."
     )
 
 
