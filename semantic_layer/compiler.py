@@ -846,7 +846,12 @@ class _Compiler:
             raise QueryError("unknown_metric", self._metric_suggestions(name), name=name)
         metric = self.model.metric(name)
         counted = _select(exp.alias_(exp.Count(this=exp.Star()), name, copy=False), source=rows)
-        column = OutputColumn(name, "metric", name, metric.label, "count", format=metric.format)
+        members = [self.model.dimension(d.name).label for d in self.dims]
+        label = Label(
+            zh="满足条件的" + "、".join(m.zh for m in members) + "数",
+            en=", ".join(m.en for m in members) + " meeting the condition",
+        )
+        column = OutputColumn(name, "metric", name, label, "count", format=metric.format)
         return counted, [column]
 
     def _key_match(self, key: str, driver: str, name: str, shifted: bool) -> exp.Expression:

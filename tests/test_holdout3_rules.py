@@ -371,3 +371,22 @@ def test_inside_a_member_is_a_filter(assistant, db):
     got = [(r["customer"], r["overdue_ar"]) for r in answer.records()]
     assert [name for name, _ in got] == [name for name, _ in expected]
     assert all(close(a, b) for (_, a), (_, b) in zip(got, expected, strict=True))
+
+
+def test_a_count_follows_up_only_where_it_stays_exact(assistant, db):
+    conversation = assistant.conversation()
+    conversation.ask("今年收入超过500万的客户有几个")
+    higher = conversation.ask("超过1000万的呢")  # a new condition: still a count
+    assert higher.status == "ok" and higher.value() == customers_over(db, 10_000_000)
+    split = conversation.ask("按区域看")  # a count per region: not computed, never unfiltered
+    assert split.status == "clarify" and not split.rows
+    other_metric = assistant.conversation()
+    other_metric.ask("今年收入超过500万的客户有几个")
+    assert other_metric.ask("毛利率呢").status == "clarify"
+
+
+def test_a_balance_now_against_the_end_of_a_month(assistant, db):
+    answer = assistant.ask("AR now vs end of June")
+    assert answer.status == "ok", answer.message
+    assert close(answer.value("ar_balance"), one(db, AR.format(day="2025-12-31")))
+    assert close(answer.value("ar_balance__compare"), one(db, AR.format(day="2025-06-30")))

@@ -423,6 +423,19 @@ class _Resolver:
             [self.example(m, dimension) for m in headline[:2]],
         )
 
+    def _count_cannot_follow(self, previous: SemanticQuery) -> Understanding:
+        names = [d.name for d in previous.dimensions]
+        zh = "、".join(self.label(n) for n in names)
+        en = ", ".join(self.label(n, "en").lower() for n in names)
+        return self.clarify(
+            f"上一问是满足条件的{zh}个数；这个追问无法在同一条件下给出准确数字。"
+            f"可以问「都是哪些{zh}」看名单，或把条件和范围一起重新问一遍。",
+            f"The previous answer counted the {en} meeting a condition; this follow-up cannot "
+            f"keep that condition exactly. Ask 'which {en}' for the list, or ask the whole "
+            "question again with its condition.",
+            [{"zh": f"都是哪些{zh}", "en": f"which {en}"}],
+        )
+
     def _cannot_count(self, dimension: str) -> Understanding:
         """ "How many customers" with no metric counting them: say so, never a split."""
         zh, en = self.label(dimension), self.label(dimension, "en")
@@ -860,14 +873,20 @@ class _Resolver:
             limit = p.limit if p.limit is not None else limit
 
         having = []
-        if previous is not None and previous.having and not p.conditions:
+        if previous is not None and (previous.having or previous.count_rows_as):
             # "都是哪些客户" after "超过200万的客户有几个": the same members, the same condition —
             # kept only while the rows are the same members (a new breakdown would change it).
             same_rows = {d.name for d in dims} == {d.name for d in previous.dimensions}
-            if same_rows and all(h.metric in metrics for h in previous.having):
+            kept = same_rows and all(h.metric in metrics for h in previous.having)
+            if kept and not p.conditions:
                 having = list(previous.having)
-                if previous.count_rows_as is not None and not p.listing:
-                    self.count_rows_as = previous.count_rows_as  # "去年呢": still a count
+            counting = previous.count_rows_as is not None and not p.listing
+            if counting and same_rows and (kept or p.conditions):
+                self.count_rows_as = previous.count_rows_as  # "去年呢", "超过1000万的呢"
+            elif counting and not p.conditions:
+                # "按区域看" after a count: a count per region is not something we compute, and
+                # dropping the condition would count other members — ask instead.
+                return self._count_cannot_follow(previous)
         for op, value, percent in p.conditions:
             metric = metrics[0]
             unit = self.model.metric(metric).unit

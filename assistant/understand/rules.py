@@ -163,7 +163,8 @@ UNIT_COMPARE = {"year": Compare.yoy, "quarter": Compare.qoq, "month": Compare.mo
 # A single period right after a comparison word is what the present is compared with:
 # "应收余额跟去年年底比", "AR compared with the end of 2024".
 BASIS_BEFORE = _rx(
-    r"(?:比|较|相比|对比|\bvs\.?|\bversus|\bcompared (?:with|to)|\bthan|\bagainst)\s*(?:the\s+)?$"
+    r"(?:比|较|相比|对比|\bvs\.?|\bversus|\bcompared (?:with|to)|\bthan|\bagainst)\s*(?:the\s+)?"
+    r"(?:(?:end|start|beginning|close) of\s+(?:the\s+)?)?$"
 )
 BASIS_AROUND = _rx(r"(?:和|跟|与|同)\s*$")  # "跟去年年底比": 跟 before, 比 after
 BASIS_AFTER = _rx(r"^\s*(?:的?(?:相比|对比|比))")
