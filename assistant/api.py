@@ -33,7 +33,7 @@ from semantic_layer.errors import CockpitError
 from semantic_layer.expressions import parse_expr, qualify
 from semantic_layer.loader import load_model
 from semantic_layer.model import MetricKind, SemanticModel
-from semantic_layer.query import Intent, SemanticQuery
+from semantic_layer.query import Compare, Intent, SemanticQuery
 
 if TYPE_CHECKING:
     from assistant.llm.backend import LLMBackend
@@ -405,19 +405,38 @@ class Assistant:
                 return explain_answer(self, query, question, lang, timings)
             except CockpitError as err:
                 return _refused(question, lang, err.message(lang), query, timings)
+        shown = query if plain else self._with_context(query)
         try:
             started = time.perf_counter()
-            compiled = compile_for(self.engine, self.model, query)
+            compiled = compile_for(self.engine, self.model, shown)
             timings["compile"] = time.perf_counter() - started
             started = time.perf_counter()
             result = self.engine.execute(compiled.ast)
             timings["execute"] = time.perf_counter() - started
+            if shown is not query and not _compared(compiled.columns, result.rows):
+                # No figure for the period before (the data starts later): the number alone.
+                shown = query
+                compiled = compile_for(self.engine, self.model, query)
+                result = self.engine.execute(compiled.ast)
         except CockpitError as err:
             return _refused(question, lang, err.message(lang), query, timings)
         except Exception:
             log.exception("running %r failed", question)
             return self._internal_error(question, lang)
+        if shown is not query:
+            words = {
+                Compare.yoy: ("上年同期", "the same period a year earlier"),
+                Compare.mom: ("上月", "the month before"),
+                Compare.qoq: ("上季度", "the quarter before"),
+            }.get(shown.compare, ("上一期", "the period before"))
+            notes.append(
+                f"单个数字附上与{words[0]}的对比"
+                if lang == "zh"
+                else f"A single number comes with {words[1]} for context"
+            )
         started = time.perf_counter()
+        # `query` stays the answer's query: a follow-up continues from what was asked, not
+        # from the comparison added for context.
         answer = Answer(
             question=question,
             status="ok",
@@ -426,9 +445,9 @@ class Assistant:
             sql=compiled.sql,
             columns=compiled.columns,
             rows=result.rows,
-            interpretation=interpretation(query, model, compiled, lang, notes),
-            narrative=narrative(query, model, compiled.columns, result.rows, lang),
-            chart=chart(compiled.columns, result.rows, lang, model=model, query=query),
+            interpretation=interpretation(shown, model, compiled, lang, notes),
+            narrative=narrative(shown, model, compiled.columns, result.rows, lang),
+            chart=chart(compiled.columns, result.rows, lang, model=model, query=shown),
             restatement=restatement(query, model),
             notes=tuple(notes),
             timings=timings,
@@ -591,6 +610,39 @@ class Assistant:
         )
         return Answer(question=question, status="error", lang=lang, message=message)
 
+    def _with_context(self, query: SemanticQuery) -> SemanticQuery:
+        """A single number of a flow over a period, with the period before beside it (people
+        read 6.86亿 as good or bad only next to last year's): a year or year-to-date against
+        the same span a year earlier, a calendar month or quarter against the one before, any
+        other span against the adjacent one of the same length. Balances, budgets and figures
+        against them, rankings, all-time figures and metrics defined in the question stay as
+        asked."""
+        window = query.time_range
+        if (
+            window is None
+            or window.start <= date(1900, 1, 1)
+            or len(query.metrics) != 1
+            or query.dimensions
+            or query.compare is not Compare.none
+            or query.define
+            or query.limit is not None
+            or query.intent not in (Intent.lookup,)
+        ):
+            return query
+        leaves = self.catalog.leaves(query.metrics[0])
+        if any(self.model.metric(m).semi_additive or m in self._plans for m in leaves):
+            return query  # a balance is read at a date; a figure against its plan is compared
+        start, end = window.start, window.end
+        if start.month == 1 and start.day == 1 and end <= date(start.year + 1, 1, 1):
+            compare = Compare.yoy
+        elif start.day == 1 and end == _months_after(start, 1):
+            compare = Compare.mom
+        elif start.day == 1 and start.month % 3 == 1 and end == _months_after(start, 3):
+            compare = Compare.qoq
+        else:
+            compare = Compare.previous_period
+        return query.model_copy(update={"compare": compare})
+
     def _up_to_as_of(self, query: SemanticQuery, lang: str) -> tuple[SemanticQuery, str | None]:
         """A period that runs past the as-of date is counted up to it: "2024年" asked as of
         2024-06-30 is 2024-01-01 … 2024-06-30 (the comparison period shifts with it), as "今年"
@@ -649,6 +701,19 @@ class Assistant:
             elif key not in unreadable:
                 undated.add(metric.name)
         return spans, undated
+
+
+def _months_after(day: date, months: int) -> date:
+    """The first day `months` calendar months after the month of `day`."""
+    index = day.year * 12 + day.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def _compared(columns: Any, rows: Any) -> bool:
+    """Whether the comparison column of a one-row answer holds a figure (not None, not 0)."""
+    names = [c.name for c in columns]
+    found = [i for i, name in enumerate(names) if name.endswith("__compare")]
+    return bool(rows) and bool(found) and rows[0][found[0]] not in (None, 0)
 
 
 def _fit_to_database(model: SemanticModel, engine: Engine) -> tuple[SemanticModel, list[str]]:

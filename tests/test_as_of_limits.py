@@ -81,6 +81,39 @@ def test_at_the_end_of_the_data_nothing_changes(demo_db, tmp_path):
         database=demo_db, as_of=date(2025, 12, 31), settings=Settings(cache_dir=tmp_path)
     )
     answer = assistant.ask("2025年的收入")
-    assert answer.status == "ok" and not answer.notes
+    assert answer.status == "ok" and not any("数据截至" in note for note in answer.notes)
     expected = _sql(demo_db, REVENUE.format(start="2025-01-01", end="2026-01-01"))
     assert float(answer.rows[0][0]) == pytest.approx(expected)
+
+
+# --- a single number comes with the period before -------------------------------------------
+
+
+def test_a_single_number_comes_with_the_period_before(demo_db, tmp_path):
+    assistant = Assistant.demo(
+        database=demo_db, as_of=date(2025, 12, 31), settings=Settings(cache_dir=tmp_path)
+    )
+    cases = {
+        "今年收入多少": ("yoy", "2024-01-01", "2025-01-01"),
+        "2025年3月的收入": ("mom", "2025-02-01", "2025-03-01"),
+        "revenue in Q2 2025": ("qoq", "2025-01-01", "2025-04-01"),
+    }
+    for question, (compare, start, end) in cases.items():
+        answer = assistant.ask(question)
+        assert answer.status == "ok", question
+        row = dict(zip(answer.names, answer.rows[0], strict=True))
+        expected = _sql(demo_db, REVENUE.format(start=start, end=end))
+        assert float(row["revenue__compare"]) == pytest.approx(expected), question
+        assert answer.query.compare.value == "none"  # a follow-up continues from what was asked
+        assert answer.notes, question
+    # The first year of data has nothing before it: the number alone, no empty comparison.
+    first = assistant.ask("2023年的收入")
+    assert first.names == ["revenue"]
+    # Balances are read at a date, budgets are the comparison: as asked.
+    assert assistant.ask("应收余额").names == ["ar_balance"]
+    assert assistant.ask("费用预算执行率").names == ["expense_budget_usage"]
+    # A follow-up after the number is a breakdown of the number, not of the comparison.
+    conversation = assistant.conversation()
+    conversation.ask("今年收入多少")
+    by_region = conversation.ask("按区域看")
+    assert by_region.status == "ok" and "revenue__compare" not in by_region.names
