@@ -14,12 +14,13 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, Literal, NoReturn
 
 import click
 import typer
 from pydantic import ValidationError
-from typer.core import TyperGroup
+from sqlglot import Dialects
+from typer.core import TyperArgument, TyperGroup, TyperOption
 
 from assistant.formatting import format_value
 from assistant.settings import Settings, SettingsError, load_settings
@@ -27,18 +28,57 @@ from semantic_layer.compiler import compile_for, compile_query
 from semantic_layer.engine import DuckDBEngine
 from semantic_layer.errors import CockpitError
 from semantic_layer.loader import load_model
-from semantic_layer.query import SemanticQuery
+from semantic_layer.query import Compare, SemanticQuery
+
+
+class _PlainArgument(TyperArgument):
+    """An argument shown by its name alone, as `QUESTION` (typer would add a tag like <str>)."""
+
+    def display_type_rich(self, ctx: click.Context) -> str | None:
+        return None
+
+
+def _conventional_help(params: list) -> None:
+    """Help without type tags (<str>, <bool>, <list[str]>): a flag shows nothing after its
+    name, an option with a fixed set of values its choices ([zh|en]), any other option its
+    metavar (DATE, FILE…), an argument its name in capitals. Idempotent."""
+    for param in params:
+        if isinstance(param, TyperArgument):
+            if type(param) is TyperArgument:
+                param.__class__ = _PlainArgument
+            if param.metavar is None:
+                param.metavar = param.name.upper() + ("..." if param.nargs != 1 else "")
+        elif isinstance(param, TyperOption) and param.metavar is None:
+            choices = param.type_descriptor.choices
+            if param.is_flag or param.count:
+                param.metavar = ""
+            elif choices:
+                param.metavar = "[" + "|".join(str(getattr(c, "value", c)) for c in choices) + "]"
+            else:
+                param.metavar = "VALUE"
 
 
 class _Commands(TyperGroup):
-    """The command group; a `SettingsError` raised anywhere in a command — wherever its
-    settings are built — ends as its one-line message and exit code 2, never a traceback."""
+    """The command groups; a `SettingsError` raised anywhere in a command — wherever its
+    settings are built — ends as its one-line message and exit code 2, never a traceback.
+    Every command's help is conventional (see `_conventional_help`)."""
 
     def invoke(self, ctx: click.Context) -> object:
         try:
             return super().invoke(ctx)
         except SettingsError as err:
             _settings_failed(err)
+
+    def get_params(self, ctx: click.Context) -> list:
+        params = super().get_params(ctx)
+        _conventional_help(params)
+        return params
+
+    def get_command(self, ctx: click.Context, cmd_name: str):
+        command = super().get_command(ctx, cmd_name)
+        if command is not None and not isinstance(command, TyperGroup):
+            _conventional_help([*command.params, command.get_help_option(ctx)])
+        return command
 
 
 app = typer.Typer(
@@ -48,22 +88,41 @@ app = typer.Typer(
     add_completion=False,
 )
 
-Lang = Annotated[str | None, typer.Option("--lang", help="zh or en (default: COCKPIT_LANG or zh)")]
-ModelOpt = Annotated[
-    Path | None, typer.Option("--model", help="semantic model YAML file or folder")
+# The settings check the language (and accept EN), so the option lists its choices itself.
+Lang = Annotated[
+    str | None,
+    typer.Option(
+        "--lang",
+        metavar="[zh|en]",
+        help="language of answers and messages (default: COCKPIT_LANG or zh)",
+    ),
 ]
-DbOpt = Annotated[Path | None, typer.Option("--db", help="DuckDB database file")]
+ModelOpt = Annotated[
+    Path | None,
+    typer.Option("--model", metavar="PATH", help="semantic model YAML file or folder"),
+]
+DbOpt = Annotated[Path | None, typer.Option("--db", metavar="FILE", help="DuckDB database file")]
 EngineOpt = Annotated[
     str | None,
     typer.Option(
         "--engine",
+        metavar="URL",
         help="instead of DuckDB: postgresql://user:pass@host/db, spark://local?warehouse=DIR, "
         "spark://host:7077?warehouse=URL or sc://host:15002?database=DB (Spark Connect)",
     ),
 ]
 RoleOpt = Annotated[
-    str | None, typer.Option("--role", help="answer as this model role (row filters, masks)")
+    str | None,
+    typer.Option("--role", metavar="ROLE", help="answer as this model role (row filters, masks)"),
 ]
+AsOfOpt = Annotated[
+    str | None, typer.Option("--as-of", metavar="DATE", help="the 'today', YYYY-MM-DD")
+]
+
+# sqlglot reads these, but they are no SQL engine to write a statement for.
+_NOT_SQL = {"", "dax", "prql", "solr", "tableau"}
+DIALECTS = sorted(d.value for d in Dialects if d.value not in _NOT_SQL)
+Dialect = Literal[tuple(DIALECTS)]  # type: ignore[valid-type]
 
 
 # Settings given as options are named in messages the way they were typed.
@@ -102,16 +161,24 @@ def _settings(**overrides: object) -> Settings:
 
 @app.command()
 def demo(
-    out: Annotated[Path, typer.Option("--out", help="where to write the DuckDB file")],
-    scale: Annotated[int, typer.Option(min=1, help="multiplies customers, reps and orders")] = 1,
-    seed: Annotated[int, typer.Option(help="random seed: same seed, same data")] = 42,
+    out: Annotated[
+        Path, typer.Option("--out", metavar="FILE", help="where to write the DuckDB file")
+    ],
+    scale: Annotated[
+        int, typer.Option(min=1, metavar="N", help="multiplies customers, reps and orders")
+    ] = 1,
+    seed: Annotated[int, typer.Option(metavar="N", help="random seed: same seed, same data")] = 42,
     postgres: Annotated[
-        str | None, typer.Option("--postgres", help="also copy it into this PostgreSQL database")
+        str | None,
+        typer.Option(
+            "--postgres", metavar="URL", help="also copy it into this PostgreSQL database"
+        ),
     ] = None,
     spark: Annotated[
         str | None,
         typer.Option(
             "--spark",
+            metavar="TARGET",
             help="also write it for Spark: a folder of Parquet tables, or a Spark URL with "
             "?warehouse=… or ?database=…",
         ),
@@ -140,7 +207,9 @@ def demo(
 
 @app.command()
 def check(
-    model: Annotated[Path | None, typer.Argument(help="model YAML file or folder")] = None,
+    model: Annotated[
+        Path | None, typer.Argument(metavar="MODEL", help="model YAML file or folder")
+    ] = None,
     db: DbOpt = None,
     engine: EngineOpt = None,
     lang: Lang = None,
@@ -190,10 +259,16 @@ def metrics(model: ModelOpt = None, lang: Lang = None) -> None:
         semantic_model = load_model(settings.model)
     except CockpitError as err:
         _fail(err, settings.lang)
-    for metric in semantic_model.metrics:
-        label = metric.label.get(settings.lang)
-        description = metric.description.get(settings.lang) if metric.description else ""
-        typer.echo(f"{metric.name:<22} {label:<14} {description}")
+    zh = settings.lang == "zh"
+    rows = [
+        [
+            metric.name,
+            metric.label.get(settings.lang),
+            metric.description.get(settings.lang) if metric.description else "",
+        ]
+        for metric in semantic_model.metrics
+    ]
+    _print_table(["指标", "名称", "口径"] if zh else ["metric", "label", "definition"], rows)
 
 
 _FILTER = re.compile(r"^\s*(\w+)\s*(!=|>=|<=|=|>|<|~)\s*(.+?)\s*$")
@@ -227,29 +302,55 @@ def _parse_having(text: str) -> dict[str, object]:
 
 @app.command()
 def query(
-    metric: Annotated[list[str] | None, typer.Option("--metric", "-m", help="metric name")] = None,
+    metric: Annotated[
+        list[str] | None,
+        typer.Option("--metric", "-m", metavar="METRIC", help="metric name (repeat for more)"),
+    ] = None,
     by: Annotated[
         list[str] | None,
-        typer.Option("--by", "-b", help="dimension, or metric_time:month (a time grain)"),
+        typer.Option(
+            "--by", "-b", metavar="DIMENSION", help="dimension, or metric_time:month (a time grain)"
+        ),
     ] = None,
     where: Annotated[
-        list[str] | None, typer.Option("--where", "-w", help="dimension=value (!=, ~, >, <, a,b)")
+        list[str] | None,
+        typer.Option("--where", "-w", metavar="FILTER", help="dimension=value (!=, ~, >, <, a,b)"),
     ] = None,
-    having: Annotated[list[str] | None, typer.Option(help="e.g. gross_margin<0.2")] = None,
-    start: Annotated[str | None, typer.Option("--from", help="first day, YYYY-MM-DD")] = None,
-    end: Annotated[str | None, typer.Option("--to", help="day after the last, YYYY-MM-DD")] = None,
-    compare: Annotated[str, typer.Option(help="none|yoy|mom|qoq|previous_period|budget")] = "none",
+    having: Annotated[
+        list[str] | None, typer.Option(metavar="CONDITION", help="e.g. gross_margin<0.2")
+    ] = None,
+    start: Annotated[
+        str | None, typer.Option("--from", metavar="DATE", help="first day, YYYY-MM-DD")
+    ] = None,
+    end: Annotated[
+        str | None, typer.Option("--to", metavar="DATE", help="day after the last, YYYY-MM-DD")
+    ] = None,
+    compare: Annotated[
+        Compare,
+        typer.Option(
+            metavar="BASIS",
+            help="compare with: " + ", ".join(c.value for c in Compare),
+        ),
+    ] = Compare.none,
     share: Annotated[
         bool, typer.Option("--share", help="add each row's share of the total")
     ] = False,
-    order: Annotated[list[str] | None, typer.Option(help="field, or -field for descending")] = None,
-    limit: Annotated[int | None, typer.Option(min=1)] = None,
+    order: Annotated[
+        list[str] | None,
+        typer.Option(metavar="FIELD", help="field, or -field for descending"),
+    ] = None,
+    limit: Annotated[int | None, typer.Option(min=1, metavar="N", help="at most N rows")] = None,
     json_query: Annotated[
-        str | None, typer.Option("--json", help="a SemanticQuery as JSON")
+        str | None, typer.Option("--json", metavar="JSON", help="a SemanticQuery as JSON")
     ] = None,
     sql_only: Annotated[bool, typer.Option("--sql", help="print the SQL, do not run it")] = False,
-    dialect: Annotated[str, typer.Option(help="SQL dialect for --sql")] = "duckdb",
-    output: Annotated[str, typer.Option("--format", help="table|csv|json")] = "table",
+    dialect: Annotated[
+        Dialect,
+        typer.Option(metavar="DIALECT", help="SQL dialect for --sql: " + ", ".join(DIALECTS)),
+    ] = "duckdb",
+    output: Annotated[
+        Literal["table", "csv", "json"], typer.Option("--format", help="how to print the rows")
+    ] = "table",
     role: RoleOpt = None,
     model: ModelOpt = None,
     db: DbOpt = None,
@@ -322,8 +423,8 @@ def query(
 
 
 def _print_table(header: list[str], rows: list[list[str]]) -> None:
-    def width(text: str) -> int:  # CJK characters take two columns in a terminal
-        return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+    """Columns aligned by the width a terminal gives each character (毛利率 takes six)."""
+    from rich.cells import cell_len as width
 
     widths = [max([width(h), *(width(r[i]) for r in rows)]) for i, h in enumerate(header)]
 
@@ -409,7 +510,7 @@ def ask(
     question: Annotated[str, typer.Argument(help="a question in Chinese or English")],
     as_json: Annotated[bool, typer.Option("--json", help="print the whole Answer as JSON")] = False,
     show_sql: Annotated[bool, typer.Option("--sql", help="also print the SQL")] = False,
-    as_of: Annotated[str | None, typer.Option("--as-of", help="the 'today', YYYY-MM-DD")] = None,
+    as_of: AsOfOpt = None,
     role: RoleOpt = None,
     engine: EngineOpt = None,
     lang: Lang = None,
@@ -432,7 +533,7 @@ def ask(
 
 @app.command()
 def chat(
-    as_of: Annotated[str | None, typer.Option("--as-of", help="the 'today', YYYY-MM-DD")] = None,
+    as_of: AsOfOpt = None,
     show_sql: Annotated[bool, typer.Option("--sql", help="also print the SQL")] = False,
     role: RoleOpt = None,
     engine: EngineOpt = None,
@@ -463,10 +564,13 @@ def chat(
 
 @app.command()
 def report(
-    out: Annotated[Path, typer.Option("--out", help="report.html or report.md")],
-    period: Annotated[str | None, typer.Option(help="2025-12, 2025-Q4, 2025, 上月…")] = None,
+    out: Annotated[Path, typer.Option("--out", metavar="FILE", help="report.html or report.md")],
+    period: Annotated[
+        str | None, typer.Option(metavar="PERIOD", help="2025-12, 2025-Q4, 2025, 上月…")
+    ] = None,
     lang: Lang = None,
-    as_of: Annotated[str | None, typer.Option("--as-of", help="the 'today', YYYY-MM-DD")] = None,
+    as_of: AsOfOpt = None,
+    role: RoleOpt = None,
     model: ModelOpt = None,
     db: DbOpt = None,
 ) -> None:
@@ -474,7 +578,7 @@ def report(
     from assistant.insights.report import write_report
 
     settings = _settings(lang=lang)
-    assistant = _assistant(model, db, as_of)
+    assistant = _assistant(model, db, as_of, role)
     try:
         path = write_report(assistant, period, out, settings.lang)
     except CockpitError as err:
@@ -484,8 +588,9 @@ def report(
 
 @app.command()
 def alerts(
-    as_of: Annotated[str | None, typer.Option("--as-of", help="the 'today', YYYY-MM-DD")] = None,
+    as_of: AsOfOpt = None,
     lang: Lang = None,
+    role: RoleOpt = None,
     model: ModelOpt = None,
     db: DbOpt = None,
 ) -> None:
@@ -493,8 +598,11 @@ def alerts(
     from assistant.insights.alerts import evaluate_alerts
 
     settings = _settings(lang=lang)
-    assistant = _assistant(model, db, as_of)
-    fired = evaluate_alerts(assistant.model, assistant.engine, assistant.as_of)
+    assistant = _assistant(model, db, as_of, role)
+    try:
+        fired = evaluate_alerts(assistant.model, assistant.engine, assistant.as_of)
+    except CockpitError as err:
+        _fail(err, settings.lang)
     if not fired:
         typer.echo(
             f"{assistant.as_of}: " + ("没有触发的预警" if settings.lang == "zh" else "no alerts")
@@ -512,9 +620,9 @@ def init(
         list[Path], typer.Argument(help="CSV, Excel, Parquet or DuckDB files, or folders")
     ],
     out: Annotated[
-        Path, typer.Option("--out", help="folder for data.duckdb and model.yaml")
+        Path, typer.Option("--out", metavar="FOLDER", help="folder for data.duckdb and model.yaml")
     ] = Path("cockpit-data"),
-    name: Annotated[str, typer.Option(help="the model's name")] = "my_data",
+    name: Annotated[str, typer.Option(metavar="NAME", help="the model's name")] = "my_data",
     force: Annotated[
         bool, typer.Option("--force", help="overwrite an existing model, database, cockpit.toml")
     ] = False,
@@ -553,7 +661,9 @@ def init(
         raise typer.Exit(1)
 
 
-board_app = typer.Typer(help="The 驾驶舱 board: pinned answers re-run on current data.")
+board_app = typer.Typer(
+    cls=_Commands, help="The 驾驶舱 board: pinned answers re-run on current data."
+)
 app.add_typer(board_app, name="board")
 
 
@@ -583,11 +693,15 @@ def board_list(role: RoleOpt = None, db: DbOpt = None) -> None:
 
 @board_app.command("show")
 def board_show(
-    name: Annotated[str, typer.Argument(help="board name")] = "default",
-    period: Annotated[str | None, typer.Option(help="this_month, last_month, ytd…")] = None,
+    name: Annotated[str, typer.Argument(metavar="NAME", help="board name")] = "default",
+    period: Annotated[
+        str | None, typer.Option(metavar="PERIOD", help="this_month, last_month, ytd…")
+    ] = None,
     where: Annotated[
         list[str] | None,
-        typer.Option("--where", "-w", help="filter the whole board: dimension=value"),
+        typer.Option(
+            "--where", "-w", metavar="FILTER", help="filter the whole board: dimension=value"
+        ),
     ] = None,
     role: RoleOpt = None,
     lang: Lang = None,
@@ -618,7 +732,7 @@ def board_show(
 def board_pin(
     question: Annotated[str, typer.Argument(help="the question whose answer to pin")],
     board: Annotated[
-        str | None, typer.Option(help="board name (default: the role's first)")
+        str | None, typer.Option(metavar="NAME", help="board name (default: the role's first)")
     ] = None,
     role: RoleOpt = None,
     db: DbOpt = None,
@@ -638,7 +752,10 @@ def board_pin(
 
 
 @board_app.command("export")
-def board_export(name: Annotated[str, typer.Argument()] = "default", role: RoleOpt = None) -> None:
+def board_export(
+    name: Annotated[str, typer.Argument(metavar="NAME", help="board name")] = "default",
+    role: RoleOpt = None,
+) -> None:
     """Print a board as YAML (to share or version it)."""
     from assistant.board import BoardError, export_yaml
 
@@ -649,7 +766,10 @@ def board_export(name: Annotated[str, typer.Argument()] = "default", role: RoleO
 
 
 @board_app.command("import")
-def board_import(file: Annotated[Path, typer.Argument()], role: RoleOpt = None) -> None:
+def board_import(
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="a board YAML file")],
+    role: RoleOpt = None,
+) -> None:
     """Load a board from a YAML file."""
     from assistant.board import BoardError
 
@@ -665,19 +785,26 @@ def board_import(file: Annotated[Path, typer.Argument()], role: RoleOpt = None) 
 
 @app.command()
 def push(
-    to: Annotated[str, typer.Option("--to", help="webhook:URL or email:ADDR[,ADDR]")],
-    board: Annotated[str, typer.Option("--board", help="a board name, or 'summary'")] = "default",
+    to: Annotated[
+        str, typer.Option("--to", metavar="TARGET", help="webhook:URL or email:ADDR[,ADDR]")
+    ],
+    board: Annotated[
+        str, typer.Option("--board", metavar="NAME", help="a board name, or 'summary'")
+    ] = "default",
     period: Annotated[
-        str | None, typer.Option(help="this_month, last_month, ytd, 2025-12…")
+        str | None, typer.Option(metavar="PERIOD", help="this_month, last_month, ytd, 2025-12…")
     ] = None,
     fmt: Annotated[
-        str, typer.Option("--format", help="generic|wecom|dingtalk|slack|teams")
+        Literal["generic", "wecom", "dingtalk", "slack", "teams"],
+        typer.Option("--format", help="the webhook's message shape (chat tool)"),
     ] = "generic",
     where: Annotated[
-        list[str] | None, typer.Option("--where", "-w", help="filter the board: dimension=value")
+        list[str] | None,
+        typer.Option("--where", "-w", metavar="FILTER", help="filter the board: dimension=value"),
     ] = None,
     role: RoleOpt = None,
     lang: Lang = None,
+    model: ModelOpt = None,
     db: DbOpt = None,
 ) -> None:
     """Render a board or the executive summary and deliver it (报表推送); for cron."""
@@ -686,7 +813,7 @@ def push(
     from assistant.push import push as deliver_push
 
     settings = _settings(lang=lang)
-    assistant = _assistant(None, db, None, role)
+    assistant = _assistant(model, db, None, role)
     filters = _board_filters(where)
     try:
         result = deliver_push(
@@ -697,7 +824,7 @@ def push(
     typer.echo(f"{result.detail} ({result.attempts} attempt(s))")
 
 
-importer = typer.Typer(help="Import a dbt MetricFlow project or a Cube data model.")
+importer = typer.Typer(cls=_Commands, help="Import a dbt MetricFlow project or a Cube data model.")
 app.add_typer(importer, name="import")
 
 
@@ -728,7 +855,9 @@ def _import(kind: str, path: Path, out: Path | None, as_json: bool, lang: str | 
 @importer.command("dbt")
 def import_dbt_command(
     path: Annotated[Path, typer.Argument(help="dbt project folder (or one semantic YAML file)")],
-    out: Annotated[Path | None, typer.Option("--out", help="write the Cockpit model here")] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", metavar="FILE", help="write the Cockpit model here")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="the report as JSON")] = False,
     lang: Lang = None,
 ) -> None:
@@ -739,7 +868,9 @@ def import_dbt_command(
 @importer.command("cube")
 def import_cube_command(
     path: Annotated[Path, typer.Argument(help="Cube model folder (or one YAML file)")],
-    out: Annotated[Path | None, typer.Option("--out", help="write the Cockpit model here")] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", metavar="FILE", help="write the Cockpit model here")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="the report as JSON")] = False,
     lang: Lang = None,
 ) -> None:
@@ -771,7 +902,9 @@ def doctor(model: ModelOpt = None, db: DbOpt = None) -> None:
 
 
 @app.command(name="app")
-def run_app(port: Annotated[int, typer.Option(help="port to serve on")] = 8501) -> None:
+def run_app(
+    port: Annotated[int, typer.Option(metavar="PORT", help="port to serve on")] = 8501,
+) -> None:
     """Start the Streamlit app on the demo data (or on COCKPIT_DATABASE)."""
     script = Path(__file__).resolve().parent.parent / "app.py"
     command = [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port)]
