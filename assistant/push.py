@@ -25,9 +25,12 @@ part that the HTML shows with `<img src="cid:…">`. SMTP is configured by envir
 | `COCKPIT_SMTP_TIMEOUT` | seconds per connection attempt | 30 |
 | `COCKPIT_PUSH_ATTEMPTS`, `COCKPIT_PUSH_BACKOFF` | tries, and the first wait in seconds (doubled after each failure) | 3, 2 |
 
-A failed attempt is retried with exponential backoff; a permanent failure (HTTP 4xx, a refused
-recipient, a rejected login) is not. When every attempt fails, `PushError` says why in both
-languages, and `push` keeps the rendered report in `<cache>/outbox/` so nothing is lost.
+Only what can pass is retried (a timeout, a dropped connection, HTTP 5xx or 429, SMTP 4xx), with
+exponential backoff and within `RETRY_BUDGET` seconds in all; what another try cannot fix fails
+at once: nothing listening at host:port (a refused connection), an unknown host, a TLS error,
+HTTP 4xx, a refused recipient, a rejected login. `PushError` says why in both languages — for a
+mail server that cannot be reached, which COCKPIT_SMTP_* variable to set — and `push` keeps the
+rendered report in `<cache>/outbox/` so nothing is lost.
 """
 
 from __future__ import annotations
@@ -37,11 +40,13 @@ import json
 import os
 import re
 import smtplib
+import socket
 import ssl
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from email.message import EmailMessage
@@ -74,6 +79,7 @@ FORMATS = ("generic", "wecom", "dingtalk", "slack", "teams")
 Format = Literal["generic", "wecom", "dingtalk", "slack", "teams"]
 SUMMARY = "summary"  # the board name that means the executive summary
 GOOD, BAD, NEUTRAL = "#1a7f37", "#cf222e", "#6e7781"
+RETRY_BUDGET = 30.0  # seconds for all attempts of one delivery, waits included
 
 
 # --- rendering --------------------------------------------------------------------------------
@@ -321,15 +327,22 @@ class PushError(Exception):
         reason: str,
         attempts: int = 0,
         saved: Path | None = None,
+        advice: Mapping[str, str] | None = None,
     ) -> None:
+        """`reason`: what failed (the receiver's or the system's words); `advice`: what to do
+        about it, {"zh": …, "en": …} (which setting to configure)."""
         self.target, self.reason, self.attempts, self.saved = target, reason, attempts, saved
+        self.advice = dict(advice or {})
         super().__init__(self.message("zh") + " / " + self.message("en"))
 
     def message(self, lang: str = "zh") -> str:
+        advice = self.advice.get(lang)
         if lang == "zh":
-            text = f"推送到 {self.target} 失败（尝试 {self.attempts} 次）：{self.reason}"
+            why = f"{advice}（{self.reason}）" if advice else self.reason
+            text = f"推送到 {self.target} 失败（尝试 {self.attempts} 次）：{why}"
             return text + (f"。报告已保存到 {self.saved}" if self.saved else "")
-        text = f"Push to {self.target} failed after {self.attempts} attempt(s): {self.reason}"
+        why = f"{advice} ({self.reason})" if advice else self.reason
+        text = f"Push to {self.target} failed after {self.attempts} attempt(s): {why}"
         return text + (f". The report was saved to {self.saved}" if self.saved else "")
 
 
@@ -356,6 +369,7 @@ class SmtpSettings:
     starttls: bool = False
     ssl: bool = False
     timeout: float = 30.0
+    host_configured: bool = True  # False: COCKPIT_SMTP_HOST is unset, the host is the default
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> SmtpSettings:
@@ -371,6 +385,7 @@ class SmtpSettings:
             starttls=_flag(env.get("COCKPIT_SMTP_STARTTLS")),
             ssl=use_ssl,
             timeout=float(env.get("COCKPIT_SMTP_TIMEOUT") or 30),
+            host_configured=bool(env.get("COCKPIT_SMTP_HOST")),
         )
 
 
@@ -379,7 +394,47 @@ def _flag(value: str | None) -> bool:
 
 
 class _Permanent(Exception):
-    """A failure that another attempt cannot fix (HTTP 4xx, a refused recipient)."""
+    """A failure that another attempt cannot fix (HTTP 4xx, a refused recipient, nothing
+    listening at the address); `advice` says what to do, {"zh": …, "en": …}."""
+
+    def __init__(self, reason: str, advice: Mapping[str, str] | None = None) -> None:
+        super().__init__(reason)
+        self.advice = advice
+
+
+# Nothing listens there, the name does not resolve, the certificate is refused: a retry a few
+# seconds later meets the same answer.
+UNREACHABLE = (ConnectionRefusedError, socket.gaierror, ssl.SSLCertVerificationError)
+
+
+def _unreachable(where: str, err: BaseException) -> dict[str, str]:
+    """What an `UNREACHABLE` error means at `where` (host:port), in both languages."""
+    if isinstance(err, ConnectionRefusedError):
+        return {
+            "zh": f"{where} 拒绝连接（没有服务在监听）",
+            "en": f"{where} refused the connection",
+        }
+    if isinstance(err, socket.gaierror):
+        return {"zh": f"找不到主机 {where}", "en": f"unknown host {where}"}
+    return {"zh": f"{where} 的证书未通过验证", "en": f"the certificate of {where} is not trusted"}
+
+
+def _smtp_advice(settings: SmtpSettings, err: BaseException) -> dict[str, str]:
+    """Why the mail server cannot be reached and which COCKPIT_SMTP_* variables to set."""
+    what = _unreachable(f"{settings.host}:{settings.port}", err)
+    if not settings.host_configured:
+        return {
+            "zh": f"{what['zh']}；未配置邮件服务器：请设置 COCKPIT_SMTP_HOST 和 COCKPIT_SMTP_PORT"
+            "（需要登录时还有 COCKPIT_SMTP_USER、COCKPIT_SMTP_PASSWORD）",
+            "en": f"{what['en']}; no mail server is configured: set COCKPIT_SMTP_HOST and "
+            "COCKPIT_SMTP_PORT (and COCKPIT_SMTP_USER, COCKPIT_SMTP_PASSWORD if it needs a login)",
+        }
+    return {
+        "zh": f"{what['zh']}：请检查 COCKPIT_SMTP_HOST 和 COCKPIT_SMTP_PORT"
+        "（以及 COCKPIT_SMTP_SSL、COCKPIT_SMTP_STARTTLS）",
+        "en": f"{what['en']}: check COCKPIT_SMTP_HOST and COCKPIT_SMTP_PORT "
+        "(and COCKPIT_SMTP_SSL, COCKPIT_SMTP_STARTTLS)",
+    }
 
 
 EMAIL = re.compile(r"^[^@\s,;]+@[^@\s,;]+\.[^@\s,;]+$|^[^@\s,;]+@localhost$")
@@ -461,13 +516,15 @@ def deliver(
     smtp: SmtpSettings | None = None,
     outbox: Path | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    budget: float = RETRY_BUDGET,
 ) -> DeliveryResult:
     """Deliver one report to `target` ("webhook:URL" or "email:ADDR[,ADDR]").
 
-    Tries `attempts` times (default `COCKPIT_PUSH_ATTEMPTS`, 3), waiting `base_delay` seconds
-    (default `COCKPIT_PUSH_BACKOFF`, 2) and twice as long after each failure. Raises
-    `PushError` with the last failure when no attempt succeeds; with `outbox`, the report is
-    first saved there so it is not lost."""
+    Tries up to `attempts` times (default `COCKPIT_PUSH_ATTEMPTS`, 3), waiting `base_delay`
+    seconds (default `COCKPIT_PUSH_BACKOFF`, 2) and twice as long after each failure, while the
+    next try can start within `budget` seconds of the first; a failure no retry can fix ends
+    at once. Raises `PushError` with the last failure when no attempt succeeds; with `outbox`,
+    the report is first saved there so it is not lost."""
     attempts = attempts if attempts is not None else int(os.environ.get("COCKPIT_PUSH_ATTEMPTS", 3))
     base_delay = (
         base_delay if base_delay is not None else float(os.environ.get("COCKPIT_PUSH_BACKOFF", 2))
@@ -479,30 +536,34 @@ def deliver(
     if channel == "webhook":
         body = json.dumps(payload(fmt, subject, text, html, markdown), ensure_ascii=False)
 
-        def send() -> str:
-            return _post(str(where), body.encode("utf-8"), timeout)
+        def send(wait: float) -> str:
+            return _post(str(where), body.encode("utf-8"), wait)
     else:
         settings = smtp or SmtpSettings.from_env()
         message = _email(subject, html, text, settings.sender, list(where))
 
-        def send() -> str:
-            return _send_mail(settings, message, timeout)
+        def send(wait: float) -> str:
+            return _send_mail(settings, message, wait)
 
-    reason = ""
+    reason, advice = "", None
     tried = 0
+    started = time.monotonic()
     for tried in range(1, attempts + 1):
+        left = budget - (time.monotonic() - started)
         try:
-            detail = send()
+            detail = send(max(1.0, min(timeout, left)))
             return DeliveryResult(target, channel, tried, detail, fmt)
         except _Permanent as err:
-            reason = str(err)
+            reason, advice = str(err), err.advice
             break
-        except Exception as err:  # network, timeout, 5xx: worth another attempt
+        except Exception as err:  # a timeout, a dropped connection, 5xx: worth another attempt
             reason = _describe(err)
-            if tried < attempts:
-                sleep(base_delay * 2 ** (tried - 1))
+            delay = base_delay * 2 ** (tried - 1)
+            if tried == attempts or time.monotonic() - started + delay >= budget:
+                break
+            sleep(delay)
     saved = _save(outbox, subject, html) if outbox is not None else None
-    raise PushError(target, reason, tried, saved)
+    raise PushError(target, reason, tried, saved, advice)
 
 
 def _describe(err: BaseException) -> str:
@@ -522,12 +583,13 @@ def _post(url: str, body: bytes, timeout: float) -> str:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             status = response.status
             reply = response.read(4096).decode("utf-8", errors="replace")
-    except urllib.error.HTTPError as err:
-        reply = err.read(500).decode("utf-8", errors="replace") if err.fp else ""
-        detail = f"HTTP {err.code} {err.reason}: {reply.strip()[:200]}"
-        if 400 <= err.code < 500 and err.code not in (408, 429):
-            raise _Permanent(detail) from None
-        raise RuntimeError(detail) from None
+    except urllib.error.URLError as err:
+        if isinstance(err, urllib.error.HTTPError) or not isinstance(err.reason, UNREACHABLE):
+            raise _http_failure(err) from None
+        parsed = urllib.parse.urlsplit(url)
+        port = parsed.port or (443 if parsed.scheme == "https" else 80)
+        where = f"{parsed.hostname}:{port}"
+        raise _Permanent(_describe(err), _unreachable(where, err.reason)) from None
     # 企业微信 and 钉钉 answer HTTP 200 with {"errcode": …} when they refuse a message.
     try:
         data = json.loads(reply)
@@ -536,6 +598,17 @@ def _post(url: str, body: bytes, timeout: float) -> str:
     if isinstance(data, dict) and data.get("errcode") not in (None, 0):
         raise RuntimeError(f"errcode {data.get('errcode')}: {data.get('errmsg', '')}")
     return f"HTTP {status}"
+
+
+def _http_failure(err: urllib.error.URLError) -> Exception:
+    """A failed request as a retryable error, or `_Permanent` for HTTP 4xx (not 408, 429)."""
+    if not isinstance(err, urllib.error.HTTPError):
+        return err
+    reply = err.read(500).decode("utf-8", errors="replace") if err.fp else ""
+    detail = f"HTTP {err.code} {err.reason}: {reply.strip()[:200]}"
+    if 400 <= err.code < 500 and err.code not in (408, 429):
+        return _Permanent(detail)
+    return RuntimeError(detail)
 
 
 def _email(subject: str, html: str, text: str, sender: str, to: list[str]) -> EmailMessage:
@@ -615,6 +688,13 @@ def _png(svg: str, scale: float) -> bytes | None:
 
 def _send_mail(settings: SmtpSettings, message: EmailMessage, timeout: float) -> str:
     wait = min(timeout, settings.timeout)
+    try:
+        return _smtp_send(settings, message, wait)
+    except UNREACHABLE as err:
+        raise _Permanent(_describe(err), _smtp_advice(settings, err)) from None
+
+
+def _smtp_send(settings: SmtpSettings, message: EmailMessage, wait: float) -> str:
     try:
         if settings.ssl:
             client: smtplib.SMTP = smtplib.SMTP_SSL(
