@@ -94,8 +94,10 @@ def test_single_value_is_a_kpi_card(assistant):
     assert set(marks(card)) == {"text"}
     values = card["data"]["values"][0]
     assert values["label"] == "营业收入" and values["value"] == "6.86亿"
-    assert values["delta"] == ""  # nothing compared: no arrow
+    assert values["delta"] == "▲ 15.2%"  # a single number comes with last year's beside it
     assert not drillable(spec)
+    first = spec_for(assistant, "2023年的收入")["hconcat"][0]["data"]["values"][0]
+    assert first["delta"] == ""  # the first year of data: nothing to compare, no arrow
 
 
 def test_kpi_delta_arrow_is_green_when_up_is_good_and_red_when_up_is_bad(assistant):

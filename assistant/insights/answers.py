@@ -7,9 +7,9 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from assistant.answer import Answer, Suggestion
-from assistant.formatting import format_value
-from assistant.insights.explain import Driver, Explanation, explain
-from assistant.present import describe_range
+from assistant.formatting import format_points, format_value
+from assistant.insights.explain import Driver, Explanation, explain, explanation_text
+from assistant.present import describe_range, period_name
 from semantic_layer.compiler import OutputColumn, compile_for
 from semantic_layer.model import Label
 from semantic_layer.query import Compare, SemanticQuery
@@ -30,7 +30,7 @@ def _amount(value: float | None, unit: str, lang: str, change: bool = False) -> 
     if value is None:
         return "—"
     if unit == "percent" and change:
-        return f"{value * 100:+.1f}{'个百分点' if lang == 'zh' else ' pts'}"
+        return format_points(value, lang)  # 个百分点 / pp, never "-0.0"
     text = format_value(value, unit, lang, compact=True)
     return f"+{text}" if change and value > 0 else text
 
@@ -56,7 +56,7 @@ def explain_answer(
     unit = metric.unit
     zh = lang == "zh"
     yoy = _yoy_change(assistant, query) if result.compare is not Compare.yoy else None
-    period = describe_range(result.current_range, lang).split("（")[0].split(" (")[0]
+    period = period_name(result.current_range, lang)  # 2025年3月 / Mar 2025, as typed or not
     words = BASELINE_WORDS.get(result.compare, BASELINE_WORDS[Compare.previous_period])[
         0 if zh else 1
     ]
@@ -86,49 +86,16 @@ def explain_answer(
                 if zh
                 else f"Year over year: {_amount(yoy, unit, lang, True)}."
             )
-        dominant = result.dominant
-        if dominant is not None:
-            chain = " × ".join(_member(assistant, d, lang) for d in result.path if d.share >= 0.5)
-            last = [d for d in result.path if d.share >= 0.5][-1]
-            lines.append(
-                f"主要原因：{chain} 贡献了 {_amount(last.contribution, unit, lang, True)}，"
-                f"占变化的 {last.share:.0%}（其在{words}的权重仅 {last.weight:.0%}）。"
-                if zh
-                else f"Main driver: {chain}, contributing {_amount(last.contribution, unit, lang, True)} — "
-                f"{last.share:.0%} of the change, against a weight of {last.weight:.0%}."
-            )
-            if last.rate_effect is not None:
-                lines.append(
-                    f"其中费率（自身比率变化）效应 {_amount(last.rate_effect, unit, lang, True)}，"
-                    f"结构（占比变化）效应 {_amount(last.mix_effect, unit, lang, True)}。"
-                    if zh
-                    else f"Rate effect {_amount(last.rate_effect, unit, lang, True)}, mix effect "
-                    f"{_amount(last.mix_effect, unit, lang, True)}."
-                )
-        elif not result.top_drivers(1):
+        if not result.top_drivers(1):
             lines.append(
                 "该范围内只有一个成员，无法再按维度拆分。"
                 if zh
                 else "Only one member is in scope, so there is nothing to split by."
             )
         else:
-            top = result.top_drivers(3)
-            listed = (
-                "、".join(
-                    f"{_member(assistant, d, lang)}（{_amount(d.contribution, unit, lang, True)}）"
-                    for d in top
-                )
-                if zh
-                else ", ".join(
-                    f"{_member(assistant, d, lang)} ({_amount(d.contribution, unit, lang, True)})"
-                    for d in top
-                )
-            )
-            lines.append(
-                f"变化分布较均匀，没有单一的主导因素；贡献最大的是：{listed}。"
-                if zh
-                else f"The change is spread out with no single dominant driver; the largest parts: {listed}."
-            )
+            # The member that carries the change (even if others offset it), its share, the
+            # rest's net; or the largest parts — and the seasonal note (issue 16/17).
+            lines.append(explanation_text(result, assistant.model, lang))
         narrative = "".join(lines) if zh else " ".join(lines)
     drivers = result.top_drivers(10)
     if result.path:
@@ -269,6 +236,10 @@ def _waterfall(
             "kind": "total",
         }
     )
+    floor, top = _waterfall_axis(values)
+    for value in values:
+        if value["kind"] == "total":
+            value["start"] = floor
     unit = assistant.model.metric(result.metric).unit
     title = assistant.model.dimension(best).label.get(lang)
     return {
@@ -278,11 +249,18 @@ def _waterfall(
         "data": {"values": values},
         "mark": {"type": "bar"},
         "encoding": {
-            "x": {"field": "step", "type": "nominal", "sort": None, "title": None},
+            "x": {
+                "field": "step",
+                "type": "nominal",
+                "sort": None,
+                "title": None,
+                "axis": {"labelAngle": 0, "labelLimit": 120},
+            },
             "y": {
                 "field": "start",
                 "type": "quantitative",
                 "title": None,
+                "scale": {"zero": floor == 0.0, "domain": [floor, top]},
                 **({"axis": {"format": "%"}} if unit == "percent" else {}),
             },
             "y2": {"field": "end"},
@@ -298,6 +276,19 @@ def _waterfall(
         },
         "config": {"font": "Noto Sans CJK SC, PingFang SC, Microsoft YaHei, sans-serif"},
     }
+
+
+def _waterfall_axis(values: list[dict[str, Any]]) -> tuple[float, float]:
+    """The value axis of a waterfall: from 0 when the change is a good part of the level, else
+    from a little under the lowest step — a 2.4-point drop on a 29% margin drawn from 0 is a
+    sliver nobody can read. The totals' bars start at the axis floor."""
+    levels = [v["end"] for v in values] + [v["start"] for v in values if v["kind"] != "total"]
+    low, high = min(levels), max(levels)
+    span = high - low
+    pad = span * 0.15 if span else abs(high) * 0.05 or 1.0
+    if low <= 0 or span >= 0.5 * high:
+        return min(0.0, low - (pad if low < 0 else 0.0)), high + pad
+    return max(0.0, low - 2 * pad), high + pad
 
 
 def summary_answer(
