@@ -879,26 +879,38 @@ def import_cube_command(
 
 
 @app.command()
-def doctor(model: ModelOpt = None, db: DbOpt = None) -> None:
-    """Show the configuration: data, model, as-of date, cache, and whether the LLM answers."""
-    from assistant.doctor import llm_status
+def doctor(model: ModelOpt = None, db: DbOpt = None, lang: Lang = None) -> None:
+    """Check the configuration: data, model, as-of date, cache, and whether the LLM answers.
 
-    settings = _settings(model=model, database=db)
+    Exit code 1 when something configured does not work (the database is missing, the LLM
+    endpoint does not answer); no LLM configured is fine: the offline rules answer."""
+    from assistant.doctor import database_status, llm_status
+
+    settings = _settings(model=model, database=db, lang=lang)
     try:
         semantic_model = load_model(settings.model)
-        database = settings.database_path()
     except CockpitError as err:
         _fail(err, settings.lang)
-    typer.echo(f"database : {database}")
+    database = database_status(settings)
+    llm = llm_status(settings, check=True)
+    typer.echo(f"database : {database.message}")
     typer.echo(
         f"model    : {settings.model or 'demo'} ({len(semantic_model.metrics)} metrics, "
         f"{len(semantic_model.dimensions)} dimensions)"
     )
     typer.echo(f"as of    : {settings.resolved_as_of(semantic_model.as_of)}")
     typer.echo(f"cache    : {settings.cache_dir}")
-    typer.echo(f"llm      : {llm_status(settings, check=True).message}")
+    typer.echo(f"llm      : {llm.message}")
     embedding = settings.embedding_model or "hashed character n-grams (offline)"
     typer.echo(f"embedding: {embedding}")
+    failed = [
+        name for name, ok in (("database", database.ok), ("llm", llm.reachable)) if ok is False
+    ]
+    if failed:
+        zh = settings.lang == "zh"
+        names = ", ".join(failed)
+        typer.echo(f"不能使用：{names}" if zh else f"not working: {names}", err=True)
+        raise typer.Exit(1)
 
 
 @app.command(name="app")
