@@ -1432,9 +1432,33 @@ def page_text(at: AppTest) -> str:
     return "\n".join(parts)
 
 
-def number(text: str) -> float:
-    """A formatted table cell back to a number: "34,240.00", "¥5.25K" (plain cells only)."""
-    return float(re.sub(r"[,¥\s]", "", text))
+SCALES = {"万": 1e4, "亿": 1e8, "K": 1e3, "M": 1e6, "B": 1e9}
+
+
+def shown(text: str) -> tuple[float, float]:
+    """A formatted table cell back to (number, the half-unit of its last digit): "34,240.00",
+    "¥3.42万" (34,200 ± 50), "¥5.09M", "12.5%"."""
+    plain = re.sub(r"[,¥\s]", "", text)
+    base = 1.0
+    if plain[-1:] in SCALES:
+        plain, base = plain[:-1], SCALES[plain[-1]]
+    if plain.endswith("%"):
+        plain, base = plain[:-1], base / 100
+    decimals = len(plain.split(".")[1]) if "." in plain else 0
+    return float(plain) * base, 0.5 * base * 10**-decimals
+
+
+def kpi_cards(block: Any) -> list[dict[str, Any]]:
+    """The KPI cards drawn in a block: one chart each, its card in the chart's data."""
+    import pyarrow
+
+    cards = []
+    for element in block.get("vega_lite_chart"):
+        spec = json.loads(element.proto.spec)
+        if spec.get("width") == 230 and element.proto.data.data:  # a card's size
+            frame = pyarrow.ipc.open_stream(element.proto.data.data).read_pandas()
+            cards.append(frame.iloc[0].to_dict())
+    return cards
 
 
 def test_the_chat_welcome_shows_this_models_headline_cards_and_examples(
@@ -1455,10 +1479,8 @@ def test_the_chat_welcome_shows_this_models_headline_cards_and_examples(
     labels = {m.label.get(lang).lower() for m in ext.model.metrics}
     assert all(any(x in e.lower() for x in labels) for e in examples), examples
     assert demo_leaks(page_text(at), ext, demo_words) == []
-    cards_specs = [json.loads(e.proto.spec) for e in at.main.get("vega_lite_chart")]
-    cards_specs = [s for s in cards_specs if "hconcat" in s]
-    assert len(cards_specs) == 1, "no headline cards on the welcome page"
-    cards = [c["data"]["values"][0] for c in cards_specs[0]["hconcat"]]
+    cards = kpi_cards(at.main)
+    assert cards, "no headline cards on the welcome page"
     this_year = date(ext.as_of.year, 1, 1), ext.as_of + timedelta(days=1)
     kpis = usable_kpis(ext.assistant, TimeRange(start=this_year[0], end=this_year[1]))[:3]
     assert [c["label"] for c in cards] == [ext.model.metric(k).label.get(lang) for k in kpis]
@@ -1485,10 +1507,12 @@ def test_the_chat_answers_a_question_with_the_sql_table(app_env: External) -> No
     ]
     frame = answer.dataframe[0].value
     assert len(frame.columns) == len(case.columns)
-    got = sorted((str(r[0]), number(str(r[1]))) for r in frame.itertuples(index=False))
+    got = sorted((str(r[0]), shown(str(r[1]))) for r in frame.itertuples(index=False))
     want = sorted((str(a), float(b)) for a, b in ext.truth.rows(case.sql))
     assert [g[0] for g in got] == [w[0] for w in want], "the members as the data writes them"
-    assert all(close(g[1], w[1]) for g, w in zip(got, want, strict=True)), (got, want)
+    # Money is shown in ¥ with 万/K/M: equal to the SQL figure to the last digit shown.
+    pairs = zip(got, want, strict=True)
+    assert all(abs(g[1][0] - w[1]) <= g[1][1] + 1e-9 for g, w in pairs), (got, want)
 
 
 def test_an_example_button_is_answered_with_a_table(app_env: External) -> None:

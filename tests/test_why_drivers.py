@@ -274,3 +274,21 @@ def test_any_model_names_the_big_member_that_carries_the_change(shop):
     assert seasonal_sentence(result, shop.model, "en") == ""
     answer = shop.ask("why did takings rise in June 2024")
     assert answer.status == "ok" and "North" in answer.narrative
+
+
+def test_the_waterfall_axis_makes_a_small_change_visible(demo_db, tmp_path):
+    """A 2.4-point drop on a 29% margin: the axis starts just under the lowest step, not at 0,
+    and the member labels read horizontally."""
+    from assistant import Assistant
+    from assistant.settings import Settings
+
+    assistant = Assistant.demo(
+        database=demo_db, as_of=date(2025, 12, 31), settings=Settings(cache_dir=tmp_path)
+    )
+    spec = assistant.ask("为什么2025年3月毛利率下降了").chart
+    steps = spec["data"]["values"]
+    low = min(min(v["start"], v["end"]) for v in steps)
+    scale = spec["encoding"]["y"]["scale"]
+    assert scale["zero"] is False and 0.2 < scale["domain"][0] <= low
+    assert all(v["start"] == scale["domain"][0] for v in steps if v["kind"] == "total")
+    assert spec["encoding"]["x"]["axis"]["labelAngle"] == 0
