@@ -273,7 +273,7 @@ def test_smtp_settings_come_from_the_environment():
     )
     assert smtp.starttls and not smtp.ssl and smtp.sender == "bot@example.com"
     assert SmtpSettings.from_env({"COCKPIT_SMTP_SSL": "1"}).port == 465
-    assert SmtpSettings.from_env({}) == SmtpSettings()
+    assert SmtpSettings.from_env({}) == SmtpSettings(host_configured=False)  # the defaults
 
 
 # --- webhooks -------------------------------------------------------------------------------------------
@@ -348,38 +348,80 @@ def test_a_client_error_is_not_retried(rendered, http_server):
 
 
 # --- failure ------------------------------------------------------------------------------------------------
-def test_a_closed_port_is_retried_then_reported_quickly(rendered):
+def test_a_refused_connection_is_reported_at_once_without_retries(rendered):
+    """Nothing listens at the port: another try seconds later meets the same refusal."""
     port = free_port()  # nothing listens there
     started = time.perf_counter()
     waits = []
-
-    def sleep(seconds):
-        waits.append(seconds)
-        time.sleep(seconds)
-
     with pytest.raises(PushError) as err:
         deliver(
             rendered.html,
             rendered.text,
             f"webhook:http://127.0.0.1:{port}/hook",
             attempts=4,
-            base_delay=0.01,
-            sleep=sleep,
+            base_delay=0.5,
+            sleep=waits.append,
         )
-    assert time.perf_counter() - started < 5
-    assert err.value.attempts == 4 and waits == [0.01, 0.02, 0.04]
-    assert "Connection refused" in err.value.reason or "ConnectionRefused" in err.value.reason
-    assert "失败（尝试 4 次）" in err.value.message("zh")
-    assert "failed after 4 attempt(s)" in err.value.message("en")
+    assert time.perf_counter() - started < 2
+    assert err.value.attempts == 1 and waits == []
+    assert "ConnectionRefusedError" in err.value.reason
+    assert f"127.0.0.1:{port} 拒绝连接" in err.value.message("zh")
+    assert "失败（尝试 1 次）" in err.value.message("zh")
+    assert f"127.0.0.1:{port} refused the connection" in err.value.message("en")
+    assert "failed after 1 attempt(s)" in err.value.message("en")
     assert str(err.value).count(" / ") >= 1  # both languages in the exception text
 
 
-def test_a_closed_smtp_port_is_retried_then_reported(rendered):
-    smtp = SmtpSettings(host="127.0.0.1", port=free_port(), timeout=2)
+def test_a_closed_smtp_port_names_the_settings_to_check(rendered):
+    port = free_port()
+    smtp = SmtpSettings(host="127.0.0.1", port=port, timeout=2)
     with pytest.raises(PushError) as err:
-        deliver(rendered.html, rendered.text, "email:a@example.com", smtp=smtp, base_delay=0.001)
-    assert err.value.attempts == 3
-    assert "Connection" in err.value.reason
+        deliver(rendered.html, rendered.text, "email:a@example.com", smtp=smtp, base_delay=5)
+    assert err.value.attempts == 1
+    zh, en = err.value.message("zh"), err.value.message("en")
+    assert f"127.0.0.1:{port}" in zh and "请检查 COCKPIT_SMTP_HOST 和 COCKPIT_SMTP_PORT" in zh
+    assert f"127.0.0.1:{port} refused" in en and "check COCKPIT_SMTP_HOST" in en
+
+
+def test_without_a_configured_smtp_host_the_message_says_to_set_it(rendered):
+    port = free_port()
+    smtp = SmtpSettings.from_env({"COCKPIT_SMTP_PORT": str(port)})
+    assert smtp.host == "localhost" and not smtp.host_configured
+    started = time.perf_counter()
+    with pytest.raises(PushError) as err:
+        deliver(rendered.html, rendered.text, "email:a@example.com", smtp=smtp)
+    assert time.perf_counter() - started < 2  # at once: no backoff of 2 s + 4 s
+    assert err.value.attempts == 1
+    assert "未配置邮件服务器：请设置 COCKPIT_SMTP_HOST" in err.value.message("zh")
+    assert "no mail server is configured: set COCKPIT_SMTP_HOST" in err.value.message("en")
+    assert f"localhost:{port}" in err.value.message("en")
+
+
+def test_an_unknown_host_is_not_retried(rendered):
+    smtp = SmtpSettings(host="no-such-host.invalid", port=25, timeout=5)
+    with pytest.raises(PushError) as err:
+        deliver(rendered.html, rendered.text, "email:a@example.com", smtp=smtp, base_delay=5)
+    assert err.value.attempts == 1
+    assert "找不到主机 no-such-host.invalid:25" in err.value.message("zh")
+
+
+def test_retries_stop_within_the_budget(rendered, http_server):
+    """A server that keeps failing is retried only while the next try starts in the budget."""
+    hook, url = http_server([(503, b"busy")])
+    waits = []
+    with pytest.raises(PushError) as err:
+        deliver(
+            rendered.html,
+            rendered.text,
+            f"webhook:{url}",
+            attempts=10,
+            base_delay=0.5,
+            budget=1.0,
+            sleep=waits.append,
+        )
+    assert waits == [0.5]  # a second wait of 1 s would end past the 1 s budget
+    assert err.value.attempts == 2 and len(hook.requests) == 2
+    assert "HTTP 503" in err.value.reason
 
 
 def test_an_undelivered_push_keeps_the_report_and_says_where(assistant, store):
