@@ -16,7 +16,6 @@ import time
 from pathlib import Path
 from typing import Annotated, Literal, NoReturn
 
-import click
 import typer
 from pydantic import ValidationError
 from sqlglot import Dialects
@@ -34,7 +33,7 @@ from semantic_layer.query import Compare, SemanticQuery
 class _PlainArgument(TyperArgument):
     """An argument shown by its name alone, as `QUESTION` (typer would add a tag like <str>)."""
 
-    def display_type_rich(self, ctx: click.Context) -> str | None:
+    def display_type_rich(self, ctx: typer.Context) -> str | None:
         return None
 
 
@@ -63,18 +62,18 @@ class _Commands(TyperGroup):
     settings are built — ends as its one-line message and exit code 2, never a traceback.
     Every command's help is conventional (see `_conventional_help`)."""
 
-    def invoke(self, ctx: click.Context) -> object:
+    def invoke(self, ctx: typer.Context) -> object:
         try:
             return super().invoke(ctx)
         except SettingsError as err:
             _settings_failed(err)
 
-    def get_params(self, ctx: click.Context) -> list:
+    def get_params(self, ctx: typer.Context) -> list:
         params = super().get_params(ctx)
         _conventional_help(params)
         return params
 
-    def get_command(self, ctx: click.Context, cmd_name: str):
+    def get_command(self, ctx: typer.Context, cmd_name: str):
         command = super().get_command(ctx, cmd_name)
         if command is not None and not isinstance(command, TyperGroup):
             _conventional_help([*command.params, command.get_help_option(ctx)])
