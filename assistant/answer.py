@@ -51,6 +51,10 @@ class Answer:
     # What was computed, in one checkable line per language: metric · filters · period ·
     # breakdown · comparison · ranking ("营业收入 · 区域 = 华东 · 今年 · 按月").
     restatement: dict[str, str] = field(default_factory=dict)
+    # The English names of the members this answer shows, by dimension: {"region": {"华东":
+    # "East"}} when the model names them in English. `rows` keep the data's own values (a
+    # follow-up filters by them); tables, charts and chips on an English page show these.
+    labels: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
     def names(self) -> list[str]:
@@ -90,6 +94,7 @@ class Answer:
             "reason": self.reason,
             "timings_ms": {k: round(v * 1000, 3) for k, v in self.timings.items()},
             "notes": list(self.notes),
+            "labels": {dim: dict(names) for dim, names in self.labels.items()},
         }
 
 

@@ -435,6 +435,8 @@ class Assistant:
                 else f"A single number comes with {words[1]} for context"
             )
         started = time.perf_counter()
+        labels = self._member_names(query, compiled.columns, result.rows)
+        seen = _named_rows(compiled.columns, result.rows, labels) if lang == "en" else result.rows
         # `query` stays the answer's query: a follow-up continues from what was asked, not
         # from the comparison added for context.
         answer = Answer(
@@ -445,10 +447,11 @@ class Assistant:
             sql=compiled.sql,
             columns=compiled.columns,
             rows=result.rows,
-            interpretation=interpretation(shown, model, compiled, lang, notes),
-            narrative=narrative(shown, model, compiled.columns, result.rows, lang),
-            chart=chart(compiled.columns, result.rows, lang, model=model, query=shown),
-            restatement=restatement(query, model),
+            interpretation=interpretation(shown, model, compiled, lang, notes, labels),
+            narrative=narrative(shown, model, compiled.columns, seen, lang),
+            chart=chart(compiled.columns, seen, lang, model=model, query=shown),
+            restatement=restatement(query, model, self.lexicon.english),
+            labels=labels,
             notes=tuple(notes),
             timings=timings,
         )
@@ -610,6 +613,25 @@ class Assistant:
         )
         return Answer(question=question, status="error", lang=lang, message=message)
 
+    def _member_names(
+        self, query: SemanticQuery, columns: Any, rows: Any
+    ) -> dict[str, dict[str, str]]:
+        """English names of the members an answer shows (its rows and its filters), from the
+        role's own lexicon — the model's `value_labels` or `value_label_en` column — for
+        whoever reads it in English (an English answer, or a Chinese one on an English page)."""
+        english = self.lexicon.english
+        shown: dict[str, set[str]] = {}
+        for i, column in enumerate(columns):
+            if column.kind == "dimension" and column.source in english:
+                shown.setdefault(column.source, set()).update(str(r[i]) for r in rows)
+        for f in query.filters:
+            if f.dimension in english:
+                shown.setdefault(f.dimension, set()).update(str(v) for v in f.values)
+        return {
+            dim: {v: english[dim][v] for v in values if v in english[dim]}
+            for dim, values in shown.items()
+        }
+
     def _with_context(self, query: SemanticQuery) -> SemanticQuery:
         """A single number of a flow over a period, with the period before beside it (people
         read 6.86亿 as good or bad only next to last year's): a year or year-to-date against
@@ -701,6 +723,20 @@ class Assistant:
             elif key not in unreadable:
                 undated.add(metric.name)
         return spans, undated
+
+
+def _named_rows(columns: Any, rows: Any, labels: dict[str, dict[str, str]]) -> Any:
+    """The rows as a reader sees them: members by their names in the answer's language."""
+    if not labels:
+        return rows
+    names = [labels.get(c.source) if c.kind == "dimension" else None for c in columns]
+    return [
+        tuple(
+            (n.get(str(v), v) if n and v is not None else v)
+            for v, n in zip(row, names, strict=True)
+        )
+        for row in rows
+    ]
 
 
 def _months_after(day: date, months: int) -> date:

@@ -20,6 +20,7 @@ COMPARE_WORDS = {
     Compare.previous_period: ("环比上期", "vs the previous period"),
     Compare.budget: ("对比预算", "vs budget"),
 }
+GRAIN_ZH = {"day": "日", "week": "周", "month": "月", "quarter": "季度", "year": "年"}
 OPS = {
     "=": "=",
     "!=": "≠",
@@ -114,10 +115,16 @@ def _english_label(label: str) -> str | None:
     return None
 
 
-def _filter_text(f: Filter, model: SemanticModel, lang: str) -> str:
+Members = dict[str, dict[str, str]]  # dimension → {stored value: its English name}
+
+
+def _filter_text(f: Filter, model: SemanticModel, lang: str, members: Members | None = None) -> str:
+    """区域 = 华东 / Region = East China: in English, members by their English names."""
     label = model.dimension(f.dimension).label.get(lang)
-    values = "、".join(map(str, f.values)) if lang == "zh" else ", ".join(map(str, f.values))
-    return f"{label} {OPS[f.op]} {values}"
+    if lang == "zh":
+        return f"{label} {OPS[f.op]} {'、'.join(map(str, f.values))}"
+    names = (members or {}).get(f.dimension, {})
+    return f"{label} {OPS[f.op]} {', '.join(names.get(str(v), str(v)) for v in f.values)}"
 
 
 def interpretation(
@@ -126,6 +133,7 @@ def interpretation(
     compiled: CompiledQuery | None,
     lang: str,
     notes: list[str],
+    members: Members | None = None,
 ) -> str:
     """Restate what was computed: metrics and their 口径, breakdown, filters, dates, comparison."""
     zh = lang == "zh"
@@ -139,7 +147,7 @@ def interpretation(
         for ref in query.dimensions:
             label = model.dimension(ref.name).label.get(lang)
             dims.append(
-                f"{label}（{ref.grain.value}）"
+                f"{label}（按{GRAIN_ZH[ref.grain.value]}）"
                 if ref.grain and zh
                 else f"{label} ({ref.grain.value})"
                 if ref.grain
@@ -150,7 +158,7 @@ def interpretation(
         joined = "；".join if zh else "; ".join
         lines.append(
             ("筛选: " if zh else "Filter: ")
-            + joined(_filter_text(f, model, lang) for f in query.filters)
+            + joined(_filter_text(f, model, lang, members) for f in query.filters)
         )
     lines.append(("期间: " if zh else "Period: ") + describe_range(query.time_range, lang))
     if query.compare is not Compare.none:
@@ -444,10 +452,12 @@ _COMPARE = {
 }
 
 
-def restatement(query: SemanticQuery, model: SemanticModel) -> dict[str, str]:
+def restatement(
+    query: SemanticQuery, model: SemanticModel, members: Members | None = None
+) -> dict[str, str]:
     """The one line a person can check, in both languages: metric · filters · period ·
     breakdown · comparison · ranking — built from the query itself, so it cannot disagree
-    with what ran."""
+    with what ran. `members`: English names of members, for the English line."""
     out = {}
     for lang in ("zh", "en"):
         zh = lang == "zh"
@@ -457,14 +467,14 @@ def restatement(query: SemanticQuery, model: SemanticModel) -> dict[str, str]:
             for m in query.metrics
         ]
         parts = ["、".join(names) if zh else ", ".join(names)] if names else []
-        parts += [_filter_text(f, model, lang) for f in query.filters]
+        parts += [_filter_text(f, model, lang, members) for f in query.filters]
         if query.metrics:
             parts.append(describe_range(query.time_range, lang).split("（")[0].split(" (")[0])
         for ref in query.dimensions:
             dim = model.dimension(ref.name)
             if dim.metric_time and ref.grain is not None:
-                grain = {"day": "日", "week": "周", "month": "月", "quarter": "季度", "year": "年"}
-                parts.append(f"按{grain[ref.grain.value]}" if zh else f"by {ref.grain.value}")
+                grain = ref.grain.value
+                parts.append(f"按{GRAIN_ZH[grain]}" if zh else f"by {grain}")
             else:
                 label = dim.label.get(lang)
                 parts.append(f"按{label}" if zh else f"by {label.lower()}")

@@ -311,14 +311,20 @@ def table_cells(answer: Answer, lang: str) -> tuple[list[str], list[list[Cell]]]
         for i, c in enumerate(columns)
     ]
 
+    # Members by their English names on an English page (East for 华东).
+    members = answer.labels if lang == "en" else {}
+
     def cell(row: tuple, i: int) -> Cell:
         column = columns[i]
         base = None
         if column.kind == "change_pct":
             compare = f"{column.source}__compare"
             base = row[names.index(compare)] if compare in names else None
+        value = row[i]
+        if column.kind == "dimension" and column.source in members and value is not None:
+            value = members[column.source].get(str(value), value)
         return Cell(
-            row[i],
+            value,
             column.kind,
             "severity"
             if column.kind == "dimension" and column.source == "severity"
@@ -815,11 +821,11 @@ def chips(answer: Answer, model: SemanticModel, lang: str) -> list[Chip]:
     query = answer.query
     if answer.status != "ok" or query is None:
         return []
-    line = answer.restatement.get(lang) or restatement(query, model).get(lang, "")
+    line = answer.restatement.get(lang) or restatement(query, model, answer.labels).get(lang, "")
     filters = {}
     for i, f in enumerate(query.filters):
         try:
-            filters[_filter_text(f, model, lang)] = i
+            filters[_filter_text(f, model, lang, answer.labels)] = i
         except KeyError:  # a filter on something the model does not name: not removable
             continue
     out = [
@@ -851,7 +857,8 @@ def without_filter(assistant: Any, answer: Answer, index: int, lang: str) -> Ans
     query = answer.query.model_copy(
         update={"filters": [f for i, f in enumerate(answer.query.filters) if i != index]}
     )
-    change = t("without_filter", lang, text=_filter_text(removed, assistant.model, lang))
+    text = _filter_text(removed, assistant.model, lang, answer.labels)
+    change = t("without_filter", lang, text=text)
     question = f"{answer.question}（{change}）" if lang == "zh" else f"{answer.question} ({change})"
     started = time.perf_counter()
     result = assistant.run(query, question, lang, notes=[change[:1].upper() + change[1:]])

@@ -25,7 +25,7 @@ def assistant(demo_db, tmp_path_factory):
         (
             "华东今年每月的收入",
             "营业收入 · 区域 = 华东 · 今年 · 按月",
-            "Revenue · Region = 华东 · this year · by month",
+            "Revenue · Region = East · this year · by month",
         ),
         ("2025年收入前5的客户", "营业收入 · 2025年 · 按客户 · 前5", "by customer · top 5"),
         ("今年电商渠道收入同比", "营业收入 · 渠道 = 电商 · 今年 · 同比", "vs a year earlier"),

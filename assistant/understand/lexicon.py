@@ -142,6 +142,9 @@ class Lexicon:
         # supplier → supplier_type: what "各类供应商" splits by.
         self.type_of: dict[str, str] = {}
         self.values: dict[str, list[str]] = {}  # dimension → its values (for suggestions)
+        # dimension → {stored value: its English name} (the model's `value_labels`, else its
+        # `value_label_en` column): what an English answer shows for 华东.
+        self.english: dict[str, dict[str, str]] = {}
         # (a, b) → the metric defined as a − b: "cash in, cash out and net" names it as "net".
         self.difference_of: dict[tuple[str, str], str] = {}
         # percent metric → the amount it is a ratio of: "GM和GM%" names both.
@@ -271,6 +274,8 @@ class Lexicon:
                     self.add(word, entry)
                 english = [row[1]] if len(row) > 1 and row[1] else []
                 english += [dim.value_labels[stored]] if stored in dim.value_labels else []
+                if english and str(english[-1]) != stored:
+                    self.english.setdefault(dim.name, {})[stored] = str(english[-1])
                 for word in english:
                     for alias in self._english_aliases(normalize(str(word)), dim.value_forms):
                         self.add(alias, entry)
