@@ -25,7 +25,9 @@ import time
 from pathlib import Path
 
 QUESTION = "2025年各区域的毛利率"
-IMPORT = "import time; t = time.perf_counter(); import assistant.cli; print(time.perf_counter() - t)"
+IMPORT = (
+    "import time; t = time.perf_counter(); import assistant.cli; print(time.perf_counter() - t)"
+)
 
 
 def time_import() -> float:
