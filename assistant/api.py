@@ -26,6 +26,7 @@ from assistant.present import interpretation, narrative, restatement
 from assistant.settings import Settings
 from assistant.understand.lexicon import Lexicon
 from assistant.understand.resolve import Context, Understanding, language, understand
+from assistant.understand.vocabulary import remember_in
 from semantic_layer.catalog import catalog
 from semantic_layer.compiler import compile_for, with_definitions
 from semantic_layer.engine import DuckDBEngine, Engine
@@ -69,6 +70,7 @@ class Assistant:
         self.settings = settings or Settings()
         self.as_of = _as_of(as_of) or model.as_of or date.today()
         self.catalog = catalog(model)
+        remember_in(self.settings.cache_dir)  # word forms kept between starts
         self._scope()
         self._llm = llm
         self._backend: LLMBackend | None = None

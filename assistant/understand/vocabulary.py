@@ -15,8 +15,12 @@ turns each label into the forms people use, generically:
 
 from __future__ import annotations
 
+import json
+import os
 import re
 from functools import lru_cache
+from importlib import metadata
+from pathlib import Path
 
 from semantic_layer.model import Dimension, Metric
 
@@ -35,11 +39,56 @@ def _engine():
     return inflect.engine()
 
 
+# Importing inflect takes a second or more (its functions are type-checked, compiled again at
+# import), on every start of the CLI or the app. The forms it gives a model's labels are kept
+# in the cache folder, so a later start reads them and never imports it.
+_store: dict[str, list[str]] = {}
+_store_file: Path | None = None
+
+
+def remember_in(folder: Path) -> None:
+    """Keep the inflections computed from now on in `folder` (and read those kept there)."""
+    global _store_file
+    try:
+        version = metadata.version("inflect")
+    except metadata.PackageNotFoundError:
+        version = "unknown"
+    path = Path(folder) / f"inflections-{version}.json"
+    if path == _store_file:
+        return
+    _store_file = path
+    try:
+        kept = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):  # none yet, or unreadable: computed again
+        return
+    if isinstance(kept, dict):
+        _store.update((k, [str(f) for f in v]) for k, v in kept.items() if isinstance(v, list))
+
+
+def _keep() -> None:
+    if _store_file is None:
+        return
+    try:
+        _store_file.parent.mkdir(parents=True, exist_ok=True)
+        partial = _store_file.with_name(f".{_store_file.name}.{os.getpid()}")
+        partial.write_text(json.dumps(_store, ensure_ascii=False), encoding="utf-8")
+        partial.replace(_store_file)  # whole or not at all, for a process reading it now
+    except OSError:  # a read-only cache: computed again next time
+        pass
+
+
 def inflections(phrase: str) -> list[str]:
     """The phrase with its last English word in singular and plural ("claim amounts" ↔
     "claim amount"); [] for text that is not plain English words."""
     if not re.fullmatch(r"[a-z][a-z &\-]*[a-z]", phrase):
         return []
+    if phrase not in _store:
+        _store[phrase] = _inflect(phrase)
+        _keep()
+    return list(_store[phrase])
+
+
+def _inflect(phrase: str) -> list[str]:
     *head, last = phrase.split(" ")
     engine = _engine()
     forms = set()

@@ -1,0 +1,40 @@
+"""What a start costs: the word forms of a model's labels are kept between starts, so the CLI
+and the app do not import `inflect` (a second or more) once they have been computed."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+PROBE = """
+import sys
+from pathlib import Path
+from assistant.understand.vocabulary import inflections, remember_in
+remember_in(Path(sys.argv[1]))
+print(inflections("claims"), inflections("policy amount"), "inflect" in sys.modules)
+"""
+
+
+def _probe(folder: Path) -> str:
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, str(folder)], capture_output=True, text=True, check=True
+    )
+    return done.stdout.strip()
+
+
+def test_word_forms_are_kept_and_read_back_without_inflect(tmp_path):
+    first = _probe(tmp_path)
+    assert first == "['claim'] ['policy amounts'] True"  # computed by inflect
+    (kept,) = tmp_path.glob("inflections-*.json")
+    assert json.loads(kept.read_text(encoding="utf-8"))["claims"] == ["claim"]
+    assert _probe(tmp_path) == "['claim'] ['policy amounts'] False"  # read back, no import
+
+
+def test_an_unreadable_store_is_computed_again(tmp_path):
+    _probe(tmp_path)
+    (kept,) = tmp_path.glob("inflections-*.json")
+    kept.write_text("{not json", encoding="utf-8")
+    assert _probe(tmp_path) == "['claim'] ['policy amounts'] True"
+    assert json.loads(kept.read_text(encoding="utf-8"))["claims"] == ["claim"]
