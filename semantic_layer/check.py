@@ -179,7 +179,9 @@ def check_against_database(
             need(join.to, right, ("joins", index, "on"))
     for index, dim in enumerate(model.dimensions):
         for source in dim.all_sources:
-            need_expr(source.expr, source.table, ("dimensions", index, "expr"))
+            need_expr(source.expr, dim.physical(source.table), ("dimensions", index, "expr"))
+        if dim.where and dim.table:
+            need_expr(dim.where, dim.table, ("dimensions", index, "where"))
         if dim.value_label_en and dim.table:
             need_expr(dim.value_label_en, dim.table, ("dimensions", index, "value_label_en"))
     for index, metric in enumerate(model.metrics):
@@ -231,7 +233,7 @@ def check_against_database(
         if item.kind != "dimension":
             continue
         dim = model.dimension(item.name)
-        if dim.type != "category" or item.path[-1] == "value_label_en":
+        if dim.type != "category" or item.path[-1] in ("value_label_en", "where"):
             runner.run(item.probe(), item)
             continue
         label_en = dim.value_label_en if item.table == dim.table else None

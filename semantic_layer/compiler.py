@@ -21,7 +21,7 @@ from sqlglot import exp
 
 from semantic_layer.catalog import Catalog, Leaf, catalog
 from semantic_layer.errors import QueryError, closest
-from semantic_layer.expressions import PERIOD_DAYS, parse_expr
+from semantic_layer.expressions import PERIOD_DAYS, parse_expr, qualify
 from semantic_layer.model import Agg, Grain, Label, SemanticModel
 from semantic_layer.query import (
     Compare,
@@ -146,10 +146,41 @@ def compile_query(
     if not query.metrics:
         from semantic_layer.listing import compile_listing
 
-        return compile_listing(model, query, dialect)
-    if query.define:
-        model = with_definitions(model, query)
-    return _Compiler(model, query, dialect, snapshots).compile()
+        compiled = compile_listing(model, query, dialect)
+    else:
+        if query.define:
+            model = with_definitions(model, query)
+        compiled = _Compiler(model, query, dialect, snapshots).compile()
+    if model.roles_by_table:
+        resolve_roles(model, compiled.ast)
+    return compiled
+
+
+def role_view(model: SemanticModel, alias: str) -> exp.Subquery:
+    """A role dimension's rows: `(SELECT * FROM <table> WHERE <its where>) AS <alias>`.
+
+    Joined on the table's keys, it brings one row per key — the party in that role — where
+    the whole table would bring one per role and multiply every fact it meets."""
+    dim = model.roles_by_table[alias]
+    assert dim.table is not None and dim.where is not None
+    inner = exp.select(exp.Star()).from_(exp.to_table(dim.table), copy=False)
+    inner.where(qualify(parse_expr(dim.where), dim.table), copy=False)
+    return exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier(alias)))
+
+
+def resolve_roles(model: SemanticModel, ast: exp.Expression) -> exp.Expression:
+    """Every role alias the statement reads as a table becomes the role's filtered rows, so
+    the condition travels inside the join (and row security still sees the real table)."""
+    roles = {alias.lower(): alias for alias in model.roles_by_table}
+    ctes = {cte.alias_or_name.lower() for cte in ast.find_all(exp.CTE)}
+    for table in list(ast.find_all(exp.Table)):
+        name = table.name.lower()
+        if name in roles and name not in ctes and not isinstance(table.parent, exp.Column):
+            view = role_view(model, roles[name])
+            if table.alias and table.alias.lower() != name:
+                view.set("alias", exp.TableAlias(this=exp.to_identifier(table.alias)))
+            table.replace(view)
+    return ast
 
 
 def with_definitions(model: SemanticModel, query: SemanticQuery) -> SemanticModel:

@@ -1,7 +1,9 @@
 """The join graph: which tables a fact table can reach through many-to-one joins.
 
 Walking joins only from the many side to the one side is what makes a query safe from
-fan-out: every joined table contributes at most one row per fact row. The shortest path wins;
+fan-out: every joined table contributes at most one row per fact row. A table that holds
+several rows per key (parties of an agreement, one per role) is reached only as a role: the
+rows meeting a role dimension's `where`, under their own alias (`SemanticModel.role_joins`). The shortest path wins;
 among equally short paths the join declared first in the model wins, so results are stable.
 """
 
@@ -27,7 +29,9 @@ class JoinGraph:
 
     def __init__(self, model: SemanticModel) -> None:
         self._edges: dict[str, list[Join]] = {}
-        for join in model.joins:
+        # A role dimension's rows (`Dimension.where`) are a node of their own, reached by the
+        # joins into the role's table: filtered to one role, the table is many-to-one again.
+        for join in [*model.joins, *model.role_joins]:
             self._edges.setdefault(join.from_table, []).append(join)
         self.paths_from = lru_cache(maxsize=None)(self._paths_from)
 

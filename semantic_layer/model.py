@@ -132,19 +132,37 @@ class Dimension(Frozen):
     value_forms: list[str] = Field(default_factory=list)
     # True for `metric_time`: the dimension that means "each metric's own date".
     metric_time: bool = False
+    # An entity in a role: only the rows of `table` meeting this condition are joined
+    # (`party_role_code = 'AG'`: the agent of each agreement), so a table holding several
+    # parties per agreement joins one row per agreement — its own alias, see `role_table`.
+    where: str | None = None
 
     @model_validator(mode="after")
     def _source(self) -> Dimension:
         if not self.metric_time and (self.table is None or self.expr is None):
             raise ValueError("a dimension needs `table` and `expr` (or `metric_time: true`)")
+        if self.where is not None and (self.sources or self.metric_time):
+            raise ValueError("a dimension with `where` (a role) reads one table: remove `sources`")
         return self
+
+    @property
+    def role_table(self) -> str | None:
+        """The alias a role dimension's rows join under (`agreement_party_role__agent`): a
+        node of its own in the join graph, read as the table filtered by `where`."""
+        return f"{self.table}__{self.name}" if self.where is not None else None
+
+    def physical(self, table: str) -> str:
+        """The stored table behind one of this dimension's source tables (its role alias)."""
+        return self.table if table == self.role_table and self.table else table
 
     @cached_property
     def all_sources(self) -> list[DimensionSource]:
-        """The main table/expression first, then the extra conformed sources."""
+        """The main table/expression first, then the extra conformed sources (a role
+        dimension's one source is its `role_table`)."""
         if self.table is None or self.expr is None:
             return list(self.sources)
-        return [DimensionSource(table=self.table, expr=self.expr), *self.sources]
+        table = self.role_table or self.table
+        return [DimensionSource(table=table, expr=self.expr), *self.sources]
 
 
 class MetricKind(StrEnum):
@@ -373,6 +391,30 @@ class SemanticModel(Frozen):
     roles: list[Role] = Field(default_factory=list)
     alerts: list[Alert] = Field(default_factory=list)
     knowledge: Knowledge = Field(default_factory=Knowledge)
+    # The joins that reach each role dimension's rows (`Dimension.where`): the model's joins
+    # into the role's table, re-aimed at its `role_table`. Derived, never written: kept apart
+    # so that a join the data shows is not many-to-one (several parties per agreement) can be
+    # left out of `joins` while the role, which joins one row per key, still reaches.
+    role_joins: list[Join] = Field(default_factory=list, exclude=True, repr=False)
+
+    @model_validator(mode="after")
+    def _role_joins(self) -> SemanticModel:
+        if self.role_joins or not any(d.where for d in self.dimensions):
+            return self
+        found = [
+            Join(from_table=join.from_table, to=dim.role_table, on=join.on)
+            for dim in self.dimensions
+            if dim.role_table is not None
+            for join in self.joins
+            if join.to == dim.table
+        ]
+        object.__setattr__(self, "role_joins", found)  # frozen: set once, while validating
+        return self
+
+    @cached_property
+    def roles_by_table(self) -> dict[str, Dimension]:
+        """Role dimensions by their `role_table` alias."""
+        return {d.role_table: d for d in self.dimensions if d.role_table is not None}
 
     @field_validator("dimensions")
     @classmethod

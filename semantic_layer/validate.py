@@ -142,18 +142,23 @@ class _Checker:
             reached = False
             for s_index, source in enumerate(dim.all_sources):
                 field = ("table",) if s_index == 0 else ("sources", s_index - 1, "table")
-                if not self.table(source.table, self.path("dimensions", index, *field)):
+                own = dim.physical(source.table)
+                if not self.table(own, self.path("dimensions", index, *field)):
                     continue
-                node = self.expression(
-                    source.expr, f"dimension {dim.name}", self.path("dimensions", index, "expr")
-                )
-                if node is not None:
-                    for table in tables_of(node) - {source.table}:
-                        self.add(
-                            "unknown_table",
-                            self.path("dimensions", index, "expr"),
-                            name=f"{table} (a dimension reads only its own table {source.table})",
-                        )
+                texts = [("expr", source.expr)]
+                if s_index == 0 and dim.where is not None:
+                    texts.append(("where", dim.where))
+                for key, text in texts:
+                    node = self.expression(
+                        text, f"dimension {dim.name}", self.path("dimensions", index, key)
+                    )
+                    if node is not None:
+                        for table in tables_of(node) - {own}:
+                            self.add(
+                                "unknown_table",
+                                self.path("dimensions", index, key),
+                                name=f"{table} (a dimension reads only its own table {own})",
+                            )
                 reached |= any(self.graph.reachable(f, source.table) for f in fact_tables)
             if not dim.metric_time and not reached and fact_tables:
                 self.add(
@@ -387,7 +392,11 @@ def model_expressions(model: SemanticModel) -> Iterator[ModelExpression]:
         for s_index, source in enumerate(dim.all_sources):
             field = ("expr",) if s_index == 0 else ("sources", s_index - 1, "expr")
             path = ("dimensions", index, *field)
-            yield ModelExpression("dimension", dim.name, path, source.expr, source.table)
+            table = dim.physical(source.table)
+            yield ModelExpression("dimension", dim.name, path, source.expr, table)
+        if dim.where is not None and dim.table:
+            path = ("dimensions", index, "where")
+            yield ModelExpression("dimension", dim.name, path, dim.where, dim.table)
         if dim.value_label_en and dim.table:
             path = ("dimensions", index, "value_label_en")
             yield ModelExpression("dimension", dim.name, path, dim.value_label_en, dim.table)
@@ -705,7 +714,8 @@ class _LeakFinder:
                     labels.append(metric.label)
             for dim in self.model.dimensions:
                 for source in dim.all_sources:
-                    read = _columns(qualify(parse_expr(source.expr), source.table))
+                    owner = dim.physical(source.table)
+                    read = _columns(qualify(parse_expr(source.expr), owner))
                     if (table, column.lower()) in read:
                         words |= _item_words(dim.label.zh, dim.label.en, dim.name, dim.synonyms)
                         labels.append(dim.label)
