@@ -25,6 +25,7 @@ from functools import lru_cache
 from sqlglot import exp
 
 from semantic_layer.catalog import catalog
+from semantic_layer.compiler import role_view
 from semantic_layer.errors import QueryError
 from semantic_layer.expressions import columns_of, parse_expr, qualify
 from semantic_layer.model import Role, RowFilter, SemanticModel
@@ -76,7 +77,9 @@ def _semi_join(model: SemanticModel, table: str, rule: RowFilter) -> exp.Express
     for join in reversed(joins):
         left = [exp.column(a, table=join.from_table) for a, _ in join.on]
         right = [exp.column(b, table=join.to) for _, b in join.on]
-        inner = exp.select(*right).from_(exp.to_table(join.to)).where(condition)
+        # A role's rows (agent: the party in role AG) are the filtered table, not all of it.
+        source = role_view(model, join.to) if join.to in model.roles_by_table else join.to
+        inner = exp.select(*right).from_(source).where(condition)
         key = left[0] if len(left) == 1 else exp.Tuple(expressions=left)
         condition = key.isin(query=inner)
     return condition
@@ -103,7 +106,7 @@ def _policies(model_id: int, role_name: str, secret: bytes, dialect: str) -> dic
         for name in role.masked_dimensions:
             dim = model.dimension(name)
             for source in dim.all_sources:
-                if source.table != table.name:
+                if dim.physical(source.table) != table.name:
                     continue
                 for column in columns_of(qualify(parse_expr(source.expr), source.table)):
                     masked[column.name] = pseudonym(column.name, dim.label.zh, secret, dialect)
