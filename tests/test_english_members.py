@@ -58,3 +58,16 @@ def test_a_chinese_answer_keeps_chinese_names(assistant):
     frame = table_frame(answer, "zh")
     assert "华东" in list(frame.iloc[:, 0])
     assert "华东" in answer.narrative or "华北" in answer.narrative
+
+
+def test_an_english_why_names_drivers_in_english(assistant, english_names):
+    answer = assistant.ask("why did gross margin drop in march 2025")
+    assert answer.status == "ok" and answer.lang == "en"
+    assert not any("\u4e00" <= ch <= "\u9fff" for ch in answer.narrative), answer.narrative
+    assert english_names["华南"] in answer.narrative  # the slice behind the drop (see README)
+    members = [row[1] for row in answer.rows]
+    assert english_names["华南"] in members and "华南" not in members
+    steps = [v["step"] for v in answer.chart["data"]["values"]]
+    assert not any("\u4e00" <= ch <= "\u9fff" for step in steps for ch in str(step))
+    chinese = assistant.ask("为什么2025年3月毛利率下降了")
+    assert "华南" in chinese.narrative

@@ -28,9 +28,13 @@ def why(assistant: Assistant, metric: str, window: dict, compare: str = "mom", *
     ("question", "words"),
     [
         ("为什么2025年3月毛利率下降了", ["华南", "智能终端", "电商", "下降"]),
-        ("why did gross margin drop in March 2025?", ["华南", "智能终端", "电商", "down"]),
+        # English answers name members by the model's English names (华南 → South).
+        (
+            "why did gross margin drop in March 2025?",
+            ["South", "Smart Devices", "E-commerce", "down"],
+        ),
         ("2024年11月费用为什么这么高", ["市场推广", "市场部"]),
-        ("why did expenses jump in november 2024", ["市场推广", "Main driver"]),
+        ("why did expenses jump in november 2024", ["Marketing", "Main driver"]),
     ],
 )
 def test_planted_events_are_found_in_both_languages(assistant, question, words):

@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import re
 import time
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from assistant.answer import Answer, Suggestion
 from assistant.formatting import format_points, format_value
-from assistant.insights.explain import Driver, Explanation, explain, explanation_text
+from assistant.insights.explain import (
+    Driver,
+    Explanation,
+    explain,
+    explanation_text,
+    member_text,
+)
 from assistant.present import describe_range, period_name
 from semantic_layer.compiler import OutputColumn, compile_for
 from semantic_layer.model import Label
@@ -35,11 +42,6 @@ def _amount(value: float | None, unit: str, lang: str, change: bool = False) -> 
     return f"+{text}" if change and value > 0 else text
 
 
-def _member(assistant: Assistant, driver: Driver, lang: str) -> str:
-    label = assistant.model.dimension(driver.dimension).label.get(lang)
-    return f"{label}「{driver.member}」" if lang == "zh" else f"{label} {driver.member}"
-
-
 def explain_answer(
     assistant: Assistant,
     query: SemanticQuery,
@@ -50,6 +52,7 @@ def explain_answer(
     """Why did a metric move: the change, its top drivers, a waterfall and drill-downs."""
     started = time.perf_counter()
     result = explain(assistant.model, assistant.catalog, assistant.engine, query)
+    result = replace(result, names=assistant.lexicon.english)  # members read in English
     timings["execute"] = time.perf_counter() - started
     started = time.perf_counter()
     metric = assistant.model.metric(result.metric)
@@ -103,7 +106,13 @@ def explain_answer(
     columns = (
         OutputColumn("dimension", "dimension", "dimension", Label(zh="维度", en="Dimension")),
         OutputColumn("member", "dimension", "member", Label(zh="成员", en="Member")),
-        OutputColumn("baseline", "compare", result.metric, Label(zh=words, en=words), unit),
+        OutputColumn(
+            "baseline",
+            "compare",
+            result.metric,
+            Label(zh=words, en=words[:1].upper() + words[1:]),
+            unit,
+        ),
         OutputColumn("current", "metric", result.metric, metric.label, unit),
         OutputColumn(
             "contribution", "change", result.metric, Label(zh="贡献", en="Contribution"), unit
@@ -116,7 +125,7 @@ def explain_answer(
         (
             assistant.model.dimension(d.dimension).label.get(lang)
             + ("（下钻）" if zh and d.filters else " (drill)" if d.filters else ""),
-            d.member,
+            member_text(result, d, lang),
             d.baseline,
             d.current,
             d.contribution,
@@ -219,7 +228,10 @@ def _waterfall(
     other = result.change - sum(d.contribution for d in members)
     zh = lang == "zh"
     steps = [("基期" if zh else "Baseline", result.baseline or 0.0, "total")]
-    steps += [(d.member, d.contribution, "up" if d.contribution >= 0 else "down") for d in members]
+    steps += [
+        (member_text(result, d, lang), d.contribution, "up" if d.contribution >= 0 else "down")
+        for d in members
+    ]
     if abs(other) > 1e-12:
         steps.append(("其他" if zh else "Other", other, "up" if other >= 0 else "down"))
     values, running = [], 0.0

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlglot import exp
 
@@ -132,6 +132,8 @@ class Explanation:
     path: list[Driver] = field(default_factory=list)  # the drill into the dominant slice
     queries: list[SemanticQuery] = field(default_factory=list)
     seasonal: Seasonal | None = None
+    # English names of members by dimension (the model's), for an English explanation.
+    names: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
     def change(self) -> float | None:
@@ -517,9 +519,17 @@ def _share(share: float) -> str:
     return f"{share:.0%}"
 
 
-def _member_name(model: SemanticModel, driver: Driver, lang: str) -> str:
+def member_text(result: Explanation, driver: Driver, lang: str) -> Any:
+    """A driver's member as a reader of `lang` names it: East for 华东 in English."""
+    if lang != "en":
+        return driver.member
+    return result.names.get(driver.dimension, {}).get(str(driver.member), driver.member)
+
+
+def _member_name(result: Explanation, model: SemanticModel, driver: Driver, lang: str) -> str:
     label = model.dimension(driver.dimension).label.get(lang)
-    return f"{label}「{driver.member}」" if lang == "zh" else f"{label} {driver.member}"
+    member = member_text(result, driver, lang)
+    return f"{label}「{member}」" if lang == "zh" else f"{label} {member}"
 
 
 def driver_sentence(result: Explanation, model: SemanticModel, lang: str) -> str:
@@ -533,7 +543,7 @@ def driver_sentence(result: Explanation, model: SemanticModel, lang: str) -> str
     lead = result.lead
     if lead is not None:
         chain = " × ".join(
-            _member_name(model, d, lang)
+            _member_name(result, model, d, lang)
             for d in result.path[: result.path.index(lead) + 1]
             if d.share >= DOMINANT_SHARE
         )
@@ -572,7 +582,9 @@ def driver_sentence(result: Explanation, model: SemanticModel, lang: str) -> str
     # Its weight beside its share: a member with half the change and half the base moved
     # with everyone else.
     listed = [
-        f"{_member_name(model, d, lang)}{'' if zh else ' '}{_signed(d.contribution, unit, lang)}"
+        _member_name(result, model, d, lang)
+        + ("" if zh else " ")
+        + _signed(d.contribution, unit, lang)
         + (
             f"（占变化的{_share(d.share)}，基期占比{_share(d.weight)}）"
             if zh
