@@ -126,3 +126,19 @@ def test_fuzzy_matching_never_crosses_siblings(assistant):
     assert lexicon._siblings("应付账款", "应收账款") and not lexicon._siblings(
         "应收帐款", "应收账款"
     )
+
+
+@pytest.mark.parametrize(
+    ("first", "then"),
+    [
+        ("how much cash came in last month", "and going out?"),  # "going out" unread
+        ("2025年华东的收入", "华东呢?"),  # nothing new at all
+    ],
+)
+def test_a_follow_up_that_changes_nothing_is_asked_again(assistant, first, then):
+    """The previous answer repeated would read as the answer to the follow-up: asked again."""
+    conversation = assistant.conversation()
+    assert conversation.ask(first).status == "ok"
+    again = conversation.ask(then)
+    assert again.status == "clarify" and not again.rows, again.rows
+    assert conversation.ask("按月看").status == "ok"  # the conversation goes on from the first

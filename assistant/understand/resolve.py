@@ -220,6 +220,18 @@ def _readable(expr: str, model: SemanticModel, lang: str) -> str:
     return re.sub(r"[A-Za-z_][A-Za-z0-9_]*", label, expr)
 
 
+def _same_query(a: SemanticQuery, b: SemanticQuery) -> bool:
+    """The same computation (a period's label aside: 今年 and 2025年 are one range)."""
+
+    def plain(q: SemanticQuery) -> dict:
+        data = q.model_dump(mode="json")
+        if data.get("time_range"):
+            data["time_range"].pop("label", None)
+        return data
+
+    return plain(a) == plain(b)
+
+
 def _is_new(p: Parse) -> bool:
     """The conversation policy: a question is a follow-up only when it is elliptical — it
     names no metric, or carries a follow-up cue (呢, 那, 再, 换成, 只看, 按…看, what about,
@@ -689,7 +701,7 @@ class _Resolver:
         if p.limit is not None:
             order = []
         self._note_inherited(previous, filters, dims, time_range if not p.times else None, limit)
-        return self.build(
+        understood = self.build(
             metrics,
             dims,
             filters,
@@ -699,6 +711,18 @@ class _Resolver:
             order=order,
             previous=previous,
         )
+        if understood.query is not None and _same_query(understood.query, previous):
+            # "and going out?" with "going out" unread: the previous answer again would look
+            # like the answer to what was asked. A follow-up that changes nothing is asked again.
+            return self.clarify(
+                "这个追问没有改变上一问（指标、筛选、期间和拆分都一样），我不确定要看什么。"
+                "可以说明要换成哪个指标、哪个期间或按什么拆分。",
+                "This follow-up changes nothing in the previous question (same metric, "
+                "filters, period and breakdown), so I am not sure what to show. Say which "
+                "metric, period or breakdown you want instead.",
+                [],
+            )
+        return understood
 
     def _note_inherited(
         self,
