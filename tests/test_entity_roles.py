@@ -265,6 +265,16 @@ def test_questions_by_role_are_understood_from_the_model_words(acme, tmp_path):
         + "GROUP BY 1",
     )
     assert plain(answer.rows) == plain(want)
+    # "sold" means policies sold: the model says so (knowledge.implies), not the code.
+    answer = assistant.ask("which agent sold the most")
+    assert answer.status == "ok", answer.message
+    top = truth(
+        database,
+        "SELECT ag.Party_Identifier, count(*) FROM policy p "
+        + AGENT.format(key="p.Policy_Identifier")
+        + "GROUP BY 1 ORDER BY 2 DESC LIMIT 1",
+    )
+    assert plain(answer.rows) == plain(top)
 
 
 def test_check_accepts_the_role_dimensions(acme):
