@@ -150,3 +150,46 @@ def test_the_sidebar_lists_the_chat_and_the_board_by_name(page, server):
     assert "管理驾驶舱" in text and "营业收入" in text  # the default board's title and a tile
     assert page.title() == "Cockpit · 驾驶舱 · Board"
     assert outside == []  # no page icon fetched from fonts.gstatic.com
+
+
+def test_chips_say_what_was_computed_and_a_filter_chip_removes_its_filter(browser, server, demo_db):
+    """In a real browser, at the two window widths people use: the answer's chips (metric ·
+    filter · period · breakdown); clicking the filter chip asks again without it, and the new
+    answer covers every region (the company's 电商 revenue, larger than 华东's alone)."""
+    from semantic_layer.engine import DuckDBEngine
+
+    with DuckDBEngine(demo_db) as engine:
+        (company_online,) = engine.execute(
+            "SELECT SUM(l.amount) FROM order_lines l JOIN orders o USING (order_id)"
+            " WHERE o.status = '已完成' AND o.channel = '电商'"
+            " AND o.order_date >= DATE '2025-01-01' AND o.order_date < DATE '2026-01-01'"
+        ).rows[0]
+    company_online = float(company_online)
+    url, _, process = server
+    _wait_for_port(url, process)
+    for width in (1280, 1920):
+        page = browser.new_page(viewport={"width": width, "height": 1200})
+        page.goto(url)
+        box = page.get_by_test_id("stChatInputTextArea")
+        box.wait_for(timeout=30_000)
+        box.fill("2025年华东各渠道的收入")
+        box.press("Enter")
+        answer = page.get_by_test_id("stChatMessage").filter(has_text="按渠道")
+        answer.wait_for(timeout=30_000)
+        chip = page.get_by_role("button", name="区域 = 华东")
+        chip.wait_for(timeout=30_000)
+        first = page.inner_text("body")
+        assert "营业收入" in first and "2025年" in first
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.wait_for_timeout(500)
+        page.screenshot(path=str(ARTIFACTS / f"browser_chips_{width}.png"), full_page=True)
+        chip.click()
+        removed = page.get_by_test_id("stChatMessage").filter(has_text="去掉筛选：区域 = 华东")
+        removed.first.wait_for(timeout=30_000)
+        page.wait_for_timeout(500)
+        page.screenshot(path=str(ARTIFACTS / f"browser_chip_removed_{width}.png"), full_page=True)
+        messages = page.get_by_test_id("stChatMessage")
+        last = messages.nth(messages.count() - 1).inner_text()
+        assert "区域 = 华东" not in last.split("去掉筛选")[-1]  # no 华东 chip on the new answer
+        assert f"电商（{company_online / 1e8:.2f}亿）" in last  # every region's 电商 revenue
+        page.close()
