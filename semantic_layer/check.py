@@ -134,6 +134,43 @@ def _members_statement(item: ModelExpression, label_en: str | None) -> exp.Query
     )
 
 
+def _role_repeats(model: SemanticModel, runner: _Runner, where: Locations) -> list[Issue]:
+    """A role dimension promises one row per key in its role (one agent per policy): keys
+    with several rows there would count their facts once per row, so each is an error."""
+    issues: list[Issue] = []
+    for index, dim in enumerate(model.dimensions):
+        if dim.where is None or dim.table is None:
+            continue
+        item = ModelExpression(
+            "dimension", dim.name, ("dimensions", index, "where"), dim.where, dim.table
+        )
+        keysets = {tuple(b for _, b in j.on) for j in model.role_joins if j.to == dim.role_table}
+        for keys in sorted(keysets):
+            columns = [exp.column(k, table=dim.table) for k in keys]
+            present = [exp.Not(this=exp.Is(this=c.copy(), expression=exp.Null())) for c in columns]
+            repeated = (
+                exp.select(*columns)
+                .from_(exp.to_table(dim.table))
+                .where(exp.and_(qualify(parse_expr(dim.where), dim.table), *present))
+                .group_by(*(c.copy() for c in columns))
+                .having(exp.GT(this=exp.Count(this=exp.Star()), expression=exp.Literal.number(1)))
+            )
+            statement = exp.select(exp.Count(this=exp.Star())).from_(
+                repeated.subquery("repeated"), copy=False
+            )
+            result = runner.run(statement, item)
+            count = result.rows[0][0] if result is not None and result.rows else 0
+            if count:
+                detail = (
+                    f"{count} value(s) of {', '.join(keys)} have several rows of {dim.table} "
+                    f"in this role ({dim.where}); a role joins one row per key"
+                )
+                issues.append(
+                    item.issue("dimension_check_failed", where, dimension=dim.name, detail=detail)
+                )
+    return issues
+
+
 def check_against_database(
     model: SemanticModel, engine: Engine, where: Locations | None = None
 ) -> list[Issue]:
@@ -226,6 +263,7 @@ def check_against_database(
             )
 
     runner = _Runner(model, engine, where)
+    issues += _role_repeats(model, runner, where)
     # Each dimension expression runs alone; a category's distinct members (with their English
     # labels) are read on the way, for the leak warnings.
     members: dict[str, dict[str, list[str]]] = {}

@@ -372,3 +372,16 @@ def test_a_role_condition_reads_only_its_own_table(trades):
     with pytest.raises(ModelError) as err:
         load_model(path)
     assert "firms" in str(err.value)
+
+
+def test_check_finds_a_role_with_several_rows_per_key(trades):
+    """`side IN ('sell', 'buy')` is no role: deal 1 has two rows in it, and check says so."""
+    path, database = trades
+    path.write_text(TRADES.replace("where: side = 'sell'", "where: side IN ('sell', 'buy')"))
+    model = load_model(path)
+    with DuckDBEngine(database) as engine:
+        issues = check_against_database(model, engine, Locations())
+        assert [i.params.get("dimension") for i in issues] == ["seller"]
+        assert "deal_id" in issues[0].message("en")
+        path.write_text(TRADES, encoding="utf-8")
+        assert check_against_database(load_model(path), engine, Locations()) == []
