@@ -216,7 +216,10 @@ def check_against_database(
             need(join.to, right, ("joins", index, "on"))
     for index, dim in enumerate(model.dimensions):
         for source in dim.all_sources:
-            need_expr(source.expr, dim.physical(source.table), ("dimensions", index, "expr"))
+            if dim.where and dim.table and dim.expr:  # as written, over the role's own table
+                need_expr(dim.expr, dim.table, ("dimensions", index, "expr"))
+                continue
+            need_expr(source.expr, source.table, ("dimensions", index, "expr"))
         if dim.where and dim.table:
             need_expr(dim.where, dim.table, ("dimensions", index, "where"))
         if dim.value_label_en and dim.table:
@@ -276,6 +279,17 @@ def check_against_database(
             continue
         label_en = dim.value_label_en if item.table == dim.table else None
         statement = _members_statement(item, label_en)
+        if dim.where is not None:
+            # A role's members are those in the role, read through its joins, as asked.
+            listing = SemanticQuery(metrics=[], dimensions=[dim.name])
+            try:
+                statement = compile_for(engine, model, listing).ast
+            except CockpitError as err:
+                detail = err.message("en")
+                issues.append(
+                    item.issue("dimension_check_failed", where, dimension=dim.name, detail=detail)
+                )
+                continue
         result = runner.run(statement, item, max_rows=MEMBER_LIMIT + 1)
         if result is None or len(result.rows) > MEMBER_LIMIT:
             continue

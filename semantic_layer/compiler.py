@@ -21,7 +21,7 @@ from sqlglot import exp
 
 from semantic_layer.catalog import Catalog, Leaf, catalog
 from semantic_layer.errors import QueryError, closest
-from semantic_layer.expressions import PERIOD_DAYS, parse_expr, qualify
+from semantic_layer.expressions import PERIOD_DAYS, parse_expr
 from semantic_layer.model import Agg, Grain, Label, SemanticModel
 from semantic_layer.query import (
     Compare,
@@ -151,7 +151,7 @@ def compile_query(
         if query.define:
             model = with_definitions(model, query)
         compiled = _Compiler(model, query, dialect, snapshots).compile()
-    if model.roles_by_table:
+    if model.role_sources:
         resolve_roles(model, compiled.ast)
     return compiled
 
@@ -161,17 +161,16 @@ def role_view(model: SemanticModel, alias: str) -> exp.Subquery:
 
     Joined on the table's keys, it brings one row per key — the party in that role — where
     the whole table would bring one per role and multiply every fact it meets."""
-    dim = model.roles_by_table[alias]
-    assert dim.table is not None and dim.where is not None
-    inner = exp.select(exp.Star()).from_(exp.to_table(dim.table), copy=False)
-    inner.where(qualify(parse_expr(dim.where), dim.table), copy=False)
+    table, condition = model.role_sources[alias]
+    inner = exp.select(exp.Star()).from_(exp.to_table(table), copy=False)
+    inner.where(parse_expr(condition), copy=False)
     return exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier(alias)))
 
 
 def resolve_roles(model: SemanticModel, ast: exp.Expression) -> exp.Expression:
     """Every role alias the statement reads as a table becomes the role's filtered rows, so
     the condition travels inside the join (and row security still sees the real table)."""
-    roles = {alias.lower(): alias for alias in model.roles_by_table}
+    roles = {alias.lower(): alias for alias in model.role_sources}
     ctes = {cte.alias_or_name.lower() for cte in ast.find_all(exp.CTE)}
     for table in list(ast.find_all(exp.Table)):
         name = table.name.lower()

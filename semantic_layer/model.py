@@ -151,18 +151,60 @@ class Dimension(Frozen):
         node of its own in the join graph, read as the table filtered by `where`."""
         return f"{self.table}__{self.name}" if self.where is not None else None
 
+    @cached_property
+    def role_reads(self) -> list[str]:
+        """Tables besides `table` a role dimension's `expr` names (`party.party_name`: the
+        name of the party in the role, one join on from the role's row)."""
+        if self.where is None or self.table is None or self.expr is None:
+            return []
+        from sqlglot.errors import ParseError
+
+        from semantic_layer.expressions import parse_expr, qualify, tables_of
+
+        try:
+            return sorted(tables_of(qualify(parse_expr(self.expr), self.table)) - {self.table})
+        except ParseError:
+            return []  # reported by validation as a bad expression
+
+    @cached_property
+    def role_aliases(self) -> dict[str, str]:
+        """A role dimension's aliases and the stored tables they read: the role's rows
+        (`agreement_party_role__agent`) and any table its `expr` reaches from them
+        (`party__agent`). Empty for other dimensions."""
+        if self.role_table is None or self.table is None:
+            return {}
+        out = {self.role_table: self.table}
+        out.update({f"{t}__{self.name}": t for t in self.role_reads})
+        return out
+
     def physical(self, table: str) -> str:
         """The stored table behind one of this dimension's source tables (its role alias)."""
-        return self.table if table == self.role_table and self.table else table
+        return self.role_aliases.get(table, table)
 
     @cached_property
     def all_sources(self) -> list[DimensionSource]:
         """The main table/expression first, then the extra conformed sources (a role
-        dimension's one source is its `role_table`)."""
+        dimension's one source is its `role_table`, or the alias of the table its `expr`
+        reaches from there, with the expression written over the aliases)."""
         if self.table is None or self.expr is None:
             return list(self.sources)
-        table = self.role_table or self.table
-        return [DimensionSource(table=table, expr=self.expr), *self.sources]
+        if self.role_table is None:
+            return [DimensionSource(table=self.table, expr=self.expr), *self.sources]
+        if not self.role_reads:
+            return [DimensionSource(table=self.role_table, expr=self.expr)]
+        from sqlglot import exp
+
+        from semantic_layer.expressions import parse_expr, qualify
+
+        alias = {t: a for a, t in self.role_aliases.items()}
+
+        def rename(node: exp.Expression) -> exp.Expression:
+            if isinstance(node, exp.Column) and node.table in alias:
+                return exp.column(node.name, table=alias[node.table])
+            return node
+
+        text = qualify(parse_expr(self.expr), self.table).transform(rename).sql("duckdb")
+        return [DimensionSource(table=alias[self.role_reads[0]], expr=text)]
 
 
 class MetricKind(StrEnum):
@@ -401,20 +443,48 @@ class SemanticModel(Frozen):
     def _role_joins(self) -> SemanticModel:
         if self.role_joins or not any(d.where for d in self.dimensions):
             return self
-        found = [
-            Join(from_table=join.from_table, to=dim.role_table, on=join.on)
-            for dim in self.dimensions
-            if dim.role_table is not None
-            for join in self.joins
-            if join.to == dim.table
-        ]
+        found = []
+        for dim in self.dimensions:
+            if dim.role_table is None:
+                continue
+            found += [
+                Join(from_table=join.from_table, to=dim.role_table, on=join.on)
+                for join in self.joins
+                if join.to == dim.table
+            ]
+            found += [
+                Join(from_table=dim.role_table, to=f"{join.to}__{dim.name}", on=join.on)
+                for join in self.joins
+                if join.from_table == dim.table and join.to in dim.role_reads
+            ]
         object.__setattr__(self, "role_joins", found)  # frozen: set once, while validating
         return self
 
     @cached_property
-    def roles_by_table(self) -> dict[str, Dimension]:
-        """Role dimensions by their `role_table` alias."""
-        return {d.role_table: d for d in self.dimensions if d.role_table is not None}
+    def role_sources(self) -> dict[str, tuple[str, str]]:
+        """Every role alias: the stored table it reads and the condition its rows meet, as
+        SQL over that table. The role's rows meet `where`; a table reached from them (the
+        party) keeps the rows some row in the role points to."""
+        from sqlglot import exp
+
+        from semantic_layer.expressions import parse_expr, qualify
+
+        out: dict[str, tuple[str, str]] = {}
+        for dim in self.dimensions:
+            if dim.role_table is None or dim.table is None or dim.where is None:
+                continue
+            where = qualify(parse_expr(dim.where), dim.table)
+            out[dim.role_table] = (dim.table, where.sql("duckdb"))
+            for join in self.role_joins:
+                if join.from_table != dim.role_table:
+                    continue
+                table = dim.physical(join.to)
+                mine = [exp.column(b, table=table) for _, b in join.on]
+                theirs = [exp.column(a, table=dim.table) for a, _ in join.on]
+                inner = exp.select(*theirs).from_(dim.table).where(where.copy())
+                key = mine[0] if len(mine) == 1 else exp.Tuple(expressions=mine)
+                out[join.to] = (table, key.isin(query=inner).sql("duckdb"))
+        return out
 
     @field_validator("dimensions")
     @classmethod

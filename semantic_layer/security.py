@@ -78,7 +78,7 @@ def _semi_join(model: SemanticModel, table: str, rule: RowFilter) -> exp.Express
         left = [exp.column(a, table=join.from_table) for a, _ in join.on]
         right = [exp.column(b, table=join.to) for _, b in join.on]
         # A role's rows (agent: the party in role AG) are the filtered table, not all of it.
-        source = role_view(model, join.to) if join.to in model.roles_by_table else join.to
+        source = role_view(model, join.to) if join.to in model.role_sources else join.to
         inner = exp.select(*right).from_(source).where(condition)
         key = left[0] if len(left) == 1 else exp.Tuple(expressions=left)
         condition = key.isin(query=inner)

@@ -143,9 +143,12 @@ class _Checker:
             for s_index, source in enumerate(dim.all_sources):
                 field = ("table",) if s_index == 0 else ("sources", s_index - 1, "table")
                 own = dim.physical(source.table)
+                text = source.expr
+                if s_index == 0 and dim.where is not None and dim.table is not None:
+                    own, text = dim.table, dim.expr or ""
                 if not self.table(own, self.path("dimensions", index, *field)):
                     continue
-                texts = [("expr", source.expr)]
+                texts = [("expr", text)]
                 if s_index == 0 and dim.where is not None:
                     texts.append(("where", dim.where))
                 for key, text in texts:
@@ -153,7 +156,9 @@ class _Checker:
                         text, f"dimension {dim.name}", self.path("dimensions", index, key)
                     )
                     if node is not None:
-                        for table in tables_of(node) - {own}:
+                        for table in sorted(tables_of(node) - {own}):
+                            if key == "expr" and self.role_reaches(dim, table):
+                                continue
                             self.add(
                                 "unknown_table",
                                 self.path("dimensions", index, key),
@@ -167,6 +172,13 @@ class _Checker:
                     table=dim.table,
                     owner=f"dimension {dim.name}",
                 )
+
+    def role_reaches(self, dim: Dimension, table: str) -> bool:
+        """Whether a role dimension's `expr` may read `table`: the one table a join leads
+        to from the role's own rows (the party's name through the agent's row)."""
+        if dim.where is None or dim.role_reads[:1] != [table]:
+            return False
+        return any(j.from_table == dim.table and j.to == table for j in self.model.joins)
 
     def metrics_(self) -> None:
         for index, metric in enumerate(self.model.metrics):
@@ -392,8 +404,10 @@ def model_expressions(model: SemanticModel) -> Iterator[ModelExpression]:
         for s_index, source in enumerate(dim.all_sources):
             field = ("expr",) if s_index == 0 else ("sources", s_index - 1, "expr")
             path = ("dimensions", index, *field)
-            table = dim.physical(source.table)
-            yield ModelExpression("dimension", dim.name, path, source.expr, table)
+            text, table = source.expr, dim.physical(source.table)
+            if s_index == 0 and dim.where is not None and dim.table and dim.expr:
+                text, table = dim.expr, dim.table  # as written: over the role's own table
+            yield ModelExpression("dimension", dim.name, path, text, table)
         if dim.where is not None and dim.table:
             path = ("dimensions", index, "where")
             yield ModelExpression("dimension", dim.name, path, dim.where, dim.table)

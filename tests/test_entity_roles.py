@@ -293,6 +293,7 @@ tables:
   - {name: firms, primary_key: [firm_id]}
 joins:
   - {from: deals, to: deal_parties, on: deal_id}
+  - {from: deal_parties, to: firms, on: firm_id}
 dimensions:
   - name: seller
     label: {zh: 卖方, en: Seller}
@@ -304,6 +305,11 @@ dimensions:
     table: deal_parties
     expr: firm_id
     where: side = 'buy'
+  - name: seller_name
+    label: {zh: 卖方名称, en: Seller name}
+    table: deal_parties
+    expr: firms.firm_name
+    where: side = 'sell'
 metrics:
   - {name: volume, label: {zh: 成交额, en: Volume}, table: deals, agg: sum, expr: amount,
      time: closed_on}
@@ -327,6 +333,7 @@ def trades(tmp_path: Path) -> tuple[Path, Path]:
             "(1, 'C', 'broker'), (2, 'A', 'sell'), (2, 'C', 'buy'), (3, 'B', 'sell')"
         )
         con.execute("CREATE TABLE firms (firm_id VARCHAR, firm_name VARCHAR)")
+        con.execute("INSERT INTO firms VALUES ('A', 'Acorn'), ('B', 'Birch'), ('C', 'Cedar')")
     path = tmp_path / "trades.yaml"
     path.write_text(TRADES, encoding="utf-8")
     return path, database
@@ -343,6 +350,29 @@ def test_roles_are_a_model_feature_not_an_acme_one(trades):
     assert plain(both) == plain([("A", "B", 100.0, 1), ("A", "C", 40.0, 1), ("B", None, 7.0, 1)])
     buyer_c = SemanticQuery(metrics=["volume"], filters=[Filter(dimension="buyer", values=["C"])])
     assert run(model, database, buyer_c) == [(40.0,)]
+
+
+def test_a_role_reads_a_name_one_join_on_from_its_row(trades):
+    """`expr: firms.firm_name` on the seller's row: the seller's name, its own alias of firms
+    (the buyer's firm would be another), and a listing of sellers names only sellers."""
+    path, database = trades
+    model = load_model(path)
+    rows = run(
+        model, database, SemanticQuery(metrics=["volume"], dimensions=["seller_name", "buyer"])
+    )
+    assert plain(rows) == plain([("Acorn", "B", 100.0), ("Acorn", "C", 40.0), ("Birch", None, 7.0)])
+    listed = run(model, database, SemanticQuery(metrics=[], dimensions=["seller_name"]))
+    assert plain(listed) == [("Acorn",), ("Birch",)]
+    named = SemanticQuery(
+        metrics=["deals"], filters=[Filter(dimension="seller_name", values=["Birch"])]
+    )
+    assert run(model, database, named) == [(1,)]
+    with DuckDBEngine(database) as engine:
+        assert check_against_database(model, engine, Locations()) == []
+    # A role's row security reaches through the name as well.
+    role = Role(name="acorn", row_filters=[RowFilter(dimension="seller_name", values=["Acorn"])])
+    secured = with_roles(model, role)
+    assert run(secured, database, SemanticQuery(metrics=["volume"]), role) == [(140.0,)]
 
 
 def test_check_refuses_a_hostile_role_condition(trades):
@@ -375,13 +405,14 @@ def test_a_role_condition_reads_only_its_own_table(trades):
 
 
 def test_check_finds_a_role_with_several_rows_per_key(trades):
-    """`side IN ('sell', 'buy')` is no role: deal 1 has two rows in it, and check says so."""
+    """`side IN ('sell', 'buy')` is no role: deal 1 has two rows in it, and check says so
+    (for both dimensions of that condition)."""
     path, database = trades
     path.write_text(TRADES.replace("where: side = 'sell'", "where: side IN ('sell', 'buy')"))
     model = load_model(path)
     with DuckDBEngine(database) as engine:
         issues = check_against_database(model, engine, Locations())
-        assert [i.params.get("dimension") for i in issues] == ["seller"]
+        assert [i.params.get("dimension") for i in issues] == ["seller", "seller_name"]
         assert "deal_id" in issues[0].message("en")
         path.write_text(TRADES, encoding="utf-8")
         assert check_against_database(load_model(path), engine, Locations()) == []
