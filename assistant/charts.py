@@ -148,7 +148,7 @@ class _Shape:
                     else:
                         record[column.name] = "—" if value is None else str(value)
                 else:
-                    record[column.name] = None if value is None else float(value)
+                    record[column.name] = _number(value)
                     record[column.name + TEXT] = format_value(value, column.unit, lang, True)
             records.append(record)
         return cls(
@@ -1092,3 +1092,14 @@ def drillable(spec: dict | None) -> bool:
         return True
     children = [c for key in ("layer", "hconcat", "vconcat", "concat") for c in spec.get(key, [])]
     return any(drillable(child) for child in children)
+
+
+def _number(value: Any) -> float | None:
+    """A metric's value as a number for the chart; None for a missing value or one that is not
+    a number (a model may define a metric as the MAX of a text column)."""
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None

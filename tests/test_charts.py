@@ -336,3 +336,17 @@ def test_every_kind_of_chart_renders_offline(assistant, question):
     answer = assistant.ask(question)
     metric = next(c for c in answer.columns if c.kind == "metric")
     assert metric.label.get(answer.lang) in svg
+
+
+def test_a_metric_whose_value_is_text_draws_without_a_number():
+    """A model may define a metric as the MAX of a text column: the chart shows the text and
+    plots nothing for it, instead of failing the answer."""
+    from semantic_layer.compiler import OutputColumn
+    from semantic_layer.model import Label
+
+    columns = (
+        OutputColumn("region", "dimension", "region", Label(zh="区域", en="Region")),
+        OutputColumn("top_product", "metric", "top_product", Label(zh="最畅销", en="Top"), None),
+    )
+    spec = chart(columns, [("华东", "X1 手机"), ("华南", None)], "zh")
+    assert spec is None or isinstance(spec, dict)
