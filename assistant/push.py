@@ -225,6 +225,21 @@ def _context(assistant: Assistant, view: BoardView, lang: str) -> str:
     return " · ".join(parts)
 
 
+def _unfiltered_note(assistant: Assistant, view: BoardView, tile: Tile, lang: str) -> str:
+    """不受「区域」筛选影响 / not filtered by region: a tile the board's filter cannot narrow
+    (expenses have no region), so nobody reads a company figure as the region's."""
+    if not view.filters or not tile.unfiltered:
+        return ""
+    model = assistant.model
+    names = [
+        model.dimension_map[d].label.get(lang) if d in model.dimension_map else d
+        for d in tile.unfiltered
+    ]
+    if lang == "zh":
+        return "不受" + "、".join(f"「{n}」" for n in names) + "筛选影响"
+    return "not filtered by " + ", ".join(n.lower() for n in names)
+
+
 def _tile_lines(tile: Tile, lang: str, marks: bool = True) -> str:
     if tile.status != "ok":
         return f"{tile.title}: {tile.message}"
@@ -243,8 +258,23 @@ def _render_view(assistant: Assistant, view: BoardView, lang: str) -> Rendered:
     board = view.board
     subject = f"{board.title} · {view.as_of}"
     context = _context(assistant, view, lang)
-    kpis = [t for t in view.tiles if t.kind == "kpi"]
-    charts = [t for t in view.tiles if t.kind == "chart"]
+    # Tiles the role may not see are left out and named once, never shown as "—".
+    denied = [t.title for t in view.tiles if t.denied]
+    shown = [t for t in view.tiles if not t.denied]
+    kpis = [t for t in shown if t.kind == "kpi"]
+    charts = [t for t in shown if t.kind == "chart"]
+    left_out = (
+        (
+            "未显示（无权查看）：" + "、".join(denied)
+            if zh
+            else "Not shown (not visible to this role): " + ", ".join(denied)
+        )
+        if denied
+        else ""
+    )
+
+    def unfiltered(tile: Tile) -> str:
+        return _unfiltered_note(assistant, view, tile, lang)
 
     cells = []
     for tile in kpis:
@@ -262,8 +292,8 @@ def _render_view(assistant: Assistant, view: BoardView, lang: str) -> Rendered:
             )
         else:
             body = f"<div class='value'>—</div><div class='note'>{esc(tile.message)}</div>"
-        if view.filters and tile.unfiltered:
-            body += f"<div class='note'>{'不受筛选影响' if zh else 'not filtered'}</div>"
+        if unfiltered(tile):
+            body += f"<div class='note'>{esc(unfiltered(tile))}</div>"
         cells.append(f"<td class='tile'><div class='label'>{esc(tile.title)}</div>{body}</td>")
     rows = ["<tr>" + "".join(cells[i : i + 4]) + "</tr>" for i in range(0, len(cells), 4)]
     parts = [
@@ -288,8 +318,10 @@ def _render_view(assistant: Assistant, view: BoardView, lang: str) -> Rendered:
             continue
         svg = chart_svg(tile.chart)
         parts.append(svg or f"<p class='note'>{esc(tile.answer.narrative)}</p>")
-        if view.filters and tile.unfiltered:
-            parts.append(f"<p class='note'>{'不受筛选影响' if zh else 'not filtered'}</p>")
+        if unfiltered(tile):
+            parts.append(f"<p class='note'>{esc(unfiltered(tile))}</p>")
+    if left_out:
+        parts.append(f"<p class='note'>{esc(left_out)}</p>")
     if view.alerts:
         parts.append(f"<h2>{'预警' if zh else 'Alerts'}</h2><ul>")
         parts += [f"<li><b>{esc(a.severity)}</b> {esc(a.message(lang))}</li>" for a in view.alerts]
@@ -297,20 +329,34 @@ def _render_view(assistant: Assistant, view: BoardView, lang: str) -> Rendered:
     generated = datetime.now().strftime("%Y-%m-%d %H:%M")
     parts.append(f"<p class='note'>Cockpit · {esc(context)} · {generated}</p></body></html>")
 
-    text_lines = [subject, context, ""] + [_tile_lines(t, lang) for t in kpis]
+    def marked(text: str, tile: Tile) -> str:
+        note = unfiltered(tile)
+        return f"{text}（{note}）" if note and zh else f"{text} ({note})" if note else text
+
+    text_lines = [subject, context, ""] + [marked(_tile_lines(t, lang), t) for t in kpis]
     for tile in charts:
         text_lines.append(
-            f"{tile.pin.title or tile.pin.question}: {tile.answer.narrative or tile.message}"
+            marked(
+                f"{tile.pin.title or tile.pin.question}: {tile.answer.narrative or tile.message}",
+                tile,
+            )
         )
+    if left_out:
+        text_lines.append(left_out)
     if view.alerts:
         text_lines += ["", "预警：" if zh else "Alerts:"] + [
             f"- {a.message(lang)}" for a in view.alerts
         ]
     markdown_lines = [f"## {board.title}", f"> {context}", ""]
-    markdown_lines += [f"- **{t.title}** {_tile_lines(t, lang)[len(t.title) + 1 :]}" for t in kpis]
     markdown_lines += [
-        f"- **{t.pin.title or t.pin.question}** {t.answer.narrative or t.message}" for t in charts
+        marked(f"- **{t.title}** {_tile_lines(t, lang)[len(t.title) + 1 :]}", t) for t in kpis
     ]
+    markdown_lines += [
+        marked(f"- **{t.pin.title or t.pin.question}** {t.answer.narrative or t.message}", t)
+        for t in charts
+    ]
+    if left_out:
+        markdown_lines.append(f"> {left_out}")
     if view.alerts:
         markdown_lines += ["", "**预警**" if zh else "**Alerts**"]
         markdown_lines += [f"- {a.message(lang)}" for a in view.alerts]

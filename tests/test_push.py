@@ -489,3 +489,38 @@ def test_a_mailed_chart_carries_its_title_as_alt_text(assistant):
     body, images = inline_images("<p>x</p>" + chart_svg(answer.chart))
     assert len(images) == 1
     assert "alt='毛利率 · 按区域'" in body
+
+
+def test_a_regional_push_marks_what_the_region_does_not_narrow(assistant):
+    """Under 区域 = 华东 the expenses tile is the company's (expenses have no region): every
+    format says so by name; revenue is 华东's (and equals the filtered question)."""
+    board = default_board(assistant)
+    out = render_board(
+        assistant, board, filters=[{"dimension": "region", "op": "=", "values": ["华东"]}]
+    )
+    east = assistant.ask("今年华东的收入").rows[0][0]
+    revenue_line = next(line for line in out.text.splitlines() if line.startswith("营业收入"))
+    assert format_value(east, "yuan", "zh", compact=True) in revenue_line
+    assert "筛选影响" not in revenue_line
+    expenses_line = next(line for line in out.text.splitlines() if line.startswith("费用"))
+    assert expenses_line.endswith("（不受「区域」筛选影响）")
+    assert any(
+        line.startswith("- **费用**") and "不受「区域」筛选影响" in line
+        for line in out.markdown.splitlines()
+    )
+    assert "不受「区域」筛选影响" in out.html
+    english = render_board(
+        assistant,
+        board,
+        filters=[{"dimension": "region", "op": "=", "values": ["华东"]}],
+        lang="en",
+    )
+    assert "(not filtered by region)" in english.text
+
+
+def test_a_push_for_a_role_lists_the_tiles_it_may_not_see(assistant):
+    out = render_board(assistant, default_board(assistant), role="east_manager")
+    assert (
+        "未显示（无权查看）：" in out.text and "费用" in out.text.split("未显示（无权查看）：")[1]
+    )
+    assert not any(line.startswith("费用") for line in out.text.splitlines())
