@@ -10,6 +10,7 @@ product's own compiled SQL), on ACME's data and on a small model written in this
 
 from __future__ import annotations
 
+import shutil
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -54,11 +55,21 @@ def plain(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
 
 
 @pytest.fixture(scope="module")
-def acme(tmp_path_factory: pytest.TempPathFactory) -> tuple[SemanticModel, Path]:
+def acme_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The imported model.yaml and the hand-written roles.yaml beside it, as one model folder —
+    how a user adds to an imported model without editing what the importer writes."""
+    folder = tmp_path_factory.mktemp("acme_model")
+    for name in ("model.yaml", "roles.yaml"):
+        shutil.copy(ACME / name, folder / name)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def acme(tmp_path_factory: pytest.TempPathFactory, acme_model: Path) -> tuple[SemanticModel, Path]:
     eval_set = load_set(ACME)
     assert eval_set is not None
     database = eval_set.build(tmp_path_factory.mktemp("acme_roles") / "data.duckdb")
-    return load_model(eval_set.model), database
+    return load_model(acme_model), database
 
 
 def run(model: SemanticModel, database: Path, query: SemanticQuery, role: Role | None = None):
@@ -235,7 +246,7 @@ def test_row_security_applies_through_a_role(acme):
     assert sum(n for _, n in rows) == truth(database, "SELECT count(*) FROM policy")[0][0]
 
 
-def test_questions_by_role_are_understood_from_the_model_words(acme, tmp_path):
+def test_questions_by_role_are_understood_from_the_model_words(acme, acme_model, tmp_path):
     """ "by agent" / 按代理人 come from the dimension's label: no parser rule names them."""
     model, database = acme
     eval_set = load_set(ACME)
@@ -244,7 +255,7 @@ def test_questions_by_role_are_understood_from_the_model_words(acme, tmp_path):
     copy = tmp_path / "asked.duckdb"  # the assistant's engine holds its file its own way
     copy.write_bytes(database.read_bytes())
     assistant = Assistant.open(
-        model=eval_set.model, database=copy, as_of=eval_set.as_of, settings=settings
+        model=acme_model, database=copy, as_of=eval_set.as_of, settings=settings
     )
     want = truth(
         database,
