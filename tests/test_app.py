@@ -9,6 +9,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from app_cards import kpi_cards
 from streamlit.testing.v1 import AppTest
 
 from assistant import Assistant
@@ -67,19 +68,6 @@ def texts(block) -> str:
 
 def charts(block) -> list[dict]:
     return [json.loads(e.proto.spec) for e in block.get("vega_lite_chart")]
-
-
-def kpi_cards(block) -> list[dict]:
-    """The KPI cards drawn in a block: one chart each, its card in the chart's data."""
-    import pyarrow
-
-    cards = []
-    for element in block.get("vega_lite_chart"):
-        spec = json.loads(element.proto.spec)
-        if spec.get("width") == 230 and element.proto.data.data:  # a card's size
-            frame = pyarrow.ipc.open_stream(element.proto.data.data).read_pandas()
-            cards.append(frame.iloc[0].to_dict())
-    return cards
 
 
 def buttons(block) -> dict[str, object]:

@@ -30,6 +30,7 @@ import duckdb
 import pytest
 import streamlit as st
 import yaml
+from app_cards import kpi_cards
 from streamlit.testing.v1 import AppTest
 from typer.testing import CliRunner
 
@@ -1446,19 +1447,6 @@ def shown(text: str) -> tuple[float, float]:
         plain, base = plain[:-1], base / 100
     decimals = len(plain.split(".")[1]) if "." in plain else 0
     return float(plain) * base, 0.5 * base * 10**-decimals
-
-
-def kpi_cards(block: Any) -> list[dict[str, Any]]:
-    """The KPI cards drawn in a block: one chart each, its card in the chart's data."""
-    import pyarrow
-
-    cards = []
-    for element in block.get("vega_lite_chart"):
-        spec = json.loads(element.proto.spec)
-        if spec.get("width") == 230 and element.proto.data.data:  # a card's size
-            frame = pyarrow.ipc.open_stream(element.proto.data.data).read_pandas()
-            cards.append(frame.iloc[0].to_dict())
-    return cards
 
 
 def test_the_chat_welcome_shows_this_models_headline_cards_and_examples(
