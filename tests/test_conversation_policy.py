@@ -142,3 +142,20 @@ def test_a_follow_up_that_changes_nothing_is_asked_again(assistant, first, then)
     again = conversation.ask(then)
     assert again.status == "clarify" and not again.rows, again.rows
     assert conversation.ask("按月看").status == "ok"  # the conversation goes on from the first
+
+
+def test_a_flow_after_a_balance_gets_the_period_a_fresh_question_gets(assistant):
+    """应收余额 is read as of today (no period said); 回款呢 then is this year's collections —
+    the same as asking 今年的回款 — not collections over all time."""
+    conversation = assistant.conversation()
+    conversation.ask("应收余额")
+    after = conversation.ask("回款呢?")
+    fresh = assistant.ask("今年的回款额")
+    assert after.status == "ok" and after.query.time_range.start == fresh.query.time_range.start
+    assert after.value("collections") == fresh.value("collections")
+    conversation = assistant.conversation()
+    conversation.ask("what's our inventory worth right now")
+    days = conversation.ask("and DIO?")
+    assert days.status == "ok" and days.value("dio") == assistant.ask("今年的存货周转天数").value(
+        "dio"
+    )

@@ -651,6 +651,19 @@ class _Resolver:
             if f.dimension in p.values or all(reach(m, f.dimension) for m in metrics)
         ]
         time_range = previous.time_range
+        if (
+            not p.times
+            and time_range is not None
+            and time_range.start <= EPOCH
+            and time_range.label == f"截至{self.ctx.as_of}"
+            and not self._balances(metrics)
+        ):
+            # After a balance read "as of today" (no period was said), a flow or a per-day
+            # metric gets the period a question without one gets (库存 → 周转天数呢), not all time.
+            fresh = self._time_range(metrics, None, None)
+            if isinstance(fresh, Understanding):
+                return fresh
+            time_range = fresh[0]
         compare = p.compare or (None if p.times else previous.compare)
         if len(p.times) == 1 and _vs(p.text) and time_range is not None and compare is None:
             # "跟前年比呢" after a 2024 answer: keep 2024, compare with the period named.
