@@ -113,7 +113,19 @@ def example_questions(assistant: Any, lang: str) -> list[str]:
     from semantic_layer import knowledge
 
     counts = {name: len(values) for name, values in assistant.lexicon.values.items()}
-    return [e.get(lang) for e in knowledge.examples(assistant.model, counts)]
+    examples = [e.get(lang) for e in knowledge.examples(assistant.model, counts)]
+    written = assistant.model.as_of  # the "today" the model's examples were written for
+    shift = assistant.as_of.year - written.year if written is not None else 0
+    if shift:
+        # As of 2024-06-30, "2025年各区域的毛利率" asks about a year that has not happened:
+        # the years an example names move with the as-of date.
+        examples = [_shift_years(text, shift) for text in examples]
+    return examples
+
+
+def _shift_years(text: str, shift: int) -> str:
+    """2025年各区域的毛利率 → 2024年各区域的毛利率 (shift −1); 'in 2025' → 'in 2024'."""
+    return re.sub(r"(?<!\d)(19|20)(\d{2})(?!\d)", lambda m: str(int(m.group()) + shift), text)
 
 
 def _this_year(assistant: Any) -> Any:
