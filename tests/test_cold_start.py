@@ -1,5 +1,6 @@
 """What a start costs: the word forms of a model's labels are kept between starts, so the CLI
-and the app do not import `inflect` (a second or more) once they have been computed."""
+and the app do not import `inflect` (a second or more) once they have been computed — and only
+those: the words of questions are never written to disk."""
 
 from __future__ import annotations
 
@@ -11,9 +12,10 @@ from pathlib import Path
 PROBE = """
 import sys
 from pathlib import Path
-from assistant.understand.vocabulary import inflections, remember_in
+from assistant.understand.vocabulary import label_inflections, remember_in, save_forms
 remember_in(Path(sys.argv[1]))
-print(inflections("claims"), inflections("policy amount"), "inflect" in sys.modules)
+print(label_inflections("claims"), label_inflections("policy amount"), "inflect" in sys.modules)
+save_forms()
 """
 
 
@@ -38,3 +40,16 @@ def test_an_unreadable_store_is_computed_again(tmp_path):
     kept.write_text("{not json", encoding="utf-8")
     assert _probe(tmp_path) == "['claim'] ['policy amounts'] True"
     assert json.loads(kept.read_text(encoding="utf-8"))["claims"] == ["claim"]
+
+
+def test_words_from_questions_are_not_kept(tmp_path):
+    probe = (
+        "import sys\nfrom pathlib import Path\n"
+        "from assistant.understand.vocabulary import inflections, remember_in, save_forms\n"
+        "remember_in(Path(sys.argv[1]))\nprint(inflections('widgets'))\nsave_forms()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe, str(tmp_path)], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "['widget']"
+    assert list(tmp_path.glob("inflections-*.json")) == []

@@ -225,7 +225,7 @@ class Lexicon:
         """Forms people use that the model did not list (claims, how many claims, 收入 for an
         English "Revenue"): added only where no declared word already means something, so
         the model's own words always win."""
-        from assistant.understand.vocabulary import dimension_forms, metric_forms
+        from assistant.understand.vocabulary import dimension_forms, metric_forms, save_forms
 
         soft: dict[str, set[Entry]] = {}
         for metric in model.metrics:
@@ -234,6 +234,7 @@ class Lexicon:
         for dim in model.dimensions:
             for form in dimension_forms(dim):
                 soft.setdefault(normalize(form), set()).add(Entry("dimension", dim.name))
+        save_forms()  # the labels' word forms, for the next start
         for surface, entries in soft.items():
             if surface and surface not in self.surfaces and len(entries) == 1:
                 self.add(surface, next(iter(entries)))

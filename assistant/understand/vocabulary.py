@@ -41,51 +41,72 @@ def _engine():
 
 # Importing inflect takes a second or more (its functions are type-checked, compiled again at
 # import), on every start of the CLI or the app. The forms it gives a model's labels are kept
-# in the cache folder, so a later start reads them and never imports it.
-_store: dict[str, list[str]] = {}
-_store_file: Path | None = None
+# in the cache folder, so a later start reads them and never imports it. Words from questions
+# are inflected in memory only: what people type is never written to disk.
+_kept: dict[str, list[str]] = {}
+_kept_file: Path | None = None
+_unsaved = False
+_PLAIN = re.compile(r"[a-z][a-z &\-]*[a-z]")
 
 
 def remember_in(folder: Path) -> None:
-    """Keep the inflections computed from now on in `folder` (and read those kept there)."""
-    global _store_file
+    """Keep the forms of labels computed from now on in `folder` (and read those kept there)."""
+    global _kept_file
     try:
         version = metadata.version("inflect")
     except metadata.PackageNotFoundError:
         version = "unknown"
     path = Path(folder) / f"inflections-{version}.json"
-    if path == _store_file:
+    if path == _kept_file:
         return
-    _store_file = path
+    _kept_file = path
     try:
         kept = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):  # none yet, or unreadable: computed again
         return
     if isinstance(kept, dict):
-        _store.update((k, [str(f) for f in v]) for k, v in kept.items() if isinstance(v, list))
+        _kept.update((k, [str(f) for f in v]) for k, v in kept.items() if isinstance(v, list))
 
 
-def _keep() -> None:
-    if _store_file is None:
+def save_forms() -> None:
+    """Write the label forms computed since the last save (once per vocabulary built)."""
+    global _unsaved
+    if not _unsaved or _kept_file is None:
         return
+    _unsaved = False
     try:
-        _store_file.parent.mkdir(parents=True, exist_ok=True)
-        partial = _store_file.with_name(f".{_store_file.name}.{os.getpid()}")
-        partial.write_text(json.dumps(_store, ensure_ascii=False), encoding="utf-8")
-        partial.replace(_store_file)  # whole or not at all, for a process reading it now
+        _kept_file.parent.mkdir(parents=True, exist_ok=True)
+        partial = _kept_file.with_name(f".{_kept_file.name}.{os.getpid()}")
+        partial.write_text(json.dumps(_kept, ensure_ascii=False), encoding="utf-8")
+        partial.replace(_kept_file)  # whole or not at all, for a process reading it now
     except OSError:  # a read-only cache: computed again next time
         pass
+
+
+def label_inflections(phrase: str) -> list[str]:
+    """`inflections` of a model's label, kept for the next start by `save_forms`."""
+    global _unsaved
+    if not _PLAIN.fullmatch(phrase):
+        return []
+    if phrase not in _kept:
+        _kept[phrase] = _inflect(phrase)
+        _unsaved = True
+    return list(_kept[phrase])
 
 
 def inflections(phrase: str) -> list[str]:
     """The phrase with its last English word in singular and plural ("claim amounts" ↔
     "claim amount"); [] for text that is not plain English words."""
-    if not re.fullmatch(r"[a-z][a-z &\-]*[a-z]", phrase):
+    if not _PLAIN.fullmatch(phrase):
         return []
-    if phrase not in _store:
-        _store[phrase] = _inflect(phrase)
-        _keep()
-    return list(_store[phrase])
+    if phrase in _kept:
+        return list(_kept[phrase])
+    return list(_inflected(phrase))
+
+
+@lru_cache(maxsize=4096)
+def _inflected(phrase: str) -> tuple[str, ...]:
+    return tuple(_inflect(phrase))
 
 
 def _inflect(phrase: str) -> list[str]:
@@ -124,7 +145,7 @@ def metric_forms(metric: Metric) -> list[str]:
     elif metric.agg is not None and metric.agg.value in ("count", "count_distinct"):
         counted = english
     if counted:
-        things = {counted, *inflections(counted)}
+        things = {counted, *label_inflections(counted)}
         for thing in things:
             forms += [
                 f"number of {thing}",
@@ -172,7 +193,7 @@ def metric_forms(metric: Metric) -> list[str]:
             forms.append(zh)
     out = []
     for form in forms:
-        out += [form, *inflections(form)]
+        out += [form, *label_inflections(form)]
     # (A count's bare noun — "claims" — is not the count either: "paid in expenses on claims"
     # asks an amount. Counts are named with a counting word: how many, number of, 数量.)
     return list(dict.fromkeys(f for f in out if f))
@@ -181,12 +202,12 @@ def metric_forms(metric: Metric) -> list[str]:
 def dimension_forms(dim: Dimension) -> list[str]:
     """Extra ways to name a dimension: inflections and, for English-only labels, Chinese."""
     english = dim.label.en.lower().replace("_", " ").strip()
-    forms = [english, *inflections(english)]
+    forms = [english, *label_inflections(english)]
     # An identifier named from its column (company_claim_number → "claim number").
     words = [w for w in dim.name.lower().split("_") if w]
     if len(words) > 2 and words[-1] in ("number", "no", "id", "code", "key", "identifier"):
         tail = " ".join(words[-2:])
-        forms += [tail, *inflections(tail), words[-2]]  # company_claim_number: "claim"
+        forms += [tail, *label_inflections(tail), words[-2]]  # company_claim_number: "claim"
     # "Product name", "Location name": the thing itself ("by product", 各产品).
     # An identifier too: "Claim number" is how each claim is told apart ("for each claim").
     head = re.sub(r"\s+(?:name|title|number|no|id|identifier|code)$", "", english)
