@@ -15,6 +15,7 @@ import re
 import time
 from dataclasses import replace
 from datetime import date, datetime, timedelta
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,10 +26,10 @@ from assistant.charts import chart
 from assistant.present import interpretation, narrative, restatement
 from assistant.settings import Settings
 from assistant.understand.lexicon import Lexicon
-from assistant.understand.resolve import Context, Understanding, language, understand
+from assistant.understand.resolve import EPOCH, Context, Understanding, language, understand
 from assistant.understand.vocabulary import remember_in
 from semantic_layer.catalog import catalog
-from semantic_layer.compiler import compile_for, with_definitions
+from semantic_layer.compiler import add_months, compile_for, with_definitions
 from semantic_layer.engine import DuckDBEngine, Engine
 from semantic_layer.errors import CockpitError
 from semantic_layer.expressions import parse_expr, qualify
@@ -644,7 +645,7 @@ class Assistant:
         window = query.time_range
         if (
             window is None
-            or window.start <= date(1900, 1, 1)
+            or window.start <= EPOCH
             or len(query.metrics) != 1
             or query.dimensions
             or query.compare is not Compare.none
@@ -659,9 +660,9 @@ class Assistant:
         start, end = window.start, window.end
         if start.month == 1 and start.day == 1 and end <= date(start.year + 1, 1, 1):
             compare = Compare.yoy
-        elif start.day == 1 and end == _months_after(start, 1):
+        elif start.day == 1 and end == add_months(start, 1):
             compare = Compare.mom
-        elif start.day == 1 and start.month % 3 == 1 and end == _months_after(start, 3):
+        elif start.day == 1 and start.month % 3 == 1 and end == add_months(start, 3):
             compare = Compare.qoq
         else:
             compare = Compare.previous_period
@@ -684,10 +685,10 @@ class Assistant:
             return clipped, f"数据截至 {self.as_of}：{label}只计到 {self.as_of}"
         return clipped, f"Data as of {self.as_of}: {label} is counted up to {self.as_of}"
 
-    @property
-    def _plans(self) -> set[str]:
+    @cached_property
+    def _plans(self) -> frozenset[str]:
         """Budget metrics (a metric's `budget:`), which may hold figures for future periods."""
-        return set(self.catalog.budget_of.values())
+        return frozenset(self.catalog.budget_of.values())
 
     def _coverage(self) -> tuple[dict[str, tuple[date, date]], set[str]]:
         """The first and last date of each simple metric's data, to spot empty periods; and
@@ -739,12 +740,6 @@ def _named_rows(columns: Any, rows: Any, labels: dict[str, dict[str, str]]) -> A
         )
         for row in rows
     ]
-
-
-def _months_after(day: date, months: int) -> date:
-    """The first day `months` calendar months after the month of `day`."""
-    index = day.year * 12 + day.month - 1 + months
-    return date(index // 12, index % 12 + 1, 1)
 
 
 def _compared(columns: Any, rows: Any) -> bool:
