@@ -26,6 +26,7 @@ from assistant.board import (
     default_board,
     dimension_members,
     export_yaml,
+    not_filtered_text,
     period_label,
     role_scope,
     unreached,
@@ -51,7 +52,6 @@ TEXT = {
         "这个看板还没有固定的答案：在对话页的答案下点「钉到驾驶舱」。",
         "Nothing is pinned to this board yet: pin an answer from the chat page.",
     ),
-    "not_filtered": ("不受「{dim}」筛选影响", "Not filtered by {dim}"),
     "scope": ("{dim}：{members}（{who}的数据范围）", "{dim}: {members} ({who}'s data)"),
     "left_out": (
         "未显示（{who}无权查看）：{names}",
@@ -338,12 +338,7 @@ def not_filtered(tile: Tile) -> str:
     """ "不受「区域」筛选影响" for a tile whose figures a chosen filter (or the role's scope)
     does not narrow: it shows the whole company's number under a filtered board."""
     missed = (*(tile.unfiltered if filters else ()), *unreached(viewer, tile, scoped))
-    if not missed:
-        return ""
-    dims = ("、" if lang == "zh" else ", ").join(
-        dict.fromkeys(model.dimension(d).label.get(lang) for d in missed)
-    )
-    return tr("not_filtered", lang, dim=dims)
+    return not_filtered_text(model, missed, lang)
 
 
 def colored(delta) -> str:

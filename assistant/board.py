@@ -32,13 +32,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlglot import exp
 
 from assistant.charts import chart
-from assistant.formatting import format_value
+from assistant.formatting import as_number, format_value
 from assistant.present import describe_range
 from assistant.understand.time_words import find_times
 from semantic_layer.compiler import add_months
 from semantic_layer.errors import CockpitError
 from semantic_layer.expressions import parse_expr, qualify
-from semantic_layer.model import Grain
+from semantic_layer.model import Grain, SemanticModel
 from semantic_layer.query import Compare, DimensionRef, Filter, Intent, SemanticQuery, TimeRange
 
 if TYPE_CHECKING:
@@ -832,7 +832,7 @@ def _kpi_tile(
     )
     if answer.status != "ok" or metric is None or len(answer.rows) != 1:
         return tile
-    value = _number(answer.value(name))
+    value = as_number(answer.value(name))
     mom_basis = _mom_basis(assistant, query)
     mom = _compared(assistant, query, mom_basis, lang) if mom_basis else {}
     yoy = _compared(assistant, query, Compare.yoy, lang)
@@ -842,7 +842,7 @@ def _kpi_tile(
         mom=_delta(mom_basis, value, mom.get(name), metric) if mom_basis else None,
         yoy=_delta(Compare.yoy, value, yoy.get(name), metric),
         sparkline=_sparklines(assistant, query, months, lang).get(name, ()),
-        budget=_number(answer.value(f"{name}__compare"))
+        budget=as_number(answer.value(f"{name}__compare"))
         if query.compare is Compare.budget
         else None,
         chart=answer.chart,
@@ -851,10 +851,6 @@ def _kpi_tile(
 
 def _kind(query: SemanticQuery) -> Literal["kpi", "chart"]:
     return "chart" if query.dimensions else "kpi"
-
-
-def _number(value: Any) -> float | None:
-    return None if value is None else float(value)
 
 
 def _mom_basis(assistant: Assistant, query: SemanticQuery) -> Compare | None:
@@ -888,7 +884,7 @@ def _compared(
     answer = assistant.run(shifted, "", lang, plain=True)
     if answer.status != "ok" or not answer.rows:
         return {}
-    return {m: _number(answer.value(f"{m}__compare")) for m in query.metrics}
+    return {m: as_number(answer.value(f"{m}__compare")) for m in query.metrics}
 
 
 def _delta(basis: Compare, value: float | None, previous: float | None, metric) -> Delta:
@@ -928,7 +924,7 @@ def _sparklines(
         month = record[key]
         month = month.date() if isinstance(month, datetime) else month
         for m in query.metrics:
-            series[m].append((month, _number(record[m])))
+            series[m].append((month, as_number(record[m])))
     return {m: tuple(sorted(points)) for m, points in series.items()}
 
 
@@ -1058,6 +1054,18 @@ def role_scope(assistant: Assistant, dimension: str) -> list[str] | None:
         if rule.dimension == dimension and rule.op in ("=", "in"):
             return [str(v) for v in rule.values]
     return None
+
+
+def not_filtered_text(model: SemanticModel, dimensions: Iterable[str], lang: str) -> str:
+    """不受「区域」筛选影响 / Not filtered by Region: the note on a tile whose figures these
+    filters (or the role's scope) do not narrow — the whole company's number under a filtered
+    board; "" when there are none. The page and every pushed format say it the same way."""
+    labels = dict.fromkeys(model.dimension(d).label.get(lang) for d in dimensions)
+    if not labels:
+        return ""
+    if lang == "zh":
+        return f"不受「{'、'.join(labels)}」筛选影响"
+    return f"Not filtered by {', '.join(labels)}"
 
 
 def unreached(assistant: Assistant, tile: Tile, dimensions: Sequence[str]) -> tuple[str, ...]:

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from assistant.formatting import format_value
+from assistant.formatting import as_number, format_value
 from semantic_layer.compiler import OutputColumn
 from semantic_layer.model import SemanticModel
 from semantic_layer.query import Compare, SemanticQuery
@@ -148,7 +148,7 @@ class _Shape:
                     else:
                         record[column.name] = "—" if value is None else str(value)
                 else:
-                    record[column.name] = _number(value)
+                    record[column.name] = as_number(value)
                     record[column.name + TEXT] = format_value(value, column.unit, lang, True)
             records.append(record)
         return cls(
@@ -1092,14 +1092,3 @@ def drillable(spec: dict | None) -> bool:
         return True
     children = [c for key in ("layer", "hconcat", "vconcat", "concat") for c in spec.get(key, [])]
     return any(drillable(child) for child in children)
-
-
-def _number(value: Any) -> float | None:
-    """A metric's value as a number for the chart; None for a missing value or one that is not
-    a number (a model may define a metric as the MAX of a text column)."""
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return None

@@ -6,6 +6,17 @@ from datetime import date, datetime
 from decimal import Decimal
 
 
+def as_number(value: object) -> float | None:
+    """A metric's value as a number; None for a missing value or one that is not a number (a
+    model may define a metric as the MAX of a text column)."""
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+
+
 def format_value(
     value: object,
     unit: str | None = None,

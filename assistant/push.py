@@ -63,6 +63,7 @@ from assistant.board import (
     BoardView,
     Tile,
     default_board,
+    not_filtered_text,
     period_label,
     resolve_period,
     view_board,
@@ -226,18 +227,11 @@ def _context(assistant: Assistant, view: BoardView, lang: str) -> str:
 
 
 def _unfiltered_note(assistant: Assistant, view: BoardView, tile: Tile, lang: str) -> str:
-    """不受「区域」筛选影响 / not filtered by region: a tile the board's filter cannot narrow
-    (expenses have no region), so nobody reads a company figure as the region's."""
-    if not view.filters or not tile.unfiltered:
-        return ""
-    model = assistant.model
-    names = [
-        model.dimension_map[d].label.get(lang) if d in model.dimension_map else d
-        for d in tile.unfiltered
-    ]
-    if lang == "zh":
-        return "不受" + "、".join(f"「{n}」" for n in names) + "筛选影响"
-    return "not filtered by " + ", ".join(n.lower() for n in names)
+    """不受「区域」筛选影响 / not filtered by region (as the board page says it; lower case in
+    English, where it follows a figure): a tile the board's filter cannot narrow (expenses
+    have no region), so nobody reads a company figure as the region's."""
+    note = not_filtered_text(assistant.model, tile.unfiltered if view.filters else (), lang)
+    return note if lang == "zh" else note.lower()
 
 
 def _tile_lines(tile: Tile, lang: str, marks: bool = True) -> str:
@@ -292,8 +286,8 @@ def _render_view(assistant: Assistant, view: BoardView, lang: str) -> Rendered:
             )
         else:
             body = f"<div class='value'>—</div><div class='note'>{esc(tile.message)}</div>"
-        if unfiltered(tile):
-            body += f"<div class='note'>{esc(unfiltered(tile))}</div>"
+        if note := unfiltered(tile):
+            body += f"<div class='note'>{esc(note)}</div>"
         cells.append(f"<td class='tile'><div class='label'>{esc(tile.title)}</div>{body}</td>")
     rows = ["<tr>" + "".join(cells[i : i + 4]) + "</tr>" for i in range(0, len(cells), 4)]
     parts = [
@@ -318,8 +312,8 @@ def _render_view(assistant: Assistant, view: BoardView, lang: str) -> Rendered:
             continue
         svg = chart_svg(tile.chart)
         parts.append(svg or f"<p class='note'>{esc(tile.answer.narrative)}</p>")
-        if unfiltered(tile):
-            parts.append(f"<p class='note'>{esc(unfiltered(tile))}</p>")
+        if note := unfiltered(tile):
+            parts.append(f"<p class='note'>{esc(note)}</p>")
     if left_out:
         parts.append(f"<p class='note'>{esc(left_out)}</p>")
     if view.alerts:
