@@ -799,19 +799,10 @@ def rows_text(n: int, lang: str) -> str:
     return t("row" if n == 1 else "rows", lang, n=n)
 
 
-_GRAIN_ZH = {"day": "日", "week": "周", "month": "月", "quarter": "季度", "year": "年"}
-
-
 def interpretation_lines(answer: Answer, lang: str) -> list[str]:
-    """The 口径 lines as shown: in Chinese, a time grain reads 按月, not （month）."""
-    lines = [line for line in answer.interpretation.splitlines() if line.strip()]
-    if lang != "zh":
-        return lines
-    grain = "|".join(_GRAIN_ZH)
-    return [
-        re.sub(rf"（({grain})）", lambda m: f"（按{_GRAIN_ZH[m.group(1)]}）", line)
-        for line in lines
-    ]
+    """The 口径 lines as shown (present.interpretation already writes a grain as 按月 in
+    Chinese and "(month)" in English)."""
+    return [line for line in answer.interpretation.splitlines() if line.strip()]
 
 
 # --- what was computed, as chips -----------------------------------------------------------------
