@@ -82,6 +82,15 @@ def estimate_bytes(rows: list[tuple[Any, ...]]) -> int:
     return total * len(rows) // len(sample)
 
 
+def rows_within(budget: int, columns: int) -> int:
+    """The most rows `estimate_bytes` can count without passing `budget`, plus one.
+
+    A row costs at least its tuple (40 bytes and 8 per slot) and 16 bytes per value (None,
+    the smallest object), so any more rows than this are over the budget whatever they hold:
+    an engine may stop computing there and the answer is the same."""
+    return budget // (40 + 24 * columns) + 1
+
+
 class _Connected:
     """What every engine over one connection shares: schema look-up, fetching and closing."""
 

@@ -22,8 +22,11 @@ The promises are those of the DuckDB engine:
 - **A time limit per statement.** Each statement runs in its own job group (a Spark Connect
   operation tag); a timer cancels the group when the limit passes, and the caller gets the
   same `query_timeout` message as on DuckDB.
-- **Budgets.** Rows are fetched partition by partition and counted against
-  `max_result_bytes` (`_Connected._fetch`), so a result too large stops early with a message.
+- **Budgets.** Spark computes at most the rows the byte budget could hold
+  (`rows_within`), fetched partition by partition and counted against `max_result_bytes`
+  (`_Connected._fetch`): a result too large stops with a message, never after the whole of
+  it was built in the JVM — where one oversized result would exhaust the heap and stop the
+  session for every later question.
   A local session's JVM heap is the memory budget (`memory_limit`), spilling to `temp_dir`.
 - **Typed like DuckDB.** Dates are `datetime.date`, decimals `Decimal`; column types read as
   DuckDB names them (`INTEGER`, `VARCHAR`, `DECIMAL(18,2)`), so code that looks at a type
@@ -56,7 +59,7 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
-from semantic_layer.engine import Result, ResultColumn, _Connected, estimate_bytes
+from semantic_layer.engine import Result, ResultColumn, _Connected, estimate_bytes, rows_within
 from semantic_layer.errors import ExecutionError
 from semantic_layer.snapshots import SnapshotDates
 
@@ -535,7 +538,8 @@ class SparkEngine(_Connected):
         try:
             frame = self._session.sql(statement)
             fields = frame.schema.fields
-            rows = self._fetch(_Rows(frame))
+            ceiling = rows_within(self.max_result_bytes, len(fields))
+            rows = self._fetch(_Rows(frame.limit(ceiling)))
         except ExecutionError:
             raise
         except Exception as err:

@@ -421,7 +421,7 @@ def test_a_statement_over_the_time_limit_is_cancelled_and_says_which_limit(spark
 
 
 @needs_spark
-def test_the_row_cap_and_the_result_budget_hold_on_spark(spark, warehouse):
+def test_the_row_cap_and_the_result_budget_hold_on_spark(spark, warehouse, demo_db):
     engine = SparkEngine(
         SparkTarget(master="local[2]", warehouse=str(warehouse)),
         session=spark,
@@ -437,6 +437,11 @@ def test_the_row_cap_and_the_result_budget_hold_on_spark(spark, warehouse):
     with pytest.raises(ExecutionError) as caught:
         engine.execute("SELECT * FROM order_lines")  # 300,000 rows: far over 1 MB
     assert "1 MB" in caught.value.message("en")
+    # Spark stopped at the rows the budget could hold, so the session is whole for what follows.
+    with duckdb.connect(str(demo_db), read_only=True) as duck:
+        lines = duck.sql("SELECT count(*) FROM order_lines").fetchall()
+    assert lines[0][0] > 100_000
+    assert engine.execute("SELECT count(*) FROM order_lines").rows == lines
     engine.close()
 
 
