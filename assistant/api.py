@@ -432,10 +432,12 @@ class Assistant:
                 Compare.mom: ("上月", "the month before"),
                 Compare.qoq: ("上季度", "the quarter before"),
             }.get(shown.compare, ("上一期", "the period before"))
+            single = len(query.metrics) == 1
             notes.append(
-                f"单个数字附上与{words[0]}的对比"
+                f"{'单个数字' if single else '各项数字'}附上与{words[0]}的对比"
                 if lang == "zh"
-                else f"A single number comes with {words[1]} for context"
+                else f"{'A single number comes' if single else 'Each figure comes'} with {words[1]}"
+                " for context"
             )
         started = time.perf_counter()
         labels = self._member_names(query, compiled.columns, result.rows)
@@ -636,17 +638,19 @@ class Assistant:
         }
 
     def _with_context(self, query: SemanticQuery) -> SemanticQuery:
-        """A single number of a flow over a period, with the period before beside it (people
-        read 6.86亿 as good or bad only next to last year's): a year or year-to-date against
+        """A single number of a flow over a period — or a topic's pack of them ("回款情况") —
+        with the period before beside it (people read 6.86亿 as good or bad only next to last
+        year's): a year or year-to-date against
         the same span a year earlier, a calendar month or quarter against the one before, any
         other span against the adjacent one of the same length. Balances, budgets and figures
         against them, rankings, all-time figures and metrics defined in the question stay as
         asked."""
         window = query.time_range
+        packs = [set(topic.metrics) for topic in self.model.knowledge.topics]
         if (
             window is None
             or window.start <= EPOCH
-            or len(query.metrics) != 1
+            or (len(query.metrics) != 1 and set(query.metrics) not in packs)
             or query.dimensions
             or query.compare is not Compare.none
             or query.define
@@ -654,7 +658,7 @@ class Assistant:
             or query.intent not in (Intent.lookup,)
         ):
             return query
-        leaves = self.catalog.leaves(query.metrics[0])
+        leaves = [leaf for metric in query.metrics for leaf in self.catalog.leaves(metric)]
         if any(self.model.metric(m).semi_additive or m in self._plans for m in leaves):
             return query  # a balance is read at a date; a figure against its plan is compared
         start, end = window.start, window.end

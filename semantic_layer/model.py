@@ -398,6 +398,20 @@ class MetricGroup(Frozen):
         return _patterns(value)
 
 
+class Topic(Frozen):
+    """A subject asked about as a whole, answered as a small pack: "回款情况" / "how are
+    collections doing" → the amount and the rate, each beside the period before, rather than
+    one figure. The pack's metrics come first, in this order; others named with it follow."""
+
+    patterns: list[str] = Field(min_length=1)
+    metrics: list[str] = Field(min_length=1)
+
+    @field_validator("patterns")
+    @classmethod
+    def _compile(cls, value: list[str]) -> list[str]:
+        return _patterns(value)
+
+
 class Knowledge(Frozen):
     """What the product needs to know about the business, declared in the model — never in
     code. Every part is optional; what is missing is derived from the model itself
@@ -414,6 +428,7 @@ class Knowledge(Frozen):
     implies: list[Implied] = Field(default_factory=list)
     lacks: list[Lacking] = Field(default_factory=list)
     groups: list[MetricGroup] = Field(default_factory=list)
+    topics: list[Topic] = Field(default_factory=list)  # "回款情况" → a pack, not one figure
     # Words fuzzy matching must never turn into one another (应收/应付, inflow/outflow).
     siblings: list[list[str]] = Field(default_factory=list)
     examples: list[Label] = Field(default_factory=list)  # example questions, zh and en

@@ -178,11 +178,11 @@ ALL_YEARS = _rx(r"历年|历史上?每一?年|\bover the years\b|\ball years\b|\
 
 # Verbs that imply a metric (卖了多少 → revenue) and words naming a group of metrics (账龄 →
 # the aging buckets) come from the model's `knowledge:` section, compiled once per model.
-_COMPILED: dict[int, tuple[Knowledge, list, list]] = {}
+_COMPILED: dict[int, tuple[Knowledge, list, list, list]] = {}
 
 
-def _knowledge(lexicon: Lexicon) -> tuple[list, list]:
-    """The model's implied-metric verbs and metric groups as compiled patterns."""
+def _knowledge(lexicon: Lexicon) -> tuple[list, list, list]:
+    """The model's implied-metric verbs, metric groups and topics as compiled patterns."""
     knowledge = lexicon.knowledge
     cached = _COMPILED.get(id(knowledge))
     if cached is None or cached[0] is not knowledge:
@@ -193,8 +193,12 @@ def _knowledge(lexicon: Lexicon) -> tuple[list, list]:
             (_rx("|".join(f"(?:{p})" for p in g.patterns)), g.metrics, set(g.whole))
             for g in knowledge.groups
         ]
-        cached = _COMPILED[id(knowledge)] = (knowledge, implied, groups)
-    return cached[1], cached[2]
+        topics = [
+            (_rx("|".join(f"(?:{p})" for p in topic.patterns)), topic.metrics)
+            for topic in knowledge.topics
+        ]
+        cached = _COMPILED[id(knowledge)] = (knowledge, implied, groups, topics)
+    return cached[1], cached[2], cached[3]
 
 
 # "cash in, cash out and net", "流入、流出和净额": the metric defined as their difference.
@@ -477,11 +481,16 @@ def parse(question: str, lexicon: Lexicon, as_of: date) -> Parse:
             if number and (count := _count(number)):
                 p.limit, p.ascending = count, ascending
     # Whole-question intents first: "经营概况" must not be read as the value 经营(活动).
+    implied, groups, topics = _knowledge(lexicon)
+    named_topics: list[list[str]] = []
     if t.find(EXPLAIN):
-        p.intent = Intent.explain
-    elif t.find(SUMMARY):
-        p.intent = Intent.summary
-    implied, groups = _knowledge(lexicon)
+        p.intent = Intent.explain  # "why" explains one metric: a topic's words name its first
+    else:
+        # Before the summary's words: "collections overview" is the topic's pack, not the
+        # summary of everything.
+        named_topics = [metrics for pattern, metrics in topics if t.find(pattern)]
+        if t.find(SUMMARY):
+            p.intent = Intent.summary
     named_groups = [(metrics, whole) for pattern, metrics, whole in groups if t.find(pattern)]
     p.counted = _counted_dimension(t.text, lexicon)
     p.listing = bool(t.find(LISTING))
@@ -492,6 +501,9 @@ def parse(question: str, lexicon: Lexicon, as_of: date) -> Parse:
             # The group as a whole (a list of buckets too), unless one member was named.
             present = [m for m in members if m in lexicon.metric_names]
             p.metrics = [*present, *(m for m in p.metrics if m not in present)]
+    for pack in named_topics:  # "回款情况": the whole pack, first and in its order
+        present = [m for m in pack if m in lexicon.metric_names]
+        p.metrics = [*present, *(m for m in p.metrics if m not in present)]
     for pattern, metrics in implied:
         if t.find(pattern) and metrics not in p.implied:
             p.implied.append(list(metrics))
