@@ -388,37 +388,46 @@ def query(
         )
         typer.echo(message, err=True)
         raise typer.Exit(1) from None
-    try:
-        semantic_model = load_model(settings.model)
-        if sql_only:
+    if sql_only:
+        try:
             # Without the database: the portable form (balances find their dates by subquery).
-            typer.echo(compile_query(semantic_model, semantic_query).to_sql(dialect))
-            return
-        from semantic_layer.security import SecuredEngine
-
-        with DuckDBEngine(settings.database_path()) as engine:
-            secured = SecuredEngine(engine, semantic_model, role)
-            compiled = compile_for(secured, semantic_model, semantic_query)
-            result = secured.execute(compiled.ast)
-    except CockpitError as err:
-        _fail(err, lang)
-    meta = {c.name: c for c in compiled.columns}
-    labels = [c.label.get(lang) for c in compiled.columns]
+            typer.echo(compile_query(load_model(settings.model), semantic_query).to_sql(dialect))
+        except CockpitError as err:
+            _fail(err, lang)
+        return
+    # The numbers only (no insight, no comparison added for context), through the same path
+    # as `ask`: the role's row security, the as-of date, members named in the language.
+    assistant = _assistant(model, db, None, role, lang=lang, answer_lang=lang)
+    try:
+        answer = assistant.run(semantic_query, lang=lang, plain=True)
+    finally:
+        assistant.engine.close()  # the command is done with the database (tests run many)
+    if answer.status != "ok":
+        typer.echo(answer.message, err=True)
+        raise typer.Exit(1)
     if output == "json":
-        typer.echo(json.dumps(result.records(), ensure_ascii=False, default=str, indent=2))
+        typer.echo(json.dumps(answer.records(), ensure_ascii=False, default=str, indent=2))
     elif output == "csv":
         writer = csv.writer(sys.stdout)
-        writer.writerow(result.names)
-        writer.writerows(result.rows)
+        writer.writerow(answer.names)
+        writer.writerows(answer.rows)
     else:
-        rows = [
-            [
-                format_value(v, meta[n].unit, lang, spec=meta[n].format)
-                for n, v in zip(result.names, row, strict=True)
-            ]
-            for row in result.rows
-        ]
-        _print_table(labels, rows)
+        _print_rows(answer, limit=None)
+
+
+def _print_rows(answer, limit: int | None) -> None:
+    """The answer's table as the app shows it: ¥ and 万/亿 (K/M/B) per column, rates as %,
+    changes of rates in points, periods by name (2025年Q4, not 2025-10-01), a KPI pack one
+    metric per row, month × member as a pivot; the first `limit` rows."""
+    from assistant.ui_helpers import table_frame
+
+    frame = table_frame(answer, answer.lang)
+    header = [str(c) for c in frame.columns]
+    rows = [[str(v) for v in row] for row in frame.itertuples(index=False)]
+    _print_table(header, rows[:limit])
+    if limit is not None and len(rows) > limit:
+        more = len(rows) - limit
+        typer.echo(f"… 另有 {more} 行" if answer.lang == "zh" else f"… {more} more rows")
 
 
 def _print_table(header: list[str], rows: list[list[str]]) -> None:
@@ -486,17 +495,7 @@ def _print_answer(answer, as_json: bool, show_sql: bool) -> None:
         )
     typer.echo(answer.narrative)
     typer.echo("")
-    # The table as the app shows it: ¥ and 万/亿 (K/M/B) per column, rates as %, periods by
-    # name (2025年Q4, not 2025-10-01), a KPI pack one metric per row, month × member as a pivot.
-    from assistant.ui_helpers import table_frame
-
-    frame = table_frame(answer, answer.lang)
-    header = [str(c) for c in frame.columns]
-    rows = [[str(v) for v in row] for row in frame.itertuples(index=False)]
-    _print_table(header, rows[:50])
-    if len(rows) > 50:
-        more = len(rows) - 50
-        typer.echo(f"… 另有 {more} 行" if answer.lang == "zh" else f"… {more} more rows")
+    _print_rows(answer, limit=50)
     typer.echo("")
     typer.echo(answer.interpretation)
     if show_sql:

@@ -139,6 +139,23 @@ def test_compare_still_runs_from_its_listed_values(demo_db):
     assert east["revenue__compare"] == str(revenue(demo_db, "2024-01-01", "2025-01-01", "华东"))
 
 
+def test_query_prints_its_table_as_the_app_shows_it(demo_db):
+    """¥ and 万 per column, a change of a rate in points, members in the asked language, the
+    role's rows only — the same cells as `ask` (a raw 192,546,150.08 is no table for people)."""
+    args = ["-m", "revenue", "-m", "gross_margin", "-b", "region", "--db", str(demo_db)]
+    args += ["--from", "2025-01-01", "--to", "2026-01-01", "--compare", "yoy"]
+    shown = run("query", *args)
+    assert shown.exit_code == 0, shown.output
+    east = next(line for line in shown.output.splitlines() if line.startswith("华东"))
+    expected = float(revenue(demo_db, "2025-01-01", "2026-01-01", "华东"))
+    assert f"¥{expected / 1e4:,.2f}万" in east
+    assert re.search(r"[-+]\d+\.\d个百分点", east)  # the margin's change, not "-0.3%"
+    english = run("query", *args, "--lang", "en").output
+    assert re.search(r"^East\s+¥\d+\.\d\dM", english, re.M) and "华东" not in english
+    east_only = run("query", *args, "--role", "east_manager").output.splitlines()
+    assert [line.split()[0] for line in east_only[2:] if line.strip()] == ["华东"]
+
+
 # --- --role on report and alerts, --model on push ---------------------------------------------
 def revenue(demo_db, start: str, end: str, region: str | None = None):
     """营业收入 computed directly through the semantic layer (the check query)."""
