@@ -21,9 +21,8 @@ from pydantic import ValidationError
 from sqlglot import Dialects
 from typer.core import TyperArgument, TyperGroup, TyperOption
 
-from assistant.formatting import format_value
 from assistant.settings import Settings, SettingsError, load_settings
-from semantic_layer.compiler import compile_for, compile_query
+from semantic_layer.compiler import compile_query
 from semantic_layer.engine import DuckDBEngine
 from semantic_layer.errors import CockpitError
 from semantic_layer.loader import load_model
