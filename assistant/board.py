@@ -29,7 +29,6 @@ from typing import TYPE_CHECKING, Any, Literal
 import platformdirs
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from sqlglot import exp
 
 from assistant.charts import chart
 from assistant.formatting import as_number, format_value
@@ -37,7 +36,7 @@ from assistant.present import describe_range
 from assistant.understand.time_words import find_times
 from semantic_layer.compiler import add_months
 from semantic_layer.errors import CockpitError
-from semantic_layer.expressions import parse_expr, qualify
+from semantic_layer.members import read_members
 from semantic_layer.model import Grain, SemanticModel
 from semantic_layer.query import Compare, DimensionRef, Filter, Intent, SemanticQuery, TimeRange
 
@@ -958,19 +957,13 @@ def firing_alerts(
 
 
 def dimension_members(assistant: Assistant, dimension: str, limit: int = 500) -> list[str]:
-    """The values of a category dimension the assistant's role may see, sorted."""
+    """The values of a category dimension the assistant's role may see, sorted — read through
+    the compiler's listing, so a role dimension (agents) offers only the parties in its role."""
     dim = assistant.model.dimension(dimension)
     if dim.table is None or dim.expr is None:
         return []
-    column = qualify(parse_expr(dim.expr), dim.table)
-    select = (
-        exp.select(column.copy())
-        .distinct()
-        .from_(dim.table)
-        .where(exp.Not(this=exp.Is(this=column.copy(), expression=exp.Null())))
-    )
     try:
-        rows = assistant.engine.execute(select.order_by(column.copy()).limit(limit)).rows
+        rows = read_members(assistant.model, assistant.engine, dimension, limit)
     except CockpitError:
         return []
     return [str(r[0]) for r in rows]

@@ -58,11 +58,10 @@ _COUNTS: dict[tuple[int, int, object], dict[str, int]] = {}
 
 def member_counts(model: SemanticModel, engine: Any) -> dict[str, int]:
     """How many members each category dimension has in the data (as `engine` sees it),
-    read once per model, engine and data version."""
-    from sqlglot import exp
-
+    read once per model, engine and data version. Counted over the compiler's listing
+    (`semantic_layer.members`), so a role dimension counts only the parties in its role."""
     from semantic_layer.errors import CockpitError
-    from semantic_layer.expressions import parse_expr, qualify
+    from semantic_layer.members import count_members
 
     version = getattr(engine, "data_version", lambda: None)()
     key = (id(model), id(engine), version)
@@ -72,10 +71,8 @@ def member_counts(model: SemanticModel, engine: Any) -> dict[str, int]:
     for dim in model.dimensions:
         if dim.type != "category" or dim.table is None or dim.expr is None:
             continue
-        value = qualify(parse_expr(dim.expr), dim.table)
-        select = exp.select(exp.Count(this=exp.Distinct(expressions=[value]))).from_(dim.table)
         try:
-            counts[dim.name] = int(engine.execute(select).scalar() or 0)
+            counts[dim.name] = count_members(model, engine, dim.name)
         except CockpitError:
             continue  # a table the role cannot read: no count, so never a default breakdown
     _COUNTS[key] = counts

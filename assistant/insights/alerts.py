@@ -18,12 +18,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlglot import exp
-
 from assistant.formatting import format_value
 from semantic_layer.compiler import add_months, compile_for
 from semantic_layer.engine import Engine
-from semantic_layer.expressions import parse_expr, qualify
+from semantic_layer.members import read_members
 from semantic_layer.model import Alert, Grain, Label, SemanticModel
 from semantic_layer.query import Compare, DimensionRef, Filter, SemanticQuery, TimeRange
 
@@ -110,21 +108,15 @@ def english_names(
     model: SemanticModel, engine: Engine, dimension: str, values: Iterable[object]
 ) -> dict[str, str]:
     """English names of dimension values (市场部 → Marketing) from the model's value labels
-    or its English-name column; values without one keep their own name."""
+    or its English-name column; values without one keep their own name. The column is read
+    through the compiler's listing, as every member list is (a role's rows, the role's view)."""
     dim = model.dimension(dimension)
     wanted = sorted({str(v) for v in values})
     names = {v: dim.value_labels[v] for v in wanted if v in dim.value_labels}
     missing = [v for v in wanted if v not in names]
     if missing and dim.value_label_en and dim.table and dim.expr:
-        key = qualify(parse_expr(dim.expr), dim.table)
-        english = qualify(parse_expr(dim.value_label_en), dim.table)
-        select = (
-            exp.select(key, english)
-            .distinct()
-            .from_(dim.table)
-            .where(key.copy().isin(*(exp.Literal.string(v) for v in missing)))
-        )
-        names.update({str(k): str(e) for k, e in engine.execute(select).rows if e})
+        rows = read_members(model, engine, dimension, english=True, values=missing)
+        names.update({str(row[0]): str(row[1]) for row in rows if len(row) > 1 and row[1]})
     return names
 
 

@@ -241,26 +241,19 @@ class Lexicon:
                 self.derived.add(surface)
 
     def _add_values(self, model: SemanticModel, engine: Engine) -> None:
-        from sqlglot import exp
-
-        from semantic_layer.expressions import parse_expr, qualify
+        """Each category dimension's members as the parser's value words, read through the
+        compiler's listing (`semantic_layer.members`): a role dimension offers only the
+        parties in its role, and a secured engine only the members its role may see."""
+        from semantic_layer.errors import QueryError
+        from semantic_layer.members import read_members
 
         for dim in model.dimensions:
             if dim.type != "category" or dim.table is None or dim.expr is None:
                 continue
-            value = qualify(parse_expr(dim.expr), dim.table)
-            columns = [value]
-            if dim.value_label_en:
-                columns.append(qualify(parse_expr(dim.value_label_en), dim.table))
-            select = (
-                exp.select(*columns)
-                .distinct()
-                .from_(dim.table)
-                .where(exp.Not(this=exp.Is(this=value.copy(), expression=exp.Null())))
-                .limit(MAX_VALUES)
-            )
             try:
-                rows = engine.execute(select).rows
+                rows = read_members(model, engine, dim.name, MAX_VALUES, english=True)
+            except QueryError:
+                continue  # the model cannot list this dimension on its own: no names
             except CockpitError as err:
                 if _statement_error(err):
                     continue  # this dimension's expression does not run on this data: no names
