@@ -32,6 +32,7 @@ from assistant.board import (
     unreached,
     view_board,
 )
+from assistant.charts import for_streamlit
 from assistant.settings import load_settings
 from assistant.ui_helpers import md_escape, role_options, t
 from semantic_layer import knowledge
@@ -383,7 +384,7 @@ def show_chart(tile: Tile, index: int) -> None:
             spec = tile.chart
             fixed = any(k in spec for k in ("hconcat", "vconcat", "concat")) or "width" in spec
             st.vega_lite_chart(
-                spec,
+                for_streamlit(spec),  # the rows in the spec from the first paint
                 width="content" if fixed else "stretch",
                 theme=None,
                 key=f"board-chart-{index}-{lang}",

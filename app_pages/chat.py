@@ -19,7 +19,7 @@ from functools import partial
 import streamlit as st
 
 from assistant import Answer, Assistant
-from assistant.charts import DRILL, chart, drillable, kpi_cards
+from assistant.charts import DRILL, chart, drillable, for_streamlit, kpi_cards
 from assistant.doctor import llm_status
 from assistant.present import describe_range
 from assistant.settings import load_settings
@@ -334,14 +334,17 @@ def show_chart(index: int | str, answer: Answer) -> None:
     if cards is not None:  # KPI cards wrap to the window instead of one fixed 1,000 px row
         with st.container(horizontal=True, wrap=True, gap="small"):
             for n, card in enumerate(cards):
-                st.vega_lite_chart(card, width="content", theme=None, key=f"kpi-{index}-{lang}-{n}")
+                st.vega_lite_chart(
+                    for_streamlit(card), width="content", theme=None, key=f"kpi-{index}-{lang}-{n}"
+                )
         return
     fixed = any(k in spec for k in ("hconcat", "vconcat", "concat")) or "width" in spec
     width = "content" if fixed else "stretch"
     key = f"chart-{index}-{lang}"
+    drawn = for_streamlit(spec)  # the rows in the spec from the first paint (no console warnings)
     if drillable(spec) and isinstance(index, int):
         st.vega_lite_chart(
-            spec,
+            drawn,
             width=width,
             theme=None,
             key=key,
@@ -350,7 +353,7 @@ def show_chart(index: int | str, answer: Answer) -> None:
         )
         st.caption(t("drill_hint", lang))
     else:
-        st.vega_lite_chart(spec, width=width, theme=None, key=key)
+        st.vega_lite_chart(drawn, width=width, theme=None, key=key)
 
 
 if not state.turns:

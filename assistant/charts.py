@@ -110,7 +110,34 @@ def chart(
         return None
     if body is None:
         return None
-    return {"$schema": SCHEMA, **body, "config": _config()}
+    sizing = _autosize(body)
+    return {"$schema": SCHEMA, **body, **sizing, "config": _config()}
+
+
+def _autosize(body: dict[str, Any]) -> dict[str, Any]:
+    """How a page may resize the chart, said in the spec.
+
+    A page that stretches a chart (Streamlit) asks Vega-Lite to "fit" it when the spec does
+    not say; Vega-Lite cannot fit a concatenation or a side sized by step (a band per
+    member), drops the fit and warns in the browser console ("Autosize "fit" only works for
+    single views and layered views", "Dropping "fit" because spec has discrete size"). So:
+    panels side by side or stacked and the heatmap keep their own size ("pad"), horizontal
+    bars (a fixed height, see `_bands`) fit their width only; other charts fit both sides."""
+    if any(key in body for key in ("hconcat", "vconcat", "concat")):
+        return {"autosize": {"type": "pad"}}
+    if isinstance(body.get("width"), dict) or isinstance(body.get("height"), dict):
+        return {"autosize": {"type": "pad"}}
+    if "height" in body and "width" not in body:
+        return {"autosize": {"type": "fit-x", "contains": "padding"}}
+    return {}
+
+
+def _bands(members: int, step: int) -> int:
+    """The height of horizontal bars: `step` pixels a member, as a number of pixels.
+
+    Not Vega-Lite's `{"step": n}`, which is the same drawing but cannot fit the page's width:
+    any fit with a step-sized side is dropped with a console warning (see `_autosize`)."""
+    return max(members, 1) * step
 
 
 # --- reading the result ----------------------------------------------------------------------
@@ -637,7 +664,7 @@ def _bars(
     bar = {"mark": {"type": "bar", "cornerRadiusEnd": 2}, "encoding": encoding}
     spec: dict[str, Any] = {"data": {"values": records}}
     if horizontal:
-        spec["height"] = {"step": 24 if len(order) <= 15 else 18}
+        spec["height"] = _bands(len(order), 24 if len(order) <= 15 else 18)
     if not labels:
         return {**spec, **bar}
     text = {
@@ -694,7 +721,7 @@ def _grouped_bars(shape, key, metrics, records, order, horizontal) -> dict[str, 
     }
     spec: dict[str, Any] = {"data": {"values": values}, "mark": "bar", "encoding": encoding}
     if horizontal:
-        spec["height"] = {"step": 14 * len(metrics)}
+        spec["height"] = _bands(len(order), 14 * len(metrics))
     return spec
 
 
@@ -810,7 +837,7 @@ def _stacked(shape, first, second, metric, records, outer, inner) -> dict[str, A
         },
     }
     if horizontal:
-        spec["height"] = {"step": 24}
+        spec["height"] = _bands(len(outer), 24)
     return spec
 
 
@@ -976,7 +1003,7 @@ def _target_bars(shape, key, metric, compare, timed) -> dict[str, Any]:
     }
     spec: dict[str, Any] = {"data": {"values": records}, "layer": [bars, ticks]}
     if horizontal:
-        spec["height"] = {"step": 24}
+        spec["height"] = _bands(len(order), 24)
     return spec
 
 
@@ -1092,3 +1119,24 @@ def drillable(spec: dict | None) -> bool:
         return True
     children = [c for key in ("layer", "hconcat", "vconcat", "concat") for c in spec.get(key, [])]
     return any(drillable(child) for child in children)
+
+
+def for_streamlit(spec: dict | None) -> dict | None:
+    """The spec with its top-level rows as a named dataset, for `st.vega_lite_chart`.
+
+    Streamlit moves a spec's top-level `data.values` out of the spec and inserts those rows
+    into the view only after vega-embed has run it once. That first run sees no rows, so each
+    quantitative scale logs "Infinite extent for field …" in the browser console (three for a
+    bar chart with value labels). Rows under `datasets` are put back into the spec before the
+    view is built, so the first run already has them. The chart drawn is the same; the spec
+    `chart()` returns keeps `data.values` for the CLI, the reports and the tests.
+    """
+    if not spec:
+        return spec
+    data = spec.get("data")
+    if not isinstance(data, dict) or "values" not in data:
+        return spec
+    name = "rows"
+    reference = {"name": name, **{k: v for k, v in data.items() if k != "values"}}
+    datasets = {**spec.get("datasets", {}), name: data["values"]}
+    return {**spec, "data": reference, "datasets": datasets}

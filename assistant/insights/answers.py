@@ -8,6 +8,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from assistant.answer import Answer, Suggestion
+from assistant.charts import SCHEMA
 from assistant.formatting import format_points, format_value
 from assistant.insights.explain import (
     Driver,
@@ -255,7 +256,7 @@ def _waterfall(
     unit = assistant.model.metric(result.metric).unit
     title = assistant.model.dimension(best).label.get(lang)
     return {
-        "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
+        "$schema": SCHEMA,  # the Vega-Lite the app ships (a v5 spec is warned about)
         "title": f"{assistant.model.metric(result.metric).label.get(lang)}: "
         + ("按" + title + "拆解" if zh else f"by {title.lower()}"),
         "data": {"values": values},
