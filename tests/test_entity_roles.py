@@ -19,16 +19,20 @@ import duckdb
 import pytest
 
 from assistant import Assistant
+from assistant.board import dimension_members
+from assistant.llm.backend import LLMBackend
 from assistant.settings import Settings
+from assistant.understand.lexicon import Lexicon
 from eval.items import load_set
 from semantic_layer.check import check_against_database
 from semantic_layer.compiler import compile_query
 from semantic_layer.engine import DuckDBEngine
 from semantic_layer.errors import ModelError
+from semantic_layer.knowledge import member_counts
 from semantic_layer.loader import Locations, load_model
 from semantic_layer.model import Role, RowFilter, SemanticModel
 from semantic_layer.query import Filter, SemanticQuery
-from semantic_layer.security import apply_row_security
+from semantic_layer.security import SecuredEngine, apply_row_security
 from semantic_layer.validate import unsafe_expressions
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -293,6 +297,157 @@ def test_check_accepts_the_role_dimensions(acme):
     with DuckDBEngine(database) as engine:
         issues = check_against_database(model, engine, Locations())
     assert not [i for i in issues if "agent" in str(i.params) or "holder" in str(i.params)]
+
+
+# --- members: what the parser, the board and default breakdowns offer for a role ---------------
+def parties(database: Path, role: str | None = None) -> list[str]:
+    """The party identifiers in `role` (None: in any role), by hand, as text, sorted."""
+    where = f"AND Party_Role_Code = '{role}'" if role else ""
+    rows = truth(
+        database,
+        "SELECT DISTINCT Party_Identifier FROM agreement_party_role "
+        f"WHERE Party_Identifier IS NOT NULL {where}",
+    )
+    return sorted(str(r[0]) for r in rows)
+
+
+@pytest.fixture(scope="module")
+def acme_assistant(
+    tmp_path_factory: pytest.TempPathFactory, acme: tuple[SemanticModel, Path], acme_model: Path
+) -> Assistant:
+    _, database = acme
+    eval_set = load_set(ACME)
+    assert eval_set is not None
+    folder = tmp_path_factory.mktemp("acme_members")
+    settings = Settings().model_copy(update={"llm_model": None, "cache_dir": folder / "cache"})
+    copy = folder / "asked.duckdb"  # the assistant's engine holds its file its own way
+    copy.write_bytes(database.read_bytes())
+    return Assistant.open(model=acme_model, database=copy, as_of=eval_set.as_of, settings=settings)
+
+
+def test_a_role_offers_only_the_parties_in_it(acme, acme_assistant):
+    """Issue 15: the parser's value words, the board's filter choices and the member counts
+    behind default breakdowns list an agent from the agent's rows — a policy holder offered
+    as an agent would be a filter that finds nothing."""
+    _, database = acme
+    everyone, agents, holders = parties(database), parties(database, "AG"), parties(database, "PH")
+    # The premise: the column holds parties of both roles, and the roles differ.
+    assert agents and holders and agents != everyone and holders != everyone
+    assert set(agents).isdisjoint(holders)
+
+    lexicon = acme_assistant.lexicon
+    assert lexicon.values["agent"] == agents
+    assert lexicon.values["policy_holder"] == holders
+    assert lexicon.values["party_identifier_dim"] == everyone  # the plain column: every party
+    # The words the parser reads as an agent name agents only (a holder's stays the holder's).
+    words = {
+        (e.name, e.value)
+        for entries in lexicon.surfaces.values()
+        for e in entries
+        if e.kind == "value"
+    }
+    assert {v for d, v in words if d == "agent"} == set(agents)
+    assert {v for d, v in words if d == "policy_holder"} == set(holders)
+
+    assert sorted(dimension_members(acme_assistant, "agent")) == agents
+    assert sorted(dimension_members(acme_assistant, "policy_holder")) == holders
+    assert sorted(dimension_members(acme_assistant, "party_identifier_dim")) == everyone
+
+    counts = member_counts(acme_assistant.model, acme_assistant.engine)
+    assert counts["agent"] == len(agents) and counts["policy_holder"] == len(holders)
+    assert counts["party_identifier_dim"] == len(everyone) != counts["agent"]
+
+
+def test_members_of_a_role_pass_through_row_security(trades):
+    """Through a secured engine a role's members are the rows the user may see *and* the
+    rows in the role: a user who may see only Acorn's rows sees Acorn as a seller, and no
+    buyer at all (Acorn never buys)."""
+    path, database = trades
+    text = TRADES.replace(
+        "metrics:",
+        "  - {name: firm, label: {zh: 公司, en: Firm}, table: firms, expr: firm_name}\nmetrics:",
+    )
+    path.write_text(text, encoding="utf-8")
+    acorn = Role(name="acorn", row_filters=[RowFilter(dimension="firm", values=["Acorn"])])
+    model = with_roles(load_model(path), acorn)
+
+    def hand(side: str, only_acorn: bool) -> list[str]:
+        mine = " AND firm_id IN (SELECT firm_id FROM firms WHERE firm_name = 'Acorn')"
+        rows = truth(
+            database,
+            f"SELECT DISTINCT firm_id FROM deal_parties WHERE side = '{side}'"
+            + (mine if only_acorn else ""),
+        )
+        return sorted(r[0] for r in rows)
+
+    everyone = sorted(r[0] for r in truth(database, "SELECT DISTINCT firm_id FROM deal_parties"))
+    with DuckDBEngine(database) as raw:
+        whole = Lexicon.build(model, raw)
+        secured = SecuredEngine(raw, model, "acorn")
+        seen = Lexicon.build(model, secured)
+        counts = member_counts(model, secured)
+    assert whole.values["seller"] == hand("sell", False) == ["A", "B"] != everyone
+    assert whole.values["buyer"] == hand("buy", False) == ["B", "C"]
+    assert whole.values["seller_name"] == ["Acorn", "Birch"]
+    assert seen.values["seller"] == hand("sell", True) == ["A"]
+    assert seen.values.get("buyer", []) == hand("buy", True) == []
+    assert seen.values["seller_name"] == ["Acorn"]
+    assert counts["seller"] == 1 and counts["buyer"] == 0 and counts["seller_name"] == 1
+
+
+def test_the_demo_models_members_are_unchanged(model, engine, demo_db, tmp_path):
+    """A model without roles lists what it always listed: each category dimension's distinct
+    values from its table (written here as plain SQL from the model's own text)."""
+    lexicon = Lexicon.build(model, engine)
+    counts = member_counts(model, engine)
+    settings = Settings().model_copy(update={"llm_model": None, "cache_dir": tmp_path})
+    assistant = Assistant(model, DuckDBEngine(demo_db), settings=settings)
+    checked = 0
+    for dim in model.dimensions:
+        if dim.type != "category" or dim.table is None or dim.expr is None:
+            continue
+        with DuckDBEngine(demo_db) as db:
+            rows = db.execute(
+                f"SELECT DISTINCT {dim.expr} FROM {dim.table} WHERE ({dim.expr}) IS NOT NULL"
+            ).rows
+        want = sorted(str(r[0]) for r in rows)
+        assert lexicon.values[dim.name] == want, dim.name
+        assert counts[dim.name] == len(want), dim.name
+        assert sorted(dimension_members(assistant, dim.name)) == want[:500], dim.name
+        checked += 1
+    assert checked >= 10
+    # English names still come from the model's English-name column.
+    assert lexicon.english["region"]["华东"] == "East"
+
+
+def test_the_llm_prompt_says_which_rows_a_role_reads(acme_assistant):
+    """The understanding prompt describes a role dimension by its column and its condition,
+    in the model's words, so an LLM can tell the agent from the policy holder."""
+    from langchain_core.callbacks import BaseCallbackHandler
+    from langchain_core.language_models.fake_chat_models import FakeListChatModel
+
+    seen: list[str] = []
+
+    class Prompts(BaseCallbackHandler):
+        def on_chat_model_start(self, serialized: dict, messages: list, **kwargs: Any) -> None:
+            seen.append("\n".join(str(m.content) for m in messages[0]))
+
+    reply = '{"metrics": ["total_policy_amount"], "dimensions": ["agent"]}'
+    chat = FakeListChatModel(responses=[reply, reply], callbacks=[Prompts()])
+    backend = LLMBackend(chat, acme_assistant.context, acme_assistant.engine)
+    result = backend.understand("policy amount for each broker")
+    assert result.query is not None and result.query.dimensions[0].name == "agent"
+    lines = seen[0].splitlines()
+    assert "- agent: Agent — Party identifier dim where Party role code = 'AG'" in lines
+    assert (
+        "- policy_holder: Policy holder — Party identifier dim where Party role code = 'PH'"
+        in lines
+    )
+    assert "- party_identifier_dim: Party identifier dim" in lines  # no role: the label alone
+    backend.understand("各经纪人的保单金额")
+    assert "- agent: 代理人 — Party identifier dim，仅限 Party role code = 'AG' 的行" in (
+        seen[1].splitlines()
+    )
 
 
 # --- a small model written here: nothing of it is ACME's ---------------------------------------

@@ -20,13 +20,17 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
+from sqlglot import exp
+from sqlglot.errors import ParseError
 
 from assistant.llm.retrieval import CatalogIndex
 from assistant.understand.resolve import Context, language
 from semantic_layer.compiler import compile_query
 from semantic_layer.engine import Engine
 from semantic_layer.errors import CockpitError
+from semantic_layer.expressions import parse_expr, qualify
 from semantic_layer.guard import guard_sql
+from semantic_layer.model import SemanticModel
 from semantic_layer.query import SemanticQuery
 
 PROMPTS = Path(__file__).resolve().parents[2] / "prompts"
@@ -37,6 +41,43 @@ SQL_FENCE = re.compile(r"```(?:sql)?\s*(.*?)```", re.S | re.I)
 def prompt(name: str, lang: str) -> str:
     """A prompt template from prompts/, in the question's language."""
     return (PROMPTS / f"{name}.{lang}.txt").read_text(encoding="utf-8")
+
+
+def describe_dimension(model: SemanticModel, name: str, lang: str) -> str:
+    """A dimension as the prompt lists it: its label, and for a role dimension what it reads
+    and which rows (`Agent — Party identifier where Party role code = 'AG'`). Without the
+    condition an LLM sees two dimensions over one column with nothing to tell them apart, and
+    no reason to pick the agent's for "by agent"."""
+    dim = model.dimension(name)
+    label = dim.label.get(lang)
+    if dim.where is None or dim.table is None or dim.expr is None:
+        return label
+    # The model's own words for a column: the label of the plain dimension reading it.
+    words: dict[tuple[str, str], str] = {}
+    for other in model.dimensions:
+        if other.where is None and other.table and other.expr and not other.sources:
+            try:
+                node = qualify(parse_expr(other.expr), other.table)
+            except ParseError:
+                continue
+            if isinstance(node, exp.Column):
+                words.setdefault((node.table.lower(), node.name.lower()), other.label.get(lang))
+
+    def say(text: str) -> str:
+        def word(node: exp.Expression) -> exp.Expression:
+            if isinstance(node, exp.Column):
+                return exp.Var(this=words.get((node.table.lower(), node.name.lower()), node.name))
+            return node
+
+        return qualify(parse_expr(text), dim.table).transform(word).sql("duckdb")
+
+    try:
+        what, rows = say(dim.expr), say(dim.where)
+    except ParseError:
+        return label
+    if lang == "zh":
+        return f"{label} — {what}，仅限 {rows} 的行"
+    return f"{label} — {what} where {rows}"
 
 
 class LLMUnavailable(Exception):
@@ -104,7 +145,7 @@ class LLMBackend:
             metric = model.metric(name)
             definition = metric.description.get(lang) if metric.description else ""
             metric_lines.append(f"- {name}: {metric.label.get(lang)} — {definition}")
-        dimension_lines = [f"- {n}: {model.dimension(n).label.get(lang)}" for n in dimensions]
+        dimension_lines = [f"- {n}: {describe_dimension(model, n, lang)}" for n in dimensions]
         value_lines = []
         for hit in values:
             payload = json.loads(hit.payload)
