@@ -26,7 +26,14 @@ from assistant.charts import chart
 from assistant.present import interpretation, narrative, restatement
 from assistant.settings import Settings
 from assistant.understand.lexicon import Lexicon
-from assistant.understand.resolve import EPOCH, Context, Understanding, language, understand
+from assistant.understand.resolve import (
+    EPOCH,
+    Context,
+    Understanding,
+    is_new,
+    language,
+    understand,
+)
 from assistant.understand.vocabulary import remember_in
 from semantic_layer.catalog import catalog
 from semantic_layer.compiler import add_months, compile_for, with_definitions
@@ -280,10 +287,13 @@ class Assistant:
         previous: SemanticQuery | None = None,
         lang: str | None = None,
         role: str | None = ...,  # type: ignore[assignment]
+        after_unanswered: bool = False,
     ) -> Answer:
         """Answer one question (as a follow-up of `previous` when it reads like one).
 
         `role` scopes the answer to a model role; by default the assistant's own role.
+        `after_unanswered`: the conversation's questions so far were not understood, so a
+        follow-up ("那赔款准备金呢") cannot know what it continues and is asked again in full.
         Every question is written to the audit log.
         """
         if role is not ... and role != self.role:
@@ -296,10 +306,10 @@ class Assistant:
                 )
                 self.audit.record(refused, role, 0.0)  # a bad role is worth a line too
                 return refused
-            return scoped.ask(question, previous, lang)
+            return scoped.ask(question, previous, lang, after_unanswered=after_unanswered)
         started = time.perf_counter()
         try:
-            answer = self._ask(question, previous, lang)
+            answer = self._ask(question, previous, lang, after_unanswered)
         except CockpitError as err:  # a database or model limit met on an insight path
             lang = lang or language(str(question or ""))
             answer = _refused(str(question), lang, err.message(lang))
@@ -309,7 +319,13 @@ class Assistant:
         self.audit.record(answer, self.role, time.perf_counter() - started)
         return answer
 
-    def _ask(self, question: str, previous: SemanticQuery | None, lang: str | None) -> Answer:
+    def _ask(
+        self,
+        question: str,
+        previous: SemanticQuery | None,
+        lang: str | None,
+        after_unanswered: bool = False,
+    ) -> Answer:
         question, problem = _clean(question)
         lang = lang or language(question)
         if problem is not None:
@@ -329,6 +345,24 @@ class Assistant:
             log.exception("understanding failed for %r", question)
             return self._internal_error(question, lang)
         timings = {"understand": time.perf_counter() - started}
+        if after_unanswered and understood.parse is not None and not is_new(understood.parse):
+            # It continues the question that got no answer: what it keeps of that question is
+            # unknown, and an old answer's filters would make a confident wrong number.
+            return Answer(
+                question=question,
+                status="clarify",
+                lang=lang,  # type: ignore[arg-type]
+                message=(
+                    "前面的问题没有理解，这个追问不知道接着什么问。请把问题完整地问一次"
+                    "（指标、范围和分组都写出来）。"
+                    if lang == "zh"
+                    else "The question before was not understood, so this follow-up has nothing "
+                    "to continue. Please ask it in full (the metric, the scope and any breakdown)."
+                ),
+                suggestions=tuple(Suggestion(s[lang]) for s in understood.suggestions),
+                timings=timings,
+                reason="a follow-up of an unanswered question",
+            )
         notice = ""
         if understood.status == "clarify" and self.llm_enabled:
             # Rules first; the LLM only for what they could not place, and only if configured.
@@ -866,7 +900,14 @@ class Conversation:
     def ask(self, question: str, lang: str | None = None) -> Answer:
         """Ask in the conversation; `lang` overrides the question's own language (a button
         labelled 华东 in an English page still wants an English answer)."""
-        answer = self.assistant.ask(question, previous=self.state, lang=lang)
+        # Only the questions asked so far were not understood: a follow-up has no context it
+        # could continue (with an earlier answer, it continues that one, as people expect).
+        unanswered = (
+            self.state is None and bool(self.history) and self.history[-1].status == "clarify"
+        )
+        answer = self.assistant.ask(
+            question, previous=self.state, lang=lang, after_unanswered=unanswered
+        )
         self.history.append(answer)
         if answer.status == "ok" and answer.query is not None:
             self.state = answer.query

@@ -90,9 +90,18 @@ GLOSSARY = _pairs(
     coverage=保障 loss=损失 reserve=准备金 catastrophe=巨灾 agent=代理人 underwriting=核保
     underwriter=核保人 effective=生效 expiration=到期 expiry=到期 begin=开始 close=关闭
     closed=关闭 location=地点 event=事件 tax_paid=已付税额 supply=物料 supplies=物料
-    ordered=下单 at=时间
+    ordered=下单 at=时间 food=食品 drink=饮料 beverage=饮料 large=大额 small=小额
+    loss_payment=赔款支付 loss_reserve=赔款准备金 expense_payment=费用支付 expense_reserve=费用准备金
     """
 )
+# Other words people use in questions for an English word the glossary knows (labels keep the
+# glossary's): a shop's locations are its 门店, a loss paid on a claim is a 赔款.
+ALSO = {
+    key: value.split("|")
+    for key, value in _pairs(
+        "location=门店|网点 shop=门店 store=店铺 loss=赔款 claim=索赔|赔案 premium=保险费 customer=顾客"
+    ).items()
+}
 GLOSSARY["of"] = ""
 # "open" alone is opening an account, a claim, a ticket (开立); a shop's opening is 开业.
 GLOSSARY["open"] = "开立"
@@ -274,6 +283,21 @@ def zh_words(words: list[str]) -> str | None:
             return None
     text = "".join(out)
     return text or None
+
+
+def zh_forms(words: list[str]) -> list[str]:
+    """Every Chinese way to say a name's words: the glossary's (`zh_words`) first, then the
+    same with one word said as people also say it (`ALSO`: location → 门店 as well as 地点)."""
+    first = zh_words(words)
+    if first is None:
+        return []
+    forms = [first]
+    for word in words:
+        said = GLOSSARY.get(word) or GLOSSARY.get(_singular(word))
+        for other in ALSO.get(word, ALSO.get(_singular(word), [])):
+            if said and said in first:
+                forms.append(first.replace(said, other))
+    return list(dict.fromkeys(forms))
 
 
 def en_words(words: list[str]) -> str:

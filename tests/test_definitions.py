@@ -56,19 +56,40 @@ def test_a_sum_defined_in_the_question(assistant, engine):
     assert float(answer.rows[0][0]) == pytest.approx(float(cogs + expenses))
 
 
+def test_bare_expressions_of_two_metrics(assistant):
+    answer = assistant.ask("2025年回款占收入的比例")
+    assert answer.status == "ok", answer.message
+    assert answer.query.define[0].expr == "collections / revenue"
+    assert len(answer.rows) == 1 and len(answer.rows[0]) == 1
+
+
 @pytest.mark.parametrize(
-    ("question", "expr"),
+    ("question", "metric", "said"),
     [
-        ("2025年毛利减费用是多少", "gross_profit - expenses"),
-        ("2025年回款占收入的比例", "collections / revenue"),
-        ("revenue / order count in 2025", "revenue / order_count"),
+        ("2025年毛利减费用是多少", "operating_profit", "即模型中的指标「营业利润」"),
+        ("revenue / order count in 2025", "avg_order_value", "the model's metric"),
     ],
 )
-def test_bare_expressions_of_two_metrics(assistant, question, expr):
+def test_an_expression_the_model_defines_is_its_metric(assistant, engine, question, metric, said):
+    """毛利减费用 is the model's 营业利润 (gross_profit - expenses): the governed metric
+    answers, by its name, and the answer says so — the same number as the expression."""
     answer = assistant.ask(question)
     assert answer.status == "ok", answer.message
-    assert answer.query.define[0].expr == expr
-    assert len(answer.rows) == 1 and len(answer.rows[0]) == 1
+    assert answer.query.metrics == [metric] and not answer.query.define
+    assert said in answer.interpretation
+    revenue, cost, orders = engine.execute(
+        f"SELECT SUM(l.amount), SUM(l.cost_amount), COUNT(DISTINCT o.order_id) {LINES}"
+    ).rows[0]
+    expenses = engine.execute(
+        "SELECT SUM(amount) FROM expenses WHERE expense_date >= DATE '2025-01-01' "
+        "AND expense_date < DATE '2026-01-01'"
+    ).scalar()
+    expected = (
+        float(revenue - cost - expenses)
+        if metric == "operating_profit"
+        else float(revenue) / orders
+    )
+    assert float(answer.rows[0][0]) == pytest.approx(expected)
 
 
 def test_the_definition_is_kept_for_follow_ups(assistant, engine):

@@ -183,6 +183,24 @@ def find_definitions(question: str, lexicon: Lexicon, model: SemanticModel) -> l
     return sorted(found, key=lambda f: f.start)
 
 
+def modelled(definition: Definition, model: SemanticModel) -> str | None:
+    """The model's own derived metric computing what `definition` computes ("食品收入占总收入
+    的比例" is the model's Food Revenue %), else None: the governed 口径 answers, by its name."""
+    import sqlglot
+
+    def canonical(expr: str) -> str | None:
+        try:
+            return sqlglot.parse_one(expr).sql(normalize=True)
+        except sqlglot.errors.ParseError:
+            return None
+
+    wanted = canonical(definition.expr)
+    for metric in model.metrics:
+        if metric.kind.value == "derived" and metric.expr and canonical(metric.expr) == wanted:
+            return metric.name
+    return None
+
+
 def without_definitions(question: str, found: list[Found]) -> str:
     """The question with each defining clause, and each later mention of a defined name,
     taken out: what is left says what to compute with them (by state, in 2019…)."""

@@ -12,7 +12,12 @@ import re
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
-from assistant.understand.definitions import Found, find_definitions, without_definitions
+from assistant.understand.definitions import (
+    Found,
+    find_definitions,
+    modelled,
+    without_definitions,
+)
 from assistant.understand.lexicon import Lexicon
 from assistant.understand.rules import Parse, parse
 from semantic_layer import knowledge
@@ -141,7 +146,7 @@ def _understand(
     missing = resolver.not_modelled(question)
     if missing is not None:
         return missing
-    if previous is not None and (not _is_new(resolver.p) or _parts_of(resolver.p, previous, ctx)):
+    if previous is not None and (not is_new(resolver.p) or _parts_of(resolver.p, previous, ctx)):
         return resolver.followup(previous)
     return resolver.fresh()
 
@@ -182,6 +187,20 @@ def _with_definitions(
     """Understand a question with metrics defined in it (or earlier in the conversation):
     the model is extended with them for this question, the defining clauses are taken out,
     and the query carries the definitions so that the compiler and follow-ups have them."""
+    rest = without_definitions(question, found) if found else question
+    same = {f.definition.name: modelled(f.definition, ctx.model) for f in found}
+    if not carried and found and all(same.values()):
+        # Every metric the question defines is one the model has: its governed 口径 answers.
+        understood = _understand(rest, ctx, previous, [same[f.definition.name] for f in found])
+        for f in found:
+            label = ctx.model.metric(same[f.definition.name]).label
+            understood.notes.append(
+                {
+                    "zh": f"「{f.definition.label}」即模型中的指标「{label.zh}」",
+                    "en": f'"{f.definition.label}" is the model\'s metric "{label.en}"',
+                }
+            )
+        return understood
     new = [f.definition for f in found]
     names = {d.name for d in new}
     definitions = [*(d for d in carried if d.name not in names), *new]
@@ -191,7 +210,6 @@ def _with_definitions(
     except QueryError as err:
         return Understanding("clarify", None, {"zh": err.message("zh"), "en": err.message("en")})
     scoped = replace(ctx, model=extended, catalog=catalog(extended))
-    rest = without_definitions(question, found) if found else question
     understood = _understand(rest, scoped, previous, [d.name for d in new])
     if understood.query is None:
         return understood
@@ -232,7 +250,7 @@ def _same_query(a: SemanticQuery, b: SemanticQuery) -> bool:
     return plain(a) == plain(b)
 
 
-def _is_new(p: Parse) -> bool:
+def is_new(p: Parse) -> bool:
     """The conversation policy: a question is a follow-up only when it is elliptical — it
     names no metric, or carries a follow-up cue (呢, 那, 再, 换成, 只看, 按…看, what about,
     instead, only…), or refers back (这个, 它, that month, them). A complete question starts

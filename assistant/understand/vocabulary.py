@@ -122,12 +122,13 @@ def _inflect(phrase: str) -> list[str]:
     return sorted(forms)
 
 
-def _zh(words: str) -> str | None:
-    """Chinese for English words by the business glossary (None when a word is unknown)."""
-    from semantic_layer.draft import zh_words
+def _zh(words: str) -> list[str]:
+    """Chinese for English words by the business glossary, in every way people say them
+    (location: 地点, 门店); [] when a word is unknown."""
+    from semantic_layer.draft import zh_forms
 
     split = [w for w in re.split(r"[\s_\-]+", words.lower()) if w]
-    return zh_words(split) if split else None
+    return zh_forms(split) if split else []
 
 
 def _has_cjk(text: str) -> bool:
@@ -157,8 +158,7 @@ def metric_forms(metric: Metric) -> list[str]:
                 f"{thing}数",
                 f"{thing}数量",
             ]
-        zh = _zh(counted)
-        if zh:
+        for zh in _zh(counted):
             forms += [f"{zh}{suffix}" for suffix in ZH_COUNT] + [f"多少{zh}", f"多少个{zh}"]
     for prefix in AVERAGE:
         if english.startswith(prefix + " "):
@@ -166,8 +166,7 @@ def metric_forms(metric: Metric) -> list[str]:
             forms += [f"{other} {rest}" for other in AVERAGE] + [
                 f"{other} of {rest}" for other in AVERAGE
             ]
-            zh = _zh(rest)
-            if zh:
+            for zh in _zh(rest):
                 forms += [f"平均{zh}", f"{zh}平均值", f"{zh}均值"]
     if metric.agg is not None and metric.agg.value == "sum":
         forms += [f"total {english}", f"sum of {english}", f"{english} total"]
@@ -176,21 +175,22 @@ def metric_forms(metric: Metric) -> list[str]:
         base = english.replace("%", "").strip()
         forms += [f"{base} {w}" for w in ("percentage", "percent", "pct", "share", "ratio", "rate")]
         forms += [f"{w} of {base}" for w in ("percentage", "share")]
-        zh = _zh(base)
-        if zh:
+        for zh in _zh(base):
             forms += [f"{zh}占比", f"{zh}比例", f"{zh}百分比"]
     bare = re.sub(r"\s+(?:amount|amounts|value|total)$", "", english)
     if bare != english and " " in bare:
         forms.append(bare)  # "loss payment amount" is asked as "loss payments"
     words = english.replace("%", "").split()
     if len(words) >= 3 and not counted:
-        # "Order Gross Profit" is what people call "gross profit" when nothing else is.
+        # "Order Gross Profit" is what people call "gross profit" (毛利) when nothing else is.
         forms.append(" ".join(words[-2:]))
+        if not _has_cjk(metric.label.zh):
+            forms += _zh(" ".join(words[-2:]))
     if not _has_cjk(metric.label.zh) and not counted:
         # (A count's bare noun — 理赔, "claim" — is not the count: "settle a claim", 理赔员.)
-        zh = _zh(english) or _zh(metric.name)
-        if zh:
-            forms.append(zh)
+        for zh in _zh(english) or _zh(metric.name):
+            # "赔款支付金额" is asked as 赔款支付, as "loss payment amount" is "loss payments".
+            forms += [zh, zh[:-2]] if zh.endswith("金额") and len(zh) >= 5 else [zh]
     out = []
     for form in forms:
         out += [form, *label_inflections(form)]
@@ -208,17 +208,14 @@ def dimension_forms(dim: Dimension) -> list[str]:
     if len(words) > 2 and words[-1] in ("number", "no", "id", "code", "key", "identifier"):
         tail = " ".join(words[-2:])
         forms += [tail, *label_inflections(tail), words[-2]]  # company_claim_number: "claim"
+        forms += _zh(tail)  # 理赔编号
     # "Product name", "Location name": the thing itself ("by product", 各产品).
     # An identifier too: "Claim number" is how each claim is told apart ("for each claim").
     head = re.sub(r"\s+(?:name|title|number|no|id|identifier|code)$", "", english)
     if head != english and head:
         # Singular only: "how many customers" asks a count, not a list by customer name.
         forms.append(_engine().singular_noun(head) or head)
-        zh = _zh(head)
-        if zh:
-            forms.append(zh)
+        forms += _zh(head)
     if not _has_cjk(dim.label.zh):
-        zh = _zh(english) or _zh(dim.name)
-        if zh:
-            forms.append(zh)
+        forms += _zh(english) or _zh(dim.name)
     return list(dict.fromkeys(forms))
