@@ -438,8 +438,8 @@ def test_the_row_cap_and_the_result_budget_hold_on_spark(spark, warehouse, demo_
         engine.execute("SELECT * FROM order_lines")  # 300,000 rows: far over 1 MB
     assert "1 MB" in caught.value.message("en")
     # Spark stopped at the rows the budget could hold, so the session is whole for what follows.
-    with duckdb.connect(str(demo_db), read_only=True) as duck:
-        lines = duck.sql("SELECT count(*) FROM order_lines").fetchall()
+    with DuckDBEngine(demo_db) as duck:
+        lines = duck.execute("SELECT count(*) FROM order_lines").rows
     assert lines[0][0] > 100_000
     assert engine.execute("SELECT count(*) FROM order_lines").rows == lines
     engine.close()
