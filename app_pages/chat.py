@@ -327,16 +327,17 @@ def show_chart(index: int | str, answer: Answer) -> None:
     if answer.query is not None and answer.query.intent is Intent.explain:
         spec = answer.chart  # the explanation draws its own chart (a waterfall)
     else:  # drawn in the page's language, with the model (is up good?) and the query
-        spec = chart(answer.columns, answer.rows, lang, model=model, query=answer.query)
+        names = answer.labels if lang == "en" else None  # East for 华东, as the table says
+        spec = chart(
+            answer.columns, answer.rows, lang, model=model, query=answer.query, labels=names
+        )
     if not spec:
         return
     cards = kpi_cards(spec)
     if cards is not None:  # KPI cards wrap to the window instead of one fixed 1,000 px row
         with st.container(horizontal=True, wrap=True, gap="small"):
             for n, card in enumerate(cards):
-                st.vega_lite_chart(
-                    for_streamlit(card), width="content", theme=None, key=f"kpi-{index}-{lang}-{n}"
-                )
+                st.vega_lite_chart(card, width="content", theme=None, key=f"kpi-{index}-{lang}-{n}")
         return
     fixed = any(k in spec for k in ("hconcat", "vconcat", "concat")) or "width" in spec
     width = "content" if fixed else "stretch"

@@ -85,14 +85,20 @@ def chart(
     *,
     model: SemanticModel | None = None,
     query: SemanticQuery | None = None,
+    labels: dict[str, dict[str, str]] | None = None,
 ) -> dict | None:
     """The Vega-Lite spec that shows this result best, or None when a table is clearer.
 
     `model` tells whether a rise is good for each metric (KPI and bar colours); without it a
-    rise counts as good. `query` tells top-N, budget comparison and running totals.
+    rise counts as good. `query` tells top-N, budget comparison and running totals. `labels`
+    names members for the reader (an answer's `labels` on an English page: East for 华东),
+    so the chart says what the sentence and the table say, and a click on a bar drills into
+    the member by the name shown ("drill into East" is answered in English).
     """
     if not rows or not any(c.kind == "metric" for c in columns):
         return None
+    if labels:
+        rows = _named(columns, rows, labels)
     shape = _Shape.of(columns, rows, lang, model, query)
     if not shape.dims:
         body = _kpi_cards(shape)
@@ -112,6 +118,19 @@ def chart(
         return None
     sizing = _autosize(body)
     return {"$schema": SCHEMA, **body, **sizing, "config": _config()}
+
+
+def _named(
+    columns: tuple[OutputColumn, ...], rows: list[tuple], labels: dict[str, dict[str, str]]
+) -> list[tuple]:
+    """The rows with each category member by its name in `labels` (others as they are)."""
+    names = [labels.get(c.source) if c.kind == "dimension" else None for c in columns]
+    return [
+        tuple(
+            n.get(str(v), v) if n and v is not None else v for v, n in zip(row, names, strict=True)
+        )
+        for row in rows
+    ]
 
 
 def _autosize(body: dict[str, Any]) -> dict[str, Any]:

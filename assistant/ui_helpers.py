@@ -670,6 +670,8 @@ def followups(answer: Answer, model: SemanticModel, limit: int = 4) -> list[Foll
     for column in cats:  # drill into the largest member along the hierarchy
         child = child_dimension(model, column.source)
         member = top_member(answer, column.name)
+        if member and not zh:  # by its English name: "drill into 华东" would be answered in Chinese
+            member = answer.labels.get(column.source, {}).get(member, member)
         if child and member and _reaches_all(model, query.metrics, child):
             offers.append(FollowUp(f"下钻 {member}" if zh else f"drill into {member}", "drill"))
             break

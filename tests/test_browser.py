@@ -8,45 +8,19 @@ package (never `playwright install`: the system browser is used); `.ci/run` inst
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
+from browser_util import ARTIFACTS, chromium, streamlit_app
+from browser_util import wait_for_port as _wait_for_port
 
-ROOT = Path(__file__).resolve().parent.parent
-ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 QUESTION = "2025年各区域的毛利率"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture
 def browser():
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+    with chromium() as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture
@@ -58,41 +32,8 @@ def page(browser):
 @pytest.fixture
 def server(demo_db, tmp_path):
     """Starts `streamlit run app.py` on a free port; yields (url, start time, process)."""
-    port = _free_port()
-    env = {
-        **os.environ,
-        "COCKPIT_DATABASE": str(demo_db),
-        "COCKPIT_LANG": "zh",
-        "COCKPIT_BOARD_DB": str(tmp_path / "boards.sqlite"),  # not the user's own boards
-    }
-    command = [sys.executable, "-m", "streamlit", "run", "app.py"]
-    command += ["--server.port", str(port), "--server.headless", "true"]
-    started = time.perf_counter()
-    process = subprocess.Popen(
-        command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
-    try:
-        yield f"http://localhost:{port}", started, process
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-
-
-def _wait_for_port(url: str, process: subprocess.Popen, timeout: float = 30) -> None:
-    port = int(url.rsplit(":", 1)[1])
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"streamlit exited early:\n{process.stdout.read()}")
-        try:
-            socket.create_connection(("localhost", port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    pytest.fail("streamlit did not start listening in time")
+    with streamlit_app(demo_db, tmp_path / "boards.sqlite") as running:
+        yield running
 
 
 def test_chinese_question_in_a_real_browser(page, server):
