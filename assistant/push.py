@@ -257,11 +257,14 @@ def _render_view(assistant: Assistant, view: BoardView, lang: str) -> Rendered:
     shown = [t for t in view.tiles if not t.denied]
     kpis = [t for t in shown if t.kind == "kpi"]
     charts = [t for t in shown if t.kind == "chart"]
+    # Named as the board page names it: whose view leaves these out.
+    role = next((r for r in assistant.model.roles if r.name == view.role), None)
+    who = role.label.get(lang) if role and role.label else (view.role or "")
     left_out = (
         (
-            "未显示（无权查看）：" + "、".join(denied)
+            f"未显示（{who or '当前角色'}无权查看）：" + "、".join(denied)
             if zh
-            else "Not shown (not visible to this role): " + ", ".join(denied)
+            else f"Left out ({who or 'this role'} may not see them): " + ", ".join(denied)
         )
         if denied
         else ""

@@ -520,7 +520,8 @@ def test_a_regional_push_marks_what_the_region_does_not_narrow(assistant):
 
 def test_a_push_for_a_role_lists_the_tiles_it_may_not_see(assistant):
     out = render_board(assistant, default_board(assistant), role="east_manager")
-    assert (
-        "未显示（无权查看）：" in out.text and "费用" in out.text.split("未显示（无权查看）：")[1]
-    )
+    said = "未显示（华东区经理无权查看）："  # whose view, as the board page says it
+    assert said in out.text and "费用" in out.text.split(said)[1]
+    english = render_board(assistant, default_board(assistant), role="east_manager", lang="en")
+    assert "Left out (East region manager may not see them): " in english.text
     assert not any(line.startswith("费用") for line in out.text.splitlines())
