@@ -46,6 +46,15 @@ def test_planted_events_are_found_in_both_languages(assistant, question, words):
     assert answer.suggestions
 
 
+@pytest.mark.parametrize("word", ["变差", "恶化", "变好", "改善"])
+def test_a_word_of_direction_asks_why_and_the_answer_says_the_real_move(assistant, word):
+    """ "为什么3月毛利率变差了": the word says which way the person thinks it went; the answer
+    says which way it did (down 2.4 points, from SQL-checked planted data), whatever the word."""
+    answer = assistant.ask(f"为什么2025年3月毛利率{word}了")
+    assert answer.status == "ok" and answer.query.intent.value == "explain", answer.message
+    assert "下降 2.4个百分点" in answer.narrative and "华南" in answer.narrative
+
+
 def test_the_margin_drop_is_split_exactly_into_rate_and_mix(assistant, demo_db):
     result = why(assistant, "gross_margin", MARCH)
     with duckdb.connect() as con:
