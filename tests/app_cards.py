@@ -16,7 +16,11 @@ def kpi_cards(block: Any) -> list[dict[str, Any]]:
     cards = []
     for element in block.get("vega_lite_chart"):
         spec = json.loads(element.proto.spec)
-        if spec.get("width") == CARD_WIDTH and element.proto.data.data:
-            frame = pyarrow.ipc.open_stream(element.proto.data.data).read_pandas()
-            cards.append(frame.iloc[0].to_dict())
+        if spec.get("width") != CARD_WIDTH:
+            continue
+        # The rows travel as the chart's data or, named, as one of its datasets.
+        blobs = [element.proto.data.data, *(d.data.data for d in element.proto.datasets)]
+        blob = next((b for b in blobs if b), None)
+        if blob:
+            cards.append(pyarrow.ipc.open_stream(blob).read_pandas().iloc[0].to_dict())
     return cards
