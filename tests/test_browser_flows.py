@@ -245,6 +245,32 @@ def test_manager_asks_margin_by_region_then_about_the_south_and_its_revenue(tab,
     assert f"去年同期 {yi(before)}" in card
     screenshots(tab, "manager_followup")
 
+    # Back up to the first answer: a click on 华北's bar drills into its customers.
+    bars = answer.locator(".vega-embed svg [aria-roledescription='bar']")  # one per region
+    labels = [bars.nth(n).get_attribute("aria-label") or "" for n in range(bars.count())]
+    assert len(labels) == len(by_region)
+    north = next(n for n, label in enumerate(labels) if "华北" in label)
+    messages = tab.get_by_test_id("stChatMessage")
+    before_drill = messages.count()
+    bars.nth(north).scroll_into_view_if_needed()
+    bars.nth(north).click()
+    drill = answer_after(tab, before_drill)
+    drawn(drill)
+    customers = margins(
+        sql,
+        "2025-01-01",
+        "2026-01-01",
+        where="r.region_name = '华北'",
+        by="(SELECT customer_name FROM customers c WHERE c.customer_id = o.customer_id)",
+    )
+    best, worst = max(customers, key=customers.get), min(customers, key=customers.get)
+    text = drill.inner_text()
+    assert "下钻 华北" in messages.nth(before_drill).inner_text()  # the question the click asked
+    assert f"2025年共 {len(customers)} 个客户" in text
+    assert f"毛利率最高的是 {best}（{customers[best]:.1%}）" in text
+    assert f"最低的是 {worst}（{customers[worst]:.1%}）" in text
+    screenshots(tab, "manager_drill")
+
 
 def test_analyst_asks_why_margin_fell_in_march_then_drills_into_a_suggestion(tab, sql):
     """An analyst: why the margin fell in March (the change, the members behind it, a
@@ -382,3 +408,51 @@ def test_the_board_for_the_east_region_manager(tab, sql, watch):
     assert tab.title() == "Cockpit · 驾驶舱 · Board"
     assert clipped(tab.get_by_test_id("stMain")) == []
     screenshots(tab, "board_east_manager")
+
+
+# Questions whose charts take each shape `assistant.charts` draws: a line, a running total, a
+# line per member, a donut, long and ranked horizontal bars, stacked bars, a heatmap, bars
+# against budget, this year against last (bars and lines), panels stacked and side by side.
+GALLERY = (
+    "2025年每月收入",
+    "今年累计收入",
+    "2025年每月各渠道收入",
+    "2025年各渠道收入占比",
+    "2025年各客户的收入",
+    "收入前5的客户",
+    "2025年各区域各渠道的收入",
+    "2025年各产品线各区域的毛利率",
+    "2025年各区域收入和预算比",
+    "2025年每月收入同比",
+    "2025年各区域收入同比",
+    "2025年各区域的收入和毛利率",
+    "2025年收入和毛利率前5的客户",
+)
+
+
+def test_every_kind_of_chart_draws_without_a_console_warning(tab, demo_db):
+    """Each shape of chart, drawn in the browser: none logs a warning (a chart drawn before
+    its rows, a "fit" Vega-Lite cannot do on a concatenation or a step-sized side)."""
+    from assistant import Assistant
+    from assistant.charts import chart
+
+    assistant = Assistant.demo(database=demo_db)
+    conversation = assistant.conversation()  # the same questions in the same order as the tab
+    shapes: set[str] = set()
+    for question in GALLERY:
+        answer = conversation.ask(question)
+        spec = chart(answer.columns, answer.rows, "zh", model=assistant.model, query=answer.query)
+        assert spec is not None, question
+        shapes |= {k for k in ("hconcat", "vconcat", "layer") if k in spec}
+        if isinstance(spec.get("width"), dict):
+            shapes.add("step width")  # the heatmap: a band per member each way
+        if isinstance(spec.get("height"), int) and "width" not in spec:
+            shapes.add("fixed height")  # horizontal bars
+        if "'arc'" in str(spec):
+            shapes.add("arc")
+    # The risky shapes are all there: side by side, stacked, a step-sized heatmap, horizontal
+    # bars of a fixed height, a donut.
+    assert shapes >= {"hconcat", "vconcat", "layer", "step width", "fixed height", "arc"}, shapes
+
+    for question in GALLERY:
+        drawn(ask(tab, question))

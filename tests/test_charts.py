@@ -22,8 +22,10 @@ from assistant.charts import (
     MAX_SERIES,
     chart,
     drillable,
+    for_streamlit,
     time_label,
 )
+from semantic_layer.engine import DuckDBEngine
 
 SCHEMA = load_schema()
 
@@ -350,3 +352,66 @@ def test_a_metric_whose_value_is_text_draws_without_a_number():
     )
     spec = chart(columns, [("华东", "X1 手机"), ("华南", None)], "zh")
     assert spec is None or isinstance(spec, dict)
+
+
+# --- in the browser: what keeps Vega-Lite from warning in the console ----------------------------
+def test_streamlit_gets_the_rows_as_a_named_dataset(assistant):
+    """Streamlit inserts a spec's top-level `data.values` only after the view's first run (each
+    quantitative scale then warns "Infinite extent"); named datasets are in the spec from the
+    start. The rows and the rest of the spec are the same; the spec given is left as it was."""
+    spec = spec_for(assistant, "2025年各区域的毛利率")
+    rows = spec["data"]["values"]
+    shown = for_streamlit(spec)
+    assert shown is not None
+    assert shown["data"] == {"name": "rows"} and shown["datasets"] == {"rows": rows}
+    assert {k: v for k, v in shown.items() if k not in ("data", "datasets")} == {
+        k: v for k, v in spec.items() if k != "data"
+    }
+    assert spec["data"] == {"values": rows}  # unchanged: the CLI and reports read this one
+    validate_jsonschema(shown, SCHEMA)
+    panels = spec_for(assistant, "2025年各区域的收入和毛利率")  # rows in each panel: as is
+    assert "data" not in panels and for_streamlit(panels) is panels
+    assert for_streamlit(None) is None
+
+
+def test_no_fit_is_asked_where_vega_lite_cannot_fit(assistant):
+    """A page that stretches a chart asks Vega-Lite to fit it unless the spec says how; it
+    cannot fit a concatenation or a side sized by step, and warns. Horizontal bars get a fixed
+    height (a band a member) and fit their width; heatmaps and panels keep their own size."""
+    customers = spec_for(assistant, "2025年各客户的收入")  # 30 long bars, 18 px each
+    assert customers["height"] == MAX_BARS * 18
+    assert customers["autosize"] == {"type": "fit-x", "contains": "padding"}
+    top = spec_for(assistant, "2025年收入前5的客户")
+    assert top["height"] == 5 * 24 and top["autosize"]["type"] == "fit-x"
+    heatmap = spec_for(assistant, "2025年各区域各产品线的毛利率")
+    assert heatmap["width"] == {"step": 78} and heatmap["autosize"] == {"type": "pad"}
+    for question in ("2025年各区域的收入和毛利率", "2025年收入和毛利率前5的客户"):
+        panels = spec_for(assistant, question)
+        assert {"vconcat", "hconcat"} & set(panels) and panels["autosize"] == {"type": "pad"}
+    assert "autosize" not in spec_for(assistant, "2025年各区域的毛利率")  # the page fits it
+    for question in ("2025年各客户的收入", "2025年收入前5的客户", "2025年各区域收入和预算比"):
+        for unit in units(spec_for(assistant, question)):  # no step left inside a panel
+            assert not isinstance(unit.get("height"), dict), question
+
+
+def test_an_english_page_charts_members_by_their_english_names(assistant, demo_db):
+    """With the answer's `labels`, the bars say East for 华东, as the table and the sentence
+    do; a click on a bar then asks about East (a Chinese name would get a Chinese answer)."""
+    answer = assistant.ask("2025年各区域的毛利率")
+    spec = chart(
+        answer.columns,
+        answer.rows,
+        "en",
+        model=assistant.model,
+        query=answer.query,
+        labels=answer.labels,
+    )
+    assert spec is not None
+    validate_jsonschema(spec, SCHEMA)
+    with DuckDBEngine(demo_db) as engine:
+        english = dict(engine.execute("SELECT region_name, region_name_en FROM regions").rows)
+    order = [english[row[0]] for row in answer.rows]  # highest margin first, as asked
+    assert bar(spec)["encoding"]["x"]["sort"] == order
+    assert [r["region"] for r in data_of(spec)] == order
+    chinese = spec_for(assistant, "2025年各区域的毛利率", "en")  # without labels: as stored
+    assert bar(chinese)["encoding"]["x"]["sort"] == [row[0] for row in answer.rows]
