@@ -283,11 +283,14 @@ with st.container(horizontal=True, vertical_alignment="bottom"):
         members = dimension_members(viewer, shared)
         dimension = model.dimension(shared)
         held = role_scope(viewer, shared)
+        # Members by their English names on an English page (East for 华东), as the tiles say.
+        english = viewer.lexicon.english.get(shared, {}) if lang == "en" else {}
         if held is not None and len(members) <= 1:
             # 全部 and 华东 would be the same thing for a role that sees 华东 only: say the
             # scope instead of offering a choice that changes nothing.
             scoped.append(shared)
-            shown = "、".join(members or held) if lang == "zh" else ", ".join(members or held)
+            named = [english.get(m, m) for m in members or held]
+            shown = "、".join(named) if lang == "zh" else ", ".join(named)
             st.markdown(
                 md_escape(tr("scope", lang, dim=dimension.label.get(lang), members=shown, who=who))
             )
@@ -299,7 +302,7 @@ with st.container(horizontal=True, vertical_alignment="bottom"):
             dimension.label.get(lang),
             ["", *members],
             key=key,
-            format_func=lambda v: v or tr("everyone", lang),
+            format_func=lambda v, names=english: names.get(v, v) or tr("everyone", lang),
             width=220,
         )
         if picked:

@@ -772,7 +772,15 @@ def _pin_tiles(
     answer = assistant.run(query, pin.question, lang)
     spec = answer.chart
     if answer.status == "ok" and query.intent is not Intent.explain:
-        spec = chart(answer.columns, answer.rows, lang, model=assistant.model, query=answer.query)
+        names = answer.labels if lang == "en" else None  # East for 华东 on an English board
+        spec = chart(
+            answer.columns,
+            answer.rows,
+            lang,
+            model=assistant.model,
+            query=answer.query,
+            labels=names,
+        )
     return [
         Tile(
             pin=pin,

@@ -383,8 +383,9 @@ def test_the_board_for_the_east_region_manager(tab, sql, watch):
     # the pointer moves, and Vega warns about the empty layer's extent. Nothing in our spec or
     # data changes it (a bare st.metric("a", 1, chart_data=[1, 2, 3]) logs the same), so each
     # is allowed once per sparkline drawn, and only on the board. A sparkline is drawn again
-    # at each new window width: here, then at 1,920 px and back at 1,280 (`screenshots`).
-    draws = sparklines.count() * 3
+    # at each new window width and in each language: here, at 1,920 px and back at 1,280
+    # (`screenshots`), then the same three times in English.
+    draws = sparklines.count() * 6
     for axis in ("x", "y"):
         watch.tolerate(f'WARN Infinite extent for field "{axis}": [Infinity, -Infinity]', draws)
     charts = tab.locator(CHART)
@@ -406,8 +407,22 @@ def test_the_board_for_the_east_region_manager(tab, sql, watch):
     assert "未显示（华东区经理无权查看）：费用、营业利润、经营活动现金净流量" in text
     assert "区域：华东（华东区经理的数据范围）" in text
     assert tab.title() == "Cockpit · 驾驶舱 · Board"
-    assert clipped(tab.get_by_test_id("stMain")) == []
+    assert clipped(tab.get_by_test_id("stMainBlockContainer")) == []
     screenshots(tab, "board_east_manager")
+
+    # The same board in English: the tiles, the note on what is left out, and the region chart
+    # (its bars drawn as SVG, so its labels are text) name everything in English.
+    tab.get_by_test_id("stSidebar").get_by_test_id("stRadio").get_by_text("English").click()
+    idle(tab)
+    tab.get_by_test_id("stMetricLabel").filter(has_text="Revenue").first.wait_for(timeout=TIMEOUT)
+    text = tab.inner_text("body")
+    assert "Left out (East region manager may not see them): Expenses, Operating profit" in text
+    assert "Region: East (East region manager's data)" in text
+    region_chart = tab.locator(".vega-embed svg").filter(has_text="by region").first
+    region_chart.wait_for(timeout=TIMEOUT)
+    words = region_chart.text_content() or ""
+    assert "East" in words and not CJK.findall(words), words
+    screenshots(tab, "board_east_manager_en")
 
 
 # Questions whose charts take each shape `assistant.charts` draws: a line, a running total, a
