@@ -134,6 +134,7 @@ class Watch:
         page.on("console", self._on_console)
         page.on("pageerror", lambda error: self.console.append(f"pageerror: {error}"))
         page.on("request", self._on_request)
+        page.on("websocket", lambda socket: self._on_request(socket))  # Streamlit's own link
         return page
 
     def _on_console(self, message: Any) -> None:

@@ -283,6 +283,8 @@ def test_analyst_asks_why_margin_fell_in_march_then_drills_into_a_suggestion(tab
 
     answer = ask(tab, "为什么3月毛利率下降了?")
     drawn(answer)
+    steps = answer.locator(".vega-embed svg").first.text_content() or ""  # the waterfall
+    assert all(step in steps for step in ("基期", "电商", "直销", "经销", "本期")), steps
     text = answer.inner_text()
     assert f"3月毛利率为 {march:.1%}，比上月（{february:.1%}）下降" in text
     assert f"{(february - march) * 100:.1f}个百分点" in text
