@@ -469,6 +469,8 @@ def summarize_scale(
                 if e2e_p95 is not None and gold_p95 is not None
                 else None
             ),
+            # Which questions miss it, to read why (their SQL and the gold's side by side).
+            "missed": [_brief(t) for t in paired if not _within_target(t)],
         },
         "asked_again_under_20ms": _share(
             [t for t in answered if t["cached_ms"] is not None],
@@ -654,6 +656,18 @@ def _scale_section(s: dict[str, Any]) -> list[str]:
     for t in s["worst"]:
         lines += ["", f"**{t['id']}** {t['question']} — ours:", *_sql_block(t["sql"])]
         lines += ["gold:", *_sql_block(t["gold_sql"])]
+    missed = s["target"]["missed"]
+    lines += ["", f"### Outside the target ({s['target']['rule']}): {len(missed)}", ""]
+    if missed:
+        lines += [
+            "| id | question | end to end | gold | our SQL alone | execute |",
+            "|---|---|---|---|---|---|",
+        ]
+        lines += [
+            f"| {t['id']} | {_cell(t['question'])} | {_f(t['end_to_end_ms'])} "
+            f"| {_f(t['gold_ms'])} | {_f(t['compiled_ms'])} | {_f(t['stages_ms'].get('execute'))} |"
+            for t in missed
+        ]
     lines += [
         "",
         f"### Compiled SQL slower than {SLOW_COMPILED_FACTOR} × its gold SQL: "
