@@ -353,11 +353,8 @@ def _patterns(patterns: list[str]) -> list[str]:
     return patterns
 
 
-class Implied(Frozen):
-    """Words that imply a metric when none is named: 卖了多少 → revenue, "spent" → expenses.
-
-    `metrics` in order of preference: the first that reaches everything else the question
-    names is used (买了 → revenue, but from a supplier → purchases)."""
+class _Worded(Frozen):
+    """Words (regular expressions on the lowercased question) that stand for metrics."""
 
     patterns: list[str] = Field(min_length=1)
     metrics: list[str] = Field(min_length=1)
@@ -366,6 +363,13 @@ class Implied(Frozen):
     @classmethod
     def _compile(cls, value: list[str]) -> list[str]:
         return _patterns(value)
+
+
+class Implied(_Worded):
+    """Words that imply a metric when none is named: 卖了多少 → revenue, "spent" → expenses.
+
+    `metrics` in order of preference: the first that reaches everything else the question
+    names is used (买了 → revenue, but from a supplier → purchases)."""
 
 
 class Lacking(Frozen):
@@ -382,34 +386,19 @@ class Lacking(Frozen):
         return _patterns(value)
 
 
-class MetricGroup(Frozen):
+class MetricGroup(_Worded):
     """Metrics asked for together by one word: "账龄" / "aging" → every aging bucket.
 
     `whole`: metrics that a named member of the group narrows ("90天以上的应收" is the 90+
     bucket, not the whole receivables balance)."""
 
-    patterns: list[str] = Field(min_length=1)
-    metrics: list[str] = Field(min_length=1)
     whole: list[str] = Field(default_factory=list)
 
-    @field_validator("patterns")
-    @classmethod
-    def _compile(cls, value: list[str]) -> list[str]:
-        return _patterns(value)
 
-
-class Topic(Frozen):
+class Topic(_Worded):
     """A subject asked about as a whole, answered as a small pack: "回款情况" / "how are
     collections doing" → the amount and the rate, each beside the period before, rather than
     one figure. The pack's metrics come first, in this order; others named with it follow."""
-
-    patterns: list[str] = Field(min_length=1)
-    metrics: list[str] = Field(min_length=1)
-
-    @field_validator("patterns")
-    @classmethod
-    def _compile(cls, value: list[str]) -> list[str]:
-        return _patterns(value)
 
 
 class Knowledge(Frozen):
