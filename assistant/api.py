@@ -456,7 +456,20 @@ class Assistant:
                 compiled = compile_for(self.engine, self.model, query)
                 result = self.engine.execute(compiled.ast)
         except CockpitError as err:
-            return _refused(question, lang, err.message(lang), query, timings)
+            message = err.message(lang)
+            if err.code == "database_error":
+                # The model's SQL failed on this data (a text column summed, a renamed column):
+                # say which metrics, and where the model is checked against the database.
+                names = ("、" if lang == "zh" else ", ").join(
+                    model.metric(m).label.get(lang) for m in query.metrics
+                )
+                message += (
+                    f"\n指标「{names}」的定义可能与数据不符：`cockpit check --db` 会逐项检查模型。"
+                    if lang == "zh"
+                    else f"\nThe definition of {names} may not fit the data: `cockpit check "
+                    "--db` checks the model item by item."
+                )
+            return _refused(question, lang, message, query, timings)
         except Exception:
             log.exception("running %r failed", question)
             return self._internal_error(question, lang)

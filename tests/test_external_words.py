@@ -106,3 +106,14 @@ def test_a_follow_up_of_a_question_nobody_understood_is_asked_again(acme):
     # A complete question after it is answered; after an answer, follow-ups continue it.
     assert chat.ask("赔款准备金是多少").status == "ok"
     assert chat.ask("那赔款支付呢").query.metrics == ["loss_payment_amount"]
+
+
+def test_a_metric_the_data_cannot_compute_says_where_to_check(acme):
+    """ACME's premium column holds text: the database refuses to sum it. The refusal names the
+    metric and the command that checks the model against the data — and shows no number."""
+    assistant, _ = acme
+    answer = assistant.ask("总保费是多少")
+    assert answer.status == "refused" and not answer.rows
+    assert "「Premium」" in answer.message and "cockpit check --db" in answer.message
+    english = assistant.ask("total premium")
+    assert english.status == "refused" and "The definition of Premium" in english.message
