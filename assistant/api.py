@@ -599,7 +599,7 @@ class Assistant:
         for metric in query.metrics:
             leaves = cat.leaves(metric)
             label = model.metric(metric).label.get(lang)
-            role_label = role.label.get(lang) if role.label else role.name
+            role_label = role.title(lang)
             if metric in role.denied_metrics or any(m in role.denied_metrics for m in leaves):
                 return (
                     f"当前角色「{role_label}」无权查看「{label}」。"
@@ -687,9 +687,9 @@ class Assistant:
     def _with_context(self, query: SemanticQuery) -> SemanticQuery:
         """A single number of a flow over a period — or a topic's pack of them ("回款情况") —
         with the period before beside it (people read 6.86亿 as good or bad only next to last
-        year's): a year or year-to-date against
-        the same span a year earlier, a calendar month or quarter against the one before, any
-        other span against the adjacent one of the same length. Balances, budgets and figures
+        year's): a year or year-to-date against the same span a year earlier, a calendar month
+        or quarter against the one before, any other span against the adjacent one of the same
+        length. Balances, budgets and figures
         against them, rankings, all-time figures and metrics defined in the question stay as
         asked."""
         window = query.time_range

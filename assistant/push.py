@@ -208,15 +208,19 @@ def _delta_text(delta, lang: str, marks: bool = True) -> str:
     return f"{mark}{delta.basis_label(lang)} {delta.arrow} {delta.text(lang)}"
 
 
+def _role_title(assistant: Assistant, name: str, lang: str) -> str:
+    """A role's label in `lang` (its name when the model has no such role)."""
+    role = next((r for r in assistant.model.roles if r.name == name), None)
+    return role.title(lang) if role else name
+
+
 def _context(assistant: Assistant, view: BoardView, lang: str) -> str:
     """数据截至 2025-12-31 · 角色 华东区经理 · 区域 = 华东 · 期间 本月."""
     zh = lang == "zh"
     parts = [("数据截至 " if zh else "As of ") + str(view.as_of)]
     model = assistant.model
     if view.role:
-        role = next((r for r in model.roles if r.name == view.role), None)
-        label = role.label.get(lang) if role and role.label else view.role
-        parts.append(("角色 " if zh else "Role ") + label)
+        parts.append(("角色 " if zh else "Role ") + _role_title(assistant, view.role, lang))
     for flt in view.filters:
         dim = model.dimension_map.get(flt.dimension)
         name = dim.label.get(lang) if dim else flt.dimension
@@ -258,8 +262,7 @@ def _render_view(assistant: Assistant, view: BoardView, lang: str) -> Rendered:
     kpis = [t for t in shown if t.kind == "kpi"]
     charts = [t for t in shown if t.kind == "chart"]
     # Named as the board page names it: whose view leaves these out.
-    role = next((r for r in assistant.model.roles if r.name == view.role), None)
-    who = role.label.get(lang) if role and role.label else (view.role or "")
+    who = _role_title(assistant, view.role, lang) if view.role else ""
     left_out = (
         (
             f"未显示（{who or '当前角色'}无权查看）：" + "、".join(denied)

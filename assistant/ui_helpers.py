@@ -753,7 +753,7 @@ def metric_catalog(model: SemanticModel, search: str = "", lang: str = "zh") -> 
 def role_options(model: SemanticModel, lang: str, configured: str | None = None) -> dict[str, str]:
     """Role name → label: "*" (all data) and every role of the model, or only the role the
     configuration sets (a deployment for one role must not offer the others)."""
-    labels = {r.name: r.label.get(lang) if r.label else r.name for r in model.roles}
+    labels = {r.name: r.title(lang) for r in model.roles}
     if configured is not None:
         return {configured: labels.get(configured, configured)}
     return {"*": t("all_data", lang), **labels}

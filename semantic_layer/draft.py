@@ -294,9 +294,9 @@ def zh_forms(words: list[str]) -> list[str]:
     forms = [first]
     for word in words:
         said = GLOSSARY.get(word) or GLOSSARY.get(_singular(word))
-        for other in ALSO.get(word, ALSO.get(_singular(word), [])):
-            if said and said in first:
-                forms.append(first.replace(said, other))
+        if said and said in first:
+            others = ALSO.get(word, ALSO.get(_singular(word), []))
+            forms += [first.replace(said, other) for other in others]
     return list(dict.fromkeys(forms))
 
 

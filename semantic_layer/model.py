@@ -299,6 +299,10 @@ class Role(Frozen):
     # own columns do not cover but that would let it be rebuilt.
     masked_columns: list[str] = Field(default_factory=list)
 
+    def title(self, lang: str) -> str:
+        """The role as people read it: its label, else its identifier."""
+        return self.label.get(lang) if self.label else self.name
+
 
 class Alert(Frozen):
     """A rule on a metric (智能预警): a threshold, or a change against the previous period.

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 
 from assistant.understand.lexicon import Lexicon, normalize
-from semantic_layer.model import SemanticModel
+from semantic_layer.model import MetricKind, SemanticModel
 from semantic_layer.query import Definition
 
 # The defining clause: "<name>[,] [which|that] is|= <body>" / "<name>是|为|等于|定义为<body>".
@@ -196,7 +196,7 @@ def modelled(definition: Definition, model: SemanticModel) -> str | None:
 
     wanted = canonical(definition.expr)
     for metric in model.metrics:
-        if metric.kind.value == "derived" and metric.expr and canonical(metric.expr) == wanted:
+        if metric.kind is MetricKind.derived and metric.expr and canonical(metric.expr) == wanted:
             return metric.name
     return None
 

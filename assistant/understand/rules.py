@@ -176,9 +176,14 @@ OTHERS = _rx(r"其他|其它|其余|剩下的?|别的|\bother\b|\bthe rest\b")
 # "历年的营业收入", "revenue over the years": every year of the data, one row each.
 ALL_YEARS = _rx(r"历年|历史上?每一?年|\bover the years\b|\ball years\b|\bevery year\b")
 
-# Verbs that imply a metric (卖了多少 → revenue) and words naming a group of metrics (账龄 →
-# the aging buckets) come from the model's `knowledge:` section, compiled once per model.
+# Verbs that imply a metric (卖了多少 → revenue), words naming a group of metrics (账龄 → the
+# aging buckets) and topics (回款情况 → a pack) come from the model's `knowledge:` section,
+# compiled once per model.
 _COMPILED: dict[int, tuple[Knowledge, list, list, list]] = {}
+
+
+def _any_of(patterns: list[str]) -> re.Pattern[str]:
+    return _rx("|".join(f"(?:{p})" for p in patterns))
 
 
 def _knowledge(lexicon: Lexicon) -> tuple[list, list, list]:
@@ -186,17 +191,9 @@ def _knowledge(lexicon: Lexicon) -> tuple[list, list, list]:
     knowledge = lexicon.knowledge
     cached = _COMPILED.get(id(knowledge))
     if cached is None or cached[0] is not knowledge:
-        implied = [
-            (_rx("|".join(f"(?:{p})" for p in i.patterns)), i.metrics) for i in knowledge.implies
-        ]
-        groups = [
-            (_rx("|".join(f"(?:{p})" for p in g.patterns)), g.metrics, set(g.whole))
-            for g in knowledge.groups
-        ]
-        topics = [
-            (_rx("|".join(f"(?:{p})" for p in topic.patterns)), topic.metrics)
-            for topic in knowledge.topics
-        ]
+        implied = [(_any_of(i.patterns), i.metrics) for i in knowledge.implies]
+        groups = [(_any_of(g.patterns), g.metrics, set(g.whole)) for g in knowledge.groups]
+        topics = [(_any_of(topic.patterns), topic.metrics) for topic in knowledge.topics]
         cached = _COMPILED[id(knowledge)] = (knowledge, implied, groups, topics)
     return cached[1], cached[2], cached[3]
 
@@ -484,7 +481,8 @@ def parse(question: str, lexicon: Lexicon, as_of: date) -> Parse:
     implied, groups, topics = _knowledge(lexicon)
     named_topics: list[list[str]] = []
     if t.find(EXPLAIN):
-        p.intent = Intent.explain  # "why" explains one metric: a topic's words name its first
+        # "why" explains one metric: a topic's words are left to be read as that metric's own.
+        p.intent = Intent.explain
     else:
         # Before the summary's words: "collections overview" is the topic's pack, not the
         # summary of everything.
@@ -499,11 +497,9 @@ def parse(question: str, lexicon: Lexicon, as_of: date) -> Parse:
     for members, _ in named_groups:
         if sum(m in members for m in p.metrics) != 1:
             # The group as a whole (a list of buckets too), unless one member was named.
-            present = [m for m in members if m in lexicon.metric_names]
-            p.metrics = [*present, *(m for m in p.metrics if m not in present)]
+            p.metrics = _first(members, p.metrics, lexicon)
     for pack in named_topics:  # "回款情况": the whole pack, first and in its order
-        present = [m for m in pack if m in lexicon.metric_names]
-        p.metrics = [*present, *(m for m in p.metrics if m not in present)]
+        p.metrics = _first(pack, p.metrics, lexicon)
     for pattern, metrics in implied:
         if t.find(pattern) and metrics not in p.implied:
             p.implied.append(list(metrics))
@@ -535,6 +531,12 @@ def parse(question: str, lexicon: Lexicon, as_of: date) -> Parse:
     p.only = bool(t.find(ONLY))
     _leftovers(t, p, lexicon)
     return p
+
+
+def _first(named: list[str], metrics: list[str], lexicon: Lexicon) -> list[str]:
+    """The model's metrics of `named` in their order, then the others already read."""
+    present = [m for m in named if m in lexicon.metric_names]
+    return [*present, *(m for m in metrics if m not in present)]
 
 
 def _read_lexicon(t: _Text, p: Parse, lexicon: Lexicon) -> None:
