@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from sqlglot import exp
 
 from assistant.answer import Answer, Suggestion
-from assistant.charts import chart
+from assistant.charts import chart, named_rows
 from assistant.present import interpretation, narrative, restatement
 from assistant.settings import Settings
 from assistant.understand.lexicon import Lexicon
@@ -488,7 +488,7 @@ class Assistant:
             )
         started = time.perf_counter()
         labels = self._member_names(query, compiled.columns, result.rows)
-        seen = _named_rows(compiled.columns, result.rows, labels) if lang == "en" else result.rows
+        seen = named_rows(compiled.columns, result.rows, labels) if lang == "en" else result.rows
         # `query` stays the answer's query: a follow-up continues from what was asked, not
         # from the comparison added for context.
         answer = Answer(
@@ -777,20 +777,6 @@ class Assistant:
             elif key not in unreadable:
                 undated.add(metric.name)
         return spans, undated
-
-
-def _named_rows(columns: Any, rows: Any, labels: dict[str, dict[str, str]]) -> Any:
-    """The rows as a reader sees them: members by their names in the answer's language."""
-    if not labels:
-        return rows
-    names = [labels.get(c.source) if c.kind == "dimension" else None for c in columns]
-    return [
-        tuple(
-            (n.get(str(v), v) if n and v is not None else v)
-            for v, n in zip(row, names, strict=True)
-        )
-        for row in rows
-    ]
 
 
 def _compared(columns: Any, rows: Any) -> bool:

@@ -98,7 +98,7 @@ def chart(
     if not rows or not any(c.kind == "metric" for c in columns):
         return None
     if labels:
-        rows = _named(columns, rows, labels)
+        rows = named_rows(columns, rows, labels)
     shape = _Shape.of(columns, rows, lang, model, query)
     if not shape.dims:
         body = _kpi_cards(shape)
@@ -120,10 +120,11 @@ def chart(
     return {"$schema": SCHEMA, **body, **sizing, "config": _config()}
 
 
-def _named(
+def named_rows(
     columns: tuple[OutputColumn, ...], rows: list[tuple], labels: dict[str, dict[str, str]]
 ) -> list[tuple]:
-    """The rows with each category member by its name in `labels` (others as they are)."""
+    """The rows as a reader sees them: each category member by its name in `labels` (an
+    answer's English names), others as they are."""
     names = [labels.get(c.source) if c.kind == "dimension" else None for c in columns]
     return [
         tuple(
