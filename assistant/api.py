@@ -717,6 +717,13 @@ class Assistant:
             compare = Compare.qoq
         else:
             compare = Compare.previous_period
+        # Every comparison window ends by `start` (a year back: by `end` a year earlier). When
+        # the data of every metric begins after it, there is nothing to set beside the number,
+        # and no reason to read a period that holds nothing.
+        before = add_months(end, -12) if compare is Compare.yoy else start
+        firsts = [self.context.coverage[m][0] for m in leaves if m in self.context.coverage]
+        if len(firsts) == len(leaves) and before <= min(firsts):
+            return query
         return query.model_copy(update={"compare": compare})
 
     def _up_to_as_of(self, query: SemanticQuery, lang: str) -> tuple[SemanticQuery, str | None]:

@@ -27,7 +27,7 @@ import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Any, NoReturn
+from typing import Any, NamedTuple, NoReturn
 
 import sqlglot
 from sqlglot import exp
@@ -486,6 +486,15 @@ def _reject(en: str, zh: str) -> NoReturn:
     raise SQLRejected("sql_rejected", reason=Reason(en, zh))
 
 
+class Guarded(NamedTuple):
+    """A statement that passed the guard, and the text DuckDB's parser checked (None for
+    other dialects): running that very text is running what was checked, with no second
+    rendering in between."""
+
+    query: exp.Expression
+    text: str | None
+
+
 def guard_sql(
     sql: str,
     allowed_tables: Iterable[str],
@@ -499,6 +508,17 @@ def guard_sql(
     Comments and sqlglot meta are dropped, so nothing in the text survives as state. With
     `schema` ({table: {column: type}}), every column must exist in the allowed tables.
     """
+    return checked_sql(sql, allowed_tables, max_rows, dialect, schema).query
+
+
+def checked_sql(
+    sql: str,
+    allowed_tables: Iterable[str],
+    max_rows: int = 10_000,
+    dialect: str = "duckdb",
+    schema: dict[str, dict[str, str]] | None = None,
+) -> Guarded:
+    """`guard_sql`, with the checked text as DuckDB will run it."""
     allowed = [t.lower() for t in allowed_tables]
     try:
         statement = _parse(sql, dialect)
@@ -528,11 +548,20 @@ def guard_ast(
     Comments are dropped (they mean nothing to the database); sqlglot meta is kept, since
     it is ours when the AST is ours — untrusted text goes through `guard_sql`.
     """
+    return checked_ast(query, allowed_tables, max_rows, dialect, schema).query
+
+
+def checked_ast(
+    query: exp.Expression,
+    allowed_tables: Iterable[str],
+    max_rows: int = 10_000,
+    dialect: str = "duckdb",
+    schema: dict[str, dict[str, str]] | None = None,
+) -> Guarded:
+    """`guard_ast`, with the checked text as DuckDB will run it."""
     allowed = [t.lower() for t in allowed_tables]
     try:
-        for node in query.walk():
-            node.comments = None
-        return _guard(query, allowed, max_rows, dialect, schema)
+        return _guard(query, allowed, max_rows, dialect, schema, comments=True)
     except SQLRejected:
         raise
     except RecursionError:
@@ -611,22 +640,31 @@ def _guard(
     max_rows: int,
     dialect: str,
     schema: dict[str, dict[str, str]] | None,
-) -> exp.Expression:
+    comments: bool = False,
+) -> Guarded:
+    """The checks, over one list of the statement's nodes (`comments`: drop them on the way).
+
+    One walk instead of one per check: the guard runs before every statement, and a compiled
+    comparison has hundreds of nodes."""
     if not isinstance(query, exp.Query):
         kind = _statement_kind(query)
         _reject(f"only SELECT is allowed, not {kind}", f"只允许 SELECT，不允许 {kind}")
     allowed_set = set(allowed)
-    for node in query.walk():
+    nodes = list(query.walk())
+    for node in nodes:
+        if comments:
+            node.comments = None
         _check_node(node)
-    _check_sources(query)
-    _check_tables(query, allowed_set)
-    _check_limits(query)
+    _check_sources(nodes)
+    _check_tables(nodes, allowed_set)
+    _check_limits(nodes)
     if schema is not None:
         _check_columns(query, schema, allowed_set, dialect)
     _cap(query, max_rows)
+    text = None
     if dialect == "duckdb":
-        _check_as_duckdb_reads_it(query, allowed, max_rows)
-    return query
+        text = _check_as_duckdb_reads_it(query, allowed, max_rows)
+    return Guarded(query, text)
 
 
 def _statement_kind(statement: exp.Expression) -> str:
@@ -793,17 +831,17 @@ def _growth(node: exp.Expression) -> float:
     return 1.0
 
 
-def _check_sources(query: exp.Expression) -> None:
+def _check_sources(nodes: list[exp.Expression]) -> None:
     """FROM and JOIN read tables, subqueries, VALUES or UNNEST — never a function or a
     statement — and every subquery or CTE body is itself a query."""
-    for clause in query.find_all(exp.From, exp.Join):
+    for clause in _of(nodes, exp.From, exp.Join):
         source = clause.this
         if isinstance(source, exp.Lateral):
             source = source.this
         if not isinstance(source, exp.Table | exp.Subquery | exp.Unnest | exp.Values):
             text = _short(source)
             _reject(f"FROM {text} is not allowed", f"不允许 FROM {text}")
-    for node in query.find_all(exp.Subquery, exp.CTE):
+    for node in _of(nodes, exp.Subquery, exp.CTE):
         if not isinstance(node.this, exp.Query):
             text = _short(node.this)
             _reject(f"{text} is not a query", f"{text} 不是查询")
@@ -817,13 +855,18 @@ def _short(node: exp.Expression | None) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def _check_tables(query: exp.Expression, allowed: set[str]) -> None:
+def _of(nodes: list[exp.Expression], *kinds: type[exp.Expression]) -> list[Any]:
+    """The nodes of these kinds, in walk order."""
+    return [node for node in nodes if isinstance(node, kinds)]
+
+
+def _check_tables(nodes: list[exp.Expression], allowed: set[str]) -> None:
     """Every table is a model table of the default schema, read as it is, or a CTE in scope."""
-    ctes = {cte.alias_or_name.lower() for cte in query.find_all(exp.CTE)}
+    ctes = {cte.alias_or_name.lower() for cte in _of(nodes, exp.CTE)}
     if ctes & allowed:
         # A CTE named like a table would hide the real table from row-level security.
         _reject("a CTE may not be named like a model table", "CTE 不能与模型中的表同名")
-    for table in query.find_all(exp.Table):
+    for table in _of(nodes, exp.Table):
         if not isinstance(table.this, exp.Identifier):
             text = _short(table)
             _reject(f"table expression {text} is not allowed", f"不允许表表达式 {text}")
@@ -937,10 +980,10 @@ def _check_options(node: exp.Expression, clause: str) -> None:
         _reject(f"{clause} BY is not allowed", f"不允许 {clause} BY")
 
 
-def _check_limits(query: exp.Expression) -> None:
+def _check_limits(nodes: list[exp.Expression]) -> None:
     """Every LIMIT, OFFSET and FETCH in the statement, at any depth, is a plain row count,
     rewritten as an integer literal (LIMIT 1e3 → LIMIT 1000) so DuckDB reads what we read."""
-    for node in list(query.find_all(exp.Limit, exp.Offset, exp.Fetch)):
+    for node in _of(nodes, exp.Limit, exp.Offset, exp.Fetch):
         if isinstance(node, exp.Limit):
             _check_options(node, "LIMIT")
             _normalise(node, "expression", "LIMIT")
@@ -1171,8 +1214,9 @@ def _json_nodes(value: Any) -> Iterator[dict[str, Any]]:
             yield from _json_nodes(item)
 
 
-def _check_as_duckdb_reads_it(query: exp.Expression, allowed: list[str], max_rows: int) -> None:
-    """Render the guarded query exactly as it will run and check DuckDB's reading of it.
+def _check_as_duckdb_reads_it(query: exp.Expression, allowed: list[str], max_rows: int) -> str:
+    """Render the guarded query exactly as it will run and check DuckDB's reading of it;
+    the text checked.
 
     A second, independent parser: one SELECT, only allowed tables (or CTEs), no table
     function but UNNEST, no forbidden function, and a row cap on the outermost query. Any
@@ -1190,12 +1234,13 @@ def _check_as_duckdb_reads_it(query: exp.Expression, allowed: list[str], max_row
     if len(statements) != 1:
         _reject("exactly one statement is allowed", "只允许一条语句")
     root = statements[0]["node"]
+    nodes = list(_json_nodes(root))
     names = set(allowed)
-    for node in _json_nodes(root):
+    for node in nodes:
         cte_map = node.get("cte_map")
         if isinstance(cte_map, dict):
             names |= {str(entry.get("key", "")).lower() for entry in cte_map.get("map", [])}
-    for node in _json_nodes(root):
+    for node in nodes:
         kind = node.get("type")
         if kind in DUCKDB_REFUSED_TYPES:
             _reject(f"{kind} is not allowed", f"不允许 {kind}")
@@ -1247,6 +1292,7 @@ def _check_as_duckdb_reads_it(query: exp.Expression, allowed: list[str], max_row
             )
     if not _duckdb_capped(root, max_rows):
         _reject("the row cap could not be applied", "无法加上行数上限")
+    return text
 
 
 def _duckdb_capped(root: dict[str, Any], max_rows: int) -> bool:

@@ -181,8 +181,21 @@ def apply_row_security(
     ({table: {column: type}}) masked views list their columns instead of `* REPLACE`."""
     if role is None:
         return query
-    table_policies = policies(model, role, secret, dialect)
     query = query.copy() if copy else query
+    _rewrite(query, model, role, schema, secret, dialect)
+    return query
+
+
+def _rewrite(
+    query: exp.Expression,
+    model: SemanticModel,
+    role: Role,
+    schema: dict[str, dict[str, str]] | None,
+    secret: bytes | None,
+    dialect: str,
+) -> int:
+    """`apply_row_security` in place; how many table references it replaced."""
+    table_policies = policies(model, role, secret, dialect)
     tables = {name.lower(): list(cols) for name, cols in (schema or {}).items()}
     ctes = {cte.alias_or_name.lower() for cte in query.find_all(exp.CTE)}
     # Collected before any rewrite, so the tables inside the views we insert are not revisited;
@@ -195,13 +208,15 @@ def apply_row_security(
         and t.name.lower() in table_policies
         and not isinstance(t.parent, exp.Column)
     ]
+    replaced = 0
     for table in targets:
         policy = table_policies[table.name.lower()]
         if policy.condition is None and not policy.masked and not policy.deny:
             continue
         columns = tables.get(table.name.lower()) if policy.masked else None
         table.replace(_secured_view(table, policy, columns))
-    return query
+        replaced += 1
+    return replaced
 
 
 class SecuredEngine:
@@ -255,30 +270,34 @@ class SecuredEngine:
 
         Text is untrusted (every column checked); an AST is our compiler's (its columns come
         from the model, which `cockpit check` verified)."""
-        from semantic_layer.guard import guard_ast, guard_sql
+        return self._secured(sql)[0]
+
+    def _secured(self, sql: str | exp.Expression) -> tuple[exp.Expression, str]:
+        """`secure`, and the text to run: the very text the guard had DuckDB check when the
+        role rewrote nothing (no second rendering), else the secured statement rendered."""
+        from semantic_layer.guard import checked_ast, checked_sql
 
         if isinstance(sql, exp.Expression):
-            guarded = guard_ast(sql.copy(), self.tables, self.max_rows, self.dialect)
+            guarded = checked_ast(sql.copy(), self.tables, self.max_rows, self.dialect)
         else:
-            guarded = guard_sql(sql, self.tables, self.max_rows, self.dialect, schema=self.schema())
-        # DuckDB masks with `* REPLACE`; other databases need the columns spelled out.
-        schema = self.schema() if self.role is not None and self.dialect != "duckdb" else None
-        return apply_row_security(
-            guarded,
-            self.model,
-            self.role,
-            copy=False,
-            schema=schema,
-            secret=self.secret,
-            dialect=self.dialect,
-        )
+            guarded = checked_sql(
+                sql, self.tables, self.max_rows, self.dialect, schema=self.schema()
+            )
+        query = guarded.query
+        replaced = 0
+        if self.role is not None:
+            # DuckDB masks with `* REPLACE`; other databases need the columns spelled out.
+            schema = self.schema() if self.dialect != "duckdb" else None
+            replaced = _rewrite(query, self.model, self.role, schema, self.secret, self.dialect)
+        if not replaced and guarded.text is not None:
+            return query, guarded.text
+        # `query` is our own copy: render it without sqlglot's defensive copy of the tree.
+        return query, query.sql(dialect=self.dialect, copy=False)
 
     def execute(self, sql: str | exp.Expression, timeout: float | None = None):
         """Guard, secure, run (`timeout`: seconds left for this statement, if less than the
         engine's own limit — a question's deadline across several statements)."""
-        secured = self.secure(sql)
-        # `secured` is our own copy: render it without sqlglot's defensive copy of the tree.
-        text = secured.sql(dialect=self.dialect, copy=False)
+        text = self._secured(sql)[1]
         if timeout is not None and _takes_timeout(self.engine):
             return self.engine.execute(text, timeout=timeout)
         return self.engine.execute(text)

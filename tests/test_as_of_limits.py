@@ -119,6 +119,46 @@ def test_a_single_number_comes_with_the_period_before(demo_db, tmp_path):
     assert by_region.status == "ok" and "revenue__compare" not in by_region.names
 
 
+class _Counting(DuckDBEngine):
+    """The real engine, counting the statements it runs."""
+
+    statements = 0
+
+    def execute(self, sql, *args, **kwargs):
+        self.statements += 1
+        return super().execute(sql, *args, **kwargs)
+
+
+def test_no_period_before_the_data_is_read_for_context(demo_db, tmp_path):
+    """The demo's data begins on 2023-01-01: a number in its first year (or month) has no
+    period before it, and the answer reads one period — one statement — not two."""
+    from semantic_layer.loader import load_model
+
+    engine = _Counting(demo_db, cache_size=0)
+    assistant = Assistant(
+        load_model(), engine, date(2025, 12, 31), settings=Settings(cache_dir=tmp_path)
+    )
+    cases = {
+        "2023年的收入": ("2023-01-01", "2024-01-01"),
+        "revenue in January 2023": ("2023-01-01", "2023-02-01"),
+        "2023年上半年收入": ("2023-01-01", "2023-07-01"),
+    }
+    for question, (start, end) in cases.items():
+        engine.statements = 0
+        answer = assistant.ask(question)
+        assert answer.status == "ok", question
+        assert answer.names == ["revenue"], question
+        assert engine.statements == 1, question
+        assert float(answer.rows[0][0]) == pytest.approx(
+            _sql(demo_db, REVENUE.format(start=start, end=end))
+        )
+    # A month whose month before holds data keeps its context.
+    february = assistant.ask("2023年2月的收入")
+    row = dict(zip(february.names, february.rows[0], strict=True))
+    january = _sql(demo_db, REVENUE.format(start="2023-01-01", end="2023-02-01"))
+    assert float(row["revenue__compare"]) == pytest.approx(january)
+
+
 def test_example_questions_move_with_the_as_of_date(mid_2024):
     """The demo's examples are written for 2025-12-31; as of 2024-06-30 they name 2024, and
     every one of them is answered (none asks about a year that has not happened)."""
