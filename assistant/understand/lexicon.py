@@ -12,6 +12,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 from rapidfuzz import fuzz, process
@@ -157,6 +158,11 @@ class Lexicon:
         # target — "claim" is not a typo of the derived "claims", nor 理赔员 of 理赔数.
         self.derived: set[str] = set()
         self.counts: set[str] = set()  # metrics that count things (agg count, count_distinct)
+        self.money: set[str] = set()  # metrics in money: an amount, never a quantity
+        # metric → its figure against its own plan (expenses → expenses ÷ expense budget), and
+        # each plan → the metric it plans: "费用预算完成率" is the expenses' ratio to plan.
+        self.plan_ratio: dict[str, str] = {}
+        self.planned_by: dict[str, str] = {}
         self.max_length = 1
 
     def add(self, surface: str, entry: Entry) -> None:
@@ -179,6 +185,8 @@ class Lexicon:
         lexicon.counts = {
             m.name for m in model.metrics if m.agg is not None and m.agg.value.startswith("count")
         }
+        lexicon.money = {m.name for m in model.metrics if m.unit == "yuan"}
+        lexicon.plan_ratio, lexicon.planned_by = _plans(model)
         lexicon.difference_of, lexicon.amount_of = _relations(model)
         for metric in model.metrics:
             entry = Entry("metric", metric.name)
@@ -419,16 +427,19 @@ class Lexicon:
             return None
         cjk = not LATIN.search(chunk)
         if cjk:
-            # Same length, one character different: a wrong character typed by pinyin input.
+            # Same length, one character different, and the two sound alike: a wrong character
+            # typed by pinyin input (毛利律 → 毛利率). Characters that sound different are
+            # another word, not a slip (付款额 is not 回款额, 采购量 is not 采购额).
             for surface, entries in self.surfaces.items():
                 if (
                     surface not in self.derived
-                    and not self._siblings(chunk, surface)
                     and len(surface) == len(chunk)
-                    and sum(a != b for a, b in zip(surface, chunk, strict=True)) == 1
                     and (entries[0].kind != "value" or len(chunk) >= 4)
+                    and not self._siblings(chunk, surface)
                 ):
-                    return Match(0, len(chunk), surface, tuple(entries), fuzzy=True)
+                    changed = [(a, b) for a, b in zip(chunk, surface, strict=True) if a != b]
+                    if len(changed) == 1 and _sound_alike(*changed[0]):
+                        return Match(0, len(chunk), surface, tuple(entries), fuzzy=True)
             return None
         if len(chunk) < 5:
             return None
@@ -522,3 +533,40 @@ def _relations(model: SemanticModel) -> tuple[dict[tuple[str, str], str], dict[s
         elif isinstance(node, exp.Div) and metric.unit == "percent":
             amounts[metric.name] = left.name
     return differences, amounts
+
+
+def _plans(model: SemanticModel) -> tuple[dict[str, str], dict[str, str]]:
+    """Each metric with a plan (`budget:`) → the derived metric that is it over its plan, and
+    each plan → the metric it plans."""
+    from sqlglot import exp
+
+    from semantic_layer.expressions import parse_expr
+
+    planned_by = {m.budget: m.name for m in model.metrics if m.budget}
+    ratios: dict[str, str] = {}
+    for metric in model.metrics:
+        if metric.kind.value != "derived" or not metric.expr:
+            continue
+        node = parse_expr(metric.expr)
+        left, right = node.args.get("this"), node.args.get("expression")
+        if (
+            isinstance(node, exp.Div)
+            and isinstance(left, exp.Column)
+            and isinstance(right, exp.Column)
+            and planned_by.get(right.name) == left.name
+        ):
+            ratios.setdefault(left.name, metric.name)
+    return ratios, planned_by
+
+
+@lru_cache(maxsize=4096)
+def _readings(char: str) -> frozenset[str]:
+    """Every pinyin reading of a character, without tones (率: lv, shuai)."""
+    from pypinyin import Style, pinyin
+
+    return frozenset(pinyin(char, style=Style.NORMAL, heteronym=True)[0])
+
+
+def _sound_alike(typed: str, meant: str) -> bool:
+    """Whether two characters share a reading, as a pinyin input method's slip does."""
+    return bool(_readings(typed) & _readings(meant))

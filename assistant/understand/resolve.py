@@ -573,6 +573,9 @@ class _Resolver:
         elif self.p.values or self.p.dimensions:
             # "成都仓还有多少件货": the part understood (成都仓) says which metrics fit.
             suggestions += self._fitting_examples()
+        else:
+            # "付款额" in a model without it: the real metrics written most like it (回款额).
+            suggestions += [self.example(m) for m in self._nearest_metrics(self.p.unknown)]
         if not suggestions:
             suggestions += _model_examples(self.ctx)[:2]
         return self.clarify(
@@ -581,6 +584,19 @@ class _Resolver:
             "Please rephrase, or ask without it.",
             suggestions[:3],
         )
+
+    def _nearest_metrics(self, words: list[str]) -> list[str]:
+        """Up to three metrics whose Chinese words share the most characters (at least two)
+        with the words not understood: what the model has nearest to a concept it lacks."""
+        typed = set("".join(w for w in words if not w.isascii()))
+        scores: dict[str, int] = {}
+        for metric in self.model.metrics:
+            for surface in self.ctx.lexicon.surfaces_of(metric.name):
+                shared = len(typed & set(surface))
+                if shared >= 2:
+                    scores[metric.name] = max(scores.get(metric.name, 0), shared)
+        ranked = sorted(scores, key=lambda name: -scores[name])
+        return ranked[:3]
 
     def _fitting_examples(self) -> list[dict[str, str]]:
         """Up to three questions with metrics that reach every dimension and value understood

@@ -243,7 +243,7 @@ STOPWORDS = sorted(
     是否 是不是 还是 还有 期间 总共 一共 合计 总计 总额 总量 共 总 整体 全部 所有 全 公司 我们 咱们 我司 目前 现在 当前 截至
     截止 到 从 至 之间 哪个 哪些 哪家 哪一个 哪 多大 多高 怎么算 算 做了 做到 卖了 达到 达成 实现 完成 大概 大约 左右
     变少 变多 减少 增加 这么多 这么少 这么高 这么低 下滑 上涨 暴涨 变差 变好 变坏 变糟 恶化 改善 好转 转差 走低 走高 猛增 大增 骤降 降低 提高 下跌 上升 那边 这边 时候 那个月 这个月份 一路 涨上来 上来 差多少 差了多少 比差 多出来 多出 少了多少 一起 平均下来 分段 区间 各多少 没收回来 还没收回来 没收回 没收 哪条 哪款 哪位 哪种 哪一 哪几 一共是 一份 一个 一张 一些 一点 份 张 总体 总的 以外 之外 除外 其中 当中 里面 里头 之中 换成 改成 改为 换为 拆一下 拆开 拆 分开看 分开 分一下 多还是少 还是 掉了 多花 少了 多了 涨了 跌了 涨 跌 掉 情况如何 怎么样了 现在 还没 有没有 没有 吗 能不能 可不可以 帮忙 一眼 具体 分布 细 看一下 各有 各是 分成 按照 整个 里 中 内 上 下 这 那 之 其 给 让 用 被 就 都 也 又 还 才 已经 能 会 要 需要 可以 么样 多 少
-    高 低 好 差 大 小 以上 以下 以来 开始 至今 为止 最近 最新 本 该 家 名 位 款 种 条 元 块 万元 亿元 金额 数 额 量 值 率
+    高 低 好 差 大 小 以上 以下 以来 开始 至今 为止 最近 最新 本 该 家 名 位 款 种 条 元 块 万元 亿元 金额 数 额 值 率
     对比 比较 相比 比 较 vs 增长 下降 变化 同期 期 年 月 日 季度 季 周 度 累计 情形 状况 水平 幅度 多少钱 钱
     what's whats what is was were are the a an of in for by per on at to from our we my me show tell give list
     how much many did do does have has had get got make made much total overall across each every which who
@@ -587,6 +587,8 @@ def _read_lexicon(t: _Text, p: Parse, lexicon: Lexicon) -> None:
         before = matches[index - 1] if index else None
         if _narrowed(match, before, t.text, lexicon):
             continue
+        if _plan_ratio_of_another(match, before, t.text, p, lexicon):
+            continue
         entry = match.entries[0]
         if entry.kind == "metric" and entry.name in p.metrics and entry.name in lexicon.amount_of:
             # "GM和GM%": the same rate named twice, once without "%", means its amount too.
@@ -624,6 +626,31 @@ def _narrowed(match: Match, before: Match | None, text: str, lexicon: Lexicon) -
         match.entries[0].name in whole and before.entries[0].name in members
         for _, members, whole in _knowledge(lexicon)[1]
     )
+
+
+def _plan_ratio_of_another(
+    match: Match, before: Match | None, text: str, p: Parse, lexicon: Lexicon
+) -> bool:
+    """ "费用预算完成率", "expense budget attainment": a ratio to plan whose words name one
+    metric's (预算完成率 is the revenue's) right after another metric is that metric's own
+    ratio to plan — or, when it has none, a concept the model lacks (never the first one's)."""
+    if before is None or match.entries[0].kind != "metric" or before.entries[0].kind != "metric":
+        return False
+    if text[before.end : match.start].strip() not in ("", "的", "'s"):
+        return False
+    ratio, named = match.entries[0].name, before.entries[0].name
+    planned = {r: m for m, r in lexicon.plan_ratio.items()}.get(ratio)
+    named = lexicon.planned_by.get(named, named)  # "费用预算执行率": the plan's metric
+    if planned is None or named in (planned, ratio):
+        return False
+    if before.entries[0].name in p.metrics:
+        p.metrics.remove(before.entries[0].name)
+    own = lexicon.plan_ratio.get(named)
+    if own is None:
+        p.unknown.append(text[before.start : match.end])
+    elif own not in p.metrics:
+        p.metrics.append(own)
+    return True
 
 
 def _letter_values(t: _Text, p: Parse, lexicon: Lexicon, match: Match) -> int:
@@ -778,6 +805,7 @@ def _leftovers(t: _Text, p: Parse, lexicon: Lexicon) -> None:
     """Words nobody understood: try a typo match, a vague word, else report them."""
     free = t.free()
     rest = _STOP.sub(" ", free)
+    _quantity_of_amount(t, p, lexicon)
     for run in _content_words(free):
         _leftover_word(run, p, lexicon)
     for word in re.findall(r"[a-z][a-z&\-]{4,}", rest):
@@ -803,6 +831,18 @@ def _leftovers(t: _Text, p: Parse, lexicon: Lexicon) -> None:
             # "east vs west": "west" is no region; "paid in expenses": a metric's word left
             # unread names something this question did not resolve — never drop it.
             p.unknown.append(word)
+
+
+def _quantity_of_amount(t: _Text, p: Parse, lexicon: Lexicon) -> None:
+    """量 right after the word of a money metric asks for a quantity that metric does not
+    measure (采购量 is not 采购额): reported as not understood, never read as the amount."""
+    for name in p.metrics:
+        if name not in lexicon.money:
+            continue
+        for surface in lexicon.surfaces_of(name):
+            for found in re.finditer(re.escape(surface) + "量", t.text):
+                if not t.used[found.end() - 1] and found.group() not in lexicon.surfaces:
+                    p.unknown.append(found.group())
 
 
 def _leftover_word(run: str, p: Parse, lexicon: Lexicon) -> None:
