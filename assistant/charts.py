@@ -23,12 +23,14 @@ Values are plain JSON (floats, ISO dates as labels) so the CLI and reports can e
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from assistant.formatting import as_number, format_value
+from assistant.present import COMPARE_WORDS, period_name, ranking_text, scope_parts
 from semantic_layer.compiler import OutputColumn
 from semantic_layer.model import SemanticModel
 from semantic_layer.query import Compare, SemanticQuery
@@ -99,7 +101,7 @@ def chart(
         return None
     if labels:
         rows = named_rows(columns, rows, labels)
-    shape = _Shape.of(columns, rows, lang, model, query)
+    shape = _Shape.of(columns, rows, lang, model, query, labels)
     if not shape.dims:
         body = _kpi_cards(shape)
     elif shape.compare_kind is not None and len(shape.dims) == 1:
@@ -176,9 +178,10 @@ class _Shape:
     metrics: list[OutputColumn]
     companions: dict[tuple[str, str], OutputColumn]  # (metric, kind) → compare/change/share
     records: list[dict[str, Any]]
+    names: dict[str, dict[str, str]] | None = None  # members' names for the reader (East)
 
     @classmethod
-    def of(cls, columns, rows, lang, model, query) -> _Shape:
+    def of(cls, columns, rows, lang, model, query, names=None) -> _Shape:
         dims = [c for c in columns if c.kind == "dimension"]
         times = [c for c in dims if c.grain is not None]
         cats = [c for c in dims if c.grain is None]
@@ -199,7 +202,18 @@ class _Shape:
                     record[column.name + TEXT] = format_value(value, column.unit, lang, True)
             records.append(record)
         return cls(
-            columns, rows, lang, model, query, dims, times, cats, metrics, companions, records
+            columns,
+            rows,
+            lang,
+            model,
+            query,
+            dims,
+            times,
+            cats,
+            metrics,
+            companions,
+            records,
+            names,
         )
 
     @property
@@ -256,8 +270,33 @@ class _Shape:
         return list(groups.values())
 
     def period_words(self) -> str:
+        """The period as the question named it (今年); in the page's language (this year)."""
         window = self.query.time_range if self.query else None
-        return (window.label or "") if window else ""
+        if window is None:
+            return ""
+        label = window.label or ""
+        if label and self.zh != bool(re.search(r"[\u4e00-\u9fff]", label)):
+            return period_name(window, self.lang)  # 今年 on an English page: this year
+        return label
+
+    def scope(self) -> list[str]:
+        """What the answer is limited to, as its sentence says it: ["区域：华东", "营业收入 >
+        500万"] — filters asked or kept from the question before, conditions on values."""
+        if self.query is None or self.model is None:
+            return []
+        return scope_parts(self.query, self.model, self.lang, self.names)
+
+    def context_words(self) -> list[str]:
+        """The comparison drawn (同比 / vs budget) and the ranking (后5 / bottom 5), as the
+        restatement says them."""
+        if self.query is None:
+            return []
+        words = []
+        if self.query.compare is not Compare.none and self.compare_kind is not None:
+            words.append(COMPARE_WORDS[self.query.compare][0 if self.zh else 1])
+        if self.model is not None:
+            words.append(ranking_text(self.query, self.model, self.lang))
+        return [w for w in words if w]
 
 
 def time_label(day: date, grain: str, lang: str) -> str:
@@ -387,7 +426,11 @@ def _title(shape: _Shape, metrics: list[OutputColumn], note: str = "") -> dict[s
     if shape.cats:
         by = joiner.join(shape.label(c) for c in shape.cats)
         text += f" · {_w('by', shape.lang)}{by if shape.zh else by.lower()}"
-    subtitle = " · ".join(part for part in (shape.period_words(), note) if part)
+    # The subtitle says what the sentence says: period, scope, comparison, ranking — a chart
+    # of 华东's months must not read as the company's.
+    context = [] if note and shape.compare_kind is not None else shape.context_words()
+    parts = (shape.period_words(), *shape.scope(), *context, note)
+    subtitle = " · ".join(part for part in parts if part)
     return {"text": text, **({"subtitle": subtitle} if subtitle else {})}
 
 
@@ -436,8 +479,11 @@ def _kpi_card(shape: _Shape, metric: OutputColumn, record: dict[str, Any]) -> di
     compared with: ▲/▼ in green when the move is good news for this metric, red when bad."""
     lang, zh = shape.lang, shape.zh
     value = record.get(metric.name)
+    scope = ("；" if zh else "; ").join(shape.scope())
+    if scope:  # the card says what it is limited to, as the sentence does: 营业收入（区域：华东）
+        scope = f"（{scope}）" if zh else f" ({scope})"
     card = {
-        "label": shape.label(metric),
+        "label": shape.label(metric) + scope,
         "value": record[metric.name + TEXT],
         "delta": "",
         "basis": shape.period_words(),
@@ -499,6 +545,7 @@ def _card_text(field: str, y: int, size: int, color: str | None, weight: str) ->
         "fontSize": size,
         "fontWeight": weight,
         "font": FONT,
+        "limit": 210,  # a long label (a scope of several filters) ends in "…" inside the card
     }
     encoding: dict[str, Any] = {
         "text": {"field": field, "type": "nominal"},

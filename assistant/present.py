@@ -8,10 +8,10 @@ import re
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from assistant.formatting import format_value, period_label
-from semantic_layer.compiler import CompiledQuery, OutputColumn
-from semantic_layer.model import SemanticModel
-from semantic_layer.query import Compare, Filter, SemanticQuery, TimeRange
+from assistant.formatting import format_change_pct, format_points, format_value, period_label
+from semantic_layer.compiler import SHARE_UNITS, CompiledQuery, OutputColumn
+from semantic_layer.model import Label, SemanticModel
+from semantic_layer.query import Compare, Filter, Having, Intent, SemanticQuery, TimeRange
 
 COMPARE_WORDS = {
     Compare.yoy: ("同比", "year over year"),
@@ -74,12 +74,14 @@ def describe_range(window: TimeRange | None, lang: str) -> str:
     span = f"{window.start} – {last}"
     label = window.label
     grain = window_grain(window)
+    if label and lang != "zh" and re.search(r"[\u4e00-\u9fff]", label):
+        label = _english_label(label) or ""  # one language per answer: 上月 → last month
+    elif label and lang == "zh" and re.search(r"[A-Za-z]", label):
+        label = _CHINESE.get(label.strip().lower(), "")  # this year → 今年; else its dates
     if grain is not None and not label:
         label = period_label(window.start, grain, lang)
         if grain == "day":
             return label
-    if label and lang != "zh" and re.search(r"[\u4e00-\u9fff]", label):
-        label = _english_label(label) or ""  # one language per answer: 上月 → last month
     return (
         f"{label}（{span}）" if label and lang == "zh" else (f"{label} ({span})" if label else span)
     )
@@ -101,6 +103,9 @@ _PERIOD_EN = {
 }
 
 
+_CHINESE = {en: zh for zh, en in reversed(_PERIOD_EN.items())}
+
+
 def _english_label(label: str) -> str | None:
     """上月 → last month; 2025年 → 2025; 2025年3月 → March 2025; 2025年Q3 → Q3 2025."""
     label = label.strip()
@@ -118,13 +123,94 @@ def _english_label(label: str) -> str | None:
 Members = dict[str, dict[str, str]]  # dimension → {stored value: its English name}
 
 
+def _member(
+    dimension: str, value: Any, model: SemanticModel, lang: str, members: Members | None
+) -> str:
+    """A filter's member as the reader names it: in English by the answer's English names,
+    else the model's `value_labels`, else as stored."""
+    if lang == "zh":
+        return str(value)
+    names = (members or {}).get(dimension) or {}
+    if str(value) in names:
+        return names[str(value)]
+    dim = model.dimension_map.get(dimension)
+    return dim.value_labels.get(str(value), str(value)) if dim is not None else str(value)
+
+
 def _filter_text(f: Filter, model: SemanticModel, lang: str, members: Members | None = None) -> str:
     """区域 = 华东 / Region = East China: in English, members by their English names."""
     label = model.dimension(f.dimension).label.get(lang)
-    if lang == "zh":
-        return f"{label} {OPS[f.op]} {'、'.join(map(str, f.values))}"
-    names = (members or {}).get(f.dimension, {})
-    return f"{label} {OPS[f.op]} {', '.join(names.get(str(v), str(v)) for v in f.values)}"
+    shown = [_member(f.dimension, v, model, lang, members) for v in f.values]
+    return f"{label} {OPS[f.op]} {('、' if lang == 'zh' else ', ').join(shown)}"
+
+
+def threshold(value: float, unit: str | None, lang: str) -> str:
+    """A condition's number as the metric shows its values, without trailing zeros: 500万,
+    ¥5M, 30%, 1,000 — never 5e+06."""
+    text = format_value(value, unit, lang, compact=True)
+    # 500.00万 → 500万, 1,234.50万 → 1,234.5万, 30.0% → 30%
+    return re.sub(r"\.(?!\d)", "", re.sub(r"(\.\d*?)0+(?!\d)", r"\1", text))
+
+
+def _metric_of(name: str, model: SemanticModel, query: SemanticQuery) -> tuple[Any, str | None]:
+    """A metric's label and unit: the model's, or a metric the question defined."""
+    if name in model.metric_map:
+        metric = model.metric(name)
+        return metric.label, metric.unit
+    for d in query.define:
+        if d.name == name:
+            return Label(zh=d.label, en=d.label), d.unit
+    return Label(zh=name, en=name), None
+
+
+def having_text(h: Having, model: SemanticModel, query: SemanticQuery, lang: str) -> str:
+    """营业收入 > 500万 / Revenue > ¥5M: a condition on a metric's value."""
+    label, unit = _metric_of(h.metric, model, query)
+    return f"{label.get(lang)} {OPS[h.op]} {threshold(h.value, unit, lang)}"
+
+
+def scope_parts(
+    query: SemanticQuery, model: SemanticModel, lang: str, members: Members | None = None
+) -> list[str]:
+    """What an answer is limited to, as a sentence says it: "区域：华东", "渠道：不含电商",
+    "营业收入 > 500万" / "Region: East", "Channel: excluding E-commerce" — its filters (asked
+    or kept from the question before) and its conditions on metric values."""
+    zh = lang == "zh"
+    out = []
+    for f in query.filters:
+        dim = model.dimension_map.get(f.dimension)
+        if dim is None:
+            continue
+        label = dim.label.get(lang)
+        names = ("、" if zh else ", ").join(
+            _member(f.dimension, v, model, lang, members) for v in f.values
+        )
+        if f.op in ("=", "in"):
+            out.append(f"{label}：{names}" if zh else f"{label}: {names}")
+        elif f.op in ("!=", "not_in"):
+            out.append(f"{label}：不含{names}" if zh else f"{label}: excluding {names}")
+        elif f.op == "contains":
+            out.append(f"{label}：含「{names}」" if zh else f"{label}: containing '{names}'")
+        else:
+            out.append(f"{label} {OPS[f.op]} {names}")
+    out += [having_text(h, model, query, lang) for h in query.having]
+    return out
+
+
+def scope_text(
+    query: SemanticQuery | None,
+    model: SemanticModel | None,
+    lang: str,
+    members: Members | None = None,
+) -> str:
+    """The scope in brackets, for a sentence: "（区域：华东；营业收入 > 500万）" / " (Region:
+    East; Revenue > ¥5M)"; empty for an unfiltered answer."""
+    if query is None or model is None:
+        return ""
+    parts = scope_parts(query, model, lang, members)
+    if not parts:
+        return ""
+    return f"（{'；'.join(parts)}）" if lang == "zh" else f" ({'; '.join(parts)})"
 
 
 def interpretation(
@@ -169,19 +255,15 @@ def interpretation(
             )[-1].rstrip("）)")
         lines.append(("对比: " if zh else "Compared: ") + words)
     if query.having:
-        conditions = ", ".join(
-            f"{model.metric(h.metric).label.get(lang)} {h.op} {h.value:g}" for h in query.having
-        )
+        conditions = ", ".join(having_text(h, model, query, lang) for h in query.having)
         lines.append(("条件: " if zh else "Condition: ") + conditions)
     if query.limit:
         order = query.order_by[0] if query.order_by else None
-        direction = (
-            ("从高到低" if order is None or order.desc else "从低到高")
-            if zh
-            else ("highest first" if order is None or order.desc else "lowest first")
-        )
+        high = order is None or order.desc
         lines.append(
-            f"取前 {query.limit} 名（{direction}）" if zh else f"Top {query.limit} ({direction})"
+            (f"取前 {query.limit} 名（从高到低）" if high else f"取后 {query.limit} 名（从低到高）")
+            if zh
+            else f"{'Top' if high else 'Bottom'} {query.limit} ({'highest' if high else 'lowest'} first)"
         )
     lines += notes
     return "\n".join(lines)
@@ -233,10 +315,16 @@ def _members(dims: list[OutputColumn], rows: list[tuple], names: list[str], lang
     )
 
 
-def _listing(dims: list[OutputColumn], rows: list[tuple], lang: str) -> str:
+def _listing(
+    dims: list[OutputColumn], rows: list[tuple], lang: str, scope: list[str] | None = None
+) -> str:
     """ "共 7 个区域：东北、华东、华中…" — a listing's sentence (the table has them all); pairs
-    of keys are counted as pairs: "共 21 个区域×渠道组合（7 个区域、3 个渠道）：华东 / 直销…"."""
+    of keys are counted as pairs: "共 21 个区域×渠道组合（7 个区域、3 个渠道）：华东 / 直销…";
+    a filtered listing starts with its scope: "区域：华东，共 12 个客户：…"."""
     zh = lang == "zh"
+    if scope:
+        lead = "；".join(scope) + "，" if zh else "; ".join(scope) + " — "
+        return lead + _listing(dims, rows, lang)
     names = [d.name for d in dims]
     label = _dims_label(dims, lang) if dims else ""
     shown = [
@@ -259,19 +347,24 @@ def narrative(
     columns: tuple[OutputColumn, ...],
     rows: list[tuple],
     lang: str,
+    members: Members | None = None,
 ) -> str:
     """The answer in one or two sentences, in the question's language. Periods read as people
     name them (2025年3月, 2025年Q4), several keys are counted as combinations, a rate moves in
-    percentage points and a change on a negative base is said in amounts, not percent."""
+    percentage points and a change on a negative base is said in amounts, not percent. What
+    the answer is limited to — its filters, asked or kept from the question before, and its
+    conditions on values — is said beside the period: "今年（区域：华东），营业收入为…".
+    `members`: English names of members, for an English sentence."""
     zh = lang == "zh"
+    scope = scope_text(query, model, lang, members)
     if not rows:
-        return "没有符合条件的数据。" if zh else "No data matches the question."
+        return f"没有符合条件{scope}的数据。" if zh else f"No data matches the question{scope}."
     names = [c.name for c in columns]
     dims = [c for c in columns if c.kind == "dimension"]
     metrics = [c for c in columns if c.kind == "metric"]
     if not metrics:
-        return _listing(dims, rows, lang)
-    period = period_name(query.time_range, lang)
+        return _listing(dims, rows, lang, scope_parts(query, model, lang, members))
+    period = period_name(query.time_range, lang) + scope
 
     def cell(row: tuple, name: str) -> Any:
         return row[names.index(name)]
@@ -296,25 +389,25 @@ def narrative(
     values = [(name_of(r), cell(r, metric.name)) for r in rows]
     present = [(k, v) for k, v in values if v is not None]
     if not present:
-        return "没有符合条件的数据。" if zh else "No data matches the question."
+        return f"没有符合条件{scope}的数据。" if zh else f"No data matches the question{scope}."
     label = metric.label.get(lang)
     if key.grain is not None and len(dims) == 1:
         first, last = present[0], present[-1]
         if len(present) == 1:  # one period: no "from … to" the same month
             return (
-                f"{first[0]}，{label}为 {_fmt(first[1], metric, lang)}。"
+                f"{first[0]}{scope}，{label}为 {_fmt(first[1], metric, lang)}。"
                 if zh
-                else f"{label} in {first[0]}: {_fmt(first[1], metric, lang)}."
+                else f"{label} in {first[0]}{scope}: {_fmt(first[1], metric, lang)}."
             )
         peak = max(present, key=lambda kv: kv[1])
         if zh:
             return (
-                f"{first[0]}至{last[0]}，{label}从 {_fmt(first[1], metric, lang)}"
+                f"{first[0]}至{last[0]}{scope}，{label}从 {_fmt(first[1], metric, lang)}"
                 f" 变为 {_fmt(last[1], metric, lang)}；最高在 {peak[0]}"
                 f"（{_fmt(peak[1], metric, lang)}）。"
             )
         return (
-            f"From {first[0]} to {last[0]}, {label} went from "
+            f"From {first[0]} to {last[0]}{scope}, {label} went from "
             f"{_fmt(first[1], metric, lang)} to {_fmt(last[1], metric, lang)}; the peak was "
             f"{peak[0]} ({_fmt(peak[1], metric, lang)})."
         )
@@ -327,11 +420,17 @@ def narrative(
             if zh
             else f"{label} for {top[0]}, {period}: {_fmt(top[1], metric, lang)}."
         )
+
+    def moved(row: tuple) -> str:
+        return _change_brief(row, names, metric, query.compare, lang)
+
     if query.limit and query.order_by:
         listed = [
-            f"{k}（{_fmt(v, metric, lang)}）" if zh else f"{k} ({_fmt(v, metric, lang)})"
-            for k, v in values
-            if v is not None
+            f"{name_of(r)}（{_fmt(cell(r, metric.name), metric, lang)}{moved(r)}）"
+            if zh
+            else f"{name_of(r)} ({_fmt(cell(r, metric.name), metric, lang)}{moved(r)})"
+            for r in rows
+            if cell(r, metric.name) is not None
         ]
         return (
             (f"{period}{label}排名：" + "、".join(listed) + "。")
@@ -353,10 +452,12 @@ def narrative(
             else f"{count} {key.label.get(lang).lower()} values"
         )
     share = f"{metric.name}__share"
-    top_share = ""
+    top_row = next(r for r in rows if name_of(r) == top[0])
+    bottom_row = next(r for r in rows if name_of(r) == bottom[0])
+    top_share = moved(top_row)
     if share in names:  # said beside the member it belongs to
-        value = next(cell(r, share) for r in rows if name_of(r) == top[0])
-        top_share = (
+        value = cell(top_row, share)
+        top_share += (
             f"，占比 {format_value(value, 'percent', lang)}"
             if zh
             else f", {format_value(value, 'percent', lang)} of the total"
@@ -364,13 +465,36 @@ def narrative(
     text = (
         f"{period}{what}，{label}最高的是 {top[0]}"
         f"（{_fmt(top[1], metric, lang)}{top_share}），最低的是 {bottom[0]}"
-        f"（{_fmt(bottom[1], metric, lang)}）"
+        f"（{_fmt(bottom[1], metric, lang)}{moved(bottom_row)}）"
         if zh
         else f"{period}: {what}; the highest {label} is "
         f"{top[0]} ({_fmt(top[1], metric, lang)}{top_share}), the lowest {bottom[0]} "
-        f"({_fmt(bottom[1], metric, lang)})"
+        f"({_fmt(bottom[1], metric, lang)}{moved(bottom_row)})"
     )
     return text + ("。" if zh else ".")
+
+
+def _change_brief(row, names, metric: OutputColumn, compare: Compare, lang: str) -> str:
+    """A member's change beside its value in a breakdown or ranking: "，同比 +17.9%",
+    "，对比预算完成 95.0%", "，环比上月 -1.2个百分点"; empty when nothing is compared."""
+    if compare is Compare.none or f"{metric.name}__change" not in names:
+        return ""
+    zh = lang == "zh"
+    words = COMPARE_WORDS[compare][0 if zh else 1]
+    prev = row[names.index(f"{metric.name}__compare")]
+    change = row[names.index(f"{metric.name}__change")]
+    if compare is Compare.budget:
+        value = row[names.index(metric.name)]
+        attained = None if not prev or value is None else float(value) / float(prev)
+        done = format_value(attained, "percent", lang)
+        return f"，完成预算 {done}" if zh else f", {done} of budget"
+    if metric.unit == "percent":
+        moved = format_points(change, lang)
+    elif prev is not None and float(prev) <= 0 and change is not None:
+        moved = ("+" if float(change) > 0 else "") + _fmt(change, metric, lang)
+    else:
+        moved = format_change_pct(row[names.index(f"{metric.name}__change_pct")])
+    return f"，{words} {moved}" if zh else f", {moved} {words}"
 
 
 def _change_text(row, names, metric: OutputColumn, compare: Compare, lang: str) -> str:
@@ -450,27 +574,65 @@ _COMPARE = {
     "previous_period": ("对比上期", "vs the previous period"),
     "budget": ("对比预算", "vs budget"),
 }
+# The comparison an answer adds on its own beside a single number (see `Assistant.run`).
+_CONTEXT = {
+    "yoy": ("对比上年同期", "vs the same period a year earlier"),
+    "mom": ("对比上月", "vs the month before"),
+    "qoq": ("对比上季度", "vs the quarter before"),
+    "previous_period": ("对比上一期", "vs the period before"),
+}
+
+
+def ranking_text(query: SemanticQuery, model: SemanticModel, lang: str) -> str:
+    """前5 / top 5; 后5 / bottom 5 for a ranking asked lowest first; with the measure it is
+    ranked by when that is not the first metric ("按营业收入变化率前5")."""
+    if not query.limit:
+        return ""
+    zh = lang == "zh"
+    order = query.order_by[0] if query.order_by else None
+    low = order is not None and not order.desc
+    text = (
+        f"{'后' if low else '前'}{query.limit}"
+        if zh
+        else f"{'bottom' if low else 'top'} {query.limit}"
+    )
+    field = order.field if order is not None else None
+    if field is None or (query.metrics and field == query.metrics[0]):
+        return text
+    base, _, part = field.partition("__")
+    if base in model.dimension_map:
+        by = model.dimension(base).label.get(lang)
+    else:
+        label = _metric_of(base, model, query)[0].get(lang)
+        words = {"change_pct": ("变化率", " change %"), "change": ("增减", " change")}
+        by = label + (words[part][0 if zh else 1] if part in words else "")
+    return f"按{by}{text}" if zh else f"{text} by {by}"
 
 
 def restatement(
-    query: SemanticQuery, model: SemanticModel, members: Members | None = None
+    query: SemanticQuery,
+    model: SemanticModel,
+    members: Members | None = None,
+    shown: SemanticQuery | None = None,
 ) -> dict[str, str]:
     """The one line a person can check, in both languages: metric · filters · period ·
-    breakdown · comparison · ranking — built from the query itself, so it cannot disagree
-    with what ran. `members`: English names of members, for the English line."""
+    breakdown · conditions · share · comparison · ranking — built from the query itself, so
+    it cannot disagree with what ran. `members`: English names of members, for the English
+    line. `shown`: the query as run, when the answer set a comparison beside a single number
+    on its own ("对比上年同期")."""
     out = {}
     for lang in ("zh", "en"):
         zh = lang == "zh"
-        labels = {d.name: d.label for d in query.define}
-        names = [
-            model.metric(m).label.get(lang) if m in model.metric_map else labels.get(m, m)
-            for m in query.metrics
-        ]
+        names = [_metric_of(m, model, query)[0].get(lang) for m in query.metrics]
+        counted = query.count_rows_as is not None
+        if counted:  # "收入超过500万的客户有几个": the number is how many members
+            dims = [model.dimension(d.name).label.get(lang) for d in query.dimensions]
+            names = ["、".join(dims) + "数" if zh else ", ".join(dims) + (" count")]
         parts = ["、".join(names) if zh else ", ".join(names)] if names else []
         parts += [_filter_text(f, model, lang, members) for f in query.filters]
         if query.metrics:
             parts.append(describe_range(query.time_range, lang).split("（")[0].split(" (")[0])
-        for ref in query.dimensions:
+        for ref in [] if counted else query.dimensions:
             dim = model.dimension(ref.name)
             if dim.metric_time and ref.grain is not None:
                 grain = ref.grain.value
@@ -478,9 +640,17 @@ def restatement(
             else:
                 label = dim.label.get(lang)
                 parts.append(f"按{label}" if zh else f"by {label.lower()}")
+        parts += [having_text(h, model, query, lang) for h in query.having]
+        if (
+            query.intent is Intent.share
+            and query.dimensions
+            and any(_metric_of(m, model, query)[1] in SHARE_UNITS for m in query.metrics)
+        ):
+            parts.append("占比" if zh else "share of total")
         if query.compare.value != "none":
             parts.append(_COMPARE[query.compare.value][0 if zh else 1])
-        if query.limit:
-            parts.append(f"前{query.limit}" if zh else f"top {query.limit}")
+        elif shown is not None and shown.compare.value in _CONTEXT:
+            parts.append(_CONTEXT[shown.compare.value][0 if zh else 1])
+        parts.append(ranking_text(query, model, lang))
         out[lang] = " · ".join(p for p in parts if p)
     return out
