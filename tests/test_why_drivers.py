@@ -1,9 +1,11 @@
-"""'Why' answers name the member that carries a change — even when the others offset it — with
-its share of the change, and set the move against the same comparison a year earlier and the
-Spring Festival. Checked against hand-written SQL on the demo database."""
+"""'Why' answers name the member that carries a change — across dimensions, the one with the
+largest share of it, even when the others offset it — with its share of the change, and set
+the move against the same comparison a year earlier and the Spring Festival. Checked against
+hand-written SQL on the demo database."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import duckdb
@@ -11,6 +13,7 @@ import pytest
 
 from assistant import Assistant
 from assistant.insights.explain import (
+    NEAR_TIE,
     driver_sentence,
     explain,
     explanation_text,
@@ -20,6 +23,7 @@ from assistant.insights.explain import (
 from semantic_layer.query import SemanticQuery, TimeRange
 
 DEC = {"start": "2025-12-01", "end": "2026-01-01"}
+NOV = {"start": "2025-11-01", "end": "2025-12-01"}
 FEB = {"start": "2025-02-01", "end": "2025-03-01"}
 
 REVENUE = (
@@ -87,6 +91,83 @@ def test_a_large_member_that_carries_the_change_is_named_even_when_others_offset
     en = driver_sentence(result, assistant.model, "en")
     assert f"Customer {name}" in en and f"{(n - b) / change:.0%} of the change" in en
     assert "offsetting" in en
+    # Near-tie: a member of another dimension explains a hair more of the change (the
+    # customer's whole industry, say), but the change sits in the smaller slice, the customer.
+    rivals = [ds[0] for dim, ds in result.by_dimension.items() if dim != "customer"]
+    assert any(lead.share < d.share <= lead.share + NEAR_TIE for d in rivals)
+    assert all(d.weight > lead.weight for d in rivals if d.share > lead.share)
+
+
+def by_member(con, key: str, join: str = "") -> dict[str, tuple[float, float]]:
+    """Revenue per member in October and November 2025, by hand."""
+    sql = (
+        f"SELECT {key}, "
+        " SUM(l.amount) FILTER (WHERE o.order_date >= DATE '2025-10-01'"
+        "  AND o.order_date < DATE '2025-11-01'),"
+        " SUM(l.amount) FILTER (WHERE o.order_date >= DATE '2025-11-01'"
+        "  AND o.order_date < DATE '2025-12-01') "
+        f"FROM d.order_lines l JOIN d.orders o USING (order_id) {join} "
+        "WHERE o.status = '已完成' GROUP BY 1"
+    )
+    return {m: (float(b or 0), float(n or 0)) for m, b, n in con.execute(sql).fetchall()}
+
+
+def test_the_member_with_the_largest_share_is_named_not_the_smallest(assistant, con):
+    """November 2025 revenue fell; one product line carries 84% of it, one channel 56%. Both
+    moved unlike the rest, the channel is the smaller slice — the product line is named."""
+    change = revenue(con, "2025-11-01", "2025-12-01") - revenue(con, "2025-10-01", "2025-11-01")
+    lines = by_member(con, "p.product_line", "JOIN d.products p USING (product_id)")
+    channels = by_member(con, "o.channel")
+    line, (lb, ln) = min(lines.items(), key=lambda kv: kv[1][1] - kv[1][0])
+    channel, (cb, cn) = min(channels.items(), key=lambda kv: kv[1][1] - kv[1][0])
+    assert change < 0 and (ln - lb) / change > (cn - cb) / change + NEAR_TIE > 0.5
+    assert cb / sum(b for b, _ in channels.values()) < lb / sum(b for b, _ in lines.values())
+
+    result = why(assistant, "revenue", NOV)
+    assert result.change == pytest.approx(change)
+    lead = result.lead
+    assert lead is not None and (lead.dimension, lead.member) == ("product_line", line)
+    assert lead.contribution == pytest.approx(ln - lb) and lead.share == pytest.approx(
+        (ln - lb) / change
+    )
+    assert result.others == pytest.approx(change - (ln - lb)) and not result.offset
+    top = {d: ds[0] for d, ds in result.by_dimension.items()}
+    assert top["channel"].member == channel and top["channel"].share == pytest.approx(
+        (cn - cb) / change
+    )
+    # The rule across dimensions: no member explains clearly more of the change than the lead.
+    assert all(d.share <= lead.share + NEAR_TIE for d in top.values())
+    assert result.ranked_dimensions[0] == "product_line"  # the waterfall splits by it
+
+    zh = driver_sentence(result, assistant.model, "zh")
+    assert zh.startswith(f"主要原因：产品线「{line}」 -{(lb - ln) / 1e4:,.2f}万，")
+    assert f"占变化的{(ln - lb) / change:.0%}" in zh and "渠道" not in zh
+    assert f"其余成员合计 -{(ln - lb - change) / 1e4:,.2f}万" in zh
+    named = replace(result, names=assistant.lexicon.english)  # as the answer reads members
+    en = driver_sentence(named, assistant.model, "en")
+    english = assistant.model.dimension("product_line").value_labels[line]
+    assert en.startswith(f"Main driver: Product line {english}, ") and "Channel" not in en
+
+
+def test_the_why_answer_for_last_month_names_the_largest_share(demo_db, con, tmp_path):
+    from assistant.settings import Settings
+
+    demo = Assistant.demo(
+        database=demo_db, as_of=date(2025, 12, 31), settings=Settings(cache_dir=tmp_path)
+    )
+    lines = by_member(con, "p.product_line", "JOIN d.products p USING (product_id)")
+    line, (lb, ln) = min(lines.items(), key=lambda kv: kv[1][1] - kv[1][0])
+    change = revenue(con, "2025-11-01", "2025-12-01") - revenue(con, "2025-10-01", "2025-11-01")
+    answer = demo.ask("为什么上个月收入下降")
+    assert answer.status == "ok" and answer.query.intent.value == "explain"
+    assert f"主要原因：产品线「{line}」" in answer.narrative
+    assert f"占变化的{(ln - lb) / change:.0%}" in answer.narrative
+    assert answer.rows[0][:2] == ("产品线", line)
+    english = demo.ask("why did revenue drop last month")
+    assert english.status == "ok" and english.query.intent.value == "explain"
+    name = demo.model.dimension("product_line").value_labels[line]
+    assert f"Main driver: Product line {name}" in english.narrative
+    assert english.rows[0][1] == name
 
 
 def test_the_why_answer_names_the_offset_driver(assistant, overdue_by_customer):
