@@ -17,7 +17,7 @@ from assistant.insights.explain import (
     explanation_text,
     member_text,
 )
-from assistant.present import describe_range, period_name
+from assistant.present import describe_range, period_name, restatement, scope_text
 from semantic_layer.compiler import OutputColumn, compile_for
 from semantic_layer.model import Label
 from semantic_layer.query import Compare, SemanticQuery
@@ -64,6 +64,9 @@ def explain_answer(
     words = BASELINE_WORDS.get(result.compare, BASELINE_WORDS[Compare.previous_period])[
         0 if zh else 1
     ]
+    # The filters (asked, or kept from the question before) are said with the period: the
+    # change explained is 华东's, not the company's.
+    period += scope_text(query, assistant.model, lang, assistant.lexicon.english)
     change = result.change
     if change is None or result.kind == "opaque":
         narrative = (
@@ -150,12 +153,31 @@ def explain_answer(
         rows=rows,
         interpretation=_interpretation(assistant, result, lang),
         narrative=narrative,
-        chart=_waterfall(assistant, result, drivers, lang),
+        chart=_waterfall(assistant, result, drivers, lang, _explained(assistant, query, result)),
         suggestions=tuple(Suggestion(s) for s in suggestions),
         timings=timings,
+        restatement=_explained(assistant, query, result),
     )
     timings["present"] = time.perf_counter() - started
     return answer
+
+
+def _explained(assistant: Assistant, query: SemanticQuery, result: Explanation) -> dict[str, str]:
+    """What an explanation computed, in one line per language: metric · filters · period ·
+    the period it is compared with · what drove the change ("90天以上逾期 · 今年 · 对比2024年 ·
+    变化归因")."""
+    plain = query.model_copy(
+        update={"compare": Compare.none, "dimensions": [], "order_by": [], "limit": None}
+    )
+    line = restatement(plain, assistant.model, assistant.lexicon.english)
+    baseline = result.baseline_range.model_copy(update={"label": None})  # by the calendar
+    for lang in line:
+        zh = lang == "zh"
+        against = period_name(baseline, lang)
+        line[lang] += (
+            f" · 对比{against} · 变化归因" if zh else f" · vs {against} · what drove the change"
+        )
+    return line
 
 
 def _yoy_change(assistant: Assistant, query: SemanticQuery) -> float | None:
@@ -219,9 +241,14 @@ def _drill_suggestions(
 
 
 def _waterfall(
-    assistant: Assistant, result: Explanation, drivers: list[Driver], lang: str
+    assistant: Assistant,
+    result: Explanation,
+    drivers: list[Driver],
+    lang: str,
+    explained: dict[str, str] | None = None,
 ) -> dict[str, Any] | None:
-    """Baseline → the biggest contributions of the best dimension → current."""
+    """Baseline → the biggest contributions of the best dimension → current; the subtitle is
+    what was explained (`explained`, the answer's restatement) after the metric."""
     if result.change is None or not result.ranked_dimensions:
         return None
     best = result.ranked_dimensions[0]
@@ -255,10 +282,13 @@ def _waterfall(
             value["start"] = floor
     unit = assistant.model.metric(result.metric).unit
     title = assistant.model.dimension(best).label.get(lang)
+    text = f"{assistant.model.metric(result.metric).label.get(lang)}: " + (
+        "按" + title + "拆解" if zh else f"by {title.lower()}"
+    )
+    subtitle = " · ".join((explained or {}).get(lang, "").split(" · ")[1:])
     return {
         "$schema": SCHEMA,  # the Vega-Lite the app ships (a v5 spec is warned about)
-        "title": f"{assistant.model.metric(result.metric).label.get(lang)}: "
-        + ("按" + title + "拆解" if zh else f"by {title.lower()}"),
+        "title": {"text": text, "subtitle": subtitle} if subtitle else text,
         "data": {"values": values},
         "mark": {"type": "bar"},
         "encoding": {
@@ -436,6 +466,7 @@ def anomaly_answer(assistant: Assistant, question: str, lang: str) -> Answer:
         else "Method: each month against its seasonal expectation (same month's level × robust growth); "
         "robust z-score from median/MAD; |z| ≥ 3.5 is flagged."
     )
+    window = p.times[0].range if p.times else None
     return Answer(
         question=question,
         status="ok",
@@ -446,7 +477,34 @@ def anomaly_answer(assistant: Assistant, question: str, lang: str) -> Answer:
         interpretation=interpretation,
         timings=timings,
         suggestions=tuple(Suggestion(s) for s in _anomaly_followups(found, lang)),
+        restatement=_scanned(assistant, metrics, window),
     )
+
+
+def _scanned(assistant: Assistant, metrics: list[str] | None, window: Any) -> dict[str, str]:
+    """What an anomaly scan computed, in one line per language: the metrics (those named, else
+    the ones the model watches) · the months scanned · the method ("营业收入 · 今年 · 逐月对比
+    季节性预期（异常扫描）")."""
+    from semantic_layer import knowledge
+
+    names = metrics or knowledge.watched(assistant.model)
+    out = {}
+    for lang in ("zh", "en"):
+        zh = lang == "zh"
+        labels = [assistant.model.metric(m).label.get(lang) for m in names]
+        if len(labels) > 3:  # the table names each; the line says how many
+            what = f"{len(labels)} 个关注指标" if zh else f"{len(labels)} watched metrics"
+        else:
+            what = ("、" if zh else ", ").join(labels)
+        if window is not None:
+            months = period_name(window, lang)
+        else:  # the scan's own span: the last 24 whole months up to the as-of date
+            months = (
+                f"截至 {assistant.as_of} 的近24个月" if zh else f"24 months to {assistant.as_of}"
+            )
+        how = "逐月对比季节性预期（异常扫描）" if zh else "each month vs its seasonal expectation"
+        out[lang] = " · ".join(part for part in (what, months, how) if part)
+    return out
 
 
 def _anomaly_followups(found: list[Any], lang: str) -> list[str]:
@@ -506,6 +564,10 @@ def alerts_answer(assistant: Assistant, question: str, lang: str) -> Answer:
         rows=rows,
         narrative=narrative,
         timings={"execute": time.perf_counter() - started},
+        restatement={
+            "zh": f"预警规则（{len(assistant.model.alerts)} 条） · 截至 {as_of}",
+            "en": f"Alert rules ({len(assistant.model.alerts)}) · as of {as_of}",
+        },
         interpretation=(
             "预警规则定义在语义模型的 alerts 部分。"
             if zh
