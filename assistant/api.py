@@ -43,6 +43,7 @@ from semantic_layer.expressions import parse_expr, qualify
 from semantic_layer.loader import load_model
 from semantic_layer.model import MetricKind, SemanticModel
 from semantic_layer.query import Compare, Intent, SemanticQuery
+from semantic_layer.security import question_deadline
 
 if TYPE_CHECKING:
     from assistant.llm.backend import LLMBackend
@@ -309,7 +310,8 @@ class Assistant:
             return scoped.ask(question, previous, lang, after_unanswered=after_unanswered)
         started = time.perf_counter()
         try:
-            answer = self._ask(question, previous, lang, after_unanswered)
+            with question_deadline(self.settings.query_timeout):
+                answer = self._ask(question, previous, lang, after_unanswered)
         except CockpitError as err:  # a database or model limit met on an insight path
             lang = lang or language(str(question or ""))
             answer = _refused(str(question), lang, err.message(lang))

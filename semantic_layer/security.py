@@ -19,6 +19,10 @@ we insert are never revisited because the targets are collected before any rewri
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -26,7 +30,7 @@ from sqlglot import exp
 
 from semantic_layer.catalog import catalog
 from semantic_layer.compiler import role_view
-from semantic_layer.errors import QueryError
+from semantic_layer.errors import ExecutionError, QueryError
 from semantic_layer.expressions import columns_of, parse_expr, qualify
 from semantic_layer.model import Role, RowFilter, SemanticModel
 from semantic_layer.pseudonyms import installation_secret, pseudonym
@@ -219,6 +223,35 @@ def _rewrite(
     return replaced
 
 
+# When the question being answered must be done (time.monotonic()), and its whole limit.
+_DEADLINE: ContextVar[tuple[float, float] | None] = ContextVar("cockpit_deadline", default=None)
+
+
+@contextmanager
+def question_deadline(seconds: float | None) -> Iterator[None]:
+    """Every statement run for one question shares `seconds`: an explanation's dozens of
+    statements, a summary's, an LLM's repairs — none renews the time limit."""
+    if not seconds:
+        yield
+        return
+    token = _DEADLINE.set((time.monotonic() + seconds, seconds))
+    try:
+        yield
+    finally:
+        _DEADLINE.reset(token)
+
+
+def _time_left(timeout: float | None) -> float | None:
+    """The statement's limit: what the caller gives, capped by what is left of the question's."""
+    deadline = _DEADLINE.get()
+    if deadline is None:
+        return timeout
+    left = deadline[0] - time.monotonic()
+    if left <= 0:
+        raise ExecutionError("query_timeout", seconds=round(deadline[1], 1))
+    return left if timeout is None else min(timeout, left)
+
+
 class SecuredEngine:
     """An engine that guards every statement and applies a role's security before running it.
 
@@ -298,6 +331,7 @@ class SecuredEngine:
         """Guard, secure, run (`timeout`: seconds left for this statement, if less than the
         engine's own limit — a question's deadline across several statements)."""
         text = self._secured(sql)[1]
+        timeout = _time_left(timeout)
         if timeout is not None and _takes_timeout(self.engine):
             return self.engine.execute(text, timeout=timeout)
         return self.engine.execute(text)

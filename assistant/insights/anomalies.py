@@ -130,12 +130,16 @@ def scan_anomalies(
         wanted_metrics = [n for n in names if dimension is None or dimension in breakdowns[n]]
         try:
             series += _fetch(model, engine, wanted_metrics, dimension, window, calendar)
-        except CockpitError:
+        except CockpitError as err:
+            if err.code == "query_timeout":
+                raise  # the question's time is up: no scan that silently left metrics out
             # One metric that cannot run on this data must not sink the scan: one at a time.
             for name in wanted_metrics:
                 try:
                     series += _fetch(model, engine, [name], dimension, window, calendar)
-                except CockpitError:
+                except CockpitError as one:
+                    if one.code == "query_timeout":
+                        raise
                     continue
 
     totals = {s.metric.name: s for s in series if s.dimension is None}

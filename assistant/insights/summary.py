@@ -89,7 +89,9 @@ def usable_kpis(assistant: Assistant, window: TimeRange | None = None) -> list[s
             continue
         try:
             assistant.engine.execute(compile_for(assistant.engine, model, probe).ast)
-        except CockpitError:
+        except CockpitError as err:
+            if err.code == "query_timeout":
+                raise  # the question's time is up: not a metric to leave out
             continue
         out.append(name)
     return out
