@@ -637,6 +637,17 @@ class _Resolver:
         p = self.p
         if p.unknown:
             return self._unknown_words()
+        if p.ambiguous and not p.metrics and self._related(previous) == previous.metrics:
+            # "and the margin?" after gross profit: of the metrics the word can mean, the rate
+            # of the amount asked before; when that does not decide it (after revenue: gross or
+            # operating margin), ask which.
+            word, names = p.ambiguous[0]
+            amount_of = self.ctx.lexicon.amount_of
+            rates = [n for n in names if amount_of.get(n) in previous.metrics]
+            if len(rates) != 1:
+                return self.fresh()
+            p.ambiguous = []
+            p.metrics = rates
         metrics = p.metrics or self._implied_metric() or self._related(previous)
         metrics = self._ratio(self._budget_use(metrics), previous)
         dims = [d for d in previous.dimensions]

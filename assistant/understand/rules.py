@@ -214,6 +214,9 @@ LINKED_LETTERS = re.compile(
     r"\s*(?:为|是|=|等于|在|of|is)\s*((?:[a-z](?:\s*(?:/|、|,|和|或|及|与|and|or)\s*)?)+)(?![a-z])"
 )
 LETTERS = re.compile(r"\s*((?:[a-z](?:\s*(?:[/、,]|和|或|及|与)\s*)?){2,})(?![a-z])")
+# "信用等级A的客户", "信用等级B客户": one letter right after its dimension, then Chinese — one
+# member, so a filter (a run of letters, "信用等级ABCD各自", is a split over those members).
+ONE_LETTER = re.compile(r"\s*([a-z])(?![a-z])(?=\s*[\u4e00-\u9fff])")
 MORE_VALUE = re.compile(r"\s*(?:or|and|,|/|、|或|和|及|与)\s*([a-z0-9]+)(?![a-z0-9])")
 KIND_OF = re.compile(r"(?:各|哪|每|不同)一?类的?$|(?:types?|kinds?|categories) of $")
 BREAKDOWN_START = re.compile(r"^(?:哪|各|每)")
@@ -492,7 +495,7 @@ def parse(question: str, lexicon: Lexicon, as_of: date) -> Parse:
     named_groups = [(metrics, whole) for pattern, metrics, whole in groups if t.find(pattern)]
     p.counted = _counted_dimension(t.text, lexicon)
     p.listing = bool(t.find(LISTING))
-    _read_lexicon(t, p, lexicon)
+    matches = _read_lexicon(t, p, lexicon)
     _read_net(t, p, lexicon)
     for members, _ in named_groups:
         if sum(m in members for m in p.metrics) != 1:
@@ -503,6 +506,8 @@ def parse(question: str, lexicon: Lexicon, as_of: date) -> Parse:
     for pattern, metrics in implied:
         if t.find(pattern) and metrics not in p.implied:
             p.implied.append(list(metrics))
+    if not p.metrics and not p.implied:
+        p.metrics += _metrics_inside_dimension_words(matches, lexicon)
     if p.excluded:
         t.find(OTHERS)  # "除了电商以外，其他渠道": the rest, which the exclusion already says
     _read_conditions(t, p)
@@ -539,7 +544,7 @@ def _first(named: list[str], metrics: list[str], lexicon: Lexicon) -> list[str]:
     return [*present, *(m for m in metrics if m not in present)]
 
 
-def _read_lexicon(t: _Text, p: Parse, lexicon: Lexicon) -> None:
+def _read_lexicon(t: _Text, p: Parse, lexicon: Lexicon) -> list[Match]:
     matches = lexicon.scan(t.free())
     absorbed = -1  # an entity word already read as described ("信用等级为B的客户")
     for index, match in enumerate(matches):
@@ -605,6 +610,29 @@ def _read_lexicon(t: _Text, p: Parse, lexicon: Lexicon) -> None:
             _more_values(t, p, lexicon, match)
         elif match.entries[0].kind == "dimension":
             absorbed = max(absorbed, _letter_values(t, p, lexicon, match))
+    return matches
+
+
+def _metrics_inside_dimension_words(matches: list[Match], lexicon: Lexicon) -> list[str]:
+    """ "各类费用": a breakdown whose word holds a metric's word (费用) names that metric too,
+    so the question is complete — in a conversation it starts fresh rather than splitting the
+    previous question's metric by expense category."""
+    found: list[str] = []
+    for match in matches:
+        if match.entries[0].kind != "dimension":
+            continue
+        inner = [
+            (len(surface), name)
+            for name in sorted(lexicon.metric_names)
+            for surface in lexicon.surfaces_of(name)
+            if not surface.isascii() and 2 <= len(surface) < len(match.text)
+            if surface in match.text
+        ]
+        if inner:
+            name = max(inner)[1]  # the longest metric word inside
+            if name not in found:
+                found.append(name)
+    return found
 
 
 def _read_net(t: _Text, p: Parse, lexicon: Lexicon) -> None:
@@ -662,7 +690,10 @@ def _letter_values(t: _Text, p: Parse, lexicon: Lexicon, match: Match) -> int:
     if not values or any(len(v) != 1 for v in values):
         return -1
     linked = LINKED_LETTERS.match(t.free(), match.end)
-    found = linked or LETTERS.match(t.free(), match.end)
+    run = LETTERS.match(t.free(), match.end)
+    if linked is None and run is None:
+        linked = ONE_LETTER.match(t.free(), match.end)
+    found = linked or run
     if not found:
         return -1
     letters = "".join(re.findall(r"[a-z]", re.sub(r"\b(?:and|or)\b", " ", found.group(1))))
@@ -724,6 +755,8 @@ def _describes(lexicon: Lexicon, previous: Match, match: Match, text: str) -> bo
     before = previous.entries[0]
     if before.kind not in ("value", "dimension"):
         return False
+    if before.kind == "value" and "的" in text[previous.end : match.start]:
+        return True  # "渠道为电商的客户": the customers of that value, not one row per customer
     return any((e.name, before.name) in lexicon.attribute_of for e in match.entries)
 
 
@@ -824,6 +857,12 @@ def _leftovers(t: _Text, p: Parse, lexicon: Lexicon) -> None:
     }
     for word in re.findall(r"[a-z][a-z'\-]{2,}", rest):
         if word in COMMON_ENGLISH or word in GENERIC_MEASURE_WORDS or word in fuzzy:
+            continue
+        if not p.metrics and NET.fullmatch(word):
+            continue  # "and net?": the difference of the metrics before (a follow-up's)
+        vague = lexicon.containing(word) if word in lexicon.metric_words() else []
+        if not p.metrics and not p.implied and len(vague) >= 2:
+            p.ambiguous.append((word, vague))  # "margin": gross or operating — say which
             continue
         if word not in lexicon.english_words() or (
             word in lexicon.metric_words() and word not in own
