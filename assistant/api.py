@@ -502,9 +502,18 @@ class Assistant:
             columns=compiled.columns,
             rows=result.rows,
             interpretation=interpretation(shown, model, compiled, lang, notes, labels),
-            narrative=narrative(shown, model, compiled.columns, seen, lang),
-            chart=chart(compiled.columns, seen, lang, model=model, query=shown),
-            restatement=restatement(query, model, self.lexicon.english),
+            narrative=narrative(shown, model, compiled.columns, seen, lang, labels),
+            chart=chart(
+                compiled.columns,
+                seen,
+                lang,
+                model=model,
+                query=shown,
+                labels=labels if lang == "en" else None,
+            ),
+            restatement=restatement(
+                query, model, self.lexicon.english, shown=shown if shown is not query else None
+            ),
             labels=labels,
             notes=tuple(notes),
             timings=timings,

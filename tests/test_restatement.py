@@ -43,7 +43,8 @@ def test_a_follow_up_restates_its_new_filter_and_says_what_it_kept(assistant):
     conversation = assistant.conversation()
     conversation.ask("华东今年的收入")
     answer = conversation.ask("那华南呢")
-    assert answer.restatement["zh"] == "营业收入 · 区域 = 华南 · 今年"
+    # The number comes with last year's beside it, and the line says so.
+    assert answer.restatement["zh"] == "营业收入 · 区域 = 华南 · 今年 · 对比上年同期"
     assert any("沿用上一问" in note and "今年" in note for note in answer.notes)
 
 

@@ -95,7 +95,8 @@ def test_a_follow_up_says_what_it_kept_as_a_chip(app):
     ask(app, "2025年华东区的收入")
     answer = ask(app, "华南呢?")
     assert list(filter_chips(answer)) == ["区域 = 华南"]
-    assert badges(answer) == ["营业收入", "2025年", "沿用上一问：2025年"]
+    # The number comes with last year's beside it: the chips say so, as the 口径 line does.
+    assert badges(answer) == ["营业收入", "2025年", "对比上年同期", "沿用上一问：2025年"]
 
 
 def test_chips_follow_the_page_language(app):

@@ -43,6 +43,11 @@ def _amount(value: float | None, unit: str, lang: str, change: bool = False) -> 
     return f"+{text}" if change and value > 0 else text
 
 
+def _in(period: str) -> str:
+    """ "in Mar 2025 ", but "last month " (a relative period takes no preposition)."""
+    return f"{period} " if re.match(r"(last|this|next|the)\b", period) else f"in {period} "
+
+
 def explain_answer(
     assistant: Assistant,
     query: SemanticQuery,
@@ -64,6 +69,11 @@ def explain_answer(
     words = BASELINE_WORDS.get(result.compare, BASELINE_WORDS[Compare.previous_period])[
         0 if zh else 1
     ]
+    label = result.current_range.label
+    if label and not re.search(r"\d", label):
+        # Asked with a relative word (上个月, last month): "比上月" would name the period itself,
+        # so the baseline is named by its dates (比2025年10月).
+        words = period_name(result.baseline_range.model_copy(update={"label": None}), lang)
     # The filters (asked, or kept from the question before) are said with the period: the
     # change explained is 华东's, not the company's.
     period += scope_text(query, assistant.model, lang, assistant.lexicon.english)
@@ -83,7 +93,7 @@ def explain_answer(
             f"{period}{metric.label.zh}为 {_amount(result.current, unit, lang)}，比{words}"
             f"（{_amount(result.baseline, unit, lang)}）{verb} {_amount(abs(change), unit, lang, True).lstrip('+')}。"
             if zh
-            else f"{metric.label.en} in {period} was {_amount(result.current, unit, lang)}, {verb} "
+            else f"{metric.label.en} {_in(period)}was {_amount(result.current, unit, lang)}, {verb} "
             f"{_amount(abs(change), unit, lang, True).lstrip('+')} from {words} "
             f"({_amount(result.baseline, unit, lang)})."
         ]

@@ -358,6 +358,8 @@ class _Resolver:
                 return self._cannot_count(p.counted)
             if p.conditions:
                 return self._count_meeting(p.counted, counted)
+            if counted not in p.metrics:
+                self._note_metric(counted)  # "有多少客户": the model's count of them
             p.metrics = [counted, *(m for m in p.metrics if m not in (counted,))][:1]
             p.dimensions = [d for d in p.dimensions if d != p.counted]
         metrics = list(p.metrics)
@@ -425,7 +427,6 @@ class _Resolver:
             if any(re.search(rf"\b{w}s?\b", label) for w in words) or (
                 len(zh) >= 2 and zh in metric.label.zh
             ):
-                self._note_metric(metric.name)
                 return metric.name
         return None
 
@@ -1010,11 +1011,11 @@ class _Resolver:
         return Understanding("ok", query, {}, [], self.notes, p)
 
     def _note_count(self, query: SemanticQuery) -> None:
+        from assistant.present import having_text
+
         names = [d.name for d in query.dimensions]
-        conditions = " · ".join(f"{self.label(h.metric)} {h.op} {h.value:g}" for h in query.having)
-        conditions_en = " · ".join(
-            f"{self.label(h.metric, 'en')} {h.op} {h.value:g}" for h in query.having
-        )
+        conditions = " · ".join(having_text(h, self.model, query, "zh") for h in query.having)
+        conditions_en = " · ".join(having_text(h, self.model, query, "en") for h in query.having)
         self.note(
             f"计数：满足条件（{conditions}）的{'、'.join(self.label(n) for n in names)}个数；"
             "名单可以追问「都是哪些」",
