@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import re
 import subprocess
 import sys
@@ -21,10 +22,10 @@ from pydantic import ValidationError
 from sqlglot import Dialects
 from typer.core import TyperArgument, TyperGroup, TyperOption
 
-from assistant.settings import Settings, SettingsError, load_settings
+from assistant.settings import Settings, SettingsError, configured_cache_dir, load_settings
 from semantic_layer.compiler import compile_query
 from semantic_layer.engine import DuckDBEngine
-from semantic_layer.errors import CockpitError
+from semantic_layer.errors import CockpitError, ConfigError
 from semantic_layer.loader import load_model
 from semantic_layer.query import Compare, SemanticQuery
 
@@ -134,11 +135,35 @@ OPTION_NAMES = {
 }
 
 
-def _fail(err: CockpitError, lang: str) -> None:
+def _fail(err: CockpitError, lang: str) -> NoReturn:
+    """The message; exit code 2 for a configuration the program cannot run with (a bad
+    setting, a memory limit DuckDB refuses, a broken secret file), 1 for anything else."""
     if isinstance(err, SettingsError):
         _settings_failed(err)
     typer.echo(err.message(lang), err=True)
-    raise typer.Exit(1)
+    raise typer.Exit(2 if isinstance(err, ConfigError) else 1)
+
+
+def _audit_unasked(
+    question: str, role: str | None, err: CockpitError, lang: str, cache_dir: Path | None
+) -> None:
+    """A question stopped before the assistant could take it (a bad setting, an unknown role,
+    a database that will not open) still gets its audit line, with the reason — wherever the
+    log is known (not when the cache directory is itself the bad setting)."""
+    if cache_dir is None:
+        return
+    from assistant.answer import Answer
+    from assistant.audit import AuditLog
+
+    message = err.message() if isinstance(err, SettingsError) else err.message(lang)
+    answer = Answer(question=question, status="error", lang=lang, message=message, path="cli")
+    AuditLog(cache_dir / "audit" / "audit.jsonl").record(answer, role, 0.0)
+
+
+def _question_language(question: str, settings: Settings) -> str | None:
+    """A question with no letter in it (control characters, punctuation, nothing) tells no
+    language: it is answered in the configured one (zh by default). None: the question's own."""
+    return None if any(ch.isalpha() for ch in question) else settings.lang
 
 
 def _settings_failed(err: SettingsError) -> NoReturn:
@@ -460,19 +485,36 @@ def _assistant(
     engine: str | None = None,
     lang: str | None = None,
     answer_lang: str | None = None,
+    question: str | None = None,
 ):
     """The Assistant for a command; a bad model or database ends with a clear message
     (in `lang`: the question's language when there is a question), a bad setting such as
-    `--as-of 31/12` with its one line and exit code 2. `answer_lang`: the `--lang` option."""
+    `--as-of 31/12` with its one line and exit code 2. `answer_lang`: the `--lang` option.
+    `question`: the command's question, audited if the assistant cannot be opened."""
     from assistant.api import Assistant
 
-    settings = _settings(
-        model=model, database=db, as_of=as_of, role=role, engine=engine, lang=answer_lang
-    )
+    settings = None
     try:
+        settings = load_settings(
+            labels=OPTION_NAMES,
+            model=model,
+            database=db,
+            as_of=as_of,
+            role=role,
+            engine=engine,
+            lang=answer_lang,
+        )
         return Assistant.open(settings=settings)
     except CockpitError as err:
-        _fail(err, lang or settings.lang)
+        lang = lang or (settings.lang if settings else "zh")
+        if question is not None:
+            if settings is not None:
+                where, who = settings.cache_dir, settings.role
+            else:
+                where = configured_cache_dir(err if isinstance(err, SettingsError) else None)
+                who = role or os.environ.get("COCKPIT_ROLE") or None
+            _audit_unasked(question, who, err, lang, where)
+        _fail(err, lang)
 
 
 def _print_answer(answer, as_json: bool, show_sql: bool) -> None:
@@ -517,10 +559,22 @@ def ask(
     """Ask one question: 「2025年各区域的毛利率」, "revenue by month last year"."""
     from assistant.understand.resolve import language
 
-    settings = _settings(lang=lang)
-    answer_lang = _answer_language(settings, lang)
+    try:
+        settings = load_settings(labels=OPTION_NAMES, lang=lang)
+    except SettingsError as err:  # audited too: every question the command receives is
+        who = role or os.environ.get("COCKPIT_ROLE") or None
+        _audit_unasked(question, who, err, err.lang or "zh", configured_cache_dir(err))
+        _settings_failed(err)
+    answer_lang = _answer_language(settings, lang) or _question_language(question, settings)
     assistant = _assistant(
-        model, db, as_of, role, engine, lang=answer_lang or language(question), answer_lang=lang
+        model,
+        db,
+        as_of,
+        role,
+        engine,
+        lang=answer_lang or language(question),
+        answer_lang=lang,
+        question=question,
     )
     answer = assistant.ask(question, lang=answer_lang)
     _print_answer(answer, as_json, show_sql)
@@ -555,7 +609,8 @@ def chat(
         if question.lower() in ("reset", "重新开始"):
             conversation.reset()
             continue
-        _print_answer(conversation.ask(question, lang=answer_lang), False, show_sql)
+        said = answer_lang or _question_language(question, assistant.settings)
+        _print_answer(conversation.ask(question, lang=said), False, show_sql)
         typer.echo("")
 
 

@@ -24,6 +24,7 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 import annotated_types
 import platformdirs
 from pydantic import (
+    AfterValidator,
     AliasChoices,
     BeforeValidator,
     Field,
@@ -40,7 +41,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from semantic_layer.errors import CockpitError, closest
+from semantic_layer.errors import ConfigError, closest
 
 ENV_PREFIX = "COCKPIT_"
 CONFIG_VARIABLE = "COCKPIT_CONFIG"
@@ -48,6 +49,17 @@ ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")  # 2025-12-31
 # A DuckDB memory size: 2GB, 512MB, 1.5GB, 4GiB, "2 gb". Bytes and KB are left out on
 # purpose: a limit that small cannot run a query at all.
 MEMORY_SIZE = r"(?i)^\s*\d+(\.\d+)?\s*[mgt]i?b\s*$"
+# What DuckDB means by each unit: MB is 1000², MiB 1024² (SET memory_limit = '16MB' → 15.2 MiB).
+MEMORY_UNITS = {"mb": 10**6, "gb": 10**9, "tb": 10**12, "mib": 2**20, "gib": 2**30, "tib": 2**40}
+# The range of every bounded setting. Beyond it a value is a typo, not a wish, and would fail
+# later and far away: a timer of 1e10 s overflows Python's threads (the limit silently gone), a
+# row cap past BIGINT fails every query as if the metric were wrong, and DuckDB refuses to open
+# the file with a memory limit of 0GB (below 16MB even counting rows can run out).
+MAX_ROWS = 1_000_000_000  # a billion: far beyond what max_result_mb lets one result hold
+MAX_SECONDS = 86_400  # one day, for the statement and the LLM time limits
+MAX_MB = 1_000_000  # a terabyte, for the result and cache budgets
+MAX_DEMO_SCALE = 1_000
+MEMORY_RANGE = ("16MB", "1000TB")
 
 
 def config_file() -> Path:
@@ -82,7 +94,7 @@ class Problem:
         return f"{self.source}：{self.zh}" if lang == "zh" else f"{self.source}: {self.en}"
 
 
-class SettingsError(CockpitError):
+class SettingsError(ConfigError):
     """Settings that cannot be used. `message()` is one line per bad setting, in the configured
     language — in both when the language setting itself is the bad one (`lang` is None)."""
 
@@ -136,6 +148,36 @@ def _iso_date(value: object) -> object:
 IsoDate = Annotated[date, BeforeValidator(_iso_date)]
 
 
+def _not_yes_no(value: object) -> object:
+    """A number setting refuses true/false: TOML `max_rows = true` would otherwise read as 1."""
+    if isinstance(value, bool):
+        raise PydanticCustomError("bool_not_number", "a yes/no value, not a number")
+    return value
+
+
+def memory_bytes(size: str) -> int:
+    """The bytes a DuckDB memory size means: "2GB" → 2,000,000,000, "4GiB" → 4 × 2³⁰."""
+    found = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([mgt]i?b)\s*", size, re.I)
+    if found is None:
+        raise ValueError(f"not a memory size: {size!r}")
+    return int(float(found.group(1)) * MEMORY_UNITS[found.group(2).lower()])
+
+
+def _memory_in_range(value: str) -> str:
+    """A memory size DuckDB can run with and accepts (see MEMORY_RANGE)."""
+    low, high = MEMORY_RANGE
+    if memory_bytes(value) < memory_bytes(low):
+        raise PydanticCustomError("greater_than_equal", "too small")
+    if memory_bytes(value) > memory_bytes(high):
+        raise PydanticCustomError("less_than_equal", "too large")
+    return value
+
+
+WholeNumber = Annotated[int, BeforeValidator(_not_yes_no)]
+Number = Annotated[float, BeforeValidator(_not_yes_no)]
+MemorySize = Annotated[str, AfterValidator(_memory_in_range)]
+
+
 class Settings(BaseSettings):
     """Where the data and the model are, what "today" is, limits, and the optional LLM endpoint.
 
@@ -160,30 +202,44 @@ class Settings(BaseSettings):
     cache_dir: Path = Field(default_factory=lambda: platformdirs.user_cache_path("cockpit"))
     lang: Literal["zh", "en"] = Field("zh", description="language of messages")
     role: str | None = Field(None, description="the model role whose row filters apply")
-    max_rows: int = Field(100_000, ge=1, description="row cap on every statement")
-    query_timeout: float = Field(
-        30.0, gt=0, allow_inf_nan=False, description="seconds a statement may run"
+    max_rows: WholeNumber = Field(
+        100_000, ge=1, le=MAX_ROWS, description="row cap on every statement"
     )
-    memory_limit: str = Field(
+    query_timeout: Number = Field(
+        30.0, gt=0, le=MAX_SECONDS, allow_inf_nan=False, description="seconds a statement may run"
+    )
+    memory_limit: MemorySize = Field(
         "2GB",
         pattern=MEMORY_SIZE,
         examples=["2GB", "512MB"],
+        json_schema_extra={"between": MEMORY_RANGE},
         description="DuckDB's memory limit; beyond it DuckDB spills to temp_dir or stops",
     )
     temp_dir: Path | None = Field(
         None, description="where DuckDB spills what does not fit in memory; default <cache_dir>/tmp"
     )
-    max_result_mb: int = Field(
-        64, ge=1, description="largest result one statement may return, in MB (estimated size)"
+    max_result_mb: WholeNumber = Field(
+        64,
+        ge=1,
+        le=MAX_MB,
+        description="largest result one statement may return, in MB (estimated size)",
     )
-    cache_mb: int = Field(256, ge=0, description="result cache budget in MB; 0: no cache")
-    demo_scale: int = Field(1, ge=1, description="multiplies the demo's customers and orders")
+    cache_mb: WholeNumber = Field(
+        256, ge=0, le=MAX_MB, description="result cache budget in MB; 0: no cache"
+    )
+    demo_scale: WholeNumber = Field(
+        1, ge=1, le=MAX_DEMO_SCALE, description="multiplies the demo's customers and orders"
+    )
     llm_model: str | None = Field(None, description="chat model name at the endpoint")
     embedding_model: str | None = Field(
         None, description="embedding model at the endpoint; default: offline hashed n-grams"
     )
-    llm_timeout: float = Field(
-        20.0, gt=0, allow_inf_nan=False, description="seconds before an LLM call gives up"
+    llm_timeout: Number = Field(
+        20.0,
+        gt=0,
+        le=MAX_SECONDS,
+        allow_inf_nan=False,
+        description="seconds before an LLM call gives up",
     )
     llm_send_rows: bool = Field(
         False, description="allow sending result rows to the LLM (off: only schema and question)"
@@ -270,6 +326,31 @@ def load_settings(
         return _validated(base, given) if given else base
     except SettingsError as err:
         raise err.named(labels or {}) from err.__cause__
+
+
+def configured_cache_dir(error: SettingsError | None = None) -> Path | None:
+    """The cache directory the environment or config file names (else the default), even when
+    other settings are unusable — so a question stopped by a bad setting still reaches the
+    audit log. None when it cannot be known: the cache directory is itself the bad setting
+    (per `error`), or the config file, which may name it, cannot be read."""
+    if error is not None and any(p.setting == "cache_dir" for p in error.problems):
+        return None
+    path = config_file()
+    try:
+        table: dict[str, Any] | None = read_config(path) if path.is_file() else {}
+    except _FileProblems:
+        table = None
+    origin, _, value = _origin(Settings, "cache_dir", {}, path, table or {})
+    if origin == "environment":
+        return Path(str(value)).expanduser()
+    if table is None:
+        return None
+    if origin == "file" and isinstance(value, str) and value:
+        folder = Path(value).expanduser()
+        return folder if folder.is_absolute() else path.resolve().parent / folder
+    if origin == "file":
+        return None
+    return platformdirs.user_cache_path("cockpit")
 
 
 def _validated(base: Settings, values: Mapping[str, object]) -> Settings:
@@ -548,7 +629,7 @@ def _problem(
     else:
         shown_zh = shown_en = _shown(error.get("input"))
     wrong_zh, wrong_en = _wrong(str(error["type"]), error.get("msg", ""))
-    accepts_zh, accepts_en = _accepts(field)
+    accepts_zh, accepts_en = _accepts(field, str(error["type"]))
     space = " " if accepts_zh[:1].isascii() else ""
     gap = " " if shown_zh[-1:].isascii() else ""
     return Problem(
@@ -576,6 +657,8 @@ def _wrong(error_type: str, detail: str) -> tuple[str, str]:
         return "不是整数", "is not a whole number"
     if error_type.startswith("float"):
         return "不是数字", "is not a number"
+    if error_type == "bool_not_number":
+        return "是布尔值，不是数", "is a yes/no value, not a number"
     if error_type.startswith("bool"):
         return "不是布尔值", "is not a yes/no value"
     if error_type.startswith("greater_than"):
@@ -591,8 +674,11 @@ def _wrong(error_type: str, detail: str) -> tuple[str, str]:
     return f"无效（{detail}）", f"is not valid ({detail})"
 
 
-def _accepts(field: FieldInfo) -> tuple[str, str]:
-    """What a field accepts, from its type and constraints (ge, gt, Literal, examples)."""
+def _accepts(field: FieldInfo, error_type: str = "") -> tuple[str, str]:
+    """What a field accepts, from its type and constraints (ge, gt, le, Literal, examples).
+
+    A value too large is told the upper bound ("a whole number of at most 1,000,000,000"),
+    any other the lower one ("a whole number of at least 1"); a size its range when outside it."""
     kind = _base_type(field.annotation)
     if get_origin(kind) is Literal:
         choices = [str(c) for c in get_args(kind)]
@@ -603,18 +689,37 @@ def _accepts(field: FieldInfo) -> tuple[str, str]:
         return "YYYY-MM-DD 格式", "YYYY-MM-DD"
     if kind in (int, float):
         noun_zh, noun_en = ("整数", "a whole number") if kind is int else ("数", "a number")
+        low_zh = low_en = high_zh = high_en = ""
         for bound in field.metadata:
             if isinstance(bound, annotated_types.Ge):
-                return f"不小于 {bound.ge} 的{noun_zh}", f"{noun_en} of at least {bound.ge}"
+                low_zh, low_en = f"不小于 {_figure(bound.ge)}", f"of at least {_figure(bound.ge)}"
             if isinstance(bound, annotated_types.Gt):
-                return f"大于 {bound.gt} 的{noun_zh}", f"{noun_en} greater than {bound.gt}"
-        return noun_zh, noun_en
+                low_zh, low_en = f"大于 {_figure(bound.gt)}", f"greater than {_figure(bound.gt)}"
+            if isinstance(bound, annotated_types.Le):
+                high_zh, high_en = f"不大于 {_figure(bound.le)}", f"at most {_figure(bound.le)}"
+        if error_type.startswith("less_than") and high_en:
+            zh, en = high_zh, "of " + high_en
+        else:
+            zh, en = low_zh, low_en
+        return (f"{zh} 的{noun_zh}" if zh else noun_zh), (f"{noun_en} {en}" if en else noun_en)
     if field.examples:
         zh, en = _either([str(e) for e in field.examples])
+        extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
+        if "between" in extra and error_type.startswith(("greater_than", "less_than")):
+            low, high = extra["between"]  # type: ignore[misc]
+            return (
+                f"类似 {zh} 的值，{low} 到 {high} 之间",
+                f"a value like {en}, from {low} to {high}",
+            )
         return f"类似 {zh} 的值", f"a value like {en}"
     if kind is Path:
         return "文件或文件夹路径", "a file or folder path"
     return "文本", "text"
+
+
+def _figure(number: float) -> str:
+    """A bound as people write it: 1, 0, 86,400, 1,000,000,000."""
+    return f"{number:,}" if isinstance(number, int) else f"{number:,g}"
 
 
 def _either(choices: list[str]) -> tuple[str, str]:

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 import duckdb
 from sqlglot import exp
 
-from semantic_layer.errors import ExecutionError
+from semantic_layer.errors import ConfigError, ExecutionError
 from semantic_layer.snapshots import SnapshotDates
 
 
@@ -89,6 +89,11 @@ def rows_within(budget: int, columns: int) -> int:
     the smallest object), so any more rows than this are over the budget whatever they hold:
     an engine may stop computing there and the answer is the same."""
     return budget // (40 + 24 * columns) + 1
+
+
+def _seconds(limit: float | None) -> str:
+    """A time limit as a message shows it: 30, 1.5, 0.001 (never 0.0 for a tiny one)."""
+    return f"{limit:.3g}" if limit else "-"
 
 
 class _Connected:
@@ -209,9 +214,31 @@ class DuckDBEngine(_Connected):
             _OPENED_WITH[key] = config
             return connection
         except duckdb.Error as err:
+            refused = self._refused_setting(config)
+            if refused is not None:
+                setting, value = refused
+                raise ConfigError(
+                    f"{setting}_refused", value=value, detail=str(err).splitlines()[0]
+                ) from None
             raise ExecutionError(
                 "database_corrupt", path=str(self.path), detail=str(err).splitlines()[0]
             ) from None
+
+    def _refused_setting(self, config: dict[str, Any]) -> tuple[str, str] | None:
+        """When the file would not open, whether one of our settings was the cause: the file
+        opens without it (DuckDB reports a memory limit of 0GB as an out-of-memory error
+        while opening, which is no reason to call the file corrupt)."""
+        optional = {"memory_limit": "memory_limit", "temp_directory": "temp_dir"}
+        for key, setting in optional.items():
+            if key not in config:
+                continue
+            safe = {k: v for k, v in config.items() if k != key}
+            try:
+                duckdb.connect(str(self.path), read_only=True, config=safe).close()
+            except duckdb.Error:
+                continue
+            return setting, str(config[key])
+        return None
 
     def data_version(self) -> tuple[int, int, int]:
         try:
@@ -266,8 +293,10 @@ class DuckDBEngine(_Connected):
             limit = min(limit, timeout) if limit else timeout
         timer = None
         if limit:
-            # The statement time limit: interrupt the query, not the whole process.
-            timer = threading.Timer(max(limit, 0.001), cursor.interrupt)
+            # The statement time limit: interrupt the query, not the whole process. Python's
+            # timers overflow past TIMEOUT_MAX (~292 years), which would drop the limit silently.
+            wait = min(max(limit, 0.001), threading.TIMEOUT_MAX)
+            timer = threading.Timer(wait, cursor.interrupt)
             timer.daemon = True
             timer.start()
         try:
@@ -275,8 +304,7 @@ class DuckDBEngine(_Connected):
             description = cursor.description or []
             rows = self._fetch(cursor)
         except duckdb.InterruptException:
-            seconds = round(limit, 1) if limit else self.timeout
-            raise ExecutionError("query_timeout", seconds=seconds) from None
+            raise ExecutionError("query_timeout", seconds=_seconds(limit)) from None
         except duckdb.OutOfMemoryException:
             raise ExecutionError("out_of_memory", limit=self.memory_limit or "-") from None
         except duckdb.Error as err:
@@ -337,7 +365,7 @@ class PostgresEngine(_Connected):
                             reset = int(self.timeout * 1000) if self.timeout else 0
                             cursor.execute(f"SET statement_timeout = {reset}")
             except psycopg.errors.QueryCanceled:
-                seconds = round(timeout, 1) if shorter else self.timeout
+                seconds = _seconds(timeout if shorter else self.timeout)
                 raise ExecutionError("query_timeout", seconds=seconds) from None
             except psycopg.Error as err:
                 raise ExecutionError("database_error", detail=str(err).splitlines()[0]) from None

@@ -179,6 +179,44 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "The query needed more memory than the limit ({limit}) and was stopped. Narrow the "
         "period or use fewer breakdowns.",
     ),
+    # --- configuration the program cannot run with (usage errors: the CLI exits with 2) ---
+    "memory_limit_refused": (
+        "DuckDB 不接受内存上限 {value!r}（COCKPIT_MEMORY_LIMIT）：{detail}。数据库文件本身没有问题；"
+        "请改用 16MB 到 1000TB 之间的值，例如 2GB。",
+        "DuckDB refused the memory limit {value!r} (COCKPIT_MEMORY_LIMIT): {detail}. The database "
+        "file is fine; use a size from 16MB to 1000TB, such as 2GB.",
+    ),
+    "temp_dir_refused": (
+        "DuckDB 不接受溢出目录 {value}（COCKPIT_TEMP_DIR）：{detail}。数据库文件本身没有问题；"
+        "请改用一个可写的文件夹。",
+        "DuckDB refused the spill folder {value} (COCKPIT_TEMP_DIR): {detail}. The database file "
+        "is fine; use a writable folder.",
+    ),
+    "secret_is_folder": (
+        "假名密钥 {path}（{origin_zh}）是文件夹；它应是一个 32 字节随机密钥的文件，首次使用时生成。"
+        "请把 COCKPIT_SECRET_FILE 指向一个文件路径。",
+        "The pseudonym secret {path} ({origin}) is a folder; it must be a file of 32 random "
+        "bytes, created on first use. Point COCKPIT_SECRET_FILE at a file path.",
+    ),
+    "secret_too_short": (
+        "假名密钥 {path}（{origin_zh}）只有 {size} 字节；它应是 32 字节的随机密钥（已损坏或被截断）。"
+        "删除它即可重新生成（脱敏名称的代号会随之改变），或把 COCKPIT_SECRET_FILE 指向别的文件。",
+        "The pseudonym secret {path} ({origin}) holds {size} bytes; it must be 32 random bytes "
+        "(it is damaged or truncated). Delete it to generate a new one (masked names then get new "
+        "pseudonyms), or point COCKPIT_SECRET_FILE at another file.",
+    ),
+    "secret_unreadable": (
+        "假名密钥 {path}（{origin_zh}）无法读取（{detail}）；它应是当前用户可读的 32 字节密钥文件。"
+        "请修正它的权限，或删除它以重新生成，或把 COCKPIT_SECRET_FILE 指向别的文件。",
+        "The pseudonym secret {path} ({origin}) cannot be read ({detail}); it must be a file of "
+        "32 bytes this user can read. Fix its permissions, delete it to generate a new one, or "
+        "point COCKPIT_SECRET_FILE at another file.",
+    ),
+    "secret_uncreatable": (
+        "无法创建假名密钥 {path}（{origin_zh}）：{detail}。请把 COCKPIT_SECRET_FILE 指向一个可写文件夹中的文件。",
+        "The pseudonym secret {path} ({origin}) cannot be created: {detail}. Point "
+        "COCKPIT_SECRET_FILE at a file in a writable folder.",
+    ),
 }
 
 
@@ -242,6 +280,11 @@ class QueryError(CockpitError):
 
 class ExecutionError(CockpitError):
     """The database could not run a statement."""
+
+
+class ConfigError(CockpitError):
+    """A configured value the program cannot run with (a memory limit DuckDB refuses, a broken
+    secret file): a usage error, like a bad setting — the CLI prints it and exits with code 2."""
 
 
 def closest(word: str, choices: Iterable[str], limit: int = 3, cutoff: float = 60) -> list[str]:

@@ -15,6 +15,7 @@ in the statement, which the database runs and nobody else sees).
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 from pathlib import Path
 
@@ -22,17 +23,21 @@ import platformdirs
 import sqlglot
 from sqlglot import exp
 
+from semantic_layer.errors import ConfigError
+
 SECRET_ENV = "COCKPIT_SECRET_FILE"
 SECRET_BYTES = 32
 DIGITS = 10  # 40 bits: no collisions to expect below a million members, still unguessable
 _BLOCK = 64  # SHA-256 block size: HMAC pads the key to it
+
+log = logging.getLogger("cockpit")
 
 
 def secret_path() -> Path:
     """`COCKPIT_SECRET_FILE`, else `<user config dir>/cockpit/pseudonym.key`."""
     explicit = os.environ.get(SECRET_ENV)
     if explicit:
-        return Path(explicit)
+        return Path(explicit).expanduser()
     return platformdirs.user_config_path("cockpit") / "pseudonym.key"
 
 
@@ -40,28 +45,89 @@ def installation_secret(path: Path | None = None) -> bytes:
     """The installation's secret, created on first use (mode 0600, never overwritten).
 
     Two processes starting at once both end up with the same secret: creation is exclusive
-    (O_EXCL) and the loser reads what the winner wrote."""
+    (O_EXCL) and the loser reads what the winner wrote. A file that cannot serve (a folder,
+    too short, unreadable, uncreatable) is a `ConfigError` naming it and the way out; a key
+    that others may read is said once, as a warning."""
     path = path or secret_path()
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        data = b""
-    if len(data) >= SECRET_BYTES:
-        return data[:SECRET_BYTES]
-    path.parent.mkdir(parents=True, exist_ok=True)
+    data = _read_secret(path)
+    if data is not None:
+        return data
     secret = os.urandom(SECRET_BYTES)
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as err:  # a file where the folder should be, a read-only disk
+        raise _secret_error("secret_uncreatable", path, detail=_reason(err)) from None
+    try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        data = path.read_bytes()
-        if len(data) < SECRET_BYTES:
-            raise OSError(
-                f"{path}: the pseudonym secret is truncated; delete it to renew"
-            ) from None
-        return data[:SECRET_BYTES]
+    except FileExistsError:  # another process won the race: its secret is the one
+        data = _read_secret(path)
+        if data is None:
+            raise _secret_error("secret_too_short", path, size=0) from None
+        return data
+    except OSError as err:
+        raise _secret_error("secret_uncreatable", path, detail=_reason(err)) from None
     with os.fdopen(fd, "wb") as out:
         out.write(secret)
     return secret
+
+
+def _read_secret(path: Path) -> bytes | None:
+    """The secret in `path`; None if there is no file yet."""
+    try:
+        data = path.read_bytes()
+    except (FileNotFoundError, NotADirectoryError):  # not there (a file in its way: not yet)
+        return None
+    except IsADirectoryError:
+        raise _secret_error("secret_is_folder", path) from None
+    except OSError as err:
+        if path.is_dir():  # Windows says "permission denied" for a folder
+            raise _secret_error("secret_is_folder", path) from None
+        raise _secret_error("secret_unreadable", path, detail=_reason(err)) from None
+    if len(data) < SECRET_BYTES:
+        # A short file is damaged, never topped up: pseudonyms already shown would change.
+        raise _secret_error("secret_too_short", path, size=len(data))
+    _warn_if_shared(path)
+    return data[:SECRET_BYTES]
+
+
+_WARNED: set[Path] = set()
+
+
+def _warn_if_shared(path: Path) -> None:
+    """Warn once per file when group or others may read the key: with it, anyone holding a
+    list of candidate names can undo the masking."""
+    if os.name == "nt" or path in _WARNED:
+        return
+    try:
+        mode = path.stat().st_mode & 0o777
+    except OSError:
+        return
+    if mode & 0o077:
+        _WARNED.add(path)
+        log.warning(
+            "假名密钥 %s 的权限是 %o，其他用户也能读取；请运行 chmod 600 %s / "
+            "the pseudonym secret %s has mode %o, so other users can read it "
+            "(and undo the masking); run chmod 600 %s",
+            path,
+            mode,
+            path,
+            path,
+            mode,
+            path,
+        )
+
+
+def _secret_error(code: str, path: Path, **params: object) -> ConfigError:
+    """The error for a secret file that cannot serve, saying where its path came from."""
+    explicit = bool(os.environ.get(SECRET_ENV))
+    origin = SECRET_ENV if explicit else "the default location"
+    origin_zh = SECRET_ENV if explicit else "默认位置"
+    return ConfigError(code, path=str(path), origin=origin, origin_zh=origin_zh, **params)
+
+
+def _reason(err: OSError) -> str:
+    """An OS error as a few words: "Permission denied", "Read-only file system"."""
+    return err.strerror or type(err).__name__
 
 
 def _pads(secret: bytes) -> tuple[str, str]:
