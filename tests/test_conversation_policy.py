@@ -48,10 +48,6 @@ BUG_GOING_OUT = (
     "'and going out?' after cash inflow is not read as cash outflow: clarify, 'this "
     "follow-up changes nothing'"
 )
-BUG_SHARE_DROPPED = (
-    "a follow-up of a share question (占比, mix, % of) that changes the period, a member or "
-    "the metric drops the share: intent share becomes breakdown, the __share column is gone"
-)
 # Pairs the product answers wrongly today: key (the questions, in order) → the bug.
 KNOWN_BUGS: dict[str, dict[tuple[str, ...], str]] = {
     "fresh": {
@@ -61,41 +57,7 @@ KNOWN_BUGS: dict[str, dict[tuple[str, ...], str]] = {
     "eval": {
         ("how much cash came in last month", "and going out?"): BUG_GOING_OUT,
     },
-    "synthetic": dict.fromkeys(
-        [
-            ("2025年3月华南各渠道的销售额占比", "那西北呢"),
-            ("去年各行业客户贡献的收入占比", "去年同期呢"),
-            ("三个渠道的销售额各占多少比例", "去年同期呢"),
-            ("各渠道收入占比", "去年呢"),
-            ("share of revenue by region in 2024", "what about the same period last year?"),
-            (
-                "what share of our revenue comes from each industry",
-                "what about the same period last year?",
-            ),
-            ("今年各项费用的占比", "去年同期呢"),
-            ("各类费用占总费用的比例", "去年呢"),
-            ("去年各行业收入占比", "去年同期呢"),
-            ("各区域revenue share", "去年呢"),
-            ("2025年3月华南各渠道的销售额占比", "去年同期呢"),
-            ("2024年各行业客户贡献的销售额占比", "去年同期呢"),
-            (
-                "orders split by channel as a % of the total, this year",
-                "what about the same period last year?",
-            ),
-            ("今年各渠道收入占比多少", "去年呢"),
-            ("各渠道卖的钱占比", "去年同期呢"),
-            ("2025年3月华南各渠道的销售额占比", "折前销售额呢"),
-            ("split of 2025 cash inflows by activity, as % of total", "what about cash outflow?"),
-            ("product line mix of sales in 2023", "what about average order value?"),
-            ("今年各渠道收入占比", "折前销售额呢"),
-            ("90天以上的逾期里各区域各占多少比例", "逾期1-30天呢"),
-            ("2024年各行业客户贡献的销售额占比", "营业成本呢"),
-            ("share of revenue by region in 2024", "what about collections?"),
-            ("各渠道卖的钱占比", "回款额呢"),
-            ("各区域收入占比", "营业成本呢"),
-        ],
-        BUG_SHARE_DROPPED,
-    ),
+    "synthetic": {},
 }
 
 

@@ -759,6 +759,8 @@ class _Resolver:
             ]
         if p.limit is not None:
             order = []
+        if previous.intent is Intent.share and p.intent is None and p.compare is None and dims:
+            p.share = True  # "各渠道收入占比" → "去年呢": still the shares, of last year
         self._note_inherited(previous, filters, dims, time_range if not p.times else None, limit)
         understood = self.build(
             metrics,
