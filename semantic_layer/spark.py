@@ -53,7 +53,7 @@ from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import unquote, urlsplit
 
 import sqlglot
 from sqlglot import exp
@@ -141,7 +141,11 @@ def parse_target(text: str) -> SparkTarget:
     Cockpit's own parameters follow `?` (warehouse, database) and are taken off before the
     master or Spark Connect URL reaches Spark, which has its own `;key=value` parameters."""
     base, _, query = text.partition("?")
-    params = {k: v[-1] for k, v in parse_qs(query, keep_blank_values=True).items()}
+    # Percent-decoded, but a "+" stays a "+": a warehouse path is a path, not a form field.
+    params = {
+        unquote(key): unquote(value)
+        for key, _, value in (part.partition("=") for part in query.split("&") if part)
+    }
     unknown = set(params) - {"warehouse", "database"}
     if unknown:
         raise ExecutionError(

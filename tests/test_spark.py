@@ -87,6 +87,9 @@ def test_spark_urls_name_a_master_or_a_connect_server_and_where_the_tables_are()
         master="local[*]", warehouse="/data/dw"
     )
     assert parse_target("local[2]?warehouse=/dw").master == "local[2]"
+    # A path is a path: "+" stays, percent escapes are read.
+    assert parse_target("spark://local?warehouse=/tmp/a+b").warehouse == "/tmp/a+b"
+    assert parse_target("spark://local?warehouse=/tmp/a%20b").warehouse == "/tmp/a b"
     assert parse_target("spark://local[*]").master == "local[*]"
     cluster = parse_target("spark://master:7077?warehouse=hdfs://nn/dw")
     assert (cluster.master, cluster.warehouse, cluster.local) == (
