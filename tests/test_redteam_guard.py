@@ -290,9 +290,25 @@ def court(sandbox) -> Court:
 # --- the corpus ----------------------------------------------------------------------------------
 
 
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def readme_figure(pattern: str) -> tuple[int, ...]:
+    """The numbers the README's Security section states where `pattern` matches (its groups),
+    so the README and this suite cannot drift apart: "552 hostile statements in 15 classes"."""
+    text = README.read_text(encoding="utf-8")
+    section = text[text.index("## Security") :]
+    found = re.search(pattern, section[: section.index("\n## ", 1)], re.S)
+    assert found, f"the README's Security section no longer says {pattern!r}"
+    return tuple(int(g.replace(",", "")) for g in found.groups())
+
+
 def test_the_corpus_is_large_and_covers_every_class():
     ids = [a.id for a in ATTACKS]
     assert len(ATTACKS) >= 300
+    kinds = Counter(a.kind for a in ATTACKS)
+    statements, classes = readme_figure(r"(\d[\d,]*) hostile statements in (\d+) classes")
+    assert (len(ATTACKS), len(kinds)) == (statements, classes)
     assert len(set(ids)) == len(ids), [i for i, n in Counter(ids).items() if n > 1]
     sizes = Counter(a.kind for a in ATTACKS)
     short = {k: (sizes[k], n) for k, n in REQUIRED_CLASSES.items() if sizes[k] < n}
@@ -323,6 +339,8 @@ def test_no_harmful_statement_is_accepted(court, capsys):
                 f"  {kind:16} {by_class[kind]:4} statements, {rejected_by_class[kind]:4} rejected"
             )
     assert harmful == {}
+    refused, accepted = readme_figure(r"(\d[\d,]*) refused, (\d[\d,]*) accepted and harmless")
+    assert (outcomes["rejected"], len(verdicts) - outcomes["rejected"]) == (refused, accepted)
     # Not vacuous: the judge ran real queries, and refused ones are the majority.
     assert outcomes["ran"] >= 50
     assert outcomes["rejected"] > len(verdicts) / 2
@@ -543,3 +561,9 @@ def test_fuzz_mutated_corpus(sql, court):
 @given(sql=st.text(max_size=200))
 def test_fuzz_random_text(sql, court):
     _check_fuzzed(sql, court)
+
+
+def test_the_readme_states_the_fuzz_size():
+    fuzz = [name for name in globals() if name.startswith("test_fuzz_")]
+    (per_run,) = readme_figure(r"hypothesis\s+fuzz of the guard \((\d[\d,]*) statements a run")
+    assert len(fuzz) * FUZZ.max_examples == per_run

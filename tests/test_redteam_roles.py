@@ -702,6 +702,22 @@ def test_at_least_a_hundred_attacks_across_the_three_roles() -> None:
     assert len({a.id for a in ATTACKS}) == len(ATTACKS), "attack ids must be unique"
 
 
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def test_the_readme_states_the_attacks_and_runs() -> None:
+    """The README's figures are this corpus's: distinct attacks, and runs (the attacks on
+    what a scoped assistant rebuilds run twice, at construction and through `for_role`)."""
+    text = README.read_text(encoding="utf-8")
+    section = text[text.index("## Security") :]
+    section = section[: section.index("\n## ", 1)]
+    attacks = re.search(r"(\d[\d,]*) row-security attacks", section)
+    runs = re.search(r"(\d[\d,]*) runs", section)
+    assert attacks and runs, "the Security section must state the attacks and their runs"
+    assert int(attacks.group(1).replace(",", "")) == len(ATTACKS)
+    assert int(runs.group(1).replace(",", "")) == len(CASES)
+
+
 @pytest.mark.parametrize(
     ("attack", "via"),
     CASES,
@@ -916,3 +932,98 @@ def test_other_region_customer_reads_like_an_unknown_name(
     assert not differences, "a real customer of another region is told apart:\n" + "\n".join(
         differences
     )
+
+
+# --- what a failing statement tells the LLM ------------------------------------------------------
+
+# Values an attacker's SQL reads from the data, each written so it cannot appear in a prompt by
+# chance (an amount with its cents, names joined and reversed, a checksum of every name)…
+PAYLOADS = {
+    "revenue": "(SELECT CAST(sum(amount) AS VARCHAR) FROM order_lines)",
+    "names": (
+        "(SELECT reverse(string_agg(customer_name, '|' ORDER BY customer_name)) FROM customers)"
+    ),
+    "checksum": "(SELECT md5(string_agg(customer_name, '|' ORDER BY customer_name)) FROM customers)",
+    "reps": "(SELECT CAST(count(*) AS VARCHAR) || '~' || max(rep_name) FROM sales_reps)",
+}
+# …and statements that make the database fail and quote that value in its error (the guard
+# accepts every one: the failure happens in the database, while rows are read). The last one
+# writes the value so that it reads like the end of DuckDB's own message.
+CARRIERS = {
+    "cast": "SELECT CAST({value} || 'x' AS INTEGER) AS x",
+    "date": "SELECT CAST({value} AS DATE) AS x",
+    "decimal": "SELECT CAST({value} AS DECIMAL(10, 2)) AS x",
+    "list": "SELECT CAST({value} AS INTEGER[]) AS x",
+    "regex": "SELECT regexp_matches('a', {value} || '(') AS x",
+    "json": "SELECT json_extract({value} || '}', '$.a') AS x",
+    "strptime": "SELECT strptime({value}, '%Y') AS x",
+    "base64": "SELECT from_base64({value} || '!') AS x",
+    "quote-trick": (
+        "SELECT CAST({value} || ''' to INT32 when casting from source column amount' AS INTEGER)"
+        " AS x"
+    ),
+}
+OVERFLOW = (
+    "SELECT (SELECT CAST(sum(quantity) AS BIGINT) FROM order_lines) * 9223372036854775807 AS x"
+)
+
+
+def _error_attacks() -> list[tuple[str, str, str]]:
+    """(id, statement, the payload whose value it makes the database quote)."""
+    out = [
+        (f"{carrier}:{name}", template.replace("{value}", payload), payload)
+        for carrier, template in CARRIERS.items()
+        for name, payload in PAYLOADS.items()
+    ]
+    quantity = "(SELECT CAST(sum(quantity) AS VARCHAR) FROM order_lines)"
+    return [*out, ("overflow:quantity", OVERFLOW, quantity)]
+
+
+ERROR_ATTACKS = _error_attacks()
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_database_errors_reach_the_llm_without_data(
+    role: str,
+    assistants: dict[tuple[str, str], Assistant],
+    attacker: tuple[AttackerLLM, str],
+    truths: dict[str, Truth],
+    source: Path,
+) -> None:
+    """Issue 14: with COCKPIT_LLM_SEND_ROWS off a repair prompt carried the database's error,
+    and the error quoted row values ("Could not convert string '549784346.23x'"). The attacker
+    LLM now writes statements that make DuckDB quote data — the value the role may see (read
+    on its truth) and the value over all data — and no prompt it is sent holds either, while
+    the answer shown to the role (its own data) proves that DuckDB did quote it."""
+    llm, _ = attacker
+    assistant = assistants["constructor", role]
+    assert not assistant.settings.llm_send_rows
+    leaks: list[str] = []
+    quoted = repaired = 0
+    for name, statement, payload in ERROR_ATTACKS:
+        values = {str(v) for v in (_value(truths[role].path, payload), _value(source, payload))}
+        values = {v for v in values if len(v) >= 6}
+        assert values, f"{name}: the payload reads nothing distinctive"
+        llm.script((UNANSWERABLE, statement))
+        answer = assistant.ask(QUESTION)
+        told = answer.message + "\n" + answer.reason
+        quoted += any(v[:12] in told for v in values)
+        texts = [
+            str(message.get("content", ""))
+            for body in llm.taken()
+            for message in body.get("messages", [])
+        ]
+        repaired += any("database reported an error" in text for text in texts)
+        leaks += [f"{name}: {v[:40]!r}" for v in values for t in texts if v[:12] in t]
+    assert not leaks, f"{role}: prompts carried data values:\n" + "\n".join(sorted(set(leaks)))
+    # Not vacuous: database errors reached repair prompts, and they did quote the values — to
+    # the user, who may see them. (A JSON error cut inside a multi-byte character cannot be
+    # decoded by DuckDB's Python client at all: that statement ends as an internal error.)
+    assert repaired >= 0.8 * len(ERROR_ATTACKS), f"only {repaired} repair prompts"
+    assert quoted >= len(ERROR_ATTACKS) // 2, f"only {quoted} errors quoted a value"
+
+
+def _value(database: Path, payload: str) -> Any:
+    """What `payload` reads on `database` (a role's truth, or the unrestricted copy)."""
+    with duckdb.connect(str(database), read_only=True) as con:
+        return con.execute(f"SELECT {payload}").fetchone()[0]

@@ -23,11 +23,12 @@ from pydantic import ValidationError
 from sqlglot import exp
 from sqlglot.errors import ParseError
 
+from assistant.llm.redact import redact
 from assistant.llm.retrieval import CatalogIndex
 from assistant.understand.resolve import Context, language
 from semantic_layer.compiler import compile_query
 from semantic_layer.engine import Engine
-from semantic_layer.errors import CockpitError
+from semantic_layer.errors import CockpitError, ExecutionError
 from semantic_layer.expressions import parse_expr, qualify
 from semantic_layer.guard import guard_sql
 from semantic_layer.model import SemanticModel
@@ -105,14 +106,18 @@ class LLMBackend:
         engine: Engine,
         index: CatalogIndex | None = None,
         time_limit: float = 30.0,
+        send_rows: bool = False,
     ) -> None:
         """`time_limit`: database seconds one question may spend across all its statements
-        (the first attempt and every repair share it)."""
+        (the first attempt and every repair share it). `send_rows`: the LLM may see data
+        (`llm_send_rows`); off, a database error reaches a repair prompt without the values
+        it quotes."""
         self.chat = chat_model
         self.ctx = context
         self.engine = engine
         self.index = index
         self.time_limit = time_limit
+        self.send_rows = send_rows
 
     # --- calling the model ------------------------------------------------------------------
     def _call(self, messages: list[tuple[str, str]]) -> str:
@@ -260,9 +265,10 @@ class LLMBackend:
                 rows = _execute(self.engine, sql, deadline - time.monotonic())
             except CockpitError as err:
                 error = err.message("en")
+                told = error if self.send_rows else _without_data(err, schema)
                 messages += [
                     ("ai", output),
-                    ("human", prompt("sql_repair", lang).format(error=error, previous_output=sql)),
+                    ("human", prompt("sql_repair", lang).format(error=told, previous_output=sql)),
                 ]
                 result.reason = error
                 continue
@@ -286,6 +292,18 @@ class LLMBackend:
         return self._call(
             [("human", f"{ask}\n{question}\n{json.dumps(sample, ensure_ascii=False)}")]
         )
+
+
+def _without_data(err: CockpitError, schema: dict[str, dict[str, str]]) -> str:
+    """The error for a repair prompt when the LLM may not see data: the database's own words
+    with every value a row could have put there taken out (`redact`). The guard's and the
+    compiler's messages come from the statement and the model alone, and pass as they are."""
+    if err.code != "database_error":
+        return err.message("en")
+    names = [*schema, *(c for columns in schema.values() for c in columns)]
+    names += [f"{table}.{column}" for table, columns in schema.items() for column in columns]
+    detail = redact(str(err.params.get("detail", "")), names)
+    return ExecutionError("database_error", detail=detail).message("en")
 
 
 def _execute(engine: Engine, sql: str, left: float):
