@@ -117,3 +117,49 @@ def test_slow_compiled_queries_and_growth(tmp_path: Path) -> None:
             "growth": [step],
         }
     )
+
+
+@pytest.mark.parametrize(
+    "question, gold, moved",
+    [
+        (
+            "今年订单数",
+            "SELECT COUNT(DISTINCT order_id) AS order_count FROM order_lines l JOIN orders o"
+            " USING (order_id) WHERE o.status = '已完成' AND year(o.order_date) = 2025",
+            "year(o.order_date) = 2024",
+        ),
+        (
+            "2025年3月的毛利率",
+            "SELECT (SUM(l.amount) - SUM(l.cost_amount)) / SUM(l.amount) AS gross_margin"
+            " FROM order_lines l JOIN orders o USING (order_id) WHERE o.status = '已完成'"
+            " AND year(o.order_date) = 2025 AND month(o.order_date) = 3",
+            "month(o.order_date) = 2",
+        ),
+        (
+            "最近三个月回款了多少",
+            "SELECT SUM(amount) AS collections FROM receipts"
+            " WHERE receipt_date >= DATE '2025-10-01' AND receipt_date < DATE '2026-01-01'",
+            "DATE '2025-07-01'",
+        ),
+    ],
+)
+def test_the_floor_of_a_number_with_the_period_before_is_the_gold_for_both(
+    demo_db: Path, question: str, gold: str, moved: str
+) -> None:
+    """A single number comes with the period before (issue 17): its floor adds the gold moved
+    to that period — accepted only because it returns the very value the answer shows."""
+    from assistant import Assistant
+
+    assistant = Assistant.demo(database=demo_db)
+    answer = assistant.ask(question)
+    timing = bench.TurnTiming(id="x", category="", lang="zh", question=question, expect="ok")
+    timing.gold_sql, timing.sql = gold, answer.sql
+    floor = bench.Floor(demo_db)
+    try:
+        context = bench._context_gold(answer, timing, floor)
+        assert context is not None and moved in context
+        # A gold that does not return the value shown is not accepted (the gold alone counts).
+        timing.gold_sql = gold.replace("SELECT ", "SELECT 2 * ", 1)
+        assert bench._context_gold(answer, timing, floor) is None
+    finally:
+        floor.close()
