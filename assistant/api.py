@@ -126,7 +126,12 @@ class Assistant:
 
             chat = self._llm if self._llm is not None else chat_model(self.settings)
             self._backend = Backend(
-                chat, self.context, self.engine, self._index(), self.settings.query_timeout
+                chat,
+                self.context,
+                self.engine,
+                self._index(),
+                self.settings.query_timeout,
+                send_rows=self.settings.llm_send_rows,
             )
         return self._backend
 
@@ -329,7 +334,10 @@ class Assistant:
         after_unanswered: bool = False,
     ) -> Answer:
         question, problem = _clean(question)
-        lang = lang or language(question)
+        # A question with no letters at all says nothing of its language: the configured one.
+        lang = lang or (
+            language(question) if any(c.isalpha() for c in question) else self.settings.lang
+        )
         if problem is not None:
             return Answer(question=question, status="error", lang=lang, message=problem[lang])
         insight = _insight_question(question)

@@ -309,6 +309,12 @@ class DuckDBEngine(_Connected):
             raise ExecutionError("out_of_memory", limit=self.memory_limit or "-") from None
         except duckdb.Error as err:
             raise ExecutionError("database_error", detail=str(err).splitlines()[0]) from err
+        except UnicodeDecodeError:
+            # DuckDB cut its own message inside a multi-byte character (json_extract on Chinese
+            # text): an error without its words, never a crash.
+            raise ExecutionError(
+                "database_error", detail="the database's message could not be decoded"
+            ) from None
         finally:
             if timer is not None:
                 timer.cancel()
