@@ -691,11 +691,17 @@ class _Resolver:
         dims = [
             d for d in dims if d.name not in inherited or all(reach(m, d.name) for m in metrics)
         ]
-        filters = [
+        kept = [
             f
             for f in filters
             if f.dimension in p.values or all(reach(m, f.dimension) for m in metrics)
         ]
+        if len(kept) < len(filters):
+            # "华东今年的收入" → "那费用呢": 华东's expenses cannot be told apart. Answering the
+            # company's would look like 华东's: say so instead of dropping the filter.
+            lost = [f for f in filters if f not in kept]
+            return self._filter_cannot_follow(metrics, lost)
+        filters = kept
         time_range = previous.time_range
         if (
             not p.times
@@ -721,6 +727,8 @@ class _Resolver:
         if compare is Compare.none:
             compare = None
         limit = p.limit if p.limit is not None else previous.limit
+        if p.superlative and previous.limit:
+            limit = previous.limit  # "最低的5个客户" → "最高的呢": the top 5, the other way
         # Sorting follows the metrics: "same thing but by units sold" re-ranks by units.
         renamed = dict(zip(previous.metrics, metrics, strict=False))
         order = [
@@ -784,6 +792,22 @@ class _Resolver:
                 [],
             )
         return understood
+
+    def _filter_cannot_follow(self, metrics: list[str], lost: list[Filter]) -> Understanding:
+        names_zh = "、".join(self.label(m) for m in metrics)
+        names_en = ", ".join(self.label(m, "en") for m in metrics)
+        dims_zh = "、".join(self.label(f.dimension) for f in lost)
+        dims_en = ", ".join(self.label(f.dimension, "en").lower() for f in lost)
+        kept_zh = "、".join(v for f in lost for v in f.values)
+        return self.clarify(
+            f"「{names_zh}」无法按「{dims_zh}」筛选，上一问的「{kept_zh}」不能沿用，"
+            "所以没有给出数字。可以问全公司的数（说“全公司”），或换一个能按"
+            f"{dims_zh}看的指标。",
+            f"{names_en} cannot be filtered by {dims_en}, so the previous question's "
+            f"{kept_zh} cannot carry over and no number is given. Ask for the whole company's "
+            f"(say 'the company's'), or a metric that can be split by {dims_en}.",
+            [self.example(m) for m in metrics[:2]],
+        )
 
     def _note_inherited(
         self,
@@ -955,7 +979,8 @@ class _Resolver:
             if compare is not None and compare is not Compare.budget:
                 field_name = f"{metrics[0]}__change_pct"
             order_by = [OrderBy(field=field_name, desc=not p.ascending)]
-            limit = p.limit if p.limit is not None else limit
+            if p.limit is not None and not (p.superlative and previous is not None and limit):
+                limit = p.limit
 
         having = []
         if previous is not None and (previous.having or previous.count_rows_as):

@@ -44,6 +44,8 @@ COMPARE_PATTERNS: list[tuple[Compare, re.Pattern[str]]] = [
             r"|\byoy\b|(?:vs\.?|versus|compared (?:with|to)|than|against) (?:the )?(?:same period )?last year"
             r"|same period last year|same (?:quarter|month|period|time|week) (?:of |in )?last year"
             r"|(?:than|vs\.?|versus|compared (?:with|to)) (?:a|one) year (?:ago|earlier|before)"
+            r"|(?:against|vs\.?|versus|compared (?:with|to)) the same (?:quarter|month|period|week)"
+            r" (?:a|one) year (?:earlier|before|ago)"
             r"|\ba year ago\b|一年前|去年这个时候"
             r"|去年同(?:季度|月|期|周)|上年同期"
         ),
@@ -77,7 +79,7 @@ COMPARE_PATTERNS: list[tuple[Compare, re.Pattern[str]]] = [
 BUDGET = _rx(
     r"(?:预算完成|预算达成|预算执行|完成预算|达成预算)(?:情况|进度|度)?(?!率)|(?:对比|和|跟|与|比|相对|相比)预算(?:比|相比)?"
     r"|超预算|超出预算|超支|vs\.? ?(?:the )?budget|versus (?:the )?budget|against (?:the )?budget"
-    r"|compared (?:with|to) (?:the )?budget|budget vs\.? actual|actual vs\.? budget|than budget|over budget"
+    r"|compared? (?:with|to) (?:the )?budget|budget vs\.? actual|actual vs\.? budget|than budget|over budget"
     r"|(?:vs\.?|versus|against|compared (?:with|to)|over|above|below|under|than) (?:the )?(?:plan|target)\b"
     r"|(?:和|跟|与|对比|比)(?:目标|计划)(?:比|相比)?|超计划|完成目标|目标完成情况"
 )
@@ -92,12 +94,15 @@ TOP = _rx(
     rf"|(?:最高|最大|最多|最好|最赚钱)的?({CN_NUM})(?:个|名|位|家|款|种)"
     rf"|(?:highest|largest|biggest|best|top)[ -]?({CN_NUM})\b"
     rf"|\b({CN_NUM}) (?:best|top|biggest|largest|highest|leading)\b"
+    # "5 customers with the most overdue": the number before the thing ranked
+    rf"|\b({CN_NUM})(?= [a-z]+(?: [a-z]+)? with the (?:most|highest|largest|biggest|greatest)\b)"
 )
 BOTTOM = _rx(
     rf"(?:排名)?(?:后|倒数(?:前)?|bottom ?)({CN_NUM})(?:个|名|位|家|款|种|条)?"
     rf"|(?:最低|最小|最少|最差)的?({CN_NUM})(?:个|名|位|家|款|种)"
     rf"|(?:lowest|smallest|worst|bottom)[ -]?({CN_NUM})\b"
     rf"|\b({CN_NUM}) (?:worst|lowest|smallest|weakest)\b"
+    rf"|\b({CN_NUM})(?= [a-z]+(?: [a-z]+)? with the (?:least|lowest|smallest|fewest)\b)"
 )
 BEST = _rx(
     r"最高|最多|最大|最好|最强|最赚钱|最猛|第一名|排第一|\bhighest\b|\bmost\b|\blargest\b"
@@ -127,7 +132,8 @@ DRILL = _rx(r"下钻|钻取|往下钻|钻进去|深入看|\bdrill (?:down )?(?:i
 # "拆开看看" / "break it down": a split; by the grain or dimension named, else down the hierarchy.
 SPLIT = _rx(r"展开|细分|拆开|拆分|拆一下|分解|\bbreak(?: it)? ?down\b|\bsplit it\b")
 EXCLUDE = _rx(
-    r"(?:除了|除去|不含|不包括|剔除|排除|去掉|不算|非|excluding|except|without|other than|not) ?$"
+    r"(?:除了|除去|不含|不包括|不要|不看|去除|扣除|剔除|排除|去掉|不算|非|excluding|except|without"
+    r"|other than|leave out|leaving out|drop|minus|not) ?$"
 )
 ONLY = _rx(r"只看|仅看|只要|仅限|only|just")
 FOLLOWUP = _rx(
@@ -137,7 +143,13 @@ FOLLOWUP = _rx(
     r"|只看|仅看|只要|按.{1,6}看|拆开|拆一下|同期|那个月|那一个?月|那一年|那个季度|当月的|这些"
     r"|\bthat (?:month|quarter|year|period|day|week)\b|\bsame (?:period|month|quarter)\b"
     r"|\bonly\b|\bjust\b|\bsame for\b|\binstead\b|\bthese\b"
+    r"|\b(?:of|in|from|for) (?:that|it|those|them)\b|\bis that\b|\bare those\b"
+    r"|^(?:不要|去掉|剔除|排除|leave out|drop|exclude|without)"
 )
+# "and collections for the same period": the period of the question before, kept.
+SAME_PERIOD = _rx(r"\b(?:for|in|over|during) the same (?:period|time|window|dates)\b|同一时期|同一期间")
+# "有多少家下过单", "其中有几个": a count with no thing named — of the ones just asked about.
+ELLIPTICAL_COUNT = re.compile(r"^(?:那|其中|这里面|这些里)?(?:一共|总共)?有?(?:多少|几)(?:家|位|名|个)")
 # "再往前一个月呢": the previous period moved back (or forward) by one step of its length.
 STEP_BACK = _rx(
     r"再?往前(?:推)?一个?(?:月|季度|年|期)|再?前一个?(?:月|季度|年|期)|\bthe (?:month|quarter|year) before\b|\bone (?:month|quarter|year) earlier\b"
@@ -276,6 +288,8 @@ class Parse:
     """What a question said, slot by slot, before defaults are applied."""
 
     text: str
+    # "最高的呢": a direction said without a number (the limit of 1 is the word's default).
+    superlative: bool = False
     metrics: list[str] = field(default_factory=list)
     dimensions: list[str] = field(default_factory=list)
     # "how many customers": the members of a dimension counted, not a split by it.
@@ -444,6 +458,9 @@ def parse(question: str, lexicon: Lexicon, as_of: date) -> Parse:
     if year_back and not VERSUS_CUE.search(t.text.replace(year_back.group(0), " ")):
         t.take(year_back.start(), year_back.end())
         p.years_back, p.followup = 1, True
+    if t.find(SAME_PERIOD):
+        p.followup = True  # "for the same period": the period before, no time breakdown
+
     for compare, pattern in COMPARE_PATTERNS:
         if t.find(pattern) and p.compare is None:
             p.compare = compare
@@ -494,6 +511,8 @@ def parse(question: str, lexicon: Lexicon, as_of: date) -> Parse:
             p.intent = Intent.summary
     named_groups = [(metrics, whole) for pattern, metrics, whole in groups if t.find(pattern)]
     p.counted = _counted_dimension(t.text, lexicon)
+    if p.counted is None and ELLIPTICAL_COUNT.match(stripped):
+        p.followup = True  # "有多少家下过单": how many of the ones just asked about
     p.listing = bool(t.find(LISTING))
     matches = _read_lexicon(t, p, lexicon)
     _read_net(t, p, lexicon)
@@ -523,9 +542,9 @@ def parse(question: str, lexicon: Lexicon, as_of: date) -> Parse:
         p.compare = Compare.yoy
     best, worst = t.find(BEST), t.find(WORST)  # always read, so they are never "unknown"
     if p.ascending is None and best:
-        p.limit, p.ascending = 1, False
+        p.limit, p.ascending, p.superlative = 1, False, True
     elif p.ascending is None and worst:
-        p.limit, p.ascending = 1, True
+        p.limit, p.ascending, p.superlative = 1, True, True
     p.ranking = bool(t.find(RANKING)) or p.ascending is not None
     p.share = bool(t.find(SHARE))
     p.trend = bool(t.find(TREND))
