@@ -19,7 +19,7 @@ from rapidfuzz import fuzz, process
 
 from semantic_layer.engine import Engine
 from semantic_layer.errors import CockpitError
-from semantic_layer.model import Knowledge, SemanticModel
+from semantic_layer.model import Knowledge, MetricKind, SemanticModel
 
 Kind = Literal["metric", "dimension", "value"]
 KIND_RANK = {"metric": 0, "dimension": 1, "value": 2}
@@ -159,6 +159,7 @@ class Lexicon:
         self.derived: set[str] = set()
         self.counts: set[str] = set()  # metrics that count things (agg count, count_distinct)
         self.money: set[str] = set()  # metrics in money: an amount, never a quantity
+        self.pieces_of: dict[str, str] = {}
         # metric → its figure against its own plan (expenses → expenses ÷ expense budget), and
         # each plan → the metric it plans: "费用预算完成率" is the expenses' ratio to plan.
         self.plan_ratio: dict[str, str] = {}
@@ -186,6 +187,16 @@ class Lexicon:
             m.name for m in model.metrics if m.agg is not None and m.agg.value.startswith("count")
         }
         lexicon.money = {m.name for m in model.metrics if m.unit == "yuan"}
+        # A money metric → the one quantity metric of its table ("多少件库存": the pieces).
+        units: dict[str, list[str]] = {}
+        for m in model.metrics:
+            if m.unit == "units" and m.table and m.kind is MetricKind.simple:
+                units.setdefault(m.table, []).append(m.name)
+        lexicon.pieces_of = {
+            m.name: units[m.table][0]
+            for m in model.metrics
+            if m.name in lexicon.money and len(units.get(m.table or "", [])) == 1
+        }
         lexicon.plan_ratio, lexicon.planned_by = _plans(model)
         lexicon.difference_of, lexicon.amount_of = _relations(model)
         for metric in model.metrics:

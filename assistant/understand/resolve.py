@@ -913,7 +913,8 @@ class _Resolver:
                 # "电商渠道收入占比": the share of 电商 among channels — unless another breakdown
                 # is named ("华南各渠道的占比": 华南 stays a filter).
                 share_of_value = p.share and dim not in p.dimensions and not p.dimensions
-                if (len(values) > 1 and not p.combine) or share_of_value:
+                together = p.combine or dim in p.grouped
+                if (len(values) > 1 and not together) or share_of_value:
                     dims.append(DimensionRef(name=dim))  # 华东和华南的收入 → one row each
             for dim, values in p.excluded.items():
                 op = "not_in" if len(values) > 1 else "!="

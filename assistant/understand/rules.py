@@ -146,6 +146,11 @@ FOLLOWUP = _rx(
     r"|\b(?:of|in|from|for) (?:that|it|those|them)\b|\bis that\b|\bare those\b"
     r"|^(?:不要|去掉|剔除|排除|leave out|drop|exclude|without)"
 )
+# Counting pieces, not money: "多少件库存", "how many units of inventory".
+PIECES = re.compile(r"(?:多少|几)(?:件|台|箱|套)|\bhow many (?:units|pieces|items)\b")
+# "with a C or D rating": one-letter members right before their dimension.
+LETTERS_BEFORE = re.compile(r"(?:^|\s)(an\s+)?((?:[a-z]\s*(?:or|and|/|,)\s*)*[a-z])\s*$")
+OR_BETWEEN = re.compile(r"[a-z0-9\u4e00-\u9fff] ?(?:或者|或|\bor\b) ?[a-z0-9\u4e00-\u9fff]")
 # "and collections for the same period": the period of the question before, kept.
 SAME_PERIOD = _rx(r"\b(?:for|in|over|during) the same (?:period|time|window|dates)\b|同一时期|同一期间")
 # "有多少家下过单", "其中有几个": a count with no thing named — of the ones just asked about.
@@ -296,6 +301,9 @@ class Parse:
     counted: str | None = None
     listing: bool = False  # "列出所有门店", "list all claims": members, no metric
     described: list[str] = field(default_factory=list)  # 制造业客户: customer, described
+    # Dimensions whose several members are one group, not one row each: "C或D", "政府和教育
+    # 行业的客户" (members describing the thing asked about).
+    grouped: set[str] = field(default_factory=set)
     values: dict[str, list[str]] = field(default_factory=dict)  # dimension → values to keep
     excluded: dict[str, list[str]] = field(default_factory=dict)  # dimension → values to drop
     times: list[TimeMatch] = field(default_factory=list)
@@ -443,7 +451,8 @@ def parse(question: str, lexicon: Lexicon, as_of: date) -> Parse:
     """Read a question into slots. Pure: no database access, no defaults applied."""
     corrected, fixes = lexicon.correct(normalize(question))
     corrected = THIS_N.sub(lambda m: "近" + m.group(1), corrected)  # 这三年 = 近三年
-    corrected = corrected.replace("各项", "各类")  # 各项费用 = 各类费用 (same length: spans hold)
+    # 各项费用 / 每类费用 = 各类费用 (same length: spans hold)
+    corrected = corrected.replace("各项", "各类").replace("每类", "各类").replace("每种", "各种")
     t = _Text(corrected)
     t.original = question
     p = Parse(text=question)
@@ -553,6 +562,9 @@ def parse(question: str, lexicon: Lexicon, as_of: date) -> Parse:
     if p.split and not (p.grain or p.dimensions or p.dimension_options):
         p.drill = True  # "华东拆开看看" = down the hierarchy; with nothing named, ask
     p.only = bool(t.find(ONLY))
+    for dimension, values in p.values.items():
+        if len(values) > 1 and OR_BETWEEN.search(t.text):
+            p.grouped.add(dimension)  # "rated C or D": one group, not a row each
     _leftovers(t, p, lexicon)
     return p
 
@@ -591,6 +603,14 @@ def _read_lexicon(t: _Text, p: Parse, lexicon: Lexicon) -> list[Match]:
             p.described = [d for d in p.described if d != match.entries[0].name]
             _use(match, p, t)
             continue
+        if (
+            match.entries[0].kind == "dimension"
+            and before is not None
+            and before.entries[0].kind == "value"
+            and before.entries[0].name == match.entries[0].name
+            and not t.text[before.end : match.start].strip()
+        ):
+            continue  # "教育行业": the member's own kind word — no split by it
         if match.entries[0].kind == "dimension":
             kind_of = KIND_OF.search(t.text[max(0, match.start - 3) : match.start])
             parent = lexicon.type_of.get(match.entries[0].name)
@@ -607,6 +627,8 @@ def _read_lexicon(t: _Text, p: Parse, lexicon: Lexicon) -> list[Match]:
                 after is not None and _described_by(lexicon, match, after, t.text)
             ):
                 p.described.append(match.entries[0].name)
+                if before is not None and before.entries[0].kind in ("value", "dimension"):
+                    p.grouped.add(before.entries[0].name)  # 政府和教育行业的客户: together
                 continue  # 制造业客户 / customers rated C: a filter, not a split by customer
         before = matches[index - 1] if index else None
         if _narrowed(match, before, t.text, lexicon):
@@ -708,6 +730,20 @@ def _letter_values(t: _Text, p: Parse, lexicon: Lexicon, match: Match) -> int:
     values = lexicon.values.get(dimension, [])
     if not values or any(len(v) != 1 for v in values):
         return -1
+    ahead = LETTERS_BEFORE.search(t.free()[: match.start])
+    if ahead is not None:
+        letters = "".join(re.findall(r"[a-z]", re.sub(r"\b(?:and|or)\b", " ", ahead.group(2))))
+        letters = letters.upper()
+        # "with a rating": the article, not the member A ("an A rating" is the member).
+        if letters and set(letters) <= set(values) and (letters != "A" or ahead.group(1)):
+            p.values.setdefault(dimension, []).extend(
+                v for v in letters if v not in p.values.get(dimension, [])
+            )
+            t.take(ahead.start(2), ahead.end(2))
+            p.dimensions = [d for d in p.dimensions if d != dimension]
+            if OR_BETWEEN.search(ahead.group(2)):
+                p.grouped.add(dimension)
+            return -1
     linked = LINKED_LETTERS.match(t.free(), match.end)
     run = LETTERS.match(t.free(), match.end)
     if linked is None and run is None:
@@ -893,7 +929,17 @@ def _leftovers(t: _Text, p: Parse, lexicon: Lexicon) -> None:
 
 def _quantity_of_amount(t: _Text, p: Parse, lexicon: Lexicon) -> None:
     """量 right after the word of a money metric asks for a quantity that metric does not
-    measure (采购量 is not 采购额): reported as not understood, never read as the amount."""
+    measure (采购量 is not 采购额): reported as not understood, never read as the amount.
+    "多少件库存", "how many units of stock": the quantity metric of the same table, when the
+    model has exactly one."""
+    pieces = PIECES.search(t.text)
+    if pieces:
+        p.metrics = [lexicon.pieces_of.get(name, name) for name in p.metrics]
+        amounts = [m for m in p.metrics if m in lexicon.money]
+        if amounts and len(p.metrics) > len(amounts):
+            # "how many units did we purchase": pieces of an amount the model counts in money
+            # only — not the pieces of another metric named beside it (units sold).
+            p.unknown.append(pieces.group())
     for name in p.metrics:
         if name not in lexicon.money:
             continue
@@ -916,6 +962,16 @@ def _leftover_word(run: str, p: Parse, lexicon: Lexicon) -> None:
                 target.append(entry.name)
         else:
             p.values.setdefault(entry.name, []).append(entry.value or match.text)
+        return
+    split = run[0] in "分按每" and len(run) >= 3
+    word = run[1:] if split else run
+    kinds = lexicon.containing(word, "dimension")
+    if len(word) >= 2 and len(kinds) == 1 and (split or not lexicon.containing(word)):
+        # "分活动看": part of one dimension's words (现金流活动) — after a split word, or when
+        # no metric's words hold it
+        p.fuzzy.append((run, kinds[0]))
+        if kinds[0] not in p.dimensions:
+            p.dimensions.append(kinds[0])
         return
     vague = lexicon.containing(run)
     if len(vague) >= 2 and not p.metrics:
