@@ -112,3 +112,64 @@ def test_english_follow_ups_name_a_derived_metric(assistant):
     conversation.ask("revenue by region this year")
     unsure = conversation.ask("and the margin?")
     assert unsure.status == "clarify" and not unsure.rows
+
+
+def test_a_follow_up_never_drops_a_filter_the_new_metric_cannot_take(assistant):
+    """华东的收入 → 那费用呢: expenses have no region, and the company's expenses would read as
+    华东's — no number, and the way to ask for the company's."""
+    conversation = assistant.conversation()
+    conversation.ask("华东今年的收入")
+    answer = conversation.ask("那费用呢")
+    assert answer.status == "clarify" and not answer.rows
+    assert "华东" in answer.message
+    company = conversation.ask("全公司的费用呢")
+    assert company.status == "ok" and not company.query.filters
+
+
+def test_the_other_direction_keeps_the_number_of_a_ranking(assistant):
+    conversation = assistant.conversation()
+    conversation.ask("今年毛利率最低的5个客户")
+    top = conversation.ask("最高的呢")
+    assert top.query.limit == 5 and top.query.order_by[0].desc
+    assert [r[0] for r in top.rows] == [r[0] for r in assistant.ask("今年毛利率最高的5个客户").rows]
+    english = assistant.ask("5 customers with the most 90+ day overdue")
+    assert english.query.limit == 5 and len(english.rows) == 5
+
+
+@pytest.mark.parametrize(
+    "question, filters",
+    [
+        ("政府和教育行业的客户去年贡献了多少收入", {"industry": ["政府", "教育"]}),
+        ("number of orders from distributors with a C or D rating in 2025", None),
+        ("revenue for East or South this year", {"region": ["华东", "华南"]}),
+    ],
+)
+def test_members_describing_the_thing_or_joined_by_or_are_one_group(assistant, question, filters):
+    answer = assistant.ask(question)
+    assert answer.status == "ok", answer.message
+    assert len(answer.rows) == 1 and not answer.query.dimensions
+    if filters:
+        got = {f.dimension: sorted(f.values) for f in answer.query.filters}
+        assert got == {k: sorted(v) for k, v in filters.items()}
+
+
+def test_pieces_of_an_amount(assistant, demo_db):
+    """多少件库存 is the quantity of the inventory table; "how many units did we purchase"
+    has no quantity in the model (purchases are money only): no number, never units sold."""
+    pieces = assistant.ask("上海仓现在有多少件库存")
+    assert pieces.query.metrics == ["inventory_quantity"]
+    with DuckDBEngine(demo_db) as engine:
+        expected = engine.execute(
+            "SELECT SUM(quantity) FROM inventory_monthly"
+            " WHERE warehouse = '上海仓' AND snapshot_date = DATE '2025-12-31'"
+        ).rows[0][0]
+    assert pieces.rows[0][0] == expected
+    both = assistant.ask("inventory value and quantity by warehouse at the end of June")
+    assert both.query.metrics == ["inventory_value", "inventory_quantity"]
+    assert assistant.ask("how many units did we purchase from suppliers this year").status != "ok"
+
+
+def test_a_member_named_in_two_dimensions_is_the_one_the_metric_reaches(assistant):
+    answer = assistant.ask("payroll cash paid out in 2024")
+    assert answer.status == "ok", answer.message
+    assert [f.dimension for f in answer.query.filters] == ["cash_category"]

@@ -793,6 +793,25 @@ class _Resolver:
             )
         return understood
 
+    def _values_the_metrics_reach(self, metrics: list[str]) -> None:
+        """A member named the same in two dimensions (工资薪酬: an expense category and a cash
+        category) is the one the metrics can be cut by."""
+        reach = self.ctx.catalog.reaches
+        known = self.ctx.lexicon.values
+        for dim, values in list(self.p.values.items()):
+            if all(reach(m, dim) for m in metrics):
+                continue
+            other = [
+                d
+                for d, members in known.items()
+                if d != dim
+                and d not in self.p.values
+                and set(values) <= set(members)
+                and all(reach(m, d) for m in metrics)
+            ]
+            if len(other) == 1:
+                self.p.values[other[0]] = self.p.values.pop(dim)
+
     def _filter_cannot_follow(self, metrics: list[str], lost: list[Filter]) -> Understanding:
         names_zh = "、".join(self.label(m) for m in metrics)
         names_en = ", ".join(self.label(m, "en") for m in metrics)
@@ -899,6 +918,7 @@ class _Resolver:
     ) -> Understanding:
         p = self.p
         cat = self.ctx.catalog
+        self._values_the_metrics_reach(metrics)
         dims = list(dims)
         filters = list(filters)
         for options in p.dimension_options:

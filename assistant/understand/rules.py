@@ -146,6 +146,9 @@ FOLLOWUP = _rx(
     r"|\b(?:of|in|from|for) (?:that|it|those|them)\b|\bis that\b|\bare those\b"
     r"|^(?:不要|去掉|剔除|排除|leave out|drop|exclude|without)"
 )
+COUNTER_LATER = re.compile(r"[^，,。；;]{0,6}?有(?:多少|几)(?:个|家|位|名)")
+SPENT_ON = re.compile(r"\b(spend|spent|spending)\b(?: [a-z]+){0,3}? on (?:the |our )?")
+QUANTITY_TOO = _rx(r"\b(?:and|&) (?:the )?(?:quantity|quantities|units)\b|(?:和|与|及)数量")
 # Counting pieces, not money: "多少件库存", "how many units of inventory".
 PIECES = re.compile(r"(?:多少|几)(?:件|台|箱|套)|\bhow many (?:units|pieces|items)\b")
 # "with a C or D rating": one-letter members right before their dimension.
@@ -270,7 +273,7 @@ STOPWORDS = sorted(
     please can could would you i it its this that these those and or with than vs versus compared compare
     between during as be been being so far now currently current up down value values amount number numbers
     figure figures level levels data report breakdown look see view split our company firm business
-    quick quickly executive exec""".split(),
+    quick quickly executive exec giving broken ship ships shipped""".split(),
     key=len,
     reverse=True,
 )
@@ -432,9 +435,21 @@ def _counted_dimension(text: str, lexicon: Lexicon) -> str | None:
     customer), or right before one at the end ("超过500万的客户有几个" → customer)."""
     if EACH.search(text):
         return None
-    for match in lexicon.scan(text):
+    matches = lexicon.scan(text)
+    for index, match in enumerate(matches):
         entry = match.entries[0]
         if entry.kind == "dimension" and COUNT_AFTER.match(text[match.end :]):
+            return entry.name
+        # "信用评级是D的客户今年有多少家成交": a counter for things (家/个/位/名) a few words after
+        # the thing, with nothing else named between them.
+        later = COUNTER_LATER.match(text[match.end :])
+        following = matches[index + 1] if index + 1 < len(matches) else None
+        if (
+            entry.kind == "dimension"
+            and entry.name in lexicon.entities
+            and later
+            and (following is None or following.start >= match.end + later.end())
+        ):
             return entry.name
     for m in COUNT_CUE.finditer(text):
         rest = text[m.end() :].lstrip()
@@ -562,6 +577,13 @@ def parse(question: str, lexicon: Lexicon, as_of: date) -> Parse:
     if p.split and not (p.grain or p.dimensions or p.dimension_options):
         p.drill = True  # "华东拆开看看" = down the hierarchy; with nothing named, ask
     p.only = bool(t.find(ONLY))
+    spent = SPENT_ON.search(t.text)
+    if spent and len(p.metrics) > 1:
+        # "spend the most on purchases": what the money went on, not the expenses metric
+        verb = {e.name for e in lexicon.surfaces.get(spent.group(1), []) if e.kind == "metric"}
+        on = [m for m in lexicon.scan(t.text[spent.end() :]) if m.start == 0]
+        if verb and on and on[0].entries[0].kind == "metric" and on[0].entries[0].name not in verb:
+            p.metrics = [m for m in p.metrics if m not in verb]
     for dimension, values in p.values.items():
         if len(values) > 1 and OR_BETWEEN.search(t.text):
             p.grouped.add(dimension)  # "rated C or D": one group, not a row each
@@ -932,6 +954,13 @@ def _quantity_of_amount(t: _Text, p: Parse, lexicon: Lexicon) -> None:
     measure (采购量 is not 采购额): reported as not understood, never read as the amount.
     "多少件库存", "how many units of stock": the quantity metric of the same table, when the
     model has exactly one."""
+    if t.find(QUANTITY_TOO):
+        # "inventory value and quantity", "库存金额和数量": the amount, and its table's pieces
+        p.metrics += [
+            lexicon.pieces_of[m]
+            for m in p.metrics
+            if m in lexicon.pieces_of and lexicon.pieces_of[m] not in p.metrics
+        ]
     pieces = PIECES.search(t.text)
     if pieces:
         p.metrics = [lexicon.pieces_of.get(name, name) for name in p.metrics]
