@@ -349,3 +349,29 @@ def test_the_guard_is_idempotent():
     once = guard_sql("SELECT * FROM orders ORDER BY order_id LIMIT 1e9", TABLES, max_rows=CAP)
     first = once.sql(dialect="duckdb")
     assert guard_ast(once, TABLES, max_rows=CAP).sql(dialect="duckdb") == first
+
+
+def test_the_guard_renders_compiled_statements_without_changing_them(demo_db):
+    """The guard renders the statement it checked without a defensive copy: for every
+    compiled answer of the eval set, the AST after guarding renders to the very text it
+    checked, and guarding the same AST twice gives the same text."""
+    from assistant import Assistant
+    from eval.items import QUESTIONS_DIR, load_items
+    from semantic_layer.compiler import compile_for
+    from semantic_layer.guard import checked_ast
+
+    assistant = Assistant.demo(database=demo_db)
+    tables = [t.name for t in assistant.model.tables]
+    checked = 0
+    for item in load_items(QUESTIONS_DIR)[:120]:
+        conversation = assistant.conversation()
+        for turn in item.turns:
+            answer = conversation.ask(turn.question)
+            if answer.status != "ok" or answer.query is None:
+                continue
+            ast = compile_for(assistant.engine, assistant.model, answer.query).ast
+            first = checked_ast(ast, tables, 100_000)
+            assert first.query.sql(dialect="duckdb") == first.text
+            assert checked_ast(first.query, tables, 100_000).text == first.text
+            checked += 1
+    assert checked > 80
