@@ -326,6 +326,32 @@ def _join(
         select.append("joins", exp.Join(this=source, on=on, side="LEFT"))
 
 
+def _reads(node: exp.Expression, table: str) -> bool:
+    """Whether an expression reads a column of `table`."""
+    return any(column.table == table for column in node.find_all(exp.Column))
+
+
+def _label_join(joins: list, keys: list[tuple[str, exp.Expression]], group, filtered: set[str]):
+    """The join that only fetches labels — a table at the end of the join path, read by the
+    breakdown's keys and by nothing else (no filter, no measure, no further join) — when the
+    measures can be added up in parts (sum, count, min, max); else None."""
+    if not keys or any(
+        leaf.metric.agg not in (Agg.sum, Agg.count, Agg.min, Agg.max) for leaf in group.leaves
+    ):
+        return None
+    measured = set().union(*(leaf.tables for leaf in group.leaves))
+    for join in joins:
+        table = join.to
+        if table in filtered or table in measured or any(j.from_table == table for j in joins):
+            continue
+        reading = [node for _key, node in keys if _reads(node, table)]
+        if reading and all(
+            all(column.table == table for column in node.find_all(exp.Column)) for node in reading
+        ):
+            return join
+    return None
+
+
 @dataclass
 class _Group:
     """Leaves aggregated together: same fact table, same date column, same additivity."""
@@ -567,11 +593,13 @@ class _Compiler:
             if table:
                 tables.add(table)
         where: list[exp.Expression] = []
+        filtered: set[str] = set()  # tables the filters read
         for flt in self.query.filters:
             node, table = self._dimension_expr(DimensionRef(name=flt.dimension), group, time)
             where.append(self._filter_expr(flt, node))
             if table:
                 tables.add(table)
+                filtered.add(table)
         if window is True:
             window = self._window(compare)
         snapshot = self._snapshot_literals(group, window, compare) if group.semi_additive else None
@@ -591,12 +619,20 @@ class _Compiler:
             )
         if group.semi_additive and snapshot is None:
             where.append(self._last_snapshot(group, window, time, raw_time))
+        joins = self._joins(group.base, tables)
+        label = (
+            None
+            if snapshot is not None or group.semi_additive
+            else _label_join(joins, keys, group, filtered)
+        )
+        if label is not None:
+            return self._aggregate_before_label(group, keys, aggregates, joins, label, where)
         select = _select(
             *(exp.alias_(node, key, copy=False) for key, node in keys),
             *aggregates,
             source=group.base,
         )
-        for join in self._joins(group.base, tables):
+        for join in joins:
             condition = _and(
                 [
                     exp.EQ(
@@ -613,6 +649,82 @@ class _Compiler:
         if keys:
             select.group_by(*(node.copy() for _key, node in keys), copy=False)
         return select
+
+    def _aggregate_before_label(
+        self,
+        group: _Group,
+        keys: list[tuple[str, exp.Expression]],
+        aggregates: list[exp.Expression],
+        joins: list,
+        label,
+        where: list[exp.Expression],
+    ) -> exp.Select:
+        """Aggregate the facts by the join key, then look up the label: "revenue by region"
+        sums order lines by orders.region_id (a handful of groups) and joins regions to
+        those, instead of joining every fact row to regions first — half the time at scale
+        10. The join is many-to-one, so each key has at most one label and the partial sums
+        (counts, minima, maxima) add up to the same figures."""
+        inner_keys = [(key, node) for key, node in keys if not _reads(node, label.to)] + [
+            (f"__key{i}", exp.column(left, table=label.from_table))
+            for i, (left, _right) in enumerate(label.on)
+        ]
+        inner = _select(
+            *(exp.alias_(node, key, copy=False) for key, node in inner_keys),
+            *aggregates,
+            source=group.base,
+        )
+        for join in joins:
+            if join is label:
+                continue
+            condition = _and(
+                [
+                    exp.EQ(
+                        this=exp.column(left, table=join.from_table),
+                        expression=exp.column(right, table=join.to),
+                    )
+                    for left, right in join.on
+                ]
+            )
+            _join(inner, join.to, condition, join.required)
+        condition = _and(where)
+        if condition is not None:
+            inner.where(condition, copy=False)
+        inner.group_by(*(node.copy() for _key, node in inner_keys), copy=False)
+        partial = "__partial"
+        outer_keys = [
+            (key, node if _reads(node, label.to) else exp.column(key, table=partial))
+            for key, node in keys
+        ]
+        combine = {Agg.sum: exp.Sum, Agg.count: exp.Sum, Agg.min: exp.Min, Agg.max: exp.Max}
+        totals = []
+        for leaf in group.leaves:
+            total: exp.Expression = combine[leaf.metric.agg](
+                this=exp.column(leaf.name, table=partial)
+            )
+            if leaf.metric.agg is Agg.count:  # a count stays a whole number of its own type
+                total = exp.cast(total, exp.DataType.Type.BIGINT)
+            totals.append(exp.alias_(total, leaf.name, copy=False))
+        outer = exp.Select(
+            expressions=[
+                *(exp.alias_(node, key, copy=False) for key, node in outer_keys),
+                *totals,
+            ]
+        ).from_(
+            exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier(partial))),
+            copy=False,
+        )
+        on = _and(
+            [
+                exp.EQ(
+                    this=exp.column(f"__key{i}", table=partial),
+                    expression=exp.column(right, table=label.to),
+                )
+                for i, (_left, right) in enumerate(label.on)
+            ]
+        )
+        _join(outer, label.to, on, label.required)
+        outer.group_by(*(node.copy() for _key, node in outer_keys), copy=False)
+        return outer
 
     def _shared_scan(self, group: _Group) -> TimeRange | None | bool:
         """The dates one scan must cover to serve both periods of a comparison, or False.
