@@ -326,6 +326,21 @@ def _join(
         select.append("joins", exp.Join(this=source, on=on, side="LEFT"))
 
 
+def _walk_joins(select: exp.Select, joins: list) -> None:
+    """Join each table of the path on its keys (`Join.on` pairs)."""
+    for join in joins:
+        condition = _and(
+            [
+                exp.EQ(
+                    this=exp.column(left, table=join.from_table),
+                    expression=exp.column(right, table=join.to),
+                )
+                for left, right in join.on
+            ]
+        )
+        _join(select, join.to, condition, join.required)
+
+
 def _reads(node: exp.Expression, table: str) -> bool:
     """Whether an expression reads a column of `table`."""
     return any(column.table == table for column in node.find_all(exp.Column))
@@ -632,17 +647,7 @@ class _Compiler:
             *aggregates,
             source=group.base,
         )
-        for join in joins:
-            condition = _and(
-                [
-                    exp.EQ(
-                        this=exp.column(left, table=join.from_table),
-                        expression=exp.column(right, table=join.to),
-                    )
-                    for left, right in join.on
-                ]
-            )
-            _join(select, join.to, condition, join.required)
+        _walk_joins(select, joins)
         condition = _and(where)
         if condition is not None:
             select.where(condition, copy=False)
@@ -673,19 +678,7 @@ class _Compiler:
             *aggregates,
             source=group.base,
         )
-        for join in joins:
-            if join is label:
-                continue
-            condition = _and(
-                [
-                    exp.EQ(
-                        this=exp.column(left, table=join.from_table),
-                        expression=exp.column(right, table=join.to),
-                    )
-                    for left, right in join.on
-                ]
-            )
-            _join(inner, join.to, condition, join.required)
+        _walk_joins(inner, [join for join in joins if join is not label])
         condition = _and(where)
         if condition is not None:
             inner.where(condition, copy=False)
