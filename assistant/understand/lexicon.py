@@ -522,15 +522,13 @@ def _statement_error(err: Exception) -> bool:
     return detail.startswith(("Binder Error", "Conversion Error", "Catalog Error"))
 
 
-def _relations(model: SemanticModel) -> tuple[dict[tuple[str, str], str], dict[str, str]]:
-    """Derived metrics that are one metric minus another (净现金流 = 流入 − 流出), and percent
-    metrics that are one metric over another (毛利率 = 毛利 ÷ 收入, mapped to 毛利)."""
+def _metric_and_operand(model: SemanticModel):
+    """Derived metrics written as a metric, an operator and an operand: (metric, the
+    expression, the first metric's name, the second's when it is a metric too)."""
     from sqlglot import exp
 
     from semantic_layer.expressions import parse_expr
 
-    differences: dict[tuple[str, str], str] = {}
-    amounts: dict[str, str] = {}
     for metric in model.metrics:
         if metric.kind.value != "derived" or not metric.expr:
             continue
@@ -538,11 +536,23 @@ def _relations(model: SemanticModel) -> tuple[dict[tuple[str, str], str], dict[s
         left, right = node.args.get("this"), node.args.get("expression")
         if not isinstance(left, exp.Column) or left.name not in model.metric_map:
             continue
+        other = right.name if isinstance(right, exp.Column) else None
+        yield metric, node, left.name, other if other in model.metric_map else None
+
+
+def _relations(model: SemanticModel) -> tuple[dict[tuple[str, str], str], dict[str, str]]:
+    """Derived metrics that are one metric minus another (净现金流 = 流入 − 流出), and percent
+    metrics that are one metric over another (毛利率 = 毛利 ÷ 收入, mapped to 毛利)."""
+    from sqlglot import exp
+
+    differences: dict[tuple[str, str], str] = {}
+    amounts: dict[str, str] = {}
+    for metric, node, left, other in _metric_and_operand(model):
         if isinstance(node, exp.Sub):
-            if isinstance(right, exp.Column) and right.name in model.metric_map:
-                differences[(left.name, right.name)] = metric.name
+            if other is not None:
+                differences[(left, other)] = metric.name
         elif isinstance(node, exp.Div) and metric.unit == "percent":
-            amounts[metric.name] = left.name
+            amounts[metric.name] = left
     return differences, amounts
 
 
@@ -551,22 +561,11 @@ def _plans(model: SemanticModel) -> tuple[dict[str, str], dict[str, str]]:
     each plan → the metric it plans."""
     from sqlglot import exp
 
-    from semantic_layer.expressions import parse_expr
-
     planned_by = {m.budget: m.name for m in model.metrics if m.budget}
     ratios: dict[str, str] = {}
-    for metric in model.metrics:
-        if metric.kind.value != "derived" or not metric.expr:
-            continue
-        node = parse_expr(metric.expr)
-        left, right = node.args.get("this"), node.args.get("expression")
-        if (
-            isinstance(node, exp.Div)
-            and isinstance(left, exp.Column)
-            and isinstance(right, exp.Column)
-            and planned_by.get(right.name) == left.name
-        ):
-            ratios.setdefault(left.name, metric.name)
+    for metric, node, left, other in _metric_and_operand(model):
+        if isinstance(node, exp.Div) and other is not None and planned_by.get(other) == left:
+            ratios.setdefault(left, metric.name)
     return ratios, planned_by
 
 
