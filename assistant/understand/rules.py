@@ -155,9 +155,7 @@ PIECES = re.compile(r"(?:多少|几)(?:件|台|箱|套)|\bhow many (?:units|piec
 LETTERS_BEFORE = re.compile(r"(?:^|\s)(an\s+)?((?:[a-z]\s*(?:or|and|/|,)\s*)*[a-z])\s*$")
 OR_BETWEEN = re.compile(r"[a-z0-9\u4e00-\u9fff] ?(?:或者|或|\bor\b) ?[a-z0-9\u4e00-\u9fff]")
 # "and collections for the same period": the period of the question before, kept.
-SAME_PERIOD = _rx(
-    r"\b(?:for|in|over|during) the same (?:period|time|window|dates)\b|同一时期|同一期间"
-)
+SAME_PERIOD = _rx(r"\b(?:for|in|over|during) the same (?:period|time|window|dates)\b|同一期间")
 # "有多少家下过单", "其中有几个": a count with no thing named — of the ones just asked about.
 ELLIPTICAL_COUNT = re.compile(
     r"^(?:那|其中|这里面|这些里)?(?:一共|总共)?有?(?:多少|几)(?:家|位|名|个)"
