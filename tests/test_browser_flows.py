@@ -266,7 +266,8 @@ def test_manager_asks_margin_by_region_then_about_the_south_and_its_revenue(tab,
     best, worst = max(customers, key=customers.get), min(customers, key=customers.get)
     text = drill.inner_text()
     assert "下钻 华北" in messages.nth(before_drill).inner_text()  # the question the click asked
-    assert f"2025年共 {len(customers)} 个客户" in text
+    # The drill's filter is said with the period (issue 16: the sentence names what it is).
+    assert f"2025年（区域：华北）共 {len(customers)} 个客户" in text
     assert f"毛利率最高的是 {best}（{customers[best]:.1%}）" in text
     assert f"最低的是 {worst}（{customers[worst]:.1%}）" in text
     screenshots(tab, "manager_drill")
