@@ -346,10 +346,13 @@ def _reads(node: exp.Expression, table: str) -> bool:
     return any(column.table == table for column in node.find_all(exp.Column))
 
 
-def _label_join(joins: list, keys: list[tuple[str, exp.Expression]], group, filtered: set[str]):
+def _label_join(
+    joins: list, keys: list[tuple[str, exp.Expression]], group, where: list[exp.Expression]
+):
     """The join that only fetches labels — a table at the end of the join path, read by the
-    breakdown's keys and by nothing else (no filter, no measure, no further join) — when the
-    measures can be added up in parts (sum, count, min, max); else None."""
+    breakdown's keys and by nothing else (no condition: filter, period or snapshot; no
+    measure; no further join) — when the measures can be added up in parts (sum, count, min,
+    max); else None."""
     if not keys or any(
         leaf.metric.agg not in (Agg.sum, Agg.count, Agg.min, Agg.max) for leaf in group.leaves
     ):
@@ -357,7 +360,11 @@ def _label_join(joins: list, keys: list[tuple[str, exp.Expression]], group, filt
     measured = set().union(*(leaf.tables for leaf in group.leaves))
     for join in joins:
         table = join.to
-        if table in filtered or table in measured or any(j.from_table == table for j in joins):
+        if (
+            table in measured
+            or any(j.from_table == table for j in joins)
+            or any(_reads(condition, table) for condition in where)
+        ):
             continue
         reading = [node for _key, node in keys if _reads(node, table)]
         if reading and all(
@@ -608,13 +615,11 @@ class _Compiler:
             if table:
                 tables.add(table)
         where: list[exp.Expression] = []
-        filtered: set[str] = set()  # tables the filters read
         for flt in self.query.filters:
             node, table = self._dimension_expr(DimensionRef(name=flt.dimension), group, time)
             where.append(self._filter_expr(flt, node))
             if table:
                 tables.add(table)
-                filtered.add(table)
         if window is True:
             window = self._window(compare)
         snapshot = self._snapshot_literals(group, window, compare) if group.semi_additive else None
@@ -638,7 +643,7 @@ class _Compiler:
         label = (
             None
             if snapshot is not None or group.semi_additive
-            else _label_join(joins, keys, group, filtered)
+            else _label_join(joins, keys, group, where)
         )
         if label is not None:
             return self._aggregate_before_label(group, keys, aggregates, joins, label, where)
