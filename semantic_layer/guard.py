@@ -561,7 +561,7 @@ def checked_ast(
     """`guard_ast`, with the checked text as DuckDB will run it."""
     allowed = [t.lower() for t in allowed_tables]
     try:
-        return _guard(query, allowed, max_rows, dialect, schema, comments=True)
+        return _guard(query, allowed, max_rows, dialect, schema, own=True)
     except SQLRejected:
         raise
     except RecursionError:
@@ -640,9 +640,10 @@ def _guard(
     max_rows: int,
     dialect: str,
     schema: dict[str, dict[str, str]] | None,
-    comments: bool = False,
+    own: bool = False,
 ) -> Guarded:
-    """The checks, over one list of the statement's nodes (`comments`: drop them on the way).
+    """The checks, over one list of the statement's nodes. `own`: an AST of ours, whose
+    comments are dropped on the way (untrusted text was made inert before).
 
     One walk instead of one per check: the guard runs before every statement, and a compiled
     comparison has hundreds of nodes."""
@@ -652,7 +653,7 @@ def _guard(
     allowed_set = set(allowed)
     nodes = list(query.walk())
     for node in nodes:
-        if comments:
+        if own:
             node.comments = None
         _check_node(node)
     _check_sources(nodes)
@@ -666,7 +667,7 @@ def _guard(
         # An AST of our own is rendered without sqlglot's defensive copy (it costs as much as
         # the rendering); a parse of untrusted text keeps it, so that nothing the generator
         # notes on the tree (literal metadata) is left on what the guard returns.
-        text = _check_as_duckdb_reads_it(query, allowed, max_rows, copy=not comments)
+        text = _check_as_duckdb_reads_it(query, allowed, max_rows, copy=not own)
     return Guarded(query, text)
 
 

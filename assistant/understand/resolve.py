@@ -726,9 +726,9 @@ class _Resolver:
                 return self._cannot_compare(p.times[0].range, time_range)
         if compare is Compare.none:
             compare = None
-        limit = p.limit if p.limit is not None else previous.limit
         if p.superlative and previous.limit:
-            limit = previous.limit  # "最低的5个客户" → "最高的呢": the top 5, the other way
+            p.limit = previous.limit  # "最低的5个客户" → "最高的呢": the top 5, the other way
+        limit = p.limit if p.limit is not None else previous.limit
         # Sorting follows the metrics: "same thing but by units sold" re-ranks by units.
         renamed = dict(zip(previous.metrics, metrics, strict=False))
         order = [
@@ -1000,8 +1000,7 @@ class _Resolver:
             if compare is not None and compare is not Compare.budget:
                 field_name = f"{metrics[0]}__change_pct"
             order_by = [OrderBy(field=field_name, desc=not p.ascending)]
-            if p.limit is not None and not (p.superlative and previous is not None and limit):
-                limit = p.limit
+            limit = p.limit if p.limit is not None else limit
 
         having = []
         if previous is not None and (previous.having or previous.count_rows_as):

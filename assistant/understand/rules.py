@@ -756,13 +756,10 @@ def _letter_values(t: _Text, p: Parse, lexicon: Lexicon, match: Match) -> int:
         return -1
     ahead = LETTERS_BEFORE.search(t.free()[: match.start])
     if ahead is not None:
-        letters = "".join(re.findall(r"[a-z]", re.sub(r"\b(?:and|or)\b", " ", ahead.group(2))))
-        letters = letters.upper()
+        letters = _letters(ahead.group(2))
         # "with a rating": the article, not the member A ("an A rating" is the member).
         if letters and set(letters) <= set(values) and (letters != "A" or ahead.group(1)):
-            p.values.setdefault(dimension, []).extend(
-                v for v in letters if v not in p.values.get(dimension, [])
-            )
+            _add_values(p, dimension, letters)
             t.take(ahead.start(2), ahead.end(2))
             p.dimensions = [d for d in p.dimensions if d != dimension]
             if OR_BETWEEN.search(ahead.group(2)):
@@ -775,13 +772,10 @@ def _letter_values(t: _Text, p: Parse, lexicon: Lexicon, match: Match) -> int:
     found = linked or run
     if not found:
         return -1
-    letters = "".join(re.findall(r"[a-z]", re.sub(r"\b(?:and|or)\b", " ", found.group(1))))
-    letters = letters.upper()
+    letters = _letters(found.group(1))
     if not letters or not set(letters) <= set(values):
         return -1
-    p.values.setdefault(dimension, []).extend(
-        v for v in letters if v not in p.values.get(dimension, [])
-    )
+    _add_values(p, dimension, letters)
     t.take(found.start(), found.end())
     if linked is not None:
         p.dimensions = [d for d in p.dimensions if d != dimension]
@@ -798,6 +792,17 @@ def _letter_values(t: _Text, p: Parse, lexicon: Lexicon, match: Match) -> int:
             t.take(offset, offset + following[0].end)
             return offset + following[0].end
     return -1
+
+
+def _letters(text: str) -> str:
+    """The one-letter members a run names, upper case: "c or d" → "CD"."""
+    return "".join(re.findall(r"[a-z]", re.sub(r"\b(?:and|or)\b", " ", text))).upper()
+
+
+def _add_values(p: Parse, dimension: str, letters: str) -> None:
+    p.values.setdefault(dimension, []).extend(
+        v for v in letters if v not in p.values.get(dimension, [])
+    )
 
 
 def _more_values(t: _Text, p: Parse, lexicon: Lexicon, match: Match) -> None:
@@ -939,10 +944,11 @@ def _leftovers(t: _Text, p: Parse, lexicon: Lexicon) -> None:
             continue
         if not p.metrics and NET.fullmatch(word):
             continue  # "and net?": the difference of the metrics before (a follow-up's)
-        vague = lexicon.containing(word) if word in lexicon.metric_words() else []
-        if not p.metrics and not p.implied and len(vague) >= 2:
-            p.ambiguous.append((word, vague))  # "margin": gross or operating — say which
-            continue
+        if not p.metrics and not p.implied and word in lexicon.metric_words():
+            vague = lexicon.containing(word)
+            if len(vague) >= 2:
+                p.ambiguous.append((word, vague))  # "margin": gross or operating — say which
+                continue
         if word not in lexicon.english_words() or (
             word in lexicon.metric_words() and word not in own
         ):
@@ -994,17 +1000,17 @@ def _leftover_word(run: str, p: Parse, lexicon: Lexicon) -> None:
         else:
             p.values.setdefault(entry.name, []).append(entry.value or match.text)
         return
+    vague = lexicon.containing(run)
     split = run[0] in "分按每" and len(run) >= 3
     word = run[1:] if split else run
     kinds = lexicon.containing(word, "dimension")
-    if len(word) >= 2 and len(kinds) == 1 and (split or not lexicon.containing(word)):
+    if len(word) >= 2 and len(kinds) == 1 and (split or not vague):
         # "分活动看": part of one dimension's words (现金流活动) — after a split word, or when
         # no metric's words hold it
         p.fuzzy.append((run, kinds[0]))
         if kinds[0] not in p.dimensions:
             p.dimensions.append(kinds[0])
         return
-    vague = lexicon.containing(run)
     if len(vague) >= 2 and not p.metrics:
         p.ambiguous.append((run, vague))
         return
