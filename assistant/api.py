@@ -23,7 +23,7 @@ from sqlglot import exp
 
 from assistant.answer import Answer, Suggestion
 from assistant.charts import chart, named_rows
-from assistant.present import interpretation, narrative, restatement
+from assistant.present import CONTEXT_PERIODS, interpretation, narrative, restatement
 from assistant.settings import Settings
 from assistant.understand.lexicon import Lexicon
 from assistant.understand.resolve import (
@@ -334,10 +334,7 @@ class Assistant:
         after_unanswered: bool = False,
     ) -> Answer:
         question, problem = _clean(question)
-        # A question with no letters at all says nothing of its language: the configured one.
-        lang = lang or (
-            language(question) if any(c.isalpha() for c in question) else self.settings.lang
-        )
+        lang = lang or language(question, self.settings.lang)
         if problem is not None:
             return Answer(question=question, status="error", lang=lang, message=problem[lang])
         insight = _insight_question(question)
@@ -484,11 +481,7 @@ class Assistant:
             log.exception("running %r failed", question)
             return self._internal_error(question, lang)
         if shown is not query:
-            words = {
-                Compare.yoy: ("上年同期", "the same period a year earlier"),
-                Compare.mom: ("上月", "the month before"),
-                Compare.qoq: ("上季度", "the quarter before"),
-            }.get(shown.compare, ("上一期", "the period before"))
+            words = CONTEXT_PERIODS.get(shown.compare, CONTEXT_PERIODS[Compare.previous_period])
             single = len(query.metrics) == 1
             notes.append(
                 f"{'单个数字' if single else '各项数字'}附上与{words[0]}的对比"

@@ -160,12 +160,6 @@ def _audit_unasked(
     AuditLog(cache_dir / "audit" / "audit.jsonl").record(answer, role, 0.0)
 
 
-def _question_language(question: str, settings: Settings) -> str | None:
-    """A question with no letter in it (control characters, punctuation, nothing) tells no
-    language: it is answered in the configured one (zh by default). None: the question's own."""
-    return None if any(ch.isalpha() for ch in question) else settings.lang
-
-
 def _settings_failed(err: SettingsError) -> NoReturn:
     """Unusable settings: their lines in the configured language (both when the language
     setting is the bad one), exit code 2 — a usage error, as click reports its own."""
@@ -565,14 +559,14 @@ def ask(
         who = role or os.environ.get("COCKPIT_ROLE") or None
         _audit_unasked(question, who, err, err.lang or "zh", configured_cache_dir(err))
         _settings_failed(err)
-    answer_lang = _answer_language(settings, lang) or _question_language(question, settings)
+    answer_lang = _answer_language(settings, lang)
     assistant = _assistant(
         model,
         db,
         as_of,
         role,
         engine,
-        lang=answer_lang or language(question),
+        lang=answer_lang or language(question, settings.lang),
         answer_lang=lang,
         question=question,
     )
@@ -609,8 +603,7 @@ def chat(
         if question.lower() in ("reset", "重新开始"):
             conversation.reset()
             continue
-        said = answer_lang or _question_language(question, assistant.settings)
-        _print_answer(conversation.ask(question, lang=said), False, show_sql)
+        _print_answer(conversation.ask(question, lang=answer_lang), False, show_sql)
         typer.echo("")
 
 

@@ -574,12 +574,13 @@ _COMPARE = {
     "previous_period": ("对比上期", "vs the previous period"),
     "budget": ("对比预算", "vs budget"),
 }
-# The comparison an answer adds on its own beside a single number (see `Assistant.run`).
-_CONTEXT = {
-    "yoy": ("对比上年同期", "vs the same period a year earlier"),
-    "mom": ("对比上月", "vs the month before"),
-    "qoq": ("对比上季度", "vs the quarter before"),
-    "previous_period": ("对比上一期", "vs the period before"),
+# The period an answer sets on its own beside a single number (see `Assistant.run`): its
+# note and its restatement name it alike.
+CONTEXT_PERIODS = {
+    Compare.yoy: ("上年同期", "the same period a year earlier"),
+    Compare.mom: ("上月", "the month before"),
+    Compare.qoq: ("上季度", "the quarter before"),
+    Compare.previous_period: ("上一期", "the period before"),
 }
 
 
@@ -649,8 +650,9 @@ def restatement(
             parts.append("占比" if zh else "share of total")
         if query.compare.value != "none":
             parts.append(_COMPARE[query.compare.value][0 if zh else 1])
-        elif shown is not None and shown.compare.value in _CONTEXT:
-            parts.append(_CONTEXT[shown.compare.value][0 if zh else 1])
+        elif shown is not None and shown.compare in CONTEXT_PERIODS:
+            before_zh, before_en = CONTEXT_PERIODS[shown.compare]
+            parts.append(f"对比{before_zh}" if zh else f"vs {before_en}")
         parts.append(ranking_text(query, model, lang))
         out[lang] = " · ".join(p for p in parts if p)
     return out

@@ -100,9 +100,12 @@ def _model_examples(ctx: Context) -> list[dict[str, str]]:
     return [{"zh": e.zh, "en": e.en} for e in knowledge.examples(ctx.model, members(ctx))]
 
 
-def language(text: str) -> str:
-    """zh if the question has any Chinese character, else en."""
-    return "zh" if any("\u4e00" <= ch <= "\u9fff" for ch in text) else "en"
+def language(text: str, wordless: str = "en") -> str:
+    """zh if the question has any Chinese character, else en — or `wordless` (the configured
+    language) when it has no letter at all and so tells none."""
+    if any("\u4e00" <= ch <= "\u9fff" for ch in text):
+        return "zh"
+    return "en" if any(ch.isalpha() for ch in text) else wordless
 
 
 def understand(question: str, ctx: Context, previous: SemanticQuery | None = None) -> Understanding:
